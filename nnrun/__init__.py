@@ -1,0 +1,39 @@
+"""nnrun: declarative neural-network experiments on a NumPy autograd engine."""
+
+from nnrun.autograd import Function, Tensor, enable_grad, is_grad_enabled, no_grad
+from nnrun.functional import (
+    concatenate,
+    einsum,
+    matmul,
+    maximum,
+    minimum,
+    pad,
+    stack,
+    take,
+    tensordot,
+    where,
+)
+from nnrun.testing.gradcheck import GradcheckError, gradcheck
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "Function",
+    "GradcheckError",
+    "Tensor",
+    "__version__",
+    "concatenate",
+    "einsum",
+    "enable_grad",
+    "gradcheck",
+    "is_grad_enabled",
+    "matmul",
+    "maximum",
+    "minimum",
+    "no_grad",
+    "pad",
+    "stack",
+    "take",
+    "tensordot",
+    "where",
+]

@@ -1,0 +1,61 @@
+"""`Function`: the base of every differentiable op.
+
+An op subclasses `Function` and keeps its forward and backward side by side::
+
+    class Mul(Function):
+        def forward(self, a, b):
+            self.a, self.b = a, b
+            return a * b
+
+        def backward(self, grad):
+            return (grad * self.b if self.needs_input_grad[0] else None,
+                    grad * self.a if self.needs_input_grad[1] else None)
+
+`forward` receives ndarrays (and keyword attributes) and stores on `self` only what backward
+needs; `backward` receives the gradient of the output and returns one gradient per input
+(None where `needs_input_grad` is False). Gradients may have the broadcast shape: the engine
+reduces them to each input's shape, once, centrally. A backward must not return the same
+freshly allocated array for two inputs (the engine accumulates into arrays it owns in place).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from nnrun.autograd.grad_mode import GradMode
+from nnrun.autograd.tensor import Tensor
+
+
+class Function:
+    """One node of the computation graph: an op applied to some input tensors."""
+
+    parents: tuple[Tensor, ...]
+    needs_input_grad: tuple[bool, ...]
+    freed: bool = False
+
+    def forward(self, *arrays: np.ndarray, **attrs: Any) -> np.ndarray:
+        raise NotImplementedError
+
+    def backward(self, grad: np.ndarray) -> tuple[np.ndarray | None, ...]:
+        raise NotImplementedError
+
+    @classmethod
+    def apply(cls, *inputs: Tensor, **attrs: Any) -> Tensor:
+        """Run the op on tensors; record it in the graph when any input needs a gradient."""
+        ctx = cls()
+        record = GradMode.enabled and any(t.requires_grad for t in inputs)
+        if record:
+            ctx.needs_input_grad = tuple(t.requires_grad for t in inputs)
+            out = Tensor._wrap(ctx.forward(*[t.data for t in inputs], **attrs), True)
+            ctx.parents = inputs
+            out._ctx = ctx
+            return out
+        ctx.needs_input_grad = (False,) * len(inputs)
+        return Tensor._wrap(ctx.forward(*[t.data for t in inputs], **attrs), False)
+
+    def release(self) -> None:
+        """Drop saved arrays and the links to the inputs after backward."""
+        self.__dict__.clear()
+        self.freed = True

@@ -1,0 +1,30 @@
+"""Import every module that registers components, so each registry is complete.
+
+Registries fill where components are defined (a decorator per class); anything that looks
+names up — the config builder, the JSON schema, the registry-walking tests — imports this
+first.
+"""
+
+from nnrun import init, losses, schedules  # noqa: F401
+from nnrun import optim  # noqa: F401
+from nnrun.data import builtin  # noqa: F401
+from nnrun.nn import (  # noqa: F401
+    activation,
+    attention,
+    container,
+    conv,
+    distance,
+    dropout,
+    dropout2d,
+    embedding,
+    graph,
+    linear,
+    merge,
+    normalization,
+    padding,
+    pooling,
+    rnn,
+    shape,
+    transformer,
+)
+from nnrun.train import metrics  # noqa: F401

@@ -1,0 +1,411 @@
+"""The model builder: a `model:` section (list form, graph form, blocks) → a Module graph.
+
+It validates the section's structure (every problem at once, each at its YAML line), looks
+layer names up in the registry — it never lists layer names itself — and wires the layers
+into a `SequentialModel` or a `GraphModel`.
+"""
+
+from __future__ import annotations
+
+import copy
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+from nnrun.config.paths import KeyPath, describe, format_path
+from nnrun.config.resolve import ResolvedConfig
+from nnrun.config.validate import validate_component
+from nnrun.errors import ArgumentError, ConfigError, Problem
+from nnrun.nn.container import Sequential
+from nnrun.nn.model import GraphModel, Node, SequentialModel
+from nnrun.nn.module import Module
+from nnrun.registry import LAYERS, suggest
+
+BUILDER_KEYS = ("in", "repeat", "share", "layers")
+NODE_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+PARAM_REF = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}")
+MODEL_KEYS = ("layers", "inputs", "nodes", "output", "init_from")
+
+
+@dataclass
+class GraphView:
+    """What `nnrun graph` draws: nodes (name, type, config path) and edges (from, to)."""
+
+    nodes: list[tuple[str, str, str]] = field(default_factory=list)
+    edges: list[tuple[str, str]] = field(default_factory=list)
+
+
+@dataclass
+class BuiltModel:
+    model: Module
+    view: GraphView
+
+
+class _Problems:
+    """Collects problems with their locations while the builder walks the section."""
+
+    def __init__(self, cfg: ResolvedConfig):
+        self.cfg = cfg
+        self.items: list[Problem] = []
+
+    def add(self, path: KeyPath, message: str, expected: str = "", found: str = "",
+            at_key: bool = False) -> None:
+        where = self.cfg.where_key(path) if at_key else self.cfg.where(path)
+        self.items.append(Problem(message, format_path(path), where, expected, found))
+
+    def extend(self, problems: Iterable[Problem]) -> None:
+        self.items.extend(problems)
+
+
+class ModelBuilder:
+    """Builds the model of one config. `build()` raises one ConfigError listing everything."""
+
+    def __init__(self, cfg: ResolvedConfig):
+        self.cfg = cfg
+        self.problems = _Problems(cfg)
+        self.blocks: dict[str, Any] = cfg.data.get("blocks") or {}
+        if not isinstance(self.blocks, dict):
+            self.problems.add(("blocks",), "must be a mapping of block names to definitions",
+                              "a mapping", describe(self.blocks))
+            self.blocks = {}
+        for name in self.blocks:
+            if name in LAYERS:
+                self.problems.add(("blocks", name), f"block {name!r} shadows the layer type "
+                                  f"{name!r}", "a new name", repr(name), at_key=True)
+
+    # ----------------------------------------------------------------- entry point
+    def build(self) -> BuiltModel:
+        section = self.cfg.data.get("model")
+        path: KeyPath = ("model",)
+        if isinstance(section, list):
+            section = {"layers": section}
+            path = ("model",)
+        if not isinstance(section, dict):
+            self.problems.add(path, "the model section must be a mapping",
+                              "layers: [...] or inputs/nodes/output", describe(section))
+            raise ConfigError(self.problems.items)
+        for key in section:
+            if key not in MODEL_KEYS:
+                close = suggest(str(key), MODEL_KEYS)
+                hint = f" (did you mean {close[0]!r}?)" if close else ""
+                self.problems.add((*path, key), f"unknown key {key!r} in model{hint}",
+                                  "one of " + ", ".join(MODEL_KEYS), repr(key), at_key=True)
+        view = GraphView()
+        if "layers" in section and "nodes" in section:
+            self.problems.add(path, "give either layers (a chain) or nodes (a graph), not both")
+            model = None
+        elif "nodes" in section:
+            model = self._graph(section, path, view, params={})
+        elif "layers" in section:
+            model = self._chain(section["layers"], (*path, "layers"), view, params={})
+        else:
+            self.problems.add(path, "the model has no layers", "a 'layers:' list or 'nodes:'",
+                              "neither")
+            model = None
+        if self.problems.items or model is None:
+            raise ConfigError(self.problems.items)
+        return BuiltModel(model, view)
+
+    # ----------------------------------------------------------------- list form
+    def _chain(self, entries: Any, path: KeyPath, view: GraphView,
+               params: dict[str, Any]) -> SequentialModel | None:
+        if not isinstance(entries, list) or not entries:
+            self.problems.add(path, "layers must be a non-empty list", "a list of layers",
+                              describe(entries))
+            return None
+        layers, paths = [], []
+        previous = "input"
+        if not view.nodes:
+            view.nodes.append(("input", "input", ""))
+        for i, entry in enumerate(entries):
+            here = (*path, i)
+            layer = self._layer(entry, here, view, params)
+            label = f"layers.{i}"
+            kind = _entry_type(entry)
+            view.nodes.append((label, kind, format_path(here)))
+            view.edges.append((previous, label))
+            previous = label
+            if layer is not None:
+                layers.append(layer)
+                paths.append(here)
+        if len(layers) != len(entries):
+            return None
+        return SequentialModel(layers, paths)
+
+    # ----------------------------------------------------------------- graph form
+    def _graph(self, section: dict[str, Any], path: KeyPath, view: GraphView,
+               params: dict[str, Any]) -> GraphModel | None:
+        inputs = section.get("inputs", ["x"])
+        if isinstance(inputs, str):
+            inputs = [inputs]
+        if not isinstance(inputs, list) or not all(isinstance(n, str) for n in inputs):
+            self.problems.add((*path, "inputs"), "inputs must be a list of names",
+                              "e.g. [x]", describe(inputs))
+            return None
+        nodes = section.get("nodes")
+        if not isinstance(nodes, dict) or not nodes:
+            self.problems.add((*path, "nodes"), "nodes must be a mapping of node names",
+                              "name: {type: ..., in: ...}", describe(nodes))
+            return None
+        outputs = section.get("output")
+        if isinstance(outputs, str):
+            outputs = [outputs]
+        if not isinstance(outputs, list) or not outputs:
+            self.problems.add((*path, "output"), "the graph needs an output node",
+                              "output: <node name> or a list of names", describe(outputs),
+                              at_key="output" in section)
+            return None
+        known = set(inputs) | set(nodes)
+        for name in inputs:
+            view.nodes.append((name, "input", format_path((*path, "inputs"))))
+        for name in [*inputs, *nodes]:
+            if not NODE_NAME.match(str(name)) or hasattr(GraphModel, str(name)):
+                where = (*path, "nodes", name) if name in nodes else (*path, "inputs")
+                self.problems.add(where, f"{name!r} cannot be a node name",
+                                  "an identifier that is not a Module attribute",
+                                  repr(name), at_key=True)
+        edges: dict[str, list[str]] = {}
+        specs: dict[str, tuple[KeyPath, Any, list[str] | dict[str, str], str | None]] = {}
+        for name, entry in nodes.items():
+            here = (*path, "nodes", name)
+            if not isinstance(entry, dict):
+                entry = {"type": entry} if isinstance(entry, str) else entry
+            if not isinstance(entry, dict):
+                self.problems.add(here, "a node must be a mapping", "{type: ..., in: ...}",
+                                  describe(entry))
+                continue
+            refs = entry.get("in")
+            if refs is None:
+                self.problems.add(here, f"node {name!r} has no inputs",
+                                  "in: <node> or in: [<node>, ...]", "nothing")
+                continue
+            if isinstance(refs, str):
+                refs = [refs]
+            if isinstance(refs, dict):
+                sources = list(refs.values())
+            elif isinstance(refs, list):
+                sources = refs
+            else:
+                self.problems.add((*here, "in"), "in must name nodes",
+                                  "a name, a list of names or a mapping argument → name",
+                                  describe(refs))
+                continue
+            for source in sources:
+                if source not in known:
+                    close = suggest(str(source), known)
+                    hint = f" (did you mean {close[0]!r}?)" if close else ""
+                    self.problems.add((*here, "in"), f"node {name!r} reads {source!r}, which "
+                                      f"is not an input or node{hint}", "one of " +
+                                      ", ".join(sorted(known)), repr(source))
+            edges[name] = [s for s in sources if s in known]
+            share = entry.get("share")
+            if share is not None and (share not in nodes or share == name):
+                self.problems.add((*here, "share"), f"share must name another layer node",
+                                  "one of " + ", ".join(n for n in nodes if n != name),
+                                  repr(share))
+                share = None
+            specs[name] = (here, entry, refs, share)
+        for name in outputs:
+            if name not in known:
+                close = suggest(str(name), known)
+                hint = f" (did you mean {close[0]!r}?)" if close else ""
+                self.problems.add((*path, "output"), f"output {name!r} is not a node{hint}",
+                                  "one of " + ", ".join(sorted(nodes)), repr(name))
+        order = self._topological(edges, path)
+        if order is None:
+            return None
+        needed = _ancestors(outputs, edges)
+        unused = [n for n in nodes if n not in needed]
+        if unused:
+            self.problems.add((*path, "nodes", unused[0]), "node(s) not used by the output: "
+                              + ", ".join(unused), "every node to feed the output",
+                              f"{len(unused)} unused", at_key=True)
+        idle = [n for n in inputs if n not in needed]
+        if idle:
+            self.problems.add((*path, "inputs"), "input(s) not used by any node: "
+                              + ", ".join(idle), "every input to be read", ", ".join(idle))
+        layers: dict[str, Module] = {}
+        graph_nodes = []
+        for name in order:
+            if name not in specs:
+                continue
+            here, entry, refs, share = specs[name]
+            kind = "shared " + share if share else _entry_type(entry)
+            view.nodes.append((name, kind, format_path(here)))
+            view.edges.extend((source, name) for source in edges[name])
+            if share is None:
+                layer = self._layer({k: v for k, v in entry.items() if k != "in"}, here, view,
+                                    params)
+                if layer is not None:
+                    layers[name] = layer
+            graph_nodes.append(Node(name, refs, here, share or name))
+        if self.problems.items:
+            return None
+        return GraphModel(inputs, graph_nodes, layers, outputs)
+
+    def _topological(self, edges: dict[str, list[str]], path: KeyPath) -> list[str] | None:
+        """Kahn's order over the nodes; a cycle is reported with the nodes on it."""
+        pending = {name: {s for s in sources if s in edges} for name, sources in edges.items()}
+        order: list[str] = []
+        ready = [n for n, deps in pending.items() if not deps]
+        while ready:
+            name = ready.pop(0)
+            order.append(name)
+            for other, deps in pending.items():
+                if name in deps:
+                    deps.discard(name)
+                    if not deps and other not in order and other not in ready:
+                        ready.append(other)
+        stuck = [n for n in pending if n not in order]
+        if stuck:
+            cycle = _find_cycle(stuck, edges)
+            self.problems.add((*path, "nodes", cycle[0]), "the graph has a cycle: "
+                              + " -> ".join(cycle), "a directed acyclic graph",
+                              "a cycle through " + ", ".join(sorted(set(cycle))), at_key=True)
+            return None
+        return order
+
+    # ----------------------------------------------------------------- one entry
+    def _layer(self, entry: Any, path: KeyPath, view: GraphView,
+               params: dict[str, Any]) -> Module | None:
+        if params:
+            entry = _substitute(entry, params)
+        if isinstance(entry, str):
+            entry = {"type": entry}
+        if not isinstance(entry, dict):
+            self.problems.add(path, "a layer must be a name or a mapping with 'type'",
+                              "e.g. {type: linear, units: 64}", describe(entry))
+            return None
+        repeat = entry.get("repeat", 1)
+        if not isinstance(repeat, int) or isinstance(repeat, bool) or repeat < 1:
+            self.problems.add((*path, "repeat"), "repeat must be a positive integer",
+                              "int >= 1", describe(repeat))
+            return None
+        if repeat > 1:
+            single = {k: v for k, v in entry.items() if k != "repeat"}
+            copies = [self._layer(single, path, view, params) for _ in range(repeat)]
+            return None if None in copies else Sequential(*copies)
+        kind = entry.get("type")
+        if kind in self.blocks:
+            return self._block(kind, entry, path)
+        if kind == "sequential":
+            return self._chain(entry.get("layers"), (*path, "layers"), GraphView(), params)
+        args = {k: v for k, v in entry.items() if k not in BUILDER_KEYS}
+        name, kwargs, problems = validate_component(args, LAYERS, path, self.cfg)
+        if problems:
+            if name and name not in LAYERS and self.blocks:
+                problems = [_with_blocks(p, name, self.blocks) for p in problems]
+            self.problems.extend(problems)
+            return None
+        try:
+            layer = LAYERS.build(name, **kwargs)
+        except ArgumentError as error:
+            key_path = (*path, error.key) if error.key else path
+            self.problems.add(key_path, str(error), error.expected, error.found)
+            return None
+        layer.type_name = name
+        return layer
+
+    def _block(self, kind: str, entry: dict[str, Any], path: KeyPath) -> Module | None:
+        definition = self.blocks[kind]
+        where = ("blocks", kind)
+        if not isinstance(definition, dict):
+            self.problems.add(where, f"block {kind!r} must be a mapping",
+                              "params/layers or params/inputs/nodes/output", describe(definition))
+            return None
+        declared = definition.get("params") or {}
+        values = dict(declared)
+        for key, value in entry.items():
+            if key in ("type", "repeat"):
+                continue
+            if key not in declared:
+                close = suggest(key, declared)
+                hint = f" (did you mean {close[0]!r}?)" if close else ""
+                self.problems.add((*path, key), f"block {kind!r} has no parameter {key!r}{hint}",
+                                  "one of " + (", ".join(declared) or "(none)"), repr(key),
+                                  at_key=True)
+                continue
+            values[key] = value
+        missing = [k for k, v in values.items() if v is None]
+        if missing:
+            self.problems.add(path, f"block {kind!r} needs parameter(s) " + ", ".join(missing),
+                              "a value for " + ", ".join(missing), "nothing")
+            return None
+        body = {k: v for k, v in definition.items() if k != "params"}
+        view = GraphView()
+        if "nodes" in body:
+            module = self._graph(body, where, view, values)
+        elif "layers" in body:
+            module = self._chain(body["layers"], (*where, "layers"), view, values)
+        else:
+            self.problems.add(where, f"block {kind!r} has no layers or nodes",
+                              "layers: [...] or inputs/nodes/output", "neither")
+            return None
+        if module is not None:
+            module.type_name = kind
+        return module
+
+
+def _entry_type(entry: Any) -> str:
+    if isinstance(entry, str):
+        return entry
+    if isinstance(entry, dict):
+        kind = str(entry.get("type", "?"))
+        repeat = entry.get("repeat", 1)
+        return f"{kind} ×{repeat}" if isinstance(repeat, int) and repeat > 1 else kind
+    return "?"
+
+
+def _with_blocks(problem: Problem, name: str, blocks: dict[str, Any]) -> Problem:
+    """Add block names to an unknown-layer suggestion."""
+    close = suggest(name, list(blocks))
+    if not close:
+        return problem
+    return Problem(f"{problem.message} (or the block {close[0]!r}?)", problem.path,
+                   problem.location, problem.expected, problem.found)
+
+
+def _substitute(value: Any, params: dict[str, Any]) -> Any:
+    """Replace `${param}` by a block parameter's value (typed when it is the whole string)."""
+    if isinstance(value, str):
+        whole = PARAM_REF.fullmatch(value)
+        if whole and whole.group(1) in params:
+            return copy.deepcopy(params[whole.group(1)])
+        return PARAM_REF.sub(
+            lambda m: str(params[m.group(1)]) if m.group(1) in params else m.group(0), value
+        )
+    if isinstance(value, list):
+        return [_substitute(v, params) for v in value]
+    if isinstance(value, dict):
+        return {k: _substitute(v, params) for k, v in value.items()}
+    return value
+
+
+def _ancestors(outputs: list[str], edges: dict[str, list[str]]) -> set[str]:
+    seen: set[str] = set()
+    stack = list(outputs)
+    while stack:
+        name = stack.pop()
+        if name in seen:
+            continue
+        seen.add(name)
+        stack.extend(edges.get(name, []))
+    return seen
+
+
+def _find_cycle(stuck: list[str], edges: dict[str, list[str]]) -> list[str]:
+    """Walk backwards along inputs among the stuck nodes until a node repeats."""
+    stuck_set = set(stuck)
+    path = [stuck[0]]
+    while True:
+        nxt = next(s for s in edges[path[-1]] if s in stuck_set)
+        if nxt in path:
+            cycle = path[path.index(nxt):] + [nxt]
+            return list(reversed(cycle))
+        path.append(nxt)
+
+
+def build_model(cfg: ResolvedConfig) -> BuiltModel:
+    """Validate and build `cfg`'s model section (raises ConfigError with every problem)."""
+    return ModelBuilder(cfg).build()

@@ -1,0 +1,169 @@
+"""`load_data`: the config's `data:` section -> a DataBundle of ready splits."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from nnrun.data import builtin, synthetic  # noqa: F401  (registers the built-in datasets)
+from nnrun.data.graph import build_graph, read_graph_files
+from nnrun.data.info import DataBundle
+from nnrun.data.options import resolve_options
+from nnrun.data.readers import detect_format, read_table, read_text
+from nnrun.data.sources import GraphSource, Source, TableSource, TextSource, TokenSource
+from nnrun.data.tabular import build_table
+from nnrun.data.text import build_text, build_tokens
+from nnrun.data.transforms import make_augment
+from nnrun.errors import ArgumentError, ConfigError, DataError, Problem
+from nnrun.registry import DATASETS
+
+SOURCE_KEYS = ("dataset", "path", "train", "graph")
+
+
+def _resolve(base_dir: Path, path: str) -> Path:
+    candidate = Path(path).expanduser()
+    return candidate if candidate.is_absolute() else base_dir / candidate
+
+
+def _chosen_source(cfg: dict[str, Any]) -> str:
+    given = [
+        key
+        for key in SOURCE_KEYS
+        if (cfg["graph"]["edges"] if key == "graph" else cfg[key]) is not None
+    ]
+    if len(given) != 1:
+        raise ConfigError(
+            Problem(
+                "the data section needs exactly one source" if given else "no data source given",
+                path="data",
+                expected="one of data.dataset, data.path, data.train (+ val/test) or data.graph.edges",
+                found=", ".join(f"data.{k}" for k in given) or "none",
+            )
+        )
+    if cfg["params"] and given[0] != "dataset":
+        raise ConfigError(
+            Problem(
+                "params only apply to a built-in dataset",
+                path="data.params",
+                expected="data.dataset",
+                found=f"data.{given[0]}",
+            )
+        )
+    for key in ("val", "test"):
+        if cfg[key] is not None and given[0] != "train":
+            raise ConfigError(
+                Problem(
+                    f"data.{key} is a separate file for data.train",
+                    path=f"data.{key}",
+                    expected="data.train as well",
+                    found=f"data.{given[0]}",
+                )
+            )
+    return given[0]
+
+
+def _open_builtin(cfg: dict[str, Any], seed: int) -> Source:
+    name = cfg["dataset"]
+    try:
+        dataset = DATASETS.build(name, **cfg["params"])
+    except ArgumentError as exc:
+        path = f"data.params.{exc.key}" if exc.key else "data.dataset"
+        raise ConfigError(
+            Problem(str(exc), path=path, expected=exc.expected, found=exc.found)
+        ) from None
+    return dataset.load(seed)
+
+
+def _open_file(path: Path, cfg: dict[str, Any]) -> Source:
+    fmt = detect_format(path, cfg["format"])
+    if fmt == "text":
+        return TextSource(read_text(path), str(path))
+    return TableSource(read_table(path, fmt, cfg))
+
+
+def _open_split_files(cfg: dict[str, Any], base_dir: Path) -> TableSource:
+    parts = {}
+    for key in ("train", "val", "test"):
+        if cfg[key] is None:
+            continue
+        path = _resolve(base_dir, cfg[key])
+        read = read_table(path, detect_format(path, cfg["format"]), cfg)
+        if list(read) != ["all"]:
+            raise DataError(f"{path}: data.{key} must hold one split, found {', '.join(read)}")
+        parts[key] = read["all"]
+    return TableSource(parts)
+
+
+def _open_graph(cfg: dict[str, Any], base_dir: Path) -> GraphSource:
+    graph = cfg["graph"]
+    if graph["labels"] is None:
+        raise ConfigError(
+            Problem(
+                "a graph needs node labels",
+                path="data.graph.labels",
+                expected="a CSV `node,label`",
+                found="nothing",
+            )
+        )
+    optional = {
+        key: None if graph[key] is None else _resolve(base_dir, graph[key])
+        for key in ("features", "masks")
+    }
+    return read_graph_files(
+        _resolve(base_dir, graph["edges"]), _resolve(base_dir, graph["labels"]), **optional
+    )
+
+
+def load_data(cfg: dict[str, Any], seed: int, base_dir: Path) -> DataBundle:
+    """Load, split and preprocess the data described by a `data:` section.
+
+    `seed` is the run's seed (data.seed overrides it for splitting/generation); relative paths
+    resolve against `base_dir` (the config file's folder). Raises DataError for bad data and
+    ConfigError for contradictory settings.
+    """
+    cfg = resolve_options(cfg)
+    if cfg["split"]["val"] + cfg["split"]["test"] >= 1:
+        raise ConfigError(
+            Problem(
+                "the val and test fractions leave nothing to train on",
+                path="data.split",
+                expected="val + test < 1",
+                found=f"val {cfg['split']['val']} + test {cfg['split']['test']}",
+            )
+        )
+    seed = cfg["seed"] if cfg["seed"] is not None else seed
+    kind = _chosen_source(cfg)
+    if kind == "dataset":
+        source, name = _open_builtin(cfg, seed), DATASETS.canonical(cfg["dataset"])
+    elif kind == "path":
+        source, name = _open_file(_resolve(base_dir, cfg["path"]), cfg), cfg["path"]
+    elif kind == "train":
+        source, name = _open_split_files(cfg, base_dir), cfg["train"]
+    else:
+        source, name = _open_graph(cfg, base_dir), cfg["graph"]["labels"]
+
+    augment = None
+    if isinstance(source, TableSource):
+        splits, info, pre = build_table(source, cfg, seed, name)
+        augment = make_augment(cfg["augment"], info.input_shape)
+    else:
+        if any(cfg["augment"].values()):
+            raise ConfigError(
+                Problem(
+                    "augmentation applies to numeric (image) inputs only",
+                    path="data.augment",
+                    expected="no augment",
+                    found=str(cfg["augment"]),
+                )
+            )
+        if isinstance(source, TextSource):
+            splits, info, pre = build_text(source, cfg, seed, name)
+        elif isinstance(source, TokenSource):
+            splits, info, pre = build_tokens(source, cfg, seed, name)
+        else:
+            splits, info, pre = build_graph(source, cfg, seed, name)
+    if len(splits["train"]) == 0:
+        raise DataError(f"{name}: the training split is empty")
+    return DataBundle(
+        splits, info, pre, cfg["batch_size"], cfg["shuffle"], cfg["drop_last"], augment
+    )

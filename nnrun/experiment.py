@@ -1,0 +1,314 @@
+"""A config file → everything a run needs: validated config, data, model, loss, optimizer,
+schedule and metrics. The CLI commands (train, eval, predict, validate, graph, gradcheck)
+all start here."""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from nnrun import components  # noqa: F401  (fills the registries)
+from nnrun import random
+from nnrun.autograd.grad_mode import no_grad
+from nnrun.autograd.tensor import Tensor
+from nnrun.checkpoint import load_checkpoint
+from nnrun.config.builder import BuiltModel, GraphView, build_model
+from nnrun.config.paths import describe, format_path
+from nnrun.config.resolve import ResolvedConfig, resolve_config
+from nnrun.config.spec import Option
+from nnrun.config.validate import ComponentList, validate_top_level
+from nnrun.data import DATA_SPEC, DataBundle, Split, load_data
+from nnrun.errors import ArgumentError, CheckpointError, ConfigError, NnrunError, Problem
+from nnrun.nn.model import NodeError, TraceRecord
+from nnrun.nn.module import Module
+from nnrun.registry import LOSSES, METRICS, OPTIMIZERS, SCHEDULES, suggest
+from nnrun.train.metrics import resolve_metrics
+from nnrun.train.options import TRAIN_SPEC
+
+SECTIONS: dict[str, Any] = {
+    "name": Option(str | None, None, "run name (default: the config file's name)"),
+    "seed": Option(int, 0, "seed for initialization, dropout, shuffling and splits"),
+    "data": DATA_SPEC,
+    "model": None,  # checked by the builder
+    "blocks": None,  # checked by the builder where blocks are used
+    "loss": LOSSES,
+    "optimizer": OPTIMIZERS,
+    "schedule": SCHEDULES,
+    "train": TRAIN_SPEC,
+    "metrics": ComponentList(METRICS),
+    "output_dir": Option(str, "outputs", "where run directories go"),
+}
+
+DEFAULT_LOSS = {
+    "classification": {"type": "cross_entropy"},
+    "node_classification": {"type": "cross_entropy"},
+    "sequence": {"type": "cross_entropy", "class_dim": -1},
+    "binary": {"type": "bce_with_logits"},
+    "regression": {"type": "mse"},
+}
+DEFAULT_METRICS = {"regression": ["mae", "r2"]}
+INIT_FROM_KEYS = ("checkpoint", "prefix", "rename", "freeze", "strict")
+
+
+@dataclass
+class Experiment:
+    """Everything built from one config."""
+
+    cfg: ResolvedConfig
+    config: dict[str, Any]
+    name: str
+    seed: int
+    base_dir: Path
+    data: DataBundle
+    model: Module
+    view: GraphView
+    trace: list[TraceRecord]
+    loss: Any
+    optimizer: Any
+    schedule: Any
+    metrics: list[Any]
+    frozen: list[str] = field(default_factory=list)
+
+    @property
+    def task(self) -> str:
+        return self.data.info.task
+
+    @property
+    def config_hash(self) -> str:
+        return hashlib.sha256(self.cfg.to_yaml().encode()).hexdigest()[:16]
+
+    @property
+    def train(self) -> dict[str, Any]:
+        return self.config["train"]
+
+
+def resolve(path: str | Path, overrides: list[str] | None = None,
+            seed: int | None = None) -> ResolvedConfig:
+    """Load a config file with its `extends` and `--set` overrides (and a `--seed`)."""
+    cfg = resolve_config(path, list(overrides or []))
+    if seed is not None:
+        cfg.data["seed"] = seed
+    return cfg
+
+
+def validate(cfg: ResolvedConfig) -> tuple[dict[str, Any], BuiltModel | None]:
+    """Check every section and the model structure; raise one ConfigError with everything.
+
+    Returns the normalized config and the (not yet shape-checked) model.
+    """
+    problems: list[Problem] = []
+    if cfg.data.get("schedule") is None:
+        cfg.data.pop("schedule", None)
+    try:
+        config = validate_top_level(cfg, SECTIONS, required=("model",))
+    except ConfigError as error:
+        problems.extend(error.problems)
+        config = cfg.data
+    built = None
+    if "model" in cfg.data:
+        try:
+            built = build_model(cfg)
+        except ConfigError as error:
+            problems.extend(error.problems)
+    if problems:
+        raise ConfigError(problems)
+    if not config.get("name"):
+        config["name"] = Path(cfg.path).stem
+    return config, built
+
+
+def sample_batch(split: Split, size: int = 2) -> tuple[Any, np.ndarray]:
+    """A few examples for the dry run that infers sizes (a graph is always whole)."""
+    if split.is_graph:
+        return split.inputs, split.targets
+    if isinstance(split.inputs, dict):
+        return {k: v[:size] for k, v in split.inputs.items()}, split.targets[:size]
+    return split.inputs[:size], split.targets[:size]
+
+
+def as_input(x: Any, dtype: Any = np.float32) -> Any:
+    """Batch arrays → Tensors: floats in the model's dtype, integers (tokens, edges) as is."""
+    if isinstance(x, dict):
+        return {k: as_input(v, dtype) for k, v in x.items()}
+    if isinstance(x, Tensor):
+        return x
+    array = np.asarray(x)
+    return Tensor(array, dtype=dtype if array.dtype.kind == "f" else None)
+
+
+def loss_arguments(outputs: Any, targets: Any, loss: Any) -> tuple[Any, ...]:
+    """A model's outputs (one tensor or a tuple) and the targets, as the loss takes them."""
+    args = tuple(outputs) if isinstance(outputs, tuple) else (outputs,)
+    if "target" in getattr(loss, "inputs", ("prediction", "target")):
+        args = (*args, targets)
+    return args
+
+
+def dry_run(experiment_cfg: ResolvedConfig, model: Module, data: DataBundle, loss: Any) -> list:
+    """Run a couple of real examples through the model: this creates the lazily sized
+    parameters and finds shape mistakes, reported at the YAML entry that caused them."""
+    inputs, targets = sample_batch(data.splits["train"])
+    model.trace = []
+    model.eval()
+    try:
+        with no_grad():
+            outputs = model(as_input(inputs))
+            loss(*loss_arguments(outputs, targets, loss))
+    except NodeError as error:
+        raise ConfigError(
+            Problem(str(error), format_path(error.path), experiment_cfg.where(error.path))
+        ) from None
+    except (NnrunError, ValueError, IndexError, TypeError) as error:
+        shapes = describe(getattr(outputs, "shape", None)) if "outputs" in locals() else "?"
+        raise ConfigError(
+            Problem(
+                f"the loss cannot take the model's output: {error}",
+                "loss",
+                experiment_cfg.where(("loss",)) or experiment_cfg.where(("model",)),
+                expected=f"an output that fits targets of shape {np.shape(targets)[1:]} per "
+                f"example ({data.info.task}, {data.info.num_classes or 'no'} classes)",
+                found=f"model output {shapes}",
+            )
+        ) from None
+    finally:
+        trace, model.trace = model.trace, None
+        model.train()
+    _check_output_width(experiment_cfg, outputs, data)
+    return trace
+
+
+def _check_output_width(cfg: ResolvedConfig, outputs: Any, data: DataBundle) -> None:
+    info = data.info
+    if isinstance(outputs, tuple) or info.num_classes is None:
+        return
+    if info.task in ("classification", "node_classification", "sequence"):
+        width = outputs.shape[-1]
+        if width != info.num_classes:
+            raise ConfigError(
+                Problem(
+                    f"the model ends with {width} outputs but the data has "
+                    f"{info.num_classes} classes; set the last layer's units to "
+                    f"{info.num_classes}",
+                    "model",
+                    cfg.where(("model",)),
+                    expected=f"{info.num_classes} outputs",
+                    found=f"output shape {outputs.shape}",
+                )
+            )
+
+
+def build_loss(cfg: ResolvedConfig, config: dict[str, Any], task: str) -> Any:
+    spec = config.get("loss") or DEFAULT_LOSS.get(task, {"type": "mse"})
+    if isinstance(spec, str):
+        spec = {"type": spec}
+    args = {k: v for k, v in spec.items() if k != "type"}
+    return _build(cfg, ("loss",), lambda: LOSSES.build(spec["type"], **args))
+
+
+def _build(cfg: ResolvedConfig, path: tuple, make: Any) -> Any:
+    """Construct a component; constructor range checks become located config errors."""
+    try:
+        return make()
+    except ArgumentError as error:
+        here = (*path, error.key) if error.key else path
+        raise ConfigError(
+            Problem(str(error), format_path(here), cfg.where(here), error.expected, error.found)
+        ) from None
+
+
+def apply_init_from(cfg: ResolvedConfig, spec: Any, model: Module, base_dir: Path) -> list[str]:
+    """Load pre-trained weights (all, or a prefix, optionally renamed) and freeze some."""
+    path = ("model", "init_from")
+    if isinstance(spec, str):
+        spec = {"checkpoint": spec}
+    unknown = [k for k in spec if k not in INIT_FROM_KEYS] if isinstance(spec, dict) else []
+    if not isinstance(spec, dict) or "checkpoint" not in spec or unknown:
+        raise ConfigError(
+            Problem(
+                "init_from needs a checkpoint" if not unknown else f"unknown key {unknown[0]!r}",
+                format_path(path),
+                cfg.where(path),
+                expected="{checkpoint: PATH, prefix: ..., rename: {old: new}, freeze: [...]}",
+                found=describe(spec),
+            )
+        )
+
+    def fail(message: str, key: str) -> ConfigError:
+        here = (*path, key)
+        return ConfigError(Problem(message, format_path(here), cfg.where(here)))
+
+    source = Path(spec["checkpoint"])
+    source = source if source.is_absolute() else base_dir / source
+    try:
+        weights = load_checkpoint(source).weights
+    except CheckpointError as error:
+        raise fail(str(error), "checkpoint") from None
+    prefix = spec.get("prefix") or ""
+    selected = {k: v for k, v in weights.items() if k.startswith(prefix)}
+    if not selected:
+        raise fail(f"no weights in {source} start with {prefix!r}; it has: "
+                   + ", ".join(list(weights)[:12]), "prefix")
+    for old, new in (spec.get("rename") or {}).items():
+        selected = {(new + k[len(old):] if k.startswith(old) else k): v
+                    for k, v in selected.items()}
+    own = model.state_dict()
+    strange = [k for k in selected if k not in own]
+    if strange and not spec.get("strict") is False:
+        hints = [f"{k} (did you mean {suggest(k, own)[0]!r}?)" if suggest(k, own) else k
+                 for k in strange[:6]]
+        raise fail("weights with no place in this model: " + ", ".join(hints)
+                   + "; use prefix/rename to map them, or strict: false to skip them", "rename"
+                   if spec.get("rename") else "checkpoint")
+    try:
+        model.load_state_dict({k: v for k, v in selected.items() if k in own}, strict=False)
+    except CheckpointError as error:
+        raise fail(str(error), "checkpoint") from None
+    freeze = spec.get("freeze") or []
+    try:
+        return model.freeze(freeze) if freeze else []
+    except CheckpointError as error:
+        raise fail(str(error), "freeze") from None
+
+
+def build_experiment(cfg: ResolvedConfig, base_dir: Path | None = None,
+                     data: DataBundle | None = None) -> Experiment:
+    """Validate `cfg` and build the run: data, model (sized by a dry run), loss, optimizer,
+    schedule and metrics. Raises ConfigError/DataError with located, complete messages."""
+    config, built = validate(cfg)
+    assert built is not None
+    base_dir = Path(base_dir) if base_dir is not None else Path(cfg.path).resolve().parent
+    seed = config["seed"]
+    if data is None:
+        data = load_data(config["data"], seed, base_dir)
+    task = data.info.task
+    loss = build_loss(cfg, config, task)
+    random.seed(seed)
+    model = build_model(cfg).model  # rebuilt after seeding so initialization is reproducible
+    trace = dry_run(cfg, model, data, loss)
+    frozen = []
+    init_from = (cfg.data.get("model") or {}).get("init_from") if isinstance(
+        cfg.data.get("model"), dict) else None
+    if init_from is not None:
+        frozen = apply_init_from(cfg, init_from, model, base_dir)
+    optimizer_spec = config.get("optimizer") or {"type": "adam"}
+    if isinstance(optimizer_spec, str):
+        optimizer_spec = {"type": optimizer_spec}
+    optimizer = _build(cfg, ("optimizer",), lambda: OPTIMIZERS.build(
+        optimizer_spec["type"], list(model.named_parameters()),
+        **{k: v for k, v in optimizer_spec.items() if k != "type"}))
+    schedule = None
+    if config.get("schedule"):
+        spec = config["schedule"]
+        steps = len(data.loader("train", seed))
+        schedule = _build(cfg, ("schedule",), lambda: SCHEDULES.build(
+            spec["type"], optimizer, config["train"]["epochs"], steps,
+            **{k: v for k, v in spec.items() if k != "type"}))
+    metric_specs = config.get("metrics") or DEFAULT_METRICS.get(task, ["accuracy"])
+    _build(cfg, ("metrics",), lambda: resolve_metrics(metric_specs, task))
+    return Experiment(cfg, config, config["name"], seed, base_dir, data, model, built.view,
+                      trace, loss, optimizer, schedule, metric_specs, frozen)
+

@@ -1,0 +1,148 @@
+"""The `Loss` base class and the input checks every loss shares."""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar, Literal, get_args
+
+import numpy as np
+
+from nnrun.autograd.tensor import Tensor
+from nnrun.errors import ArgumentError, DataError, ShapeError
+
+Reduction = Literal["mean", "sum", "none"]
+Task = Literal["classification", "binary", "regression", "ranking", "embedding", "distribution"]
+Output = Literal["logits", "probabilities", "log_probabilities", "scores", "values", "embeddings"]
+
+
+class Loss:
+    """A loss: build from YAML options, call on (prediction, target) → scalar Tensor.
+
+    `reduction` is "mean" (default), "sum" or "none" (per-element losses, the prediction's
+    batch shape). Class hints for the trainer: `task` (which metrics fit), `output` (what
+    the model's output means: logits, probabilities, ..., so predictions can be decoded) and
+    `inputs` (the call's arguments, in order).
+    """
+
+    name: ClassVar[str]
+    task: ClassVar[Task]
+    output: ClassVar[Output]
+    inputs: ClassVar[tuple[str, ...]] = ("prediction", "target")
+    reductions: ClassVar[tuple[str, ...]] = get_args(Reduction)
+
+    def __init__(self, reduction: Reduction = "mean"):
+        if reduction not in self.reductions:
+            expected = "one of " + ", ".join(map(repr, self.reductions))
+            raise option_error(self.name, "reduction", reduction, expected)
+        self.reduction = reduction
+
+    def __repr__(self) -> str:
+        options = ", ".join(f"{k}={v!r}" for k, v in vars(self).items() if not k.startswith("_"))
+        return f"{type(self).__name__}({options})"
+
+
+def reduce(losses: Tensor, reduction: str) -> Tensor:
+    """Per-element losses → mean, sum, or themselves ("none")."""
+    if reduction == "mean":
+        return losses.mean()
+    if reduction == "sum":
+        return losses.sum()
+    return losses
+
+
+def prediction_tensor(prediction: Any) -> Tensor:
+    """A model output as a Tensor; a float ndarray keeps its dtype (float64 stays float64)."""
+    if isinstance(prediction, Tensor):
+        return prediction
+    array = np.asarray(prediction)
+    return Tensor(array, dtype=array.dtype if array.dtype.kind == "f" else None)
+
+
+def target_array(name: str, target: Any, like: Tensor, kinds: str = "fiub") -> np.ndarray:
+    """A constant target as an ndarray; floating targets take the prediction's dtype.
+
+    `kinds` are the accepted dtype kinds ("f" float, "i"/"u" integer, "b" bool).
+    """
+    array = target.data if isinstance(target, Tensor) else np.asarray(target)
+    if array.dtype.kind not in kinds:
+        wanted = {"f": "floats", "i": "integers", "u": "integers", "b": "booleans"}
+        expected = " or ".join(dict.fromkeys(wanted[k] for k in kinds))
+        raise DataError(f"{name}: targets must be {expected}, got dtype {array.dtype}")
+    if array.dtype.kind in "fb" and "f" in kinds:
+        return array.astype(like.dtype, copy=False)
+    return array
+
+
+def target_tensor(name: str, target: Any, like: Tensor) -> Tensor:
+    """A target that may carry a gradient (a Tensor) or is constant (an array), as a Tensor
+    of the prediction's float dtype."""
+    if isinstance(target, Tensor):
+        return target if target.dtype == like.dtype else target.astype(like.dtype)
+    return Tensor._wrap(target_array(name, target, like, "fiub").astype(like.dtype), False)
+
+
+def _shape_hint(prediction: tuple[int, ...], target: tuple[int, ...]) -> str:
+    if prediction == (*target, 1):
+        return (
+            "the model gives one column per example: reshape the targets to "
+            f"{prediction} or end the model with a flatten to {target}"
+        )
+    if target == (*prediction, 1):
+        return f"reshape the targets to {prediction} (drop their last axis of size 1)"
+    return "the loss compares them elementwise, so they need the same shape"
+
+
+def check_same_shape(name: str, prediction: Tensor, target: Any) -> None:
+    """Raise ShapeError (naming the loss and both shapes) unless the shapes are equal.
+
+    Stricter than torch, which broadcasts (N, 1) against (N,) into (N, N) with a warning.
+    """
+    target_shape = tuple(np.shape(target.data if isinstance(target, Tensor) else target))
+    if prediction.shape != target_shape:
+        raise ShapeError(
+            f"{name}: prediction {prediction.shape} and target {target_shape} differ; "
+            f"{_shape_hint(prediction.shape, target_shape)}"
+        )
+
+
+def option_array(values: float | list[float] | None, like: Tensor) -> np.ndarray | None:
+    """A weight-like option (list from the config) as an array of the prediction's dtype."""
+    return None if values is None else np.asarray(values, dtype=like.dtype)
+
+
+def check_broadcasts(name: str, key: str, option: np.ndarray | None, prediction: Tensor) -> None:
+    """Raise ShapeError unless a weight-like option broadcasts against the prediction
+    without enlarging it."""
+    if option is None:
+        return
+    try:
+        fits = np.broadcast_shapes(option.shape, prediction.shape) == prediction.shape
+    except ValueError:
+        fits = False
+    if not fits:
+        raise ShapeError(
+            f"{name}: {key} of shape {option.shape} does not broadcast against the prediction "
+            f"{prediction.shape}; give one value per entry of the last axis "
+            f"({prediction.shape[-1] if prediction.shape else 1}) or a single value"
+        )
+
+
+def option_error(owner: str, key: str, value: Any, expected: str) -> ArgumentError:
+    """The error for an option value out of its range, naming the option for the config."""
+    return ArgumentError(
+        f"{owner}: {key} must be {expected}, got {value!r}",
+        key=key,
+        expected=expected,
+        found=repr(value),
+    )
+
+
+def check_sign_targets(name: str, target: np.ndarray, allow_zero: bool) -> np.ndarray:
+    """Targets in {−1, +1} (or {0, 1} when `allow_zero`, mapped 0 → −1); DataError otherwise."""
+    valid = (target == 1) | (target == -1)
+    if allow_zero:
+        valid |= target == 0
+    if not valid.all():
+        bad = target[~valid].reshape(-1)[0]
+        labels = "−1/+1 or 0/1" if allow_zero else "−1/+1"
+        raise DataError(f"{name}: targets must be {labels} labels, found the value {bad}")
+    return np.where(target == 0, -1, target).astype(target.dtype) if allow_zero else target

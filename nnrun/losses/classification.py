@@ -1,0 +1,376 @@
+"""Classification losses: cross_entropy, nll, binary_cross_entropy, bce_with_logits, hinge,
+multi_margin (torch.nn.functional semantics and defaults)."""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+import numpy as np
+
+from nnrun.autograd.tensor import Tensor
+from nnrun.errors import ConfigError, DataError, ShapeError
+from nnrun.losses.base import (
+    Loss,
+    Reduction,
+    check_broadcasts,
+    check_same_shape,
+    check_sign_targets,
+    option_array,
+    option_error,
+    prediction_tensor,
+    reduce,
+    target_array,
+)
+from nnrun.ops import fused
+from nnrun.ops import losses as ops
+from nnrun.registry import LOSSES
+
+
+def _class_axis(name: str, prediction: Tensor, class_dim: int) -> int:
+    """The class axis of the prediction as a non-negative index; 0 for an unbatched (C,)."""
+    ndim = prediction.ndim
+    if ndim == 0:
+        raise ShapeError(f"{name}: the prediction must hold class scores, got a scalar")
+    if ndim == 1:
+        return 0
+    if not -ndim <= class_dim < ndim:
+        raise ShapeError(
+            f"{name}: class_dim={class_dim} is out of range for a prediction of shape "
+            f"{prediction.shape} (valid: {-ndim} to {ndim - 1})"
+        )
+    return class_dim % ndim
+
+
+def _classes_first(
+    prediction: Tensor, target: np.ndarray, axis: int, probabilities: bool
+) -> tuple[Tensor, np.ndarray]:
+    """Prediction (N, C, d1, ...) with the classes on axis 1, as the fused ops expect, and
+    the matching target; an unbatched (C,) prediction becomes one example (1, C)."""
+    if prediction.ndim == 1:
+        return prediction.reshape(1, -1), target.reshape(1, *target.shape)
+    if axis == 1:
+        return prediction, target
+    others = [i for i in range(prediction.ndim) if i != axis]
+    moved = prediction.transpose(others[0], axis, *others[1:])
+    return moved, np.moveaxis(target, axis, 1) if probabilities else target
+
+
+def _index_shape(prediction: Tensor, axis: int) -> tuple[int, ...]:
+    return prediction.shape[:axis] + prediction.shape[axis + 1 :]
+
+
+def _layout_hint(prediction: Tensor, target: np.ndarray, axis: int) -> str:
+    if axis == 1 and prediction.ndim == 3 and target.shape[:2] == prediction.shape[:2]:
+        return "; for (N, T, C) logits with (N, T) targets set class_dim: -1"
+    return ""
+
+
+def _check_index_target(
+    name: str, prediction: Tensor, target: np.ndarray, axis: int, ignore_index: int | None
+) -> None:
+    """Index targets must have the prediction's shape without the class axis, and values in
+    [0, C) or equal to `ignore_index`."""
+    expected = _index_shape(prediction, axis)
+    if target.shape != expected:
+        raise ShapeError(
+            f"{name}: prediction {prediction.shape} and target {target.shape} do not fit; "
+            f"class-index targets need shape {expected} (the prediction's shape without its "
+            f"class axis {axis}){_layout_hint(prediction, target, axis)}"
+        )
+    classes = prediction.shape[axis]
+    valid = (target >= 0) & (target < classes)
+    if ignore_index is not None:
+        valid |= target == ignore_index
+    if not valid.all():
+        bad = target[~valid].reshape(-1)[0]
+        also = "" if ignore_index is None else f", or ignore_index={ignore_index}"
+        raise DataError(
+            f"{name}: target class {bad} is out of range for {classes} classes "
+            f"(valid: 0 to {classes - 1}{also})"
+        )
+
+
+def _check_probability_target(name: str, prediction: Tensor, target: np.ndarray, axis: int) -> None:
+    """Float targets are class probabilities and need the prediction's shape."""
+    if target.shape == prediction.shape:
+        return
+    if target.shape == _index_shape(prediction, axis):
+        hint = f"class-index targets must be integers, got {target.dtype}: cast the labels"
+    else:
+        hint = f"probability targets need the prediction's shape {prediction.shape}"
+    raise ShapeError(
+        f"{name}: prediction {prediction.shape} and float target {target.shape} do not fit; "
+        f"{hint}{_layout_hint(prediction, target, axis)}"
+    )
+
+
+def _check_weight_option(name: str, weight: list[float] | None) -> None:
+    if weight is not None and (not weight or min(weight) < 0):
+        raise option_error(name, "weight", weight, "a list of numbers >= 0, one per class")
+
+
+def _check_class_weights(name: str, weight: np.ndarray | None, classes: int) -> None:
+    if weight is not None and weight.shape != (classes,):
+        raise ShapeError(
+            f"{name}: weight has {weight.size} entries but the prediction has {classes} "
+            f"classes; give one weight per class"
+        )
+
+
+class _ClassScores(Loss):
+    """Shared by cross_entropy and nll: per-class scores with class-index targets (or, for
+    cross_entropy, probabilities), `weight` per class, `ignore_index`, `class_dim`."""
+
+    target_kinds = "iu"
+
+    def __init__(
+        self,
+        weight: list[float] | None = None,
+        ignore_index: int = -100,
+        class_dim: int = 1,
+        reduction: Reduction = "mean",
+    ):
+        super().__init__(reduction)
+        _check_weight_option(self.name, weight)
+        self.weight, self.ignore_index, self.class_dim = weight, ignore_index, class_dim
+
+    def _layout(
+        self, prediction: Any, target: Any
+    ) -> tuple[Tensor, Tensor, np.ndarray, np.ndarray | None]:
+        """Check the inputs; return the prediction, its scores with the classes on axis 1
+        (what the fused ops expect), the matching target and the class weights."""
+        prediction = prediction_tensor(prediction)
+        target = target_array(self.name, target, prediction, self.target_kinds)
+        axis = _class_axis(self.name, prediction, self.class_dim)
+        probabilities = target.dtype.kind == "f"
+        if probabilities:
+            _check_probability_target(self.name, prediction, target, axis)
+        else:
+            _check_index_target(self.name, prediction, target, axis, self.ignore_index)
+        weight = option_array(self.weight, prediction)
+        _check_class_weights(self.name, weight, prediction.shape[axis])
+        scores, target = _classes_first(prediction, target, axis, probabilities)
+        return prediction, scores, target, weight
+
+    def _finish(self, loss: Tensor, prediction: Tensor) -> Tensor:
+        """Per-example losses of an unbatched (C,) prediction come back as a scalar."""
+        return loss.reshape(()) if prediction.ndim == 1 and self.reduction == "none" else loss
+
+
+@LOSSES.register("cross_entropy", "ce", "cross_entropy_loss")
+class CrossEntropy(_ClassScores):
+    """Softmax cross-entropy of logits, as torch.nn.functional.cross_entropy.
+
+    prediction: logits (N, C), (N, C, d1, ...) or unbatched (C,). target: class indices
+    (N, d1, ...) (ints; `ignore_index` entries count nothing) or class probabilities of the
+    prediction's shape (floats). `weight` (one per class) rescales classes; "mean" then
+    divides by the summed weight of the counted targets. `label_smoothing` in [0, 1] mixes
+    the target with the uniform distribution. `class_dim` is where the classes are: torch's
+    layout is 1; sequence models whose logits are (N, T, C) with (N, T) targets set -1.
+    """
+
+    name = "cross_entropy"
+    task = "classification"
+    output = "logits"
+    target_kinds = "fiu"
+
+    def __init__(
+        self,
+        weight: list[float] | None = None,
+        ignore_index: int = -100,
+        label_smoothing: float = 0.0,
+        class_dim: int = 1,
+        reduction: Reduction = "mean",
+    ):
+        super().__init__(weight, ignore_index, class_dim, reduction)
+        if not 0.0 <= label_smoothing <= 1.0:
+            raise option_error(self.name, "label_smoothing", label_smoothing, "a number in [0, 1]")
+        self.label_smoothing = label_smoothing
+
+    def __call__(self, prediction: Any, target: Any) -> Tensor:
+        prediction, scores, target, weight = self._layout(prediction, target)
+        # The fused op directly: functional.cross_entropy rounds float64 targets via float32.
+        loss = fused.CrossEntropy.apply(
+            scores,
+            Tensor._wrap(target, False),
+            weight=weight,
+            ignore_index=self.ignore_index,
+            label_smoothing=self.label_smoothing,
+            reduction=self.reduction,
+        )
+        return self._finish(loss, prediction)
+
+
+@LOSSES.register("nll", "nll_loss", "negative_log_likelihood")
+class NLL(_ClassScores):
+    """Negative log-likelihood of log-probabilities (e.g. a log_softmax output), as
+    torch.nn.functional.nll_loss: loss = −weight[y]·x[y].
+
+    prediction (N, C), (N, C, d1, ...) or (C,); target class indices (N, d1, ...).
+    `weight`, `ignore_index` and `class_dim` as in cross_entropy.
+    """
+
+    name = "nll"
+    task = "classification"
+    output = "log_probabilities"
+
+    def __call__(self, prediction: Any, target: Any) -> Tensor:
+        prediction, scores, target, weight = self._layout(prediction, target)
+        loss = ops.NegativeLogLikelihood.apply(
+            scores,
+            target=target,
+            weight=weight,
+            ignore_index=self.ignore_index,
+            reduction=self.reduction,
+        )
+        return self._finish(loss, prediction)
+
+
+@LOSSES.register("binary_cross_entropy", "bce")
+class BinaryCrossEntropy(Loss):
+    """Binary cross-entropy of probabilities (a sigmoid output), as
+    torch.nn.functional.binary_cross_entropy: −w·[y·log p + (1 − y)·log(1 − p)], each log
+    clamped at −100. Prediction and target (floats in [0, 1]) have the same shape; `weight`
+    broadcasts against the last axis. Prefer bce_with_logits: it is stabler on logits.
+    """
+
+    name = "binary_cross_entropy"
+    task = "binary"
+    output = "probabilities"
+
+    def __init__(self, weight: list[float] | None = None, reduction: Reduction = "mean"):
+        super().__init__(reduction)
+        self.weight = weight
+
+    def __call__(self, prediction: Any, target: Any) -> Tensor:
+        probs = prediction_tensor(prediction)
+        target = target_array(self.name, target, probs)
+        check_same_shape(self.name, probs, target)
+        outside = (probs.data < 0) | (probs.data > 1)
+        if outside.any():
+            raise ConfigError(
+                f"{self.name}: the prediction must be probabilities in [0, 1], found "
+                f"{probs.data[outside].reshape(-1)[0]:.4g}; end the model with a sigmoid, "
+                f"or use the loss bce_with_logits on the raw outputs"
+            )
+        weight = option_array(self.weight, probs)
+        check_broadcasts(self.name, "weight", weight, probs)
+        return ops.BinaryCrossEntropy.apply(
+            probs, Tensor._wrap(target, False), weight=weight, reduction=self.reduction
+        )
+
+
+@LOSSES.register("bce_with_logits", "binary_cross_entropy_with_logits")
+class BCEWithLogits(Loss):
+    """Sigmoid + binary cross-entropy on logits in one stable op, as
+    torch.nn.functional.binary_cross_entropy_with_logits.
+
+    Prediction and target (floats in [0, 1], e.g. (N, 1) for one binary label or (N, C)
+    for multi-label) have the same shape. `pos_weight` (one value, or one per class along
+    the last axis) multiplies the positive term: > 1 raises recall. `weight` rescales
+    elements, broadcast against the last axis.
+    """
+
+    name = "bce_with_logits"
+    task = "binary"
+    output = "logits"
+
+    def __init__(
+        self,
+        weight: list[float] | None = None,
+        pos_weight: float | list[float] | None = None,
+        reduction: Reduction = "mean",
+    ):
+        super().__init__(reduction)
+        self.weight, self.pos_weight = weight, pos_weight
+
+    def __call__(self, prediction: Any, target: Any) -> Tensor:
+        logits = prediction_tensor(prediction)
+        target = target_array(self.name, target, logits)
+        check_same_shape(self.name, logits, target)
+        weight = option_array(self.weight, logits)
+        pos_weight = option_array(self.pos_weight, logits)
+        check_broadcasts(self.name, "weight", weight, logits)
+        check_broadcasts(self.name, "pos_weight", pos_weight, logits)
+        return ops.BinaryCrossEntropyWithLogits.apply(
+            logits,
+            Tensor._wrap(target, False),
+            weight=weight,
+            pos_weight=pos_weight,
+            reduction=self.reduction,
+        )
+
+
+@LOSSES.register("hinge", "binary_hinge")
+class Hinge(Loss):
+    """Binary hinge loss max(0, margin − y·x) on raw scores x (the SVM loss).
+
+    Prediction and target have the same shape (e.g. (N, 1)); targets are −1/+1 labels, or
+    0/1 labels (0 is read as −1). Predict the positive class where x > 0. Not torch's
+    HingeEmbeddingLoss; for the multi-class hinge see multi_margin.
+    """
+
+    name = "hinge"
+    task = "binary"
+    output = "scores"
+
+    def __init__(self, margin: float = 1.0, reduction: Reduction = "mean"):
+        super().__init__(reduction)
+        self.margin = margin
+
+    def __call__(self, prediction: Any, target: Any) -> Tensor:
+        scores = prediction_tensor(prediction)
+        target = target_array(self.name, target, scores)
+        check_same_shape(self.name, scores, target)
+        signs = check_sign_targets(self.name, target, allow_zero=True)
+        return reduce((self.margin - scores * signs).relu(), self.reduction)
+
+
+@LOSSES.register("multi_margin", "multi_margin_loss", "multiclass_hinge")
+class MultiMargin(Loss):
+    """Multi-class hinge loss, as torch.nn.MultiMarginLoss: per example
+    Σ_{i≠y} weight[y]·max(0, margin − x[y] + x[i])^p / C.
+
+    prediction scores (N, C) or (C,); target class indices (N,) or (). p is 1 or 2.
+    """
+
+    name = "multi_margin"
+    task = "classification"
+    output = "scores"
+
+    def __init__(
+        self,
+        p: Literal[1, 2] = 1,
+        margin: float = 1.0,
+        weight: list[float] | None = None,
+        reduction: Reduction = "mean",
+    ):
+        super().__init__(reduction)
+        if p not in (1, 2):
+            raise option_error(self.name, "p", p, "1 or 2")
+        _check_weight_option(self.name, weight)
+        self.p, self.margin, self.weight = p, margin, weight
+
+    def __call__(self, prediction: Any, target: Any) -> Tensor:
+        scores = prediction_tensor(prediction)
+        target = target_array(self.name, target, scores, "iu")
+        if scores.ndim not in (1, 2):
+            raise ShapeError(
+                f"{self.name}: the prediction must be scores (N, C) or (C,), got {scores.shape}"
+            )
+        _check_index_target(self.name, scores, target, scores.ndim - 1, ignore_index=None)
+        weight = option_array(self.weight, scores)
+        classes = scores.shape[-1]
+        _check_class_weights(self.name, weight, classes)
+        scores_2d, index = scores.reshape(-1, classes), target.reshape(-1)
+        rows = np.arange(len(index))
+        target_scores = scores_2d[rows, index].reshape(-1, 1)
+        violations = (scores_2d - target_scores + self.margin).relu()
+        if self.p == 2:
+            violations = violations * violations
+        others = np.ones(scores_2d.shape, dtype=scores.dtype)
+        others[rows, index] = 0  # the target class itself is not a violation
+        if weight is not None:
+            others *= weight[index][:, None]
+        losses = (violations * others).sum(axis=1) / classes
+        return reduce(losses.reshape(target.shape), self.reduction)

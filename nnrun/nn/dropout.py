@@ -1,0 +1,42 @@
+"""Dropout (inverted, as torch.nn.Dropout): zero each value with probability p during
+training and scale the survivors by 1/(1 − p); the identity in eval mode."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from nnrun import random
+from nnrun.autograd.tensor import Tensor
+from nnrun.errors import ArgumentError
+from nnrun.nn.module import Module, input_tensor
+from nnrun.registry import LAYERS
+
+
+@LAYERS.register("dropout")
+class Dropout(Module):
+    """Inverted dropout with drop probability `p` (default 0.5). The mask comes from
+    nnrun.random's generator, so a seeded run draws the same masks; in eval mode, or with
+    p = 0, the input is returned unchanged."""
+
+    def __init__(self, p: float = 0.5) -> None:
+        super().__init__()
+        if not 0.0 <= p <= 1.0:
+            raise ArgumentError(
+                f"dropout probability p must be in [0, 1], got {p}",
+                key="p",
+                expected="a probability in [0, 1]",
+                found=repr(p),
+            )
+        self.p = float(p)
+
+    def forward(self, x: Any) -> Tensor:
+        x = input_tensor(x)
+        if not self.training or self.p == 0.0:
+            return x
+        if self.p == 1.0:
+            return x * 0.0
+        keep = random.generator().random(x.shape) >= self.p
+        return x * (keep * (1.0 / (1.0 - self.p))).astype(x.dtype)
+
+    def extra_repr(self) -> str:
+        return f"p={self.p}"

@@ -1,0 +1,1 @@
+"""Differentiable ops: each a `Function` with its forward and backward side by side."""

@@ -1,0 +1,151 @@
+"""Fused ops with hand-written backward, where composition would cost time or stability."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from nnrun.autograd.function import Function
+
+
+class Linear(Function):
+    """y = x @ weight.T + bias, weight (out, in) as torch.nn.Linear; x (..., in)."""
+
+    def forward(self, x: np.ndarray, weight: np.ndarray, bias: np.ndarray | None = None):
+        self.x, self.weight = x, weight
+        out = x @ weight.T
+        if bias is not None:
+            out += bias
+        return out
+
+    def backward(self, grad: np.ndarray) -> tuple:
+        needs = self.needs_input_grad
+        x = self.x
+        grad_x = grad @ self.weight if needs[0] else None
+        if x.ndim != 2:
+            x = x.reshape(-1, x.shape[-1])
+            grad = grad.reshape(-1, grad.shape[-1])
+        grad_w = grad.T @ x if needs[1] else None
+        if len(needs) == 2:
+            return grad_x, grad_w
+        return grad_x, grad_w, grad.sum(axis=0) if needs[2] else None
+
+
+def _log_softmax(x: np.ndarray, axis: int) -> np.ndarray:
+    shifted = x - x.max(axis=axis, keepdims=True)
+    return shifted - np.log(np.exp(shifted).sum(axis=axis, keepdims=True))
+
+
+class LogSoftmax(Function):
+    def forward(self, x: np.ndarray, axis: int) -> np.ndarray:
+        self.axis = axis
+        self.out = _log_softmax(x, axis)
+        return self.out
+
+    def backward(self, grad: np.ndarray) -> tuple:
+        return (grad - np.exp(self.out) * grad.sum(axis=self.axis, keepdims=True),)
+
+
+class Softmax(Function):
+    def forward(self, x: np.ndarray, axis: int) -> np.ndarray:
+        self.axis = axis
+        shifted = np.exp(x - x.max(axis=axis, keepdims=True))
+        self.out = shifted / shifted.sum(axis=axis, keepdims=True)
+        return self.out
+
+    def backward(self, grad: np.ndarray) -> tuple:
+        out = self.out
+        return (out * (grad - (grad * out).sum(axis=self.axis, keepdims=True)),)
+
+
+class CrossEntropy(Function):
+    """Softmax cross-entropy on logits with torch.nn.functional.cross_entropy semantics.
+
+    logits (N, C) or (N, C, d1, ...); target class indices (N, d1, ...) or probabilities of
+    the logits' shape. `weight` (C,) rescales classes, `ignore_index` masks index targets,
+    `label_smoothing` mixes the target with the uniform distribution. Mean reduction divides
+    by the summed weight of the counted targets (index targets) or by N·d1·... (probabilities);
+    a batch whose targets are all ignored gives 0 with zero gradient (torch gives nan).
+    The backward is softmax·Σa − a, with `a` the per-class coefficients of each sample.
+    """
+
+    def forward(
+        self,
+        logits: np.ndarray,
+        target: np.ndarray,
+        weight: np.ndarray | None,
+        ignore_index: int,
+        label_smoothing: float,
+        reduction: str,
+    ) -> np.ndarray:
+        self.channel_last = logits.ndim > 2
+        z = np.moveaxis(logits, 1, -1) if self.channel_last else logits
+        classes = z.shape[-1]
+        z = z.reshape(-1, classes)
+        shifted = z - z.max(axis=1, keepdims=True)
+        exp = np.exp(shifted)
+        total = exp.sum(axis=1, keepdims=True)
+        log_probs = shifted - np.log(total)
+        exp /= total  # the softmax, kept for the backward
+        self.probs, self.reduction, self.input_shape = exp, reduction, logits.shape
+        dtype = logits.dtype
+        if target.dtype.kind == "f":  # probabilities
+            if self.channel_last:
+                target = np.moveaxis(target, 1, -1)
+            coef = target.reshape(-1, classes).astype(dtype, copy=False)
+            if label_smoothing:
+                coef = coef * (1 - label_smoothing) + label_smoothing / classes
+            if weight is not None:
+                coef = coef * weight
+            self.fast_index = None
+            denominator = coef.shape[0]
+        else:
+            index = target.reshape(-1)
+            keep = index != ignore_index
+            safe = np.where(keep, index, 0)
+            if label_smoothing == 0 and weight is None:
+                self.fast_index = (safe, keep)
+                losses = -log_probs[np.arange(len(safe)), safe] * keep
+                self.denominator = max(int(keep.sum()), 1) if reduction == "mean" else 1
+                return self._reduce(losses, target.shape, dtype)
+            coef = np.zeros_like(log_probs)
+            coef[np.arange(len(safe)), safe] = 1 - label_smoothing
+            coef += label_smoothing / classes
+            if weight is not None:
+                coef *= weight
+            coef *= keep[:, None]
+            self.fast_index = None
+            counted = float((weight[safe] * keep).sum() if weight is not None else keep.sum())
+            # A batch whose targets are all ignored gives loss 0 (torch: nan), as the fast path.
+            denominator = counted or 1.0
+        self.coef = coef
+        self.denominator = denominator if reduction == "mean" else 1
+        losses = -(coef * log_probs).sum(axis=1)
+        return self._reduce(losses, self.input_shape[:1] + self.input_shape[2:], dtype)
+
+    def _reduce(self, losses: np.ndarray, shape: tuple, dtype: np.dtype) -> np.ndarray:
+        self.loss_shape = shape
+        if self.reduction == "none":
+            return losses.reshape(shape).astype(dtype, copy=False)
+        total = losses.sum(dtype=np.float64) / self.denominator
+        return np.asarray(total, dtype=dtype)
+
+    def backward(self, grad: np.ndarray) -> tuple:
+        probs = self.probs
+        if self.fast_index is not None:
+            safe, keep = self.fast_index
+            probs = probs.copy()  # the saved softmax must survive a retain_graph backward
+            probs[np.arange(len(safe)), safe] -= 1
+            grad_z = probs * keep[:, None] if not keep.all() else probs
+        else:
+            grad_z = probs * self.coef.sum(axis=1, keepdims=True) - self.coef
+        if self.reduction == "none":
+            grad_z *= grad.reshape(-1, 1)
+        else:
+            grad_z *= grad / self.denominator
+        classes = grad_z.shape[-1]
+        if self.channel_last:
+            moved = (self.input_shape[0], *self.input_shape[2:], classes)
+            grad_z = np.moveaxis(grad_z.reshape(moved), -1, 1)
+        else:
+            grad_z = grad_z.reshape(self.input_shape)
+        return grad_z, None

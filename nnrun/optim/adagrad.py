@@ -1,0 +1,70 @@
+"""Adagrad with learning-rate decay and an initial accumulator value."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+
+import numpy as np
+
+from nnrun.optim.optimizer import Optimizer, check_nonnegative, gradients
+from nnrun.registry import OPTIMIZERS
+
+
+@OPTIMIZERS.register("adagrad")
+class Adagrad(Optimizer):
+    """`torch.optim.Adagrad`: g ← ∇ + weight_decay·θ; s ← s + g² (s starts at
+    `initial_accumulator_value`); θ ← θ − lr/(1 + (t−1)·lr_decay) · g / (√s + eps).
+
+    Defaults as torch: lr 0.01, lr_decay 0, weight_decay 0, initial_accumulator_value 0,
+    eps 1e-10.
+    """
+
+    def __init__(
+        self,
+        params: Iterable[Any],
+        lr: float = 1e-2,
+        lr_decay: float = 0.0,
+        weight_decay: float = 0.0,
+        initial_accumulator_value: float = 0.0,
+        eps: float = 1e-10,
+        maximize: bool = False,
+        param_groups: list[dict] | None = None,
+    ):
+        defaults = {
+            "lr": lr,
+            "lr_decay": lr_decay,
+            "weight_decay": weight_decay,
+            "initial_accumulator_value": initial_accumulator_value,
+            "eps": eps,
+            "maximize": maximize,
+        }
+        super().__init__(params, defaults, param_groups)
+
+    def _validate_group(self, group: dict[str, Any]) -> None:
+        check_nonnegative(
+            group, "Adagrad", "lr", "lr_decay", "weight_decay", "initial_accumulator_value", "eps"
+        )
+
+    def step(self) -> None:
+        for group in self.param_groups:
+            lr = group["lr"]
+            lr_decay = group["lr_decay"]
+            weight_decay = group["weight_decay"]
+            eps = group["eps"]
+            for param, data, grad in gradients(group):
+                state = self.state.get(id(param))
+                if state is None:
+                    state = self.state[id(param)] = {
+                        "step": 0,
+                        "sum": np.full_like(data, group["initial_accumulator_value"]),
+                    }
+                state["step"] = step = state["step"] + 1
+                if weight_decay:
+                    grad = grad + weight_decay * data
+                clr = lr / (1 + (step - 1) * lr_decay)
+                accumulator = state["sum"]
+                accumulator += grad * grad
+                std = np.sqrt(accumulator)
+                std += eps
+                data -= clr * (grad / std)

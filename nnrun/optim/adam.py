@@ -1,0 +1,116 @@
+"""Adam (L2 weight decay) and AdamW (decoupled weight decay), with optional AMSGrad."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable
+from typing import Any
+
+import numpy as np
+
+from nnrun.optim.optimizer import Optimizer, check_nonnegative, gradients, require
+from nnrun.registry import OPTIMIZERS
+
+
+@OPTIMIZERS.register("adam")
+class Adam(Optimizer):
+    """`torch.optim.Adam`: g ← ∇ + weight_decay·θ; m ← β1·m + (1−β1)·g;
+    v ← β2·v + (1−β2)·g²; θ ← θ − lr/(1−β1ᵗ) · m / (√v̂/√(1−β2ᵗ) + eps), where v̂ is v or,
+    with `amsgrad`, the running maximum of v.
+
+    Defaults as torch: lr 1e-3, betas (0.9, 0.999), eps 1e-8, weight_decay 0.
+    """
+
+    decoupled_weight_decay = False
+
+    def __init__(
+        self,
+        params: Iterable[Any],
+        lr: float = 1e-3,
+        betas: tuple[float, float] = (0.9, 0.999),
+        eps: float = 1e-8,
+        weight_decay: float = 0.0,
+        amsgrad: bool = False,
+        maximize: bool = False,
+        param_groups: list[dict] | None = None,
+    ):
+        defaults = {
+            "lr": lr,
+            "betas": betas,
+            "eps": eps,
+            "weight_decay": weight_decay,
+            "amsgrad": amsgrad,
+            "maximize": maximize,
+        }
+        super().__init__(params, defaults, param_groups)
+
+    def _validate_group(self, group: dict[str, Any]) -> None:
+        owner = type(self).__name__
+        check_nonnegative(group, owner, "lr", "eps", "weight_decay")
+        betas = group["betas"]
+        require(len(betas) == 2, owner, "betas", "a pair [beta1, beta2]", betas)
+        for beta in betas:
+            require(0 <= beta < 1, owner, "betas", "in [0, 1)", betas)
+        group["betas"] = (float(betas[0]), float(betas[1]))
+
+    def step(self) -> None:
+        for group in self.param_groups:
+            lr = group["lr"]
+            beta1, beta2 = group["betas"]
+            eps = group["eps"]
+            weight_decay = group["weight_decay"]
+            amsgrad = group["amsgrad"]
+            decoupled = self.decoupled_weight_decay
+            for param, data, grad in gradients(group):
+                state = self.state.get(id(param))
+                if state is None:
+                    state = self.state[id(param)] = {
+                        "step": 0,
+                        "exp_avg": np.zeros_like(data),
+                        "exp_avg_sq": np.zeros_like(data),
+                    }
+                if amsgrad and "max_exp_avg_sq" not in state:
+                    state["max_exp_avg_sq"] = np.zeros_like(data)
+                state["step"] = step = state["step"] + 1
+                if weight_decay:
+                    if decoupled:
+                        data *= 1 - lr * weight_decay
+                    else:
+                        grad = grad + weight_decay * data
+                exp_avg = state["exp_avg"]
+                exp_avg_sq = state["exp_avg_sq"]
+                # m + (1-β1)(g - m): the same interpolation torch's lerp_ computes
+                exp_avg += (1 - beta1) * (grad - exp_avg)
+                exp_avg_sq *= beta2
+                exp_avg_sq += (1 - beta2) * grad * grad
+                if amsgrad:
+                    np.maximum(state["max_exp_avg_sq"], exp_avg_sq, out=state["max_exp_avg_sq"])
+                    second_moment = state["max_exp_avg_sq"]
+                else:
+                    second_moment = exp_avg_sq
+                step_size = lr / (1 - beta1**step)
+                denom = np.sqrt(second_moment)
+                denom /= math.sqrt(1 - beta2**step)
+                denom += eps
+                data -= step_size * (exp_avg / denom)
+
+
+@OPTIMIZERS.register("adamw")
+class AdamW(Adam):
+    """`torch.optim.AdamW`: Adam whose weight decay shrinks θ ← θ·(1 − lr·weight_decay)
+    before the update instead of adding to the gradient. Default weight_decay 0.01."""
+
+    decoupled_weight_decay = True
+
+    def __init__(
+        self,
+        params: Iterable[Any],
+        lr: float = 1e-3,
+        betas: tuple[float, float] = (0.9, 0.999),
+        eps: float = 1e-8,
+        weight_decay: float = 1e-2,
+        amsgrad: bool = False,
+        maximize: bool = False,
+        param_groups: list[dict] | None = None,
+    ):
+        super().__init__(params, lr, betas, eps, weight_decay, amsgrad, maximize, param_groups)

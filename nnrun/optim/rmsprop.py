@@ -1,0 +1,87 @@
+"""RMSprop, optionally centered and with momentum."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+
+import numpy as np
+
+from nnrun.optim.optimizer import Optimizer, check_nonnegative, gradients
+from nnrun.registry import OPTIMIZERS
+
+
+@OPTIMIZERS.register("rmsprop")
+class RMSprop(Optimizer):
+    """`torch.optim.RMSprop`: g ← ∇ + weight_decay·θ; v ← α·v + (1−α)·g²;
+    centered: ḡ ← α·ḡ + (1−α)·g and v̄ = v − ḡ², else v̄ = v; d = g / (√v̄ + eps);
+    with momentum μ: b ← μ·b + d (b starts at 0) and θ ← θ − lr·b, else θ ← θ − lr·d.
+
+    Defaults as torch: lr 0.01, alpha 0.99, eps 1e-8, no weight decay, no momentum.
+    """
+
+    def __init__(
+        self,
+        params: Iterable[Any],
+        lr: float = 1e-2,
+        alpha: float = 0.99,
+        eps: float = 1e-8,
+        weight_decay: float = 0.0,
+        momentum: float = 0.0,
+        centered: bool = False,
+        maximize: bool = False,
+        param_groups: list[dict] | None = None,
+    ):
+        defaults = {
+            "lr": lr,
+            "alpha": alpha,
+            "eps": eps,
+            "weight_decay": weight_decay,
+            "momentum": momentum,
+            "centered": centered,
+            "maximize": maximize,
+        }
+        super().__init__(params, defaults, param_groups)
+
+    def _validate_group(self, group: dict[str, Any]) -> None:
+        check_nonnegative(group, "RMSprop", "lr", "alpha", "eps", "weight_decay", "momentum")
+
+    def step(self) -> None:
+        for group in self.param_groups:
+            lr = group["lr"]
+            alpha = group["alpha"]
+            eps = group["eps"]
+            weight_decay = group["weight_decay"]
+            momentum = group["momentum"]
+            centered = group["centered"]
+            for param, data, grad in gradients(group):
+                state = self.state.get(id(param))
+                if state is None:
+                    state = self.state[id(param)] = {
+                        "step": 0,
+                        "square_avg": np.zeros_like(data),
+                    }
+                state["step"] += 1
+                if weight_decay:
+                    grad = grad + weight_decay * data
+                square_avg = state["square_avg"]
+                square_avg *= alpha
+                square_avg += (1 - alpha) * grad * grad
+                if centered:
+                    grad_avg = state.get("grad_avg")
+                    if grad_avg is None:
+                        grad_avg = state["grad_avg"] = np.zeros_like(data)
+                    grad_avg += (1 - alpha) * (grad - grad_avg)
+                    avg = np.sqrt(square_avg - grad_avg * grad_avg)
+                else:
+                    avg = np.sqrt(square_avg)
+                avg += eps
+                if momentum > 0:
+                    buffer = state.get("momentum_buffer")
+                    if buffer is None:
+                        buffer = state["momentum_buffer"] = np.zeros_like(data)
+                    buffer *= momentum
+                    buffer += grad / avg
+                    data -= lr * buffer
+                else:
+                    data -= lr * (grad / avg)

@@ -1,0 +1,69 @@
+"""`nnrun eval`: a trained model's loss, metrics and confusion matrix on a split or file."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from rich.console import Console
+from rich.table import Table
+
+from nnrun.data.predict import read_labeled
+from nnrun.errors import DataError
+from nnrun.train.loop import evaluate_split
+from nnrun.train.metrics import confusion_matrix
+from nnrun.train.rundir import write_json_atomic
+from nnrun.train.session import open_run
+
+CLASSIFICATION_TASKS = ("classification", "binary", "node_classification", "sequence")
+
+
+def evaluate_run(target: Path, split: str, data_path: Path | None,
+                 batch_size: int) -> dict[str, Any]:
+    """Evaluate; the result is also written to `eval.json` in the run directory."""
+    opened = open_run(target)
+    exp = opened.experiment
+    if data_path is not None:
+        part = read_labeled(data_path, exp.config["data"], opened.preprocessor)
+        label = str(data_path)
+    else:
+        if split not in exp.data.splits:
+            raise DataError(f"this run's data has no {split!r} split; it has "
+                            + ", ".join(exp.data.splits))
+        part, label = exp.data.splits[split], split
+    metrics, outputs, targets = evaluate_split(exp, split, batch_size, data_split=part)
+    info = exp.data.info
+    result: dict[str, Any] = {
+        "run": str(opened.run_dir or opened.checkpoint.path),
+        "checkpoint": str(opened.checkpoint.path),
+        "split": label,
+        "examples": len(part),
+        "metrics": metrics,
+    }
+    if info.task in CLASSIFICATION_TASKS and outputs is not None:
+        matrix = confusion_matrix(outputs, targets, info.task, info.num_classes)
+        result["confusion_matrix"] = matrix.tolist()
+        names = opened.preprocessor.classes or [str(i) for i in range(len(matrix))]
+        result["class_names"] = [str(n) for n in names][: len(matrix)]
+    if opened.run_dir is not None:
+        write_json_atomic(opened.run_dir / "eval.json", result)
+    return result
+
+
+def render_evaluation(result: dict[str, Any], console: Console) -> None:
+    table = Table(title=f"{result['split']} — {result['examples']} examples")
+    table.add_column("metric")
+    table.add_column("value", justify="right")
+    for key, value in result["metrics"].items():
+        table.add_row(key, f"{value:.4f}")
+    console.print(table)
+    matrix = result.get("confusion_matrix")
+    if matrix and len(matrix) <= 30:
+        grid = Table(title="confusion matrix (rows: true, columns: predicted)")
+        names = result["class_names"]
+        grid.add_column("")
+        for name in names:
+            grid.add_column(name, justify="right")
+        for name, row in zip(names, matrix):
+            grid.add_row(name, *(str(v) for v in row))
+        console.print(grid)

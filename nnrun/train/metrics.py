@@ -1,0 +1,456 @@
+"""Evaluation metrics on whole-epoch NumPy arrays, registered in `METRICS` by name.
+
+The trainer concatenates one split's outputs and targets over an epoch and calls
+`compute_metrics` once. Inputs per task (targets equal to ``IGNORE_INDEX`` = -100 are left
+out everywhere, PyTorch's ``ignore_index`` convention for padding and unlabelled nodes):
+
+- ``classification`` / ``node_classification``: outputs (N, C) scores or logits, targets (N,)
+- ``sequence``: outputs (N, T, C), targets (N, T); flattened to (N*T, C) and (N*T,)
+- ``binary``: outputs (N,) or (N, 1) logits, positive when > 0; targets 0/1
+- ``regression``: outputs and targets of the same shape (N, ...), compared elementwise
+
+A metric spec in the config is a name (``f1``) or a mapping (``{type: top_k_accuracy, k: 3}``);
+an optional ``name`` key renames its result (e.g. to keep two top-k accuracies apart).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import cached_property
+from typing import Any, ClassVar, Literal
+
+import numpy as np
+
+from nnrun.errors import ArgumentError, DataError, ShapeError
+from nnrun.registry import METRICS
+
+IGNORE_INDEX = -100
+TASKS = ("classification", "binary", "sequence", "node_classification", "regression")
+_LABEL_TASKS = frozenset({"classification", "binary", "sequence", "node_classification"})
+_SCORE_TASKS = frozenset({"classification", "sequence", "node_classification"})
+_SPLIT_PREFIXES = ("train_", "val_", "valid_", "validation_", "test_", "train/", "val/", "test/")
+
+
+@dataclass(frozen=True)
+class LabelData:
+    """Unmasked classification data: `predictions` and `targets` (M,) ints in [0, C)."""
+
+    predictions: np.ndarray
+    targets: np.ndarray
+    num_classes: int
+    scores: np.ndarray | None  # (M, C) scores for top-k; None for binary
+
+    @cached_property
+    def confusion(self) -> np.ndarray:
+        """(C, C) counts, rows = true class, columns = predicted class."""
+        flat = self.targets * self.num_classes + self.predictions
+        counts = np.bincount(flat, minlength=self.num_classes**2)
+        return counts.reshape(self.num_classes, self.num_classes)
+
+
+@dataclass(frozen=True)
+class RegressionData:
+    """Regression data as (N, D) `outputs` and `targets`, with `mask` True where counted."""
+
+    outputs: np.ndarray
+    targets: np.ndarray
+    mask: np.ndarray
+
+
+class Metric:
+    """A metric: `mode` says whether higher ("max") or lower ("min") is better."""
+
+    mode: ClassVar[Literal["max", "min"]] = "max"
+    tasks: ClassVar[frozenset[str]] = _LABEL_TASKS
+    scalar: ClassVar[bool] = True
+
+    def __init__(self) -> None:
+        """Metrics without options accept no config arguments (the registry checks this)."""
+
+    def validate(self, task: str, name: str) -> None:
+        """Raise ArgumentError if this metric (called `name` in the config), with its
+        options, does not apply to `task`."""
+        if task not in self.tasks:
+            fitting = [n for n in METRICS.names() if task in METRICS.get(n).tasks]
+            raise ArgumentError(
+                f"metric {name!r} does not apply to task {task!r}; "
+                f"metrics for {task}: {', '.join(fitting)}",
+                expected=f"one of {', '.join(fitting)}",
+                found=repr(name),
+            )
+
+    def __call__(self, data: Any, task: str) -> dict[str, float]:
+        """Values keyed by suffix: "" for the metric itself, "_class_3" for per-class ones."""
+        raise NotImplementedError
+
+
+def _mean_or_nan(values: np.ndarray) -> float:
+    return float(values.mean()) if values.size else float("nan")
+
+
+@METRICS.register("accuracy", "acc")
+class Accuracy(Metric):
+    """Fraction of predictions equal to the target."""
+
+    def __call__(self, data: LabelData, task: str) -> dict[str, float]:
+        return {"": _mean_or_nan(data.predictions == data.targets)}
+
+
+@METRICS.register("top_k_accuracy", "top_k")
+class TopKAccuracy(Metric):
+    """Fraction of targets among the `k` highest scores (default 5)."""
+
+    tasks = _SCORE_TASKS
+
+    def __init__(self, k: int = 5):
+        if k < 1:
+            raise ArgumentError(f"top_k_accuracy: k must be at least 1, got {k}", key="k")
+        self.k = k
+
+    def __call__(self, data: LabelData, task: str) -> dict[str, float]:
+        num_classes = data.scores.shape[1]
+        if self.k > num_classes:
+            raise ArgumentError(
+                f"top_k_accuracy: k={self.k} exceeds the number of classes ({num_classes})",
+                key="k",
+                expected=f"k <= {num_classes}",
+                found=str(self.k),
+            )
+        target_scores = np.take_along_axis(data.scores, data.targets[:, None], axis=1)
+        # Rank = number of classes scoring strictly higher; ties count in the target's favour.
+        rank = (data.scores > target_scores).sum(axis=1)
+        return {"": _mean_or_nan(rank < self.k)}
+
+
+Average = Literal["macro", "micro", "weighted", "binary"]
+
+
+class _PerClassMetric(Metric):
+    """Precision, recall or F1 from the confusion matrix.
+
+    `average`: "macro" (unweighted mean over classes that occur in targets or predictions,
+    like torcheval and scikit-learn), "weighted" (by target count), "micro" (global counts),
+    or "binary" (the positive class; default for the binary task, macro otherwise).
+    `per_class` adds one value per class, keyed ``<name>_class_<i>``. Undefined ratios
+    (0/0) count as 0.
+    """
+
+    def __init__(self, average: Average | None = None, per_class: bool = False):
+        self.average = average
+        self.per_class = per_class
+
+    def validate(self, task: str, name: str) -> None:
+        super().validate(task, name)
+        if self.average == "binary" and task != "binary":
+            raise ArgumentError(
+                f"average 'binary' needs task 'binary', not {task!r}",
+                key="average",
+                expected="macro, micro or weighted",
+                found="'binary'",
+            )
+
+    def _ratio(self, true_pos: np.ndarray, false_pos: np.ndarray, false_neg: np.ndarray):
+        raise NotImplementedError
+
+    def __call__(self, data: LabelData, task: str) -> dict[str, float]:
+        average = self.average or ("binary" if task == "binary" else "macro")
+        confusion = data.confusion
+        true_pos = np.diag(confusion).astype(np.float64)
+        false_pos = confusion.sum(axis=0) - true_pos
+        false_neg = confusion.sum(axis=1) - true_pos
+        per_class = self._ratio(true_pos, false_pos, false_neg)
+        if average == "binary":
+            value = per_class[1]
+        elif average == "micro":
+            value = self._ratio(true_pos.sum(), false_pos.sum(), false_neg.sum())
+        else:
+            support = confusion.sum(axis=1)
+            present = (support + confusion.sum(axis=0)) > 0
+            weights = support if average == "weighted" else present.astype(np.float64)
+            value = _safe_divide((per_class * weights).sum(), weights.sum())
+        out = {"": float(value)}
+        if self.per_class:
+            out.update({f"_class_{i}": float(v) for i, v in enumerate(per_class)})
+        return out
+
+
+def _safe_divide(numerator: Any, denominator: Any) -> np.ndarray:
+    numerator, denominator = np.asarray(numerator, float), np.asarray(denominator, float)
+    return np.divide(numerator, denominator, out=np.zeros_like(numerator), where=denominator > 0)
+
+
+@METRICS.register("precision")
+class Precision(_PerClassMetric):
+    __doc__ = "Precision TP / (TP + FP). " + _PerClassMetric.__doc__
+
+    def _ratio(self, true_pos, false_pos, false_neg):
+        return _safe_divide(true_pos, true_pos + false_pos)
+
+
+@METRICS.register("recall")
+class Recall(_PerClassMetric):
+    __doc__ = "Recall TP / (TP + FN). " + _PerClassMetric.__doc__
+
+    def _ratio(self, true_pos, false_pos, false_neg):
+        return _safe_divide(true_pos, true_pos + false_neg)
+
+
+@METRICS.register("f1", "f1_score")
+class F1(_PerClassMetric):
+    __doc__ = "F1 = 2 TP / (2 TP + FP + FN). " + _PerClassMetric.__doc__
+
+    def _ratio(self, true_pos, false_pos, false_neg):
+        return _safe_divide(2 * true_pos, 2 * true_pos + false_pos + false_neg)
+
+
+@METRICS.register("confusion_matrix")
+class ConfusionMatrix(Metric):
+    """Counts of (true, predicted) class pairs; not a scalar, so `compute_metrics` skips it
+    and the caller gets the matrix from `confusion_matrix()`."""
+
+    scalar = False
+
+
+class _RegressionMetric(Metric):
+    mode = "min"
+    tasks = frozenset({"regression"})
+
+
+@METRICS.register("mse", "mean_squared_error")
+class MeanSquaredError(_RegressionMetric):
+    """Mean of squared errors over all counted elements."""
+
+    def __call__(self, data: RegressionData, task: str) -> dict[str, float]:
+        return {"": _mean_or_nan((data.outputs - data.targets)[data.mask] ** 2)}
+
+
+@METRICS.register("mae", "mean_absolute_error")
+class MeanAbsoluteError(_RegressionMetric):
+    """Mean of absolute errors over all counted elements."""
+
+    def __call__(self, data: RegressionData, task: str) -> dict[str, float]:
+        return {"": _mean_or_nan(np.abs(data.outputs - data.targets)[data.mask])}
+
+
+@METRICS.register("rmse", "root_mean_squared_error")
+class RootMeanSquaredError(_RegressionMetric):
+    """Square root of the MSE over all counted elements."""
+
+    def __call__(self, data: RegressionData, task: str) -> dict[str, float]:
+        return {"": float(np.sqrt(_mean_or_nan((data.outputs - data.targets)[data.mask] ** 2)))}
+
+
+@METRICS.register("r2", "r2_score")
+class R2Score(_RegressionMetric):
+    """Coefficient of determination 1 - SS_res / SS_tot, averaged over output columns.
+
+    A column with constant targets scores 1 if predicted exactly, else 0 (scikit-learn).
+    """
+
+    mode = "max"
+
+    def __call__(self, data: RegressionData, task: str) -> dict[str, float]:
+        mask = data.mask
+        counts = mask.sum(axis=0)
+        column_mean = np.where(mask, data.targets, 0).sum(axis=0) / np.maximum(counts, 1)
+        residual = np.where(mask, (data.targets - data.outputs) ** 2, 0).sum(axis=0)
+        total = np.where(mask, (data.targets - column_mean) ** 2, 0).sum(axis=0)
+        scores = np.where(total > 0, 1 - residual / np.where(total > 0, total, 1), 0.0)
+        scores = np.where((total == 0) & (residual == 0), 1.0, scores)
+        return {"": _mean_or_nan(scores[counts > 0])}
+
+
+# ---------------------------------------------------------------- specs
+
+
+@dataclass(frozen=True)
+class BoundMetric:
+    """A metric built from one spec: `key` is the name its results are reported under."""
+
+    key: str
+    metric: Metric
+
+    @property
+    def mode(self) -> str:
+        return self.metric.mode
+
+
+def resolve_metrics(specs: list[str | dict[str, Any]], task: str) -> list[BoundMetric]:
+    """Build and check metric specs for `task`; call at build time to fail before training."""
+    _check_task(task)
+    bound: list[BoundMetric] = []
+    for spec in specs:
+        if isinstance(spec, str):
+            name, kwargs, key = spec, {}, None
+        elif isinstance(spec, dict) and isinstance(spec.get("type"), str):
+            kwargs = {k: v for k, v in spec.items() if k not in ("type", "name")}
+            name, key = spec["type"], spec.get("name")
+        else:
+            raise ArgumentError(
+                f"a metric must be a name or a mapping with a 'type', got {spec!r}",
+                expected="a metric name or {type: <metric>, ...}",
+                found=repr(spec),
+            )
+        canonical = METRICS.canonical(name)
+        metric = METRICS.build(canonical, **kwargs)
+        metric.validate(task, name)
+        key = key or canonical
+        if any(b.key == key for b in bound):
+            raise ArgumentError(
+                f"metric {key!r} is listed twice; give one of them a different 'name'",
+                key="name",
+            )
+        bound.append(BoundMetric(key, metric))
+    return bound
+
+
+def metric_mode(name: str, specs: list[str | dict[str, Any]] | None = None) -> str:
+    """Whether higher ("max") or lower ("min") is better for `name`.
+
+    `name` may be ``loss``, a metric name or alias, a per-class key (``f1_class_2``), a
+    ``name`` given in `specs`, each optionally prefixed by a split (``val_accuracy``).
+    """
+    renamed = {
+        spec["name"]: spec["type"]
+        for spec in specs or ()
+        if isinstance(spec, dict) and "name" in spec
+    }
+    candidates = [name] + [name[len(p) :] for p in _SPLIT_PREFIXES if name.startswith(p)]
+    for candidate in candidates:
+        base = candidate.split("_class_")[0] if "_class_" in candidate else candidate
+        base = renamed.get(base, base)
+        if base == "loss" or base.endswith("_loss"):
+            return "min"
+        if base in METRICS:
+            return METRICS.get(base).mode
+    raise ArgumentError(
+        f"cannot tell whether {name!r} should go up or down: it is not 'loss' or a metric "
+        f"(metrics: {', '.join(METRICS.names())})",
+        expected="loss or a metric name, optionally prefixed by train_/val_/test_",
+        found=repr(name),
+    )
+
+
+# ---------------------------------------------------------------- input preparation
+
+
+def _check_task(task: str) -> None:
+    if task not in TASKS:
+        raise ArgumentError(
+            f"unknown task {task!r}", key="task", expected=", ".join(TASKS), found=repr(task)
+        )
+
+
+def _integer_targets(targets: np.ndarray) -> np.ndarray:
+    if targets.dtype.kind == "f":
+        if not np.all(np.isfinite(targets)) or np.any(targets != np.round(targets)):
+            raise DataError(
+                "classification targets must be whole class indices, found non-integer values"
+            )
+    elif targets.dtype.kind not in "biu":
+        raise DataError(f"classification targets must be integers, found dtype {targets.dtype}")
+    return targets.astype(np.int64)
+
+
+def prepare_labels(
+    outputs: np.ndarray, targets: np.ndarray, task: str, num_classes: int | None
+) -> LabelData:
+    """Predictions and targets of a label task, with ignored targets removed."""
+    outputs, targets = np.asarray(outputs), np.asarray(targets)
+    if task == "binary":
+        if outputs.ndim == 2 and outputs.shape[1] == 1:
+            outputs = outputs[:, 0]
+        if targets.ndim == 2 and targets.shape[1] == 1:
+            targets = targets[:, 0]
+        if outputs.shape != targets.shape or outputs.ndim != 1:
+            raise ShapeError(
+                f"binary metrics expect outputs (N,) or (N, 1) and targets (N,) or (N, 1), "
+                f"found outputs {outputs.shape} and targets {targets.shape}"
+            )
+        targets = _integer_targets(targets)
+        keep = targets != IGNORE_INDEX
+        predictions, targets = (outputs[keep] > 0).astype(np.int64), targets[keep]
+        _check_range(targets, 2)
+        return LabelData(predictions, targets, 2, None)
+    expected_dims = 3 if task == "sequence" else 2
+    if outputs.ndim != expected_dims or targets.shape != outputs.shape[:-1]:
+        layout = "(N, T, C) and targets (N, T)" if task == "sequence" else "(N, C) and targets (N,)"
+        raise ShapeError(
+            f"{task} metrics expect outputs {layout}, "
+            f"found outputs {outputs.shape} and targets {targets.shape}"
+        )
+    classes = outputs.shape[-1]
+    if num_classes is not None and num_classes != classes:
+        raise ShapeError(
+            f"the model outputs {classes} class scores but the data has {num_classes} classes"
+        )
+    scores = outputs.reshape(-1, classes)
+    targets = _integer_targets(targets).reshape(-1)
+    keep = targets != IGNORE_INDEX
+    scores, targets = scores[keep], targets[keep]
+    _check_range(targets, classes)
+    return LabelData(scores.argmax(axis=1), targets, classes, scores)
+
+
+def _check_range(targets: np.ndarray, num_classes: int) -> None:
+    bad = targets[(targets < 0) | (targets >= num_classes)]
+    if bad.size:
+        raise DataError(
+            f"target class {int(bad[0])} is outside 0..{num_classes - 1} "
+            f"({bad.size} such targets; use {IGNORE_INDEX} to mark targets to ignore)"
+        )
+
+
+def prepare_regression(outputs: np.ndarray, targets: np.ndarray) -> RegressionData:
+    """Outputs and targets as (N, D) float64 columns, masked where targets are -100."""
+    outputs, targets = np.asarray(outputs, np.float64), np.asarray(targets, np.float64)
+    if targets.ndim == outputs.ndim - 1 and outputs.shape[-1] == 1:
+        outputs = outputs[..., 0]  # (N, 1) predictions for (N,) targets, as models give
+    if outputs.shape != targets.shape:
+        raise ShapeError(
+            f"regression metrics expect outputs and targets of the same shape, "
+            f"found outputs {outputs.shape} and targets {targets.shape}"
+        )
+    outputs, targets = outputs.reshape(len(outputs), -1), targets.reshape(len(targets), -1)
+    return RegressionData(outputs, targets, targets != IGNORE_INDEX)
+
+
+# ---------------------------------------------------------------- entry points
+
+
+def compute_metrics(
+    specs: list[str | dict[str, Any]],
+    outputs: np.ndarray,
+    targets: np.ndarray,
+    task: str,
+    num_classes: int | None = None,
+) -> dict[str, float]:
+    """Scalar metrics of one split's whole-epoch `outputs` and `targets`, by key.
+
+    Per-class entries (``f1_class_0``, ...) appear for specs with ``per_class: true``;
+    non-scalar metrics (``confusion_matrix``) are skipped here, see `confusion_matrix`.
+    """
+    bound = [b for b in resolve_metrics(specs, task) if b.metric.scalar]
+    if not bound:
+        return {}
+    if task == "regression":
+        data: LabelData | RegressionData = prepare_regression(outputs, targets)
+    else:
+        data = prepare_labels(outputs, targets, task, num_classes)
+    results = {}
+    for item in bound:
+        for suffix, value in item.metric(data, task).items():
+            results[item.key + suffix] = value
+    return results
+
+
+def confusion_matrix(
+    outputs: np.ndarray, targets: np.ndarray, task: str, num_classes: int | None = None
+) -> np.ndarray:
+    """(C, C) int64 counts, rows = true class, columns = predicted class (2 × 2 for binary)."""
+    _check_task(task)
+    if task == "regression":
+        raise ArgumentError(
+            "confusion_matrix does not apply to task 'regression'", found="'regression'"
+        )
+    return prepare_labels(outputs, targets, task, num_classes).confusion

@@ -1,0 +1,98 @@
+"""`nnrun predict`: new inputs → class labels, probabilities or values, written as CSV,
+.npy or JSON Lines, with the training preprocessing applied."""
+
+from __future__ import annotations
+
+import io
+import json
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from nnrun.data import read_inputs
+from nnrun.errors import DataError
+from nnrun.train.loop import predict_outputs
+from nnrun.train.session import open_run
+
+LABEL_TASKS = ("classification", "binary", "node_classification", "sequence")
+
+
+def _softmax(scores: np.ndarray) -> np.ndarray:
+    shifted = np.exp(scores - scores.max(axis=-1, keepdims=True))
+    return shifted / shifted.sum(axis=-1, keepdims=True)
+
+
+def class_probabilities(outputs: np.ndarray, kind: str, task: str) -> np.ndarray:
+    """(N, C) probabilities from what the model outputs (logits, log-probabilities, ...)."""
+    if task == "binary":
+        p = outputs.reshape(len(outputs), -1)[:, :1].astype(np.float64)
+        if kind == "logits":
+            p = 1 / (1 + np.exp(-p))
+        return np.concatenate([1 - p, p], axis=1)
+    if kind == "log_probabilities":
+        return np.exp(outputs)
+    if kind == "probabilities":
+        return outputs
+    return _softmax(outputs.astype(np.float64))
+
+
+def predict_file(run: Path, inputs: Path, out: Path | None, proba: bool,
+                 batch_size: int) -> str | None:
+    """Predict for every example of `inputs`; return CSV text when `out` is None."""
+    opened = open_run(run)
+    exp = opened.experiment
+    info, preprocessor = exp.data.info, opened.preprocessor
+    x = read_inputs(inputs, info, preprocessor)
+    outputs = predict_outputs(exp, x, batch_size)
+    if isinstance(outputs, tuple):
+        raise DataError("this model has several outputs; predict writes single-output models")
+    kind = getattr(exp.loss, "output", "values")
+    columns: list[str]
+    if info.task in LABEL_TASKS and kind in ("logits", "probabilities", "log_probabilities"):
+        probabilities = class_probabilities(outputs, kind, info.task)
+        names = [str(c) for c in (preprocessor.classes or range(probabilities.shape[-1]))]
+        if proba:
+            values: Any = probabilities
+            columns = [f"prob_{n}" for n in names]
+        else:
+            index = probabilities.argmax(axis=-1)
+            values = (preprocessor.decode_labels(index) if preprocessor.classes is not None
+                      else index)
+            columns = ["label"]
+    else:
+        values = outputs
+        columns = [f"output_{i}" for i in range(int(np.prod(outputs.shape[1:]) or 1))]
+    return write_predictions(np.asarray(values), columns, out)
+
+
+def write_predictions(values: np.ndarray, columns: list[str], out: Path | None) -> str | None:
+    """Write by the extension of `out` (.csv, .npy, .jsonl); None → CSV text returned."""
+    if values.ndim > 2:
+        values = values.reshape(len(values), -1)
+    rows = values.reshape(len(values), -1) if values.ndim else values.reshape(1, 1)
+    if out is not None and out.suffix == ".npy":
+        np.save(out, values, allow_pickle=False)
+        return None
+    if out is not None and out.suffix == ".jsonl":
+        with open(out, "w") as handle:
+            for row in rows.tolist():
+                handle.write(json.dumps(dict(zip(columns, row))) + "\n")
+        return None
+    if out is not None and out.suffix not in (".csv", ""):
+        raise DataError(f"--out {out}: use a .csv, .npy or .jsonl file")
+    buffer = io.StringIO()
+    buffer.write(",".join(columns) + "\n")
+    for row in rows.tolist():
+        buffer.write(",".join(_cell(v) for v in row) + "\n")
+    if out is None:
+        return buffer.getvalue()
+    out.write_text(buffer.getvalue())
+    return None
+
+
+def _cell(value: Any) -> str:
+    if isinstance(value, float):
+        return f"{value:.6g}"
+    text = str(value)
+    return f'"{text}"' if "," in text or '"' in text else text

@@ -1,0 +1,190 @@
+"""The model builder: list, graph and block forms, structural errors at their YAML lines."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from nnrun.config.resolve import resolve_config
+from nnrun.errors import ConfigError
+from nnrun.experiment import build_experiment, resolve
+
+IRIS = """
+name: t
+data: {dataset: iris, batch_size: 16}
+train: {epochs: 1}
+"""
+
+
+def build(write, text):
+    path = write("c.yaml", IRIS + text)
+    return build_experiment(resolve(path))
+
+
+def problems(write, text) -> list[str]:
+    path = write("c.yaml", IRIS + text)
+    with pytest.raises(ConfigError) as error:
+        build_experiment(resolve(path))
+    return [str(p) for p in error.value.problems]
+
+
+def test_list_form_names_parameters_like_torch_sequential(write):
+    exp = build(write, """
+model:
+  layers:
+    - {type: linear, units: 8, activation: tanh}
+    - {type: linear, units: 3}
+""")
+    assert list(exp.model.state_dict()) == [
+        "layers.0.weight", "layers.0.bias", "layers.1.weight", "layers.1.bias"]
+    assert exp.model.state_dict()["layers.0.weight"].shape == (8, 4)
+
+
+def test_graph_form_with_residual_and_shared_layer(write):
+    exp = build(write, """
+model:
+  inputs: [x]
+  nodes:
+    h1: {type: linear, units: 6, activation: relu, in: x}
+    h2: {type: linear, units: 6, in: h1}
+    again: {share: h2, in: h2}
+    sum: {type: add, in: [h1, again]}
+    act: {type: relu, in: sum}
+    out: {type: linear, units: 3, in: act}
+  output: out
+""")
+    keys = list(exp.model.state_dict())
+    assert keys == ["h1.weight", "h1.bias", "h2.weight", "h2.bias", "out.weight", "out.bias"]
+    out = exp.model(exp.data.splits["train"].inputs[:5])
+    assert out.shape == (5, 3)
+
+
+def test_blocks_with_parameters_and_repeat(write):
+    exp = build(write, """
+blocks:
+  residual:
+    params: {width: 8}
+    inputs: [x]
+    nodes:
+      h: {type: linear, units: "${width}", activation: relu, in: x}
+      o: {type: linear, units: "${width}", in: h}
+      s: {type: add, in: [x, o]}
+    output: s
+model:
+  layers:
+    - {type: linear, units: 8}
+    - {type: residual, width: 8, repeat: 2}
+    - {type: linear, units: 3}
+""")
+    keys = list(exp.model.state_dict())
+    assert "layers.1.0.h.weight" in keys and "layers.1.1.o.bias" in keys
+    assert exp.model.state_dict()["layers.1.1.h.weight"].shape == (8, 8)
+
+
+def test_cycle_is_an_error_naming_the_nodes(write):
+    found = problems(write, """
+model:
+  inputs: [x]
+  nodes:
+    a: {type: linear, units: 3, in: b}
+    b: {type: linear, units: 3, in: a}
+    out: {type: linear, units: 3, in: b}
+  output: out
+""")
+    assert any("cycle" in p and "a -> b" in p or "b -> a" in p for p in found)
+
+
+def test_dangling_reference_and_unused_node_are_located(write):
+    found = problems(write, """
+model:
+  inputs: [x]
+  nodes:
+    h: {type: linear, units: 3, in: xx}
+    spare: {type: linear, units: 3, in: x}
+    out: {type: linear, units: 3, in: h}
+  output: out
+""")
+    text = "\n".join(found)
+    assert "c.yaml:9:" in text and "'xx'" in text and "did you mean 'x'" in text
+    assert "not used by the output: spare" in text
+
+
+def test_unknown_layer_type_suggests_names_at_its_line(write):
+    found = problems(write, """
+model:
+  layers:
+    - {type: linaer, units: 3}
+""")
+    assert len(found) == 1 and "c.yaml:7:" in found[0] and "did you mean 'linear'" in found[0]
+
+
+def test_shape_mismatch_found_by_dry_run_points_at_the_layer(write):
+    found = problems(write, """
+model:
+  inputs: [x]
+  nodes:
+    a: {type: linear, units: 5, in: x}
+    b: {type: linear, units: 7, in: x}
+    s: {type: add, in: [a, b]}
+    out: {type: linear, units: 3, in: s}
+  output: out
+""")
+    assert len(found) == 1
+    assert "c.yaml:10:" in found[0] and "model.nodes.s" in found[0]
+    assert "(2, 5)" in found[0] and "(2, 7)" in found[0]
+
+
+def test_output_width_must_match_the_classes(write):
+    found = problems(write, """
+model:
+  layers:
+    - {type: linear, units: 4}
+""")
+    assert "3 classes" in found[0] and "units" in found[0]
+
+
+def test_every_problem_is_reported_at_once(write):
+    found = problems(write, """
+model:
+  layers:
+    - {type: linear, units: -3x}
+    - {type: dropot}
+optimizer: {type: adam, lrr: 0.1}
+""")
+    assert len(found) == 3
+
+
+def test_init_from_loads_a_prefix_with_renaming_and_freezes(write, tmp_path):
+    from nnrun.checkpoint import CheckpointManager
+
+    manager = CheckpointManager(tmp_path / "ck")
+    weight = np.full((8, 4), 0.5, dtype=np.float32)
+    manager.save("last", {"encoder.weight": weight, "encoder.bias": np.zeros(8, np.float32),
+                          "head.weight": np.zeros((3, 8), np.float32)}, {"epoch": 1})
+    exp = build(write, f"""
+model:
+  init_from:
+    checkpoint: {tmp_path / 'ck' / 'last'}
+    prefix: encoder.
+    rename: {{encoder.: layers.0.}}
+    freeze: [layers.0.*]
+  layers:
+    - {{type: linear, units: 8}}
+    - {{type: linear, units: 3}}
+""")
+    params = dict(exp.model.named_parameters())
+    np.testing.assert_array_equal(params["layers.0.weight"].data, weight)
+    assert not params["layers.0.weight"].requires_grad
+    assert params["layers.1.weight"].requires_grad
+    assert exp.frozen == ["layers.0.weight", "layers.0.bias"]
+
+
+def test_resolved_config_round_trips_through_yaml(write, tmp_path):
+    exp = build(write, """
+model:
+  layers: [{type: linear, units: 3}]
+""")
+    saved = tmp_path / "saved.yaml"
+    saved.write_text(exp.cfg.to_yaml())
+    again = build_experiment(resolve_config(saved))
+    assert again.config == exp.config

@@ -1,0 +1,198 @@
+"""The command line through Typer's CliRunner, and the main path through a real process."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import numpy as np
+import pytest
+from typer.testing import CliRunner
+
+from nnrun import __version__
+from nnrun.cli import app
+
+runner = CliRunner()
+ROOT = Path(__file__).resolve().parents[1]
+
+CONFIG = """
+name: clitest
+seed: 1
+data: {dataset: iris, batch_size: 16, split: {val: 0.2, test: 0.2}}
+model:
+  layers:
+    - {type: linear, units: 8, activation: tanh}
+    - {type: linear, units: 3}
+optimizer: {type: adam, lr: 0.05}
+train: {epochs: 3}
+"""
+
+
+@pytest.fixture
+def config(tmp_path: Path) -> Path:
+    path = tmp_path / "iris.yaml"
+    path.write_text(textwrap.dedent(CONFIG))
+    return path
+
+
+@pytest.fixture
+def trained(config: Path, tmp_path: Path) -> Path:
+    run = tmp_path / "run"
+    result = runner.invoke(app, ["train", str(config), "--out", str(run), "--quiet"])
+    assert result.exit_code == 0, result.output
+    return run
+
+
+def test_version_and_help():
+    assert runner.invoke(app, ["--version"]).output.strip() == f"nnrun {__version__}"
+    result = runner.invoke(app, ["--help"])
+    for command in ("train", "eval", "predict", "validate", "graph", "gradcheck", "schema",
+                    "datasets", "runs", "plot"):
+        assert command in result.output
+
+
+def test_train_json_prints_one_object_per_epoch(config, tmp_path):
+    result = runner.invoke(app, ["train", str(config), "--out", str(tmp_path / "r"), "--json"])
+    assert result.exit_code == 0, result.output
+    lines = [json.loads(line) for line in result.stdout.splitlines() if line.strip()]
+    epochs = [line for line in lines if line.get("event") == "epoch"]
+    assert [e["epoch"] for e in epochs] == [1, 2, 3]
+    assert {"train_loss", "train_accuracy", "val_loss", "val_accuracy", "lr"} <= set(epochs[0])
+    assert lines[-1]["event"] == "end" and lines[-1]["status"] == "finished"
+
+
+def test_train_writes_a_timestamped_run_and_latest_pointer(config, tmp_path):
+    result = runner.invoke(app, ["train", str(config), "--quiet",
+                                 "--set", f"output_dir={tmp_path / 'outputs'}"])
+    assert result.exit_code == 0, result.output
+    runs = [p for p in (tmp_path / "outputs" / "clitest").iterdir() if p.name != "latest"]
+    assert len(runs) == 1 and runs[0].name[:8].isdigit()
+    assert (tmp_path / "outputs" / "clitest" / "latest").resolve() == runs[0].resolve()
+    assert str(runs[0]) in result.output.replace("\n", "")
+
+
+def test_config_errors_exit_2_with_location_and_no_traceback(config):
+    result = runner.invoke(app, ["train", str(config), "--set", "model.layers.0.units=many",
+                                 "--set", "optimizer.lrr=1"])
+    assert result.exit_code == 2
+    assert "Traceback" not in result.output
+    assert "model.layers[0].units" in result.output and "did you mean 'lr'" in result.output
+
+
+def test_bad_yaml_exits_2_with_the_parser_position(tmp_path):
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("model:\n  layers: [\n")
+    result = runner.invoke(app, ["validate", str(bad)])
+    assert result.exit_code == 2 and f"{bad}:3:1" in result.output
+
+
+def test_debug_shows_the_traceback(config):
+    result = runner.invoke(app, ["--debug", "validate", str(config), "--set", "seed=x"])
+    assert result.exit_code != 0 and result.exception is not None
+
+
+def test_validate_prints_summary_and_explains_sources(config):
+    result = runner.invoke(app, ["validate", str(config), "--explain",
+                                 "--set", "optimizer.lr=0.01"])
+    assert result.exit_code == 0, result.output
+    assert "layers.0" in result.output and "parameters: 67" in result.output
+    assert "--set optimizer.lr=0.01" in result.output and "default" in result.output
+
+
+@pytest.mark.parametrize("fmt, marker", [("dot", "digraph"), ("mermaid", "flowchart TD"),
+                                         ("text", "computation graph")])
+def test_graph_formats(config, tmp_path, fmt, marker):
+    out = tmp_path / f"g.{fmt}"
+    result = runner.invoke(app, ["graph", str(config), "--format", fmt, "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    text = out.read_text()
+    assert marker in text and "layers.1" in text
+
+
+def test_gradcheck_passes_on_a_real_model(config):
+    result = runner.invoke(app, ["gradcheck", str(config), "--batch", "3"])
+    assert result.exit_code == 0, result.output
+    assert "all 4 parameter gradients match" in result.output
+
+
+def test_schema_is_valid_json_schema():
+    jsonschema = pytest.importorskip("jsonschema")
+    result = runner.invoke(app, ["schema"])
+    schema = json.loads(result.stdout)
+    jsonschema.Draft202012Validator.check_schema(schema)
+    assert "optimizer" in schema["properties"]
+
+
+def test_eval_writes_eval_json_with_confusion_matrix(trained):
+    result = runner.invoke(app, ["eval", str(trained), "--json"])
+    assert result.exit_code == 0, result.output
+    report = json.loads(result.stdout)
+    assert report["split"] == "test" and len(report["confusion_matrix"]) == 3
+    assert json.loads((trained / "eval.json").read_text())["metrics"] == report["metrics"]
+
+
+def test_eval_on_a_new_labelled_file(trained, tmp_path):
+    rows = ROOT / "datasets"
+    source = next(rows.glob("iris*"))
+    result = runner.invoke(app, ["eval", str(trained), "--data", str(source), "--json"])
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.stdout)["examples"] == 150
+
+
+def test_predict_labels_probabilities_and_file_formats(trained, tmp_path):
+    inputs = tmp_path / "x.npy"
+    np.save(inputs, np.array([[5.1, 3.5, 1.4, 0.2], [6.7, 3.0, 5.2, 2.3]]))
+    result = runner.invoke(app, ["predict", str(trained), str(inputs)])
+    assert result.exit_code == 0, result.output
+    assert result.stdout.splitlines()[0] == "label" and len(result.stdout.splitlines()) == 3
+    result = runner.invoke(app, ["predict", str(trained), str(inputs), "--proba"])
+    probs = np.array([[float(v) for v in line.split(",")]
+                      for line in result.stdout.splitlines()[1:]])
+    np.testing.assert_allclose(probs.sum(axis=1), 1, atol=1e-5)
+    out = tmp_path / "p.jsonl"
+    assert runner.invoke(app, ["predict", str(trained), str(inputs), "--out", str(out)]
+                         ).exit_code == 0
+    assert len(out.read_text().splitlines()) == 2
+
+
+def test_predict_rejects_inputs_of_the_wrong_width(trained, tmp_path):
+    inputs = tmp_path / "x.npy"
+    np.save(inputs, np.zeros((2, 5)))
+    result = runner.invoke(app, ["predict", str(trained), str(inputs)])
+    assert result.exit_code == 2 and "Traceback" not in result.output
+
+
+def test_tampered_checkpoint_is_a_clear_error(trained):
+    model = trained / "checkpoints" / "best" / "model.safetensors"
+    data = bytearray(model.read_bytes())
+    data[-3] ^= 0xFF
+    model.resolve().write_bytes(bytes(data))
+    result = runner.invoke(app, ["eval", str(trained)])
+    assert result.exit_code == 2 and "Traceback" not in result.output
+
+
+def test_runs_and_plot_list_and_draw(trained):
+    result = runner.invoke(app, ["runs", str(trained.parent)])
+    assert result.exit_code == 0 and "finished" in result.output
+    result = runner.invoke(app, ["plot", str(trained)])
+    assert result.exit_code == 0, result.output
+
+
+def test_datasets_lists_the_builtins():
+    result = runner.invoke(app, ["datasets"])
+    assert result.exit_code == 0 and "digits" in result.output and "karate" in result.output
+
+
+def test_main_path_in_a_real_process(config, tmp_path):
+    run = tmp_path / "proc"
+    done = subprocess.run(
+        [sys.executable, "-m", "nnrun.cli", "train", str(config), "--out", str(run)],
+        capture_output=True, text=True, timeout=120,
+    )
+    assert done.returncode == 0, done.stderr
+    assert "epoch 3/3" in done.stdout and str(run) in done.stdout.replace("\n", "")
+    summary = json.loads((run / "summary.json").read_text())
+    assert summary["status"] == "finished" and "test_accuracy" in summary["test"]
