@@ -11,6 +11,7 @@ softmax cross-entropy + backward + SGD update, float32.
 from __future__ import annotations
 
 import argparse
+import itertools
 import json
 import os
 import statistics
@@ -28,7 +29,7 @@ def _data(sizes, batch, seed=0):
     x = rng.standard_normal((batch, sizes[0])).astype(np.float32)
     y = rng.integers(0, sizes[-1], batch)
     weights = []
-    for fan_in, fan_out in zip(sizes[:-1], sizes[1:]):
+    for fan_in, fan_out in itertools.pairwise(sizes):
         bound = 1 / np.sqrt(fan_in)
         weights.append(
             (
@@ -195,17 +196,32 @@ def main() -> None:
         for model in MODELS:
             for framework in frameworks:
                 out = subprocess.run(
-                    [sys.executable, __file__, "--worker", framework, "--model", model,
-                     "--steps", str(args.steps), "--threads", str(args.threads)],
-                    env=env, capture_output=True, text=True, check=True,
+                    [
+                        sys.executable,
+                        __file__,
+                        "--worker",
+                        framework,
+                        "--model",
+                        model,
+                        "--steps",
+                        str(args.steps),
+                        "--threads",
+                        str(args.threads),
+                    ],
+                    env=env,
+                    capture_output=True,
+                    text=True,
+                    check=True,
                 )
                 result = json.loads(out.stdout)
                 times.setdefault((model, framework), []).extend(result["times"])
                 overhead.extend([result["overhead_us"]] if "overhead_us" in result else [])
 
     print(f"BLAS/torch threads: {args.threads}; rounds: {args.rounds} x {args.steps} steps")
-    print(f"per-op overhead (forward+backward, 1-element tensor): "
-          f"{statistics.median(overhead):.2f} µs")
+    print(
+        f"per-op overhead (forward+backward, 1-element tensor): "
+        f"{statistics.median(overhead):.2f} µs"
+    )
     header = f"{'model':<26}" + "".join(f"{f + ' ms':>12}" for f in frameworks)
     header += f"{'vs numpy':>10}" + (f"{'vs torch':>10}" if have_torch else "")
     print(header)

@@ -8,7 +8,7 @@ import json
 import sys
 from collections.abc import Callable
 from pathlib import Path
-from typing import Annotated, Any, Optional, TypeVar
+from typing import Annotated, Any, TypeVar
 
 import typer
 from rich.console import Console
@@ -40,8 +40,12 @@ def _version(value: bool) -> None:
 
 @app.callback()
 def main(
-    version: Annotated[bool, typer.Option("--version", callback=_version, is_eager=True,
-                                          help="Print the version and exit.")] = False,
+    version: Annotated[
+        bool,
+        typer.Option(
+            "--version", callback=_version, is_eager=True, help="Print the version and exit."
+        ),
+    ] = False,
     debug: Annotated[bool, typer.Option("--debug", help="Show tracebacks of errors.")] = False,
 ) -> None:
     State.debug = debug
@@ -66,8 +70,10 @@ def report_errors(fn: F) -> F:
 def _print_error(error: NnrunError) -> None:
     if isinstance(error, ConfigError):
         count = len(error.problems)
-        errors.print(f"[bold red]error:[/] {count} problem{'s' if count > 1 else ''} "
-                     "in the config", highlight=False)
+        errors.print(
+            f"[bold red]error:[/] {count} problem{'s' if count > 1 else ''} in the config",
+            highlight=False,
+        )
         for problem in error.problems:
             errors.print(f"  {problem}", highlight=False, soft_wrap=True)
     else:
@@ -75,7 +81,7 @@ def _print_error(error: NnrunError) -> None:
 
 
 SetOption = Annotated[
-    Optional[list[str]],
+    list[str] | None,
     typer.Option("--set", help="Override a config value: --set optimizer.lr=3e-4 (YAML value)."),
 ]
 
@@ -90,14 +96,16 @@ def _threads(count: int) -> Any:
 @app.command()
 @report_errors
 def train(
-    config: Annotated[Optional[Path], typer.Argument(help="The experiment's YAML file.")] = None,
+    config: Annotated[Path | None, typer.Argument(help="The experiment's YAML file.")] = None,
     set_: SetOption = None,
-    out: Annotated[Optional[Path], typer.Option("--out", help="Run directory to use.")] = None,
-    resume: Annotated[Optional[Path], typer.Option(
-        "--resume", help="Continue a run from its last checkpoint.")] = None,
-    force: Annotated[bool, typer.Option(
-        "--force", help="With --resume: accept a changed config.")] = False,
-    seed: Annotated[Optional[int], typer.Option("--seed", help="Override the seed.")] = None,
+    out: Annotated[Path | None, typer.Option("--out", help="Run directory to use.")] = None,
+    resume: Annotated[
+        Path | None, typer.Option("--resume", help="Continue a run from its last checkpoint.")
+    ] = None,
+    force: Annotated[
+        bool, typer.Option("--force", help="With --resume: accept a changed config.")
+    ] = False,
+    seed: Annotated[int | None, typer.Option("--seed", help="Override the seed.")] = None,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Only start/end lines.")] = False,
     json_out: Annotated[bool, typer.Option("--json", help="One JSON object per epoch.")] = False,
 ) -> None:
@@ -127,8 +135,9 @@ def train(
 def evaluate(
     run: Annotated[Path, typer.Argument(help="A run directory or a checkpoint.")],
     split: Annotated[str, typer.Option("--split", help="test, val or train.")] = "test",
-    data: Annotated[Optional[Path], typer.Option(
-        "--data", help="Evaluate on this labelled file instead.")] = None,
+    data: Annotated[
+        Path | None, typer.Option("--data", help="Evaluate on this labelled file instead.")
+    ] = None,
     json_out: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
     batch_size: Annotated[int, typer.Option("--batch-size")] = 256,
 ) -> None:
@@ -149,15 +158,40 @@ def evaluate(
 @report_errors
 def predict(
     run: Annotated[Path, typer.Argument(help="A run directory or a checkpoint.")],
-    inputs: Annotated[Path, typer.Argument(help="CSV, .npy, .npz or JSON Lines inputs.")],
-    out: Annotated[Optional[Path], typer.Option(
-        "--out", help="Write predictions here (.csv, .npy or .jsonl); default: stdout.")] = None,
+    inputs: Annotated[
+        Path | None,
+        typer.Argument(help="CSV, .npy, .npz or JSON Lines inputs (a .txt file for text models)."),
+    ] = None,
+    out: Annotated[
+        Path | None,
+        typer.Option(
+            "--out", help="Write predictions here (.csv, .npy or .jsonl); default: stdout."
+        ),
+    ] = None,
     proba: Annotated[bool, typer.Option("--proba", help="Class probabilities.")] = False,
     batch_size: Annotated[int, typer.Option("--batch-size")] = 256,
+    generate: Annotated[
+        int | None,
+        typer.Option(
+            "--generate", help="Language models: sample this many tokens and print the text."
+        ),
+    ] = None,
+    prompt: Annotated[str, typer.Option("--prompt", help="Text to start generating from.")] = "",
+    temperature: Annotated[
+        float,
+        typer.Option("--temperature", help="Sampling temperature (0: always the likeliest token)."),
+    ] = 0.8,
+    seed: Annotated[int, typer.Option("--seed", help="Seed for sampling.")] = 0,
 ) -> None:
-    """Predict with a trained model, applying the training preprocessing."""
-    from nnrun.train.prediction import predict_file
+    """Predict with a trained model (the training preprocessing is applied), or generate
+    text from a language model with --generate."""
+    from nnrun.train.prediction import generate_text, predict_file
 
+    if generate is not None:
+        print(generate_text(run, prompt, generate, temperature, seed))
+        return
+    if inputs is None:
+        raise NnrunError("nnrun predict needs an INPUT file (or --generate N for text models)")
     text = predict_file(run, inputs, out, proba, batch_size)
     if text is not None:
         sys.stdout.write(text)
@@ -171,8 +205,9 @@ def predict(
 def validate(
     config: Annotated[Path, typer.Argument(help="The experiment's YAML file.")],
     set_: SetOption = None,
-    explain: Annotated[bool, typer.Option(
-        "--explain", help="Show every effective value and where it came from.")] = False,
+    explain: Annotated[
+        bool, typer.Option("--explain", help="Show every effective value and where it came from.")
+    ] = False,
 ) -> None:
     """Resolve and validate a config, then print a model summary."""
     from nnrun.experiment import build_experiment, resolve
@@ -192,7 +227,7 @@ def graph(
     config: Annotated[Path, typer.Argument(help="The experiment's YAML file.")],
     set_: SetOption = None,
     format_: Annotated[str, typer.Option("--format", help="text, dot or mermaid.")] = "text",
-    out: Annotated[Optional[Path], typer.Option("--out", help="Write to a file.")] = None,
+    out: Annotated[Path | None, typer.Option("--out", help="Write to a file.")] = None,
 ) -> None:
     """Show the computation graph the builder made (text, Graphviz DOT or Mermaid)."""
     from nnrun.experiment import build_experiment, resolve
@@ -228,18 +263,31 @@ def gradcheck(
 @app.command()
 @report_errors
 def schema(
-    out: Annotated[Optional[Path], typer.Option("--out", help="Write to a file.")] = None,
+    out: Annotated[Path | None, typer.Option("--out", help="Write to a file.")] = None,
 ) -> None:
     """Print the JSON Schema of config files (for editor completion and checking)."""
     from nnrun.config.jsonschema import config_json_schema
     from nnrun.experiment import SECTIONS
-    from nnrun.registry import ACTIVATIONS, INITIALIZERS, LAYERS, LOSSES, METRICS, OPTIMIZERS
-    from nnrun.registry import SCHEDULES
+    from nnrun.registry import (
+        ACTIVATIONS,
+        INITIALIZERS,
+        LAYERS,
+        LOSSES,
+        METRICS,
+        OPTIMIZERS,
+        SCHEDULES,
+    )
 
     sections = {k: v for k, v in SECTIONS.items() if isinstance(v, dict)}
-    registries = {"layers": LAYERS, "loss": LOSSES, "optimizer": OPTIMIZERS,
-                  "schedule": SCHEDULES, "metrics": METRICS, "init": INITIALIZERS,
-                  "activation": ACTIVATIONS}
+    registries = {
+        "layers": LAYERS,
+        "loss": LOSSES,
+        "optimizer": OPTIMIZERS,
+        "schedule": SCHEDULES,
+        "metrics": METRICS,
+        "init": INITIALIZERS,
+        "activation": ACTIVATIONS,
+    }
     text = json.dumps(config_json_schema(sections, registries), indent=2)
     if out is None:
         print(text)
@@ -282,7 +330,7 @@ def runs(
 @report_errors
 def plot(
     run: Annotated[Path, typer.Argument(help="A run directory.")],
-    out: Annotated[Optional[Path], typer.Option("--out", help="PNG file to write.")] = None,
+    out: Annotated[Path | None, typer.Option("--out", help="PNG file to write.")] = None,
 ) -> None:
     """Loss and metric curves: a PNG with matplotlib, else drawn in the terminal."""
     from nnrun.train.plotting import plot_run

@@ -5,8 +5,12 @@ names up — the config builder, the JSON schema, the registry-walking tests —
 first.
 """
 
-from nnrun import init, losses, schedules  # noqa: F401
-from nnrun import optim  # noqa: F401
+from nnrun import (  # noqa: F401
+    init,
+    losses,
+    optim,
+    schedules,
+)
 from nnrun.data import builtin  # noqa: F401
 from nnrun.nn import (  # noqa: F401
     activation,

@@ -4,6 +4,7 @@ all start here."""
 
 from __future__ import annotations
 
+import functools
 import hashlib
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -11,8 +12,10 @@ from typing import Any
 
 import numpy as np
 
-from nnrun import components  # noqa: F401  (fills the registries)
-from nnrun import random
+from nnrun import (
+    components,  # noqa: F401  (fills the registries)
+    random,
+)
 from nnrun.autograd.grad_mode import no_grad
 from nnrun.autograd.tensor import Tensor
 from nnrun.checkpoint import load_checkpoint
@@ -77,17 +80,23 @@ class Experiment:
     def task(self) -> str:
         return self.data.info.task
 
+    @functools.cached_property
+    def config_text(self) -> str:
+        """The fully resolved config as YAML (saved with the run and in each checkpoint)."""
+        return self.cfg.to_yaml()
+
     @property
     def config_hash(self) -> str:
-        return hashlib.sha256(self.cfg.to_yaml().encode()).hexdigest()[:16]
+        return hashlib.sha256(self.config_text.encode()).hexdigest()[:16]
 
     @property
     def train(self) -> dict[str, Any]:
         return self.config["train"]
 
 
-def resolve(path: str | Path, overrides: list[str] | None = None,
-            seed: int | None = None) -> ResolvedConfig:
+def resolve(
+    path: str | Path, overrides: list[str] | None = None, seed: int | None = None
+) -> ResolvedConfig:
     """Load a config file with its `extends` and `--set` overrides (and a `--seed`)."""
     cfg = resolve_config(path, list(overrides or []))
     if seed is not None:
@@ -250,19 +259,28 @@ def apply_init_from(cfg: ResolvedConfig, spec: Any, model: Module, base_dir: Pat
     prefix = spec.get("prefix") or ""
     selected = {k: v for k, v in weights.items() if k.startswith(prefix)}
     if not selected:
-        raise fail(f"no weights in {source} start with {prefix!r}; it has: "
-                   + ", ".join(list(weights)[:12]), "prefix")
+        raise fail(
+            f"no weights in {source} start with {prefix!r}; it has: "
+            + ", ".join(list(weights)[:12]),
+            "prefix",
+        )
     for old, new in (spec.get("rename") or {}).items():
-        selected = {(new + k[len(old):] if k.startswith(old) else k): v
-                    for k, v in selected.items()}
+        selected = {
+            (new + k[len(old) :] if k.startswith(old) else k): v for k, v in selected.items()
+        }
     own = model.state_dict()
     strange = [k for k in selected if k not in own]
     if strange and not spec.get("strict") is False:
-        hints = [f"{k} (did you mean {suggest(k, own)[0]!r}?)" if suggest(k, own) else k
-                 for k in strange[:6]]
-        raise fail("weights with no place in this model: " + ", ".join(hints)
-                   + "; use prefix/rename to map them, or strict: false to skip them", "rename"
-                   if spec.get("rename") else "checkpoint")
+        hints = [
+            f"{k} (did you mean {suggest(k, own)[0]!r}?)" if suggest(k, own) else k
+            for k in strange[:6]
+        ]
+        raise fail(
+            "weights with no place in this model: "
+            + ", ".join(hints)
+            + "; use prefix/rename to map them, or strict: false to skip them",
+            "rename" if spec.get("rename") else "checkpoint",
+        )
     try:
         model.load_state_dict({k: v for k, v in selected.items() if k in own}, strict=False)
     except CheckpointError as error:
@@ -274,8 +292,9 @@ def apply_init_from(cfg: ResolvedConfig, spec: Any, model: Module, base_dir: Pat
         raise fail(str(error), "freeze") from None
 
 
-def build_experiment(cfg: ResolvedConfig, base_dir: Path | None = None,
-                     data: DataBundle | None = None) -> Experiment:
+def build_experiment(
+    cfg: ResolvedConfig, base_dir: Path | None = None, data: DataBundle | None = None
+) -> Experiment:
     """Validate `cfg` and build the run: data, model (sized by a dry run), loss, optimizer,
     schedule and metrics. Raises ConfigError/DataError with located, complete messages."""
     config, built = validate(cfg)
@@ -290,25 +309,55 @@ def build_experiment(cfg: ResolvedConfig, base_dir: Path | None = None,
     model = build_model(cfg).model  # rebuilt after seeding so initialization is reproducible
     trace = dry_run(cfg, model, data, loss)
     frozen = []
-    init_from = (cfg.data.get("model") or {}).get("init_from") if isinstance(
-        cfg.data.get("model"), dict) else None
+    init_from = (
+        (cfg.data.get("model") or {}).get("init_from")
+        if isinstance(cfg.data.get("model"), dict)
+        else None
+    )
     if init_from is not None:
         frozen = apply_init_from(cfg, init_from, model, base_dir)
     optimizer_spec = config.get("optimizer") or {"type": "adam"}
     if isinstance(optimizer_spec, str):
         optimizer_spec = {"type": optimizer_spec}
-    optimizer = _build(cfg, ("optimizer",), lambda: OPTIMIZERS.build(
-        optimizer_spec["type"], list(model.named_parameters()),
-        **{k: v for k, v in optimizer_spec.items() if k != "type"}))
+    optimizer = _build(
+        cfg,
+        ("optimizer",),
+        lambda: OPTIMIZERS.build(
+            optimizer_spec["type"],
+            list(model.named_parameters()),
+            **{k: v for k, v in optimizer_spec.items() if k != "type"},
+        ),
+    )
     schedule = None
     if config.get("schedule"):
         spec = config["schedule"]
         steps = len(data.loader("train", seed))
-        schedule = _build(cfg, ("schedule",), lambda: SCHEDULES.build(
-            spec["type"], optimizer, config["train"]["epochs"], steps,
-            **{k: v for k, v in spec.items() if k != "type"}))
+        schedule = _build(
+            cfg,
+            ("schedule",),
+            lambda: SCHEDULES.build(
+                spec["type"],
+                optimizer,
+                config["train"]["epochs"],
+                steps,
+                **{k: v for k, v in spec.items() if k != "type"},
+            ),
+        )
     metric_specs = config.get("metrics") or DEFAULT_METRICS.get(task, ["accuracy"])
     _build(cfg, ("metrics",), lambda: resolve_metrics(metric_specs, task))
-    return Experiment(cfg, config, config["name"], seed, base_dir, data, model, built.view,
-                      trace, loss, optimizer, schedule, metric_specs, frozen)
-
+    return Experiment(
+        cfg,
+        config,
+        config["name"],
+        seed,
+        base_dir,
+        data,
+        model,
+        built.view,
+        trace,
+        loss,
+        optimizer,
+        schedule,
+        metric_specs,
+        frozen,
+    )

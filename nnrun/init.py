@@ -100,7 +100,9 @@ def xavier_uniform(
 
 
 @INITIALIZERS.register("xavier_normal", "glorot_normal")
-def xavier_normal(shape: tuple[int, ...], rng: np.random.Generator, gain: float = 1.0) -> np.ndarray:
+def xavier_normal(
+    shape: tuple[int, ...], rng: np.random.Generator, gain: float = 1.0
+) -> np.ndarray:
     fan_in, fan_out = fans(shape)
     return rng.normal(0.0, gain * math.sqrt(2.0 / (fan_in + fan_out)), shape)
 

@@ -135,7 +135,8 @@ class Registry:
         missing = [
             k
             for k, p in params.items()
-            if p.default is p.empty and p.kind in (p.POSITIONAL_OR_KEYWORD, p.KEYWORD_ONLY)
+            if p.default is p.empty
+            and p.kind in (p.POSITIONAL_OR_KEYWORD, p.KEYWORD_ONLY)
             and k not in out
         ]
         if missing:
@@ -173,7 +174,7 @@ def accepted_parameters(obj: Callable[..., Any]) -> dict[str, inspect.Parameter]
 def _hints(obj: Callable[..., Any]) -> dict[str, Any]:
     try:
         return typing.get_type_hints(obj)
-    except Exception:  # unresolvable forward references: fall back to no type checks
+    except (NameError, TypeError):  # unresolvable forward references: no type checks
         return {}
 
 

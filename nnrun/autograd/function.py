@@ -25,7 +25,6 @@ from typing import Any
 import numpy as np
 
 from nnrun.autograd.grad_mode import GradMode
-from nnrun.autograd.tensor import Tensor
 
 
 class Function:
@@ -59,3 +58,8 @@ class Function:
         """Drop saved arrays and the links to the inputs after backward."""
         self.__dict__.clear()
         self.freed = True
+
+
+# Tensor's methods call ops, which subclass Function: bound last so either module may be
+# imported first.
+from nnrun.autograd.tensor import Tensor

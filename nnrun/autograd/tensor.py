@@ -35,7 +35,7 @@ class Tensor:
     another dtype is asked for (`dtype=np.float64`); integer and boolean data keep their type.
     """
 
-    __slots__ = ("data", "grad", "requires_grad", "_ctx", "__weakref__")
+    __slots__ = ("__weakref__", "_ctx", "data", "grad", "requires_grad")
     __array_priority__ = 1000.0  # ndarray <op> Tensor defers to the Tensor's reflected op
 
     def __init__(self, data: Any, requires_grad: bool = False, dtype: Any = None):
@@ -211,10 +211,10 @@ class Tensor:
     def __ge__(self, other: Any) -> Tensor:
         return self._compare(other, np.greater_equal)
 
-    def __eq__(self, other: Any) -> Tensor:  # type: ignore[override]
+    def __eq__(self, other: object) -> Tensor:  # type: ignore[override]
         return self._compare(other, np.equal)
 
-    def __ne__(self, other: Any) -> Tensor:  # type: ignore[override]
+    def __ne__(self, other: object) -> Tensor:  # type: ignore[override]
         return self._compare(other, np.not_equal)
 
     __hash__ = object.__hash__
@@ -325,7 +325,7 @@ class Tensor:
 
 
 # Ops import Tensor, so they are bound after the class exists.
-from nnrun.ops import elementwise as _ew  # noqa: E402
-from nnrun.ops import linalg as _la  # noqa: E402
-from nnrun.ops import movement as _mv  # noqa: E402
-from nnrun.ops import reduce as _rd  # noqa: E402
+from nnrun.ops import elementwise as _ew
+from nnrun.ops import linalg as _la
+from nnrun.ops import movement as _mv
+from nnrun.ops import reduce as _rd

@@ -49,8 +49,9 @@ class _Problems:
         self.cfg = cfg
         self.items: list[Problem] = []
 
-    def add(self, path: KeyPath, message: str, expected: str = "", found: str = "",
-            at_key: bool = False) -> None:
+    def add(
+        self, path: KeyPath, message: str, expected: str = "", found: str = "", at_key: bool = False
+    ) -> None:
         where = self.cfg.where_key(path) if at_key else self.cfg.where(path)
         self.items.append(Problem(message, format_path(path), where, expected, found))
 
@@ -66,13 +67,22 @@ class ModelBuilder:
         self.problems = _Problems(cfg)
         self.blocks: dict[str, Any] = cfg.data.get("blocks") or {}
         if not isinstance(self.blocks, dict):
-            self.problems.add(("blocks",), "must be a mapping of block names to definitions",
-                              "a mapping", describe(self.blocks))
+            self.problems.add(
+                ("blocks",),
+                "must be a mapping of block names to definitions",
+                "a mapping",
+                describe(self.blocks),
+            )
             self.blocks = {}
         for name in self.blocks:
             if name in LAYERS:
-                self.problems.add(("blocks", name), f"block {name!r} shadows the layer type "
-                                  f"{name!r}", "a new name", repr(name), at_key=True)
+                self.problems.add(
+                    ("blocks", name),
+                    f"block {name!r} shadows the layer type {name!r}",
+                    "a new name",
+                    repr(name),
+                    at_key=True,
+                )
 
     # ----------------------------------------------------------------- entry point
     def build(self) -> BuiltModel:
@@ -82,15 +92,24 @@ class ModelBuilder:
             section = {"layers": section}
             path = ("model",)
         if not isinstance(section, dict):
-            self.problems.add(path, "the model section must be a mapping",
-                              "layers: [...] or inputs/nodes/output", describe(section))
+            self.problems.add(
+                path,
+                "the model section must be a mapping",
+                "layers: [...] or inputs/nodes/output",
+                describe(section),
+            )
             raise ConfigError(self.problems.items)
         for key in section:
             if key not in MODEL_KEYS:
                 close = suggest(str(key), MODEL_KEYS)
                 hint = f" (did you mean {close[0]!r}?)" if close else ""
-                self.problems.add((*path, key), f"unknown key {key!r} in model{hint}",
-                                  "one of " + ", ".join(MODEL_KEYS), repr(key), at_key=True)
+                self.problems.add(
+                    (*path, key),
+                    f"unknown key {key!r} in model{hint}",
+                    "one of " + ", ".join(MODEL_KEYS),
+                    repr(key),
+                    at_key=True,
+                )
         view = GraphView()
         if "layers" in section and "nodes" in section:
             self.problems.add(path, "give either layers (a chain) or nodes (a graph), not both")
@@ -100,19 +119,22 @@ class ModelBuilder:
         elif "layers" in section:
             model = self._chain(section["layers"], (*path, "layers"), view, params={})
         else:
-            self.problems.add(path, "the model has no layers", "a 'layers:' list or 'nodes:'",
-                              "neither")
+            self.problems.add(
+                path, "the model has no layers", "a 'layers:' list or 'nodes:'", "neither"
+            )
             model = None
         if self.problems.items or model is None:
             raise ConfigError(self.problems.items)
         return BuiltModel(model, view)
 
     # ----------------------------------------------------------------- list form
-    def _chain(self, entries: Any, path: KeyPath, view: GraphView,
-               params: dict[str, Any]) -> SequentialModel | None:
+    def _chain(
+        self, entries: Any, path: KeyPath, view: GraphView, params: dict[str, Any]
+    ) -> SequentialModel | None:
         if not isinstance(entries, list) or not entries:
-            self.problems.add(path, "layers must be a non-empty list", "a list of layers",
-                              describe(entries))
+            self.problems.add(
+                path, "layers must be a non-empty list", "a list of layers", describe(entries)
+            )
             return None
         layers, paths = [], []
         previous = "input"
@@ -134,27 +156,37 @@ class ModelBuilder:
         return SequentialModel(layers, paths)
 
     # ----------------------------------------------------------------- graph form
-    def _graph(self, section: dict[str, Any], path: KeyPath, view: GraphView,
-               params: dict[str, Any]) -> GraphModel | None:
+    def _graph(
+        self, section: dict[str, Any], path: KeyPath, view: GraphView, params: dict[str, Any]
+    ) -> GraphModel | None:
         inputs = section.get("inputs", ["x"])
         if isinstance(inputs, str):
             inputs = [inputs]
         if not isinstance(inputs, list) or not all(isinstance(n, str) for n in inputs):
-            self.problems.add((*path, "inputs"), "inputs must be a list of names",
-                              "e.g. [x]", describe(inputs))
+            self.problems.add(
+                (*path, "inputs"), "inputs must be a list of names", "e.g. [x]", describe(inputs)
+            )
             return None
         nodes = section.get("nodes")
         if not isinstance(nodes, dict) or not nodes:
-            self.problems.add((*path, "nodes"), "nodes must be a mapping of node names",
-                              "name: {type: ..., in: ...}", describe(nodes))
+            self.problems.add(
+                (*path, "nodes"),
+                "nodes must be a mapping of node names",
+                "name: {type: ..., in: ...}",
+                describe(nodes),
+            )
             return None
         outputs = section.get("output")
         if isinstance(outputs, str):
             outputs = [outputs]
         if not isinstance(outputs, list) or not outputs:
-            self.problems.add((*path, "output"), "the graph needs an output node",
-                              "output: <node name> or a list of names", describe(outputs),
-                              at_key="output" in section)
+            self.problems.add(
+                (*path, "output"),
+                "the graph needs an output node",
+                "output: <node name> or a list of names",
+                describe(outputs),
+                at_key="output" in section,
+            )
             return None
         known = set(inputs) | set(nodes)
         for name in inputs:
@@ -162,9 +194,13 @@ class ModelBuilder:
         for name in [*inputs, *nodes]:
             if not NODE_NAME.match(str(name)) or hasattr(GraphModel, str(name)):
                 where = (*path, "nodes", name) if name in nodes else (*path, "inputs")
-                self.problems.add(where, f"{name!r} cannot be a node name",
-                                  "an identifier that is not a Module attribute",
-                                  repr(name), at_key=True)
+                self.problems.add(
+                    where,
+                    f"{name!r} cannot be a node name",
+                    "an identifier that is not a Module attribute",
+                    repr(name),
+                    at_key=True,
+                )
         edges: dict[str, list[str]] = {}
         specs: dict[str, tuple[KeyPath, Any, list[str] | dict[str, str], str | None]] = {}
         for name, entry in nodes.items():
@@ -172,13 +208,18 @@ class ModelBuilder:
             if not isinstance(entry, dict):
                 entry = {"type": entry} if isinstance(entry, str) else entry
             if not isinstance(entry, dict):
-                self.problems.add(here, "a node must be a mapping", "{type: ..., in: ...}",
-                                  describe(entry))
+                self.problems.add(
+                    here, "a node must be a mapping", "{type: ..., in: ...}", describe(entry)
+                )
                 continue
             refs = entry.get("in")
             if refs is None:
-                self.problems.add(here, f"node {name!r} has no inputs",
-                                  "in: <node> or in: [<node>, ...]", "nothing")
+                self.problems.add(
+                    here,
+                    f"node {name!r} has no inputs",
+                    "in: <node> or in: [<node>, ...]",
+                    "nothing",
+                )
                 continue
             if isinstance(refs, str):
                 refs = [refs]
@@ -187,44 +228,65 @@ class ModelBuilder:
             elif isinstance(refs, list):
                 sources = refs
             else:
-                self.problems.add((*here, "in"), "in must name nodes",
-                                  "a name, a list of names or a mapping argument → name",
-                                  describe(refs))
+                self.problems.add(
+                    (*here, "in"),
+                    "in must name nodes",
+                    "a name, a list of names or a mapping argument → name",
+                    describe(refs),
+                )
                 continue
             for source in sources:
                 if source not in known:
                     close = suggest(str(source), known)
                     hint = f" (did you mean {close[0]!r}?)" if close else ""
-                    self.problems.add((*here, "in"), f"node {name!r} reads {source!r}, which "
-                                      f"is not an input or node{hint}", "one of " +
-                                      ", ".join(sorted(known)), repr(source))
+                    self.problems.add(
+                        (*here, "in"),
+                        f"node {name!r} reads {source!r}, which is not an input or node{hint}",
+                        "one of " + ", ".join(sorted(known)),
+                        repr(source),
+                    )
             edges[name] = [s for s in sources if s in known]
             share = entry.get("share")
             if share is not None and (share not in nodes or share == name):
-                self.problems.add((*here, "share"), f"share must name another layer node",
-                                  "one of " + ", ".join(n for n in nodes if n != name),
-                                  repr(share))
+                self.problems.add(
+                    (*here, "share"),
+                    "share must name another layer node",
+                    "one of " + ", ".join(n for n in nodes if n != name),
+                    repr(share),
+                )
                 share = None
             specs[name] = (here, entry, refs, share)
         for name in outputs:
             if name not in known:
                 close = suggest(str(name), known)
                 hint = f" (did you mean {close[0]!r}?)" if close else ""
-                self.problems.add((*path, "output"), f"output {name!r} is not a node{hint}",
-                                  "one of " + ", ".join(sorted(nodes)), repr(name))
+                self.problems.add(
+                    (*path, "output"),
+                    f"output {name!r} is not a node{hint}",
+                    "one of " + ", ".join(sorted(nodes)),
+                    repr(name),
+                )
         order = self._topological(edges, path)
         if order is None:
             return None
         needed = _ancestors(outputs, edges)
         unused = [n for n in nodes if n not in needed]
         if unused:
-            self.problems.add((*path, "nodes", unused[0]), "node(s) not used by the output: "
-                              + ", ".join(unused), "every node to feed the output",
-                              f"{len(unused)} unused", at_key=True)
+            self.problems.add(
+                (*path, "nodes", unused[0]),
+                "node(s) not used by the output: " + ", ".join(unused),
+                "every node to feed the output",
+                f"{len(unused)} unused",
+                at_key=True,
+            )
         idle = [n for n in inputs if n not in needed]
         if idle:
-            self.problems.add((*path, "inputs"), "input(s) not used by any node: "
-                              + ", ".join(idle), "every input to be read", ", ".join(idle))
+            self.problems.add(
+                (*path, "inputs"),
+                "input(s) not used by any node: " + ", ".join(idle),
+                "every input to be read",
+                ", ".join(idle),
+            )
         layers: dict[str, Module] = {}
         graph_nodes = []
         for name in order:
@@ -235,8 +297,9 @@ class ModelBuilder:
             view.nodes.append((name, kind, format_path(here)))
             view.edges.extend((source, name) for source in edges[name])
             if share is None:
-                layer = self._layer({k: v for k, v in entry.items() if k != "in"}, here, view,
-                                    params)
+                layer = self._layer(
+                    {k: v for k, v in entry.items() if k != "in"}, here, view, params
+                )
                 if layer is not None:
                     layers[name] = layer
             graph_nodes.append(Node(name, refs, here, share or name))
@@ -260,27 +323,37 @@ class ModelBuilder:
         stuck = [n for n in pending if n not in order]
         if stuck:
             cycle = _find_cycle(stuck, edges)
-            self.problems.add((*path, "nodes", cycle[0]), "the graph has a cycle: "
-                              + " -> ".join(cycle), "a directed acyclic graph",
-                              "a cycle through " + ", ".join(sorted(set(cycle))), at_key=True)
+            self.problems.add(
+                (*path, "nodes", cycle[0]),
+                "the graph has a cycle: " + " -> ".join(cycle),
+                "a directed acyclic graph",
+                "a cycle through " + ", ".join(sorted(set(cycle))),
+                at_key=True,
+            )
             return None
         return order
 
     # ----------------------------------------------------------------- one entry
-    def _layer(self, entry: Any, path: KeyPath, view: GraphView,
-               params: dict[str, Any]) -> Module | None:
+    def _layer(
+        self, entry: Any, path: KeyPath, view: GraphView, params: dict[str, Any]
+    ) -> Module | None:
         if params:
             entry = _substitute(entry, params)
         if isinstance(entry, str):
             entry = {"type": entry}
         if not isinstance(entry, dict):
-            self.problems.add(path, "a layer must be a name or a mapping with 'type'",
-                              "e.g. {type: linear, units: 64}", describe(entry))
+            self.problems.add(
+                path,
+                "a layer must be a name or a mapping with 'type'",
+                "e.g. {type: linear, units: 64}",
+                describe(entry),
+            )
             return None
         repeat = entry.get("repeat", 1)
         if not isinstance(repeat, int) or isinstance(repeat, bool) or repeat < 1:
-            self.problems.add((*path, "repeat"), "repeat must be a positive integer",
-                              "int >= 1", describe(repeat))
+            self.problems.add(
+                (*path, "repeat"), "repeat must be a positive integer", "int >= 1", describe(repeat)
+            )
             return None
         if repeat > 1:
             single = {k: v for k, v in entry.items() if k != "repeat"}
@@ -311,8 +384,12 @@ class ModelBuilder:
         definition = self.blocks[kind]
         where = ("blocks", kind)
         if not isinstance(definition, dict):
-            self.problems.add(where, f"block {kind!r} must be a mapping",
-                              "params/layers or params/inputs/nodes/output", describe(definition))
+            self.problems.add(
+                where,
+                f"block {kind!r} must be a mapping",
+                "params/layers or params/inputs/nodes/output",
+                describe(definition),
+            )
             return None
         declared = definition.get("params") or {}
         values = dict(declared)
@@ -322,15 +399,23 @@ class ModelBuilder:
             if key not in declared:
                 close = suggest(key, declared)
                 hint = f" (did you mean {close[0]!r}?)" if close else ""
-                self.problems.add((*path, key), f"block {kind!r} has no parameter {key!r}{hint}",
-                                  "one of " + (", ".join(declared) or "(none)"), repr(key),
-                                  at_key=True)
+                self.problems.add(
+                    (*path, key),
+                    f"block {kind!r} has no parameter {key!r}{hint}",
+                    "one of " + (", ".join(declared) or "(none)"),
+                    repr(key),
+                    at_key=True,
+                )
                 continue
             values[key] = value
         missing = [k for k, v in values.items() if v is None]
         if missing:
-            self.problems.add(path, f"block {kind!r} needs parameter(s) " + ", ".join(missing),
-                              "a value for " + ", ".join(missing), "nothing")
+            self.problems.add(
+                path,
+                f"block {kind!r} needs parameter(s) " + ", ".join(missing),
+                "a value for " + ", ".join(missing),
+                "nothing",
+            )
             return None
         body = {k: v for k, v in definition.items() if k != "params"}
         view = GraphView()
@@ -339,8 +424,12 @@ class ModelBuilder:
         elif "layers" in body:
             module = self._chain(body["layers"], (*where, "layers"), view, values)
         else:
-            self.problems.add(where, f"block {kind!r} has no layers or nodes",
-                              "layers: [...] or inputs/nodes/output", "neither")
+            self.problems.add(
+                where,
+                f"block {kind!r} has no layers or nodes",
+                "layers: [...] or inputs/nodes/output",
+                "neither",
+            )
             return None
         if module is not None:
             module.type_name = kind
@@ -362,8 +451,13 @@ def _with_blocks(problem: Problem, name: str, blocks: dict[str, Any]) -> Problem
     close = suggest(name, list(blocks))
     if not close:
         return problem
-    return Problem(f"{problem.message} (or the block {close[0]!r}?)", problem.path,
-                   problem.location, problem.expected, problem.found)
+    return Problem(
+        f"{problem.message} (or the block {close[0]!r}?)",
+        problem.path,
+        problem.location,
+        problem.expected,
+        problem.found,
+    )
 
 
 def _substitute(value: Any, params: dict[str, Any]) -> Any:
@@ -401,7 +495,7 @@ def _find_cycle(stuck: list[str], edges: dict[str, list[str]]) -> list[str]:
     while True:
         nxt = next(s for s in edges[path[-1]] if s in stuck_set)
         if nxt in path:
-            cycle = path[path.index(nxt):] + [nxt]
+            cycle = path[path.index(nxt) :] + [nxt]
             return list(reversed(cycle))
         path.append(nxt)
 

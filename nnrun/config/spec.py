@@ -29,7 +29,7 @@ class Option:
     min: float | None = None
     max: float | None = None
     aliases: tuple[str, ...] = ()
-    spec: dict[str, "Option"] | None = field(default=None, compare=False)
+    spec: dict[str, Option] | None = field(default=None, compare=False)
 
     @property
     def required(self) -> bool:

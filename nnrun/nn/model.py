@@ -82,9 +82,7 @@ class TracedModel(Module):
         if self.trace is not None:
             kind = getattr(module, "type_name", type(module).__name__) if module else "input"
             shape = shape_of(output)
-            self.trace.append(
-                TraceRecord(label, kind, shape, _params(module) if module else 0)
-            )
+            self.trace.append(TraceRecord(label, kind, shape, _params(module) if module else 0))
 
 
 class SequentialModel(TracedModel):

@@ -154,9 +154,7 @@ class Module:
             param.grad = None
 
     def num_parameters(self, trainable_only: bool = False) -> int:
-        return sum(
-            p.data.size for p in self.parameters() if p.requires_grad or not trainable_only
-        )
+        return sum(p.data.size for p in self.parameters() if p.requires_grad or not trainable_only)
 
     def to(self, dtype: Any) -> Module:
         """Cast floating parameters and buffers (e.g. to float64 for gradcheck)."""

@@ -24,6 +24,38 @@ CHANNEL_MAJOR: Order = (1, 0, 2, 3)
 BATCH_INNER_MIN = 16
 
 
+SCRATCH_BYTES = 128 * 2**20
+_scratch: dict[tuple, np.ndarray] = {}
+
+
+def scratch(shape: tuple[int, ...], dtype: np.dtype, slot: str) -> np.ndarray:
+    """A reusable work array (contents undefined) for values that never leave one op call.
+
+    A fresh multi-megabyte array costs a page fault per 4 KiB on first touch, which took a
+    third of a small CNN's training step; reusing work arrays avoids it. `slot` names the
+    use, so two arrays of one shape alive at once never alias. Least recently used arrays
+    are dropped beyond SCRATCH_BYTES.
+    """
+    key = (shape, np.dtype(dtype), slot)
+    array = _scratch.pop(key, None)
+    if array is None:
+        array = np.empty(shape, dtype=dtype)
+        if array.nbytes > SCRATCH_BYTES:
+            return array
+        while sum(a.nbytes for a in _scratch.values()) + array.nbytes > SCRATCH_BYTES:
+            del _scratch[next(iter(_scratch))]
+    _scratch[key] = array
+    return array
+
+
+def scratch_like(like: np.ndarray, dtype: np.dtype, slot: str) -> np.ndarray:
+    """A scratch array of like's shape with like's memory order (mixing orders in one
+    elementwise op makes NumPy walk an operand against its strides)."""
+    memory_order = tuple(int(a) for a in np.argsort(like.strides, kind="stable")[::-1])
+    shape = tuple(like.shape[a] for a in memory_order)
+    return scratch(shape, dtype, slot).transpose(np.argsort(memory_order))
+
+
 def layout_for(batch: int) -> Order:
     return BATCH_INNER if batch >= BATCH_INNER_MIN else CHANNEL_MAJOR
 
@@ -78,7 +110,7 @@ def im2col(
     xp: np.ndarray, kernel: Pair, stride: Pair, dilation: Pair, out_hw: Pair, order: Order
 ) -> np.ndarray:
     """The (C·kh·kw, P) patch matrix of padded xp (N, C, Hp, Wp), positions in `order`: one
-    copy out of a strided window view."""
+    copy out of a strided window view, into a scratch array (valid until the next call)."""
     n, c = xp.shape[:2]
     sn, sc, sh, sw = xp.strides
     windows = as_strided(
@@ -87,8 +119,10 @@ def im2col(
         strides=(sc, sh * dilation[0], sw * dilation[1], sn, sh * stride[0], sw * stride[1]),
         writeable=False,
     )
-    positions = tuple(3 + a for a in _position_axes(order))
-    return windows.transpose(0, 1, 2, *positions).reshape(c * kernel[0] * kernel[1], -1)
+    windows = windows.transpose(0, 1, 2, *(3 + a for a in _position_axes(order)))
+    cols = scratch((c * kernel[0] * kernel[1], windows[0, 0, 0].size), xp.dtype, "cols")
+    np.copyto(cols.reshape(windows.shape), windows)
+    return cols
 
 
 def _position_axes(order: Order) -> tuple[int, ...]:
@@ -121,16 +155,26 @@ def col2im(
     return out
 
 
-def grouped_matmul(a: np.ndarray, b: np.ndarray, groups: int, transpose_a: bool = False):
+def grouped_matmul(
+    a: np.ndarray,
+    b: np.ndarray,
+    groups: int,
+    transpose_a: bool = False,
+    out: np.ndarray | None = None,
+) -> np.ndarray:
     """Block-diagonal product: a's G row blocks (each (p, q), or (q, p) transposed when
-    `transpose_a`) times b's G row blocks (q, r) → (G·p, r). One GEMM when groups == 1."""
+    `transpose_a`) times b's G row blocks (q, r) → (G·p, r), into `out` if given. One GEMM
+    when groups == 1."""
     if groups == 1:
-        return a.T @ b if transpose_a else a @ b
+        return np.matmul(a.T if transpose_a else a, b, out=out)
     blocks = a.reshape(groups, -1, a.shape[1])
     if transpose_a:
         blocks = blocks.transpose(0, 2, 1)
-    out = np.matmul(blocks, b.reshape(groups, blocks.shape[2], -1))
-    return out.reshape(-1, b.shape[1])
+    b_blocks = b.reshape(groups, blocks.shape[2], -1)
+    if out is not None:
+        np.matmul(blocks, b_blocks, out=out.reshape(groups, -1, b.shape[1]))
+        return out
+    return np.matmul(blocks, b_blocks).reshape(-1, b.shape[1])
 
 
 def grouped_outer(a: np.ndarray, b: np.ndarray, groups: int) -> np.ndarray:
@@ -185,7 +229,7 @@ class Conv(Function):
             out += bias[:, None]
         if relu:
             np.maximum(out, 0, out=out)
-        self.cols, self.weight2, self.out, self.relu = cols, weight2, out, relu
+        self.xp, self.weight2, self.out, self.relu = xp, weight2, out, relu
         self.geometry = (xp.shape, padding, (kh, kw), stride, dilation, out_hw, groups, order)
         self.x_shape, self.weight_shape = x.shape, weight.shape
         result = from_rows(out, (x.shape[0], out_channels, *out_hw), order)
@@ -196,20 +240,30 @@ class Conv(Function):
         padded_shape, padding, kernel, stride, dilation, out_hw, groups, order = self.geometry
         grad_rows = to_rows(as_2d(grad), order)
         if self.relu:
-            grad_rows = grad_rows * (self.out > 0)
+            alive = np.greater(self.out, 0, out=scratch(self.out.shape, bool, "relu-mask"))
+            masked = scratch(self.out.shape, grad_rows.dtype, "relu-grad")
+            grad_rows = np.multiply(grad_rows, alive, out=masked)
         grad_x = grad_w = grad_b = None
+        if needs[1]:  # the patches are gathered again rather than kept from forward
+            cols = im2col(self.xp, kernel, stride, dilation, out_hw, order)
+            grad_w = grouped_outer(grad_rows, cols, groups).reshape(self.weight_shape)
+        if len(needs) == 3 and needs[2]:
+            grad_b = grad_rows.sum(axis=1)
         if needs[0]:
-            cols_grad = grouped_matmul(self.weight2, grad_rows, groups, transpose_a=True)
+            cols_grad = grouped_matmul(
+                self.weight2,
+                grad_rows,
+                groups,
+                transpose_a=True,
+                out=scratch((self.weight2.shape[1] * groups, grad_rows.shape[1]),
+                            grad_rows.dtype, "cols"),
+            )  # fmt: skip
             padded = col2im(cols_grad, padded_shape, kernel, stride, dilation, out_hw, order)
             (top, _), (left, _) = padding
             h, w = self.x_shape[2:]
             grad_x = padded[:, :, top : top + h, left : left + w]
             if self.one_d:
                 grad_x = grad_x[:, :, 0]
-        if needs[1]:
-            grad_w = grouped_outer(grad_rows, self.cols, groups).reshape(self.weight_shape)
-        if len(needs) == 3 and needs[2]:
-            grad_b = grad_rows.sum(axis=1)
         return grad_x, grad_w, grad_b
 
 
@@ -244,7 +298,13 @@ class ConvTranspose(Function):
         order = layout_for(n)
         x_rows = to_rows(x, order)
         weight2 = weight4.reshape(in_channels, -1)
-        cols = grouped_matmul(weight2, x_rows, groups, transpose_a=True)
+        cols = grouped_matmul(
+            weight2,
+            x_rows,
+            groups,
+            transpose_a=True,
+            out=scratch((weight2.shape[1] * groups, x_rows.shape[1]), x.dtype, "cols"),
+        )
         out_channels = out_per_group * groups
         padded = col2im(cols, (n, out_channels, *full), (kh, kw), stride, dilation, (h, w), order)
         out = padded[:, :, padding[0] : full[0] - padding[0], padding[1] : full[1] - padding[1]]

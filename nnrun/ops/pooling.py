@@ -11,7 +11,7 @@ from __future__ import annotations
 import numpy as np
 
 from nnrun.autograd.function import Function
-from nnrun.ops.conv import as_2d, like_layout, output_size
+from nnrun.ops.conv import as_2d, like_layout, output_size, scratch_like
 
 Pair = tuple[int, int]
 
@@ -87,18 +87,21 @@ class MaxPool(Function):
         windows, xp, out = self.windows, self.xp, self.out
         grad_x = np.empty_like(xp) if windows.tiling else np.zeros_like(xp)
         remaining = grad  # the gradient of windows whose maximum is not yet routed
+        winners = scratch_like(out, np.dtype(bool), "pool-winners")
+        rest = scratch_like(out, grad.dtype, "pool-remaining")
         last = len(windows.taps) - 1
         for k, tap in enumerate(windows.taps):
             target = grad_x[(..., *tap)]
-            winners = xp[(..., *tap)] == out
+            np.equal(xp[(..., *tap)], out, out=winners)
             if windows.disjoint:
-                np.multiply(remaining, winners, out=target)
-                routed = target
+                routed = np.multiply(remaining, winners, out=target)
             else:
-                routed = remaining * winners
+                routed = np.multiply(
+                    remaining, winners, out=scratch_like(out, grad.dtype, "pool-routed")
+                )
                 target += routed
             if k < last:
-                remaining = remaining - routed
+                remaining = np.subtract(remaining, routed, out=rest)
         grad_x = windows.crop(grad_x)
         return (grad_x[:, :, 0] if self.one_d else grad_x,)
 

@@ -287,6 +287,10 @@ def _check_method(values: dict[str, Any], params: list[Param], cfg: ResolvedConf
         if method != "bayes":
             problems.append(_problem(cfg, ("early_terminate",), "early_terminate works with "
                                      "method: bayes", "method: bayes", f"method: {method}"))
+        elif values["metric"]["name"].partition("_")[0] not in ("train", "val"):
+            problems.append(_problem(cfg, ("metric", "name"), "pruning needs a metric logged "
+                                     "every epoch", "a train_ or val_ metric",
+                                     repr(values["metric"]["name"])))
         elif values["repeats"] > 1:
             problems.append(_problem(cfg, ("early_terminate",), "pruning compares single runs"
                                      "; it cannot be combined with repeats", "repeats: 1",

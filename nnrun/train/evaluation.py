@@ -18,8 +18,9 @@ from nnrun.train.session import open_run
 CLASSIFICATION_TASKS = ("classification", "binary", "node_classification", "sequence")
 
 
-def evaluate_run(target: Path, split: str, data_path: Path | None,
-                 batch_size: int) -> dict[str, Any]:
+def evaluate_run(
+    target: Path, split: str, data_path: Path | None, batch_size: int
+) -> dict[str, Any]:
     """Evaluate; the result is also written to `eval.json` in the run directory."""
     opened = open_run(target)
     exp = opened.experiment
@@ -28,8 +29,9 @@ def evaluate_run(target: Path, split: str, data_path: Path | None,
         label = str(data_path)
     else:
         if split not in exp.data.splits:
-            raise DataError(f"this run's data has no {split!r} split; it has "
-                            + ", ".join(exp.data.splits))
+            raise DataError(
+                f"this run's data has no {split!r} split; it has " + ", ".join(exp.data.splits)
+            )
         part, label = exp.data.splits[split], split
     metrics, outputs, targets = evaluate_split(exp, split, batch_size, data_split=part)
     info = exp.data.info

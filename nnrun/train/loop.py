@@ -6,10 +6,10 @@ from __future__ import annotations
 import math
 import signal
 import time
-from datetime import datetime
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -78,8 +78,16 @@ class EpochAccumulator:
         self.keep_outputs = keep_outputs
         self.metric_sums: dict[str, float] = {}
 
-    def add(self, loss: float, weight: int, outputs: Any, targets: np.ndarray, specs: list,
-            task: str, num_classes: int | None) -> None:
+    def add(
+        self,
+        loss: float,
+        weight: int,
+        outputs: Any,
+        targets: np.ndarray,
+        specs: list,
+        task: str,
+        num_classes: int | None,
+    ) -> None:
         self.loss_sum += loss * weight
         self.count += weight
         if not isinstance(outputs, np.ndarray):
@@ -96,8 +104,14 @@ class EpochAccumulator:
             self.outputs, self.targets = [], []
         self._fold(outputs, targets, specs, task, num_classes)
 
-    def _fold(self, outputs: np.ndarray, targets: np.ndarray, specs: list, task: str,
-              num_classes: int | None) -> None:
+    def _fold(
+        self,
+        outputs: np.ndarray,
+        targets: np.ndarray,
+        specs: list,
+        task: str,
+        num_classes: int | None,
+    ) -> None:
         size = len(targets)
         for key, value in compute_metrics(specs, outputs, targets, task, num_classes).items():
             self.metric_sums[key] = self.metric_sums.get(key, 0.0) + value * size
@@ -109,16 +123,21 @@ class EpochAccumulator:
 
     def metrics(self, specs: list, task: str, num_classes: int | None) -> dict[str, float]:
         if self.outputs:
-            return compute_metrics(specs, np.concatenate(self.outputs),
-                                   np.concatenate(self.targets), task, num_classes)
+            return compute_metrics(
+                specs, np.concatenate(self.outputs), np.concatenate(self.targets), task, num_classes
+            )
         examples = self.metric_sums.get("_examples", 0.0)
         return {k: v / examples for k, v in self.metric_sums.items() if k != "_examples"}
 
     def to_state(self) -> dict[str, Any]:
         return {
-            "loss_sum": self.loss_sum, "count": self.count, "kept": self.kept,
-            "keep_outputs": self.keep_outputs, "metric_sums": dict(self.metric_sums),
-            "outputs": list(self.outputs), "targets": list(self.targets),
+            "loss_sum": self.loss_sum,
+            "count": self.count,
+            "kept": self.kept,
+            "keep_outputs": self.keep_outputs,
+            "metric_sums": dict(self.metric_sums),
+            "outputs": list(self.outputs),
+            "targets": list(self.targets),
         }
 
     @classmethod
@@ -146,8 +165,13 @@ def _weight(targets: np.ndarray, task: str) -> int:
 class Trainer:
     """Runs one experiment into one run directory."""
 
-    def __init__(self, experiment: Experiment, run_dir: Path, reporter: Reporter,
-                 resume: Checkpoint | None = None):
+    def __init__(
+        self,
+        experiment: Experiment,
+        run_dir: Path,
+        reporter: Reporter,
+        resume: Checkpoint | None = None,
+    ):
         self.exp = experiment
         self.run_dir = Path(run_dir)
         self.reporter = reporter
@@ -185,8 +209,11 @@ class Trainer:
         self.exp.model.train()
         if not isinstance(outputs, np.ndarray):
             return []
-        return list(compute_metrics(self.exp.metrics, outputs, targets, self.info.task,
-                                    self.info.num_classes))
+        return list(
+            compute_metrics(
+                self.exp.metrics, outputs, targets, self.info.task, self.info.num_classes
+            )
+        )
 
     def _restore(self, checkpoint: Checkpoint) -> None:
         state = checkpoint.state or {}
@@ -212,7 +239,7 @@ class Trainer:
 
     def _save(self, tag: str, metrics: dict[str, float], partial: EpochAccumulator | None = None):
         metadata = {
-            "config": self.exp.cfg.to_yaml(),
+            "config": self.exp.config_text,
             "epoch": self.progress.epoch,
             "step": self.progress.step,
             "metrics": metrics,
@@ -228,8 +255,11 @@ class Trainer:
             if self.stop_requested:
                 raise KeyboardInterrupt
             self.stop_requested = True
-            self.reporter.message("interrupt received: finishing the current step and saving"
-                                  " (press Ctrl-C again to abort without saving)", "yellow")
+            self.reporter.message(
+                "interrupt received: finishing the current step and saving"
+                " (press Ctrl-C again to abort without saving)",
+                "yellow",
+            )
 
         previous = {}
         for sig in (signal.SIGINT, signal.SIGTERM):
@@ -246,16 +276,18 @@ class Trainer:
     # ----------------------------------------------------------------- the loop
     def fit(self) -> dict[str, Any]:
         exp = self.exp
-        self.reporter.start(RunInfo(
-            run_dir=self.run_dir,
-            config_name=exp.name,
-            epochs=self.epochs,
-            batches_per_epoch=len(self.train_loader),
-            samples_per_epoch=len(exp.data.splits["train"]),
-            parameters=exp.model.num_parameters(),
-            resumed_from_epoch=self.progress.epoch,
-            metrics=tuple(self.logger.columns),
-        ))
+        self.reporter.start(
+            RunInfo(
+                run_dir=self.run_dir,
+                config_name=exp.name,
+                epochs=self.epochs,
+                batches_per_epoch=len(self.train_loader),
+                samples_per_epoch=len(exp.data.splits["train"]),
+                parameters=exp.model.num_parameters(),
+                resumed_from_epoch=self.progress.epoch,
+                metrics=tuple(self.logger.columns),
+            )
+        )
         summary: dict[str, Any] = {"status": "failed", "run_dir": str(self.run_dir)}
         try:
             with self._interruptible():
@@ -310,8 +342,9 @@ class Trainer:
                 progress.skipped_batches += 1
                 progress.batch = index + 1
                 exp.optimizer.zero_grad()
-                self.reporter.message(f"non-finite loss at epoch {epoch}, batch {index + 1}: "
-                                      "batch skipped", "yellow")
+                self.reporter.message(
+                    f"non-finite loss at epoch {epoch}, batch {index + 1}: batch skipped", "yellow"
+                )
                 continue
             progress.last_finite_loss = value
             loss.backward()
@@ -325,8 +358,15 @@ class Trainer:
                 exp.schedule.step()
             progress.step += 1
             progress.batch = index + 1
-            acc.add(value, _weight(targets, self.info.task), _numpy_outputs(outputs), targets,
-                    exp.metrics, self.info.task, self.info.num_classes)
+            acc.add(
+                value,
+                _weight(targets, self.info.task),
+                _numpy_outputs(outputs),
+                targets,
+                exp.metrics,
+                self.info.task,
+                self.info.num_classes,
+            )
             self.reporter.batch_end(index + 1, acc.loss, {}, len(targets))
             if self.stop_requested:
                 self._save("last", {}, partial=acc)
@@ -335,14 +375,17 @@ class Trainer:
 
     def _end_epoch(self, epoch: int, acc: EpochAccumulator, seconds: float) -> None:
         exp, progress = self.exp, self.progress
-        train = {"loss": acc.loss, **acc.metrics(exp.metrics, self.info.task,
-                                                 self.info.num_classes)}
+        train = {
+            "loss": acc.loss,
+            **acc.metrics(exp.metrics, self.info.task, self.info.num_classes),
+        }
         val = self.evaluate("val") if "val" in exp.data.splits else {}
         lr = float(exp.optimizer.param_groups[0]["lr"])
         if exp.schedule is not None and exp.schedule.interval == "epoch":
             if getattr(exp.schedule, "needs_metric", False):
-                exp.schedule.step(self._lookup(getattr(exp.schedule, "monitor", "val_loss"),
-                                               train, val))
+                exp.schedule.step(
+                    self._lookup(getattr(exp.schedule, "monitor", "val_loss"), train, val)
+                )
             else:
                 exp.schedule.step()
         progress.epoch, progress.batch, progress.partial = epoch, 0, {}
@@ -351,9 +394,15 @@ class Trainer:
         improved = self._track_best(self._lookup(self.monitor, train, val), epoch)
         for split, values in (("train", train), ("val", val)):
             if values:
-                self.logger.log(epoch, split, step=progress.step, loss=values["loss"],
-                                metrics={k: v for k, v in values.items() if k != "loss"},
-                                lr=lr, seconds=seconds)
+                self.logger.log(
+                    epoch,
+                    split,
+                    step=progress.step,
+                    loss=values["loss"],
+                    metrics={k: v for k, v in values.items() if k != "loss"},
+                    lr=lr,
+                    seconds=seconds,
+                )
         if improved:
             self._save("best", metrics)
         if self.every and epoch % self.every == 0:
@@ -364,17 +413,19 @@ class Trainer:
             patience_left = self.early["patience"] - progress.bad_epochs
             if progress.bad_epochs > self.early["patience"]:
                 progress.stopped_early = True
-        self.reporter.epoch_end(EpochRow(
-            epoch=epoch,
-            train_loss=train["loss"],
-            train_metrics={k: v for k, v in train.items() if k != "loss"},
-            val_loss=val.get("loss"),
-            val_metrics={k: v for k, v in val.items() if k != "loss"},
-            lr=lr,
-            seconds=seconds,
-            best=improved,
-            patience_left=patience_left,
-        ))
+        self.reporter.epoch_end(
+            EpochRow(
+                epoch=epoch,
+                train_loss=train["loss"],
+                train_metrics={k: v for k, v in train.items() if k != "loss"},
+                val_loss=val.get("loss"),
+                val_metrics={k: v for k, v in val.items() if k != "loss"},
+                lr=lr,
+                seconds=seconds,
+                best=improved,
+                patience_left=patience_left,
+            )
+        )
         if progress.stopped_early:
             self.reporter.message(
                 f"early stopping: {self.monitor} has not improved for "
@@ -387,9 +438,7 @@ class Trainer:
         source = {"train": train, "val": val}.get(split)
         if source is None or key not in source:
             available = [f"train_{k}" for k in train] + [f"val_{k}" for k in val]
-            raise NnrunError(
-                f"cannot monitor {name!r}: this run logs {', '.join(available)}"
-            )
+            raise NnrunError(f"cannot monitor {name!r}: this run logs {', '.join(available)}")
         return float(source[key])
 
     def _track_best(self, value: float, epoch: int) -> bool:
@@ -420,12 +469,15 @@ class Trainer:
         return self.evaluate("test")
 
     def _resume_hint(self) -> str:
-        return (f"training interrupted at epoch {self.progress.epoch + 1}, step "
-                f"{self.progress.step}; the last checkpoint is saved. Resume with:\n"
-                f"  nnrun train --resume {self.run_dir}")
+        return (
+            f"training interrupted at epoch {self.progress.epoch + 1}, step "
+            f"{self.progress.step}; the last checkpoint is saved. Resume with:\n"
+            f"  nnrun train --resume {self.run_dir}"
+        )
 
-    def _write_summary(self, status: str, test: dict[str, float],
-                       error: str | None = None) -> dict[str, Any]:
+    def _write_summary(
+        self, status: str, test: dict[str, float], error: str | None = None
+    ) -> dict[str, Any]:
         exp, progress = self.exp, self.progress
         final: dict[str, float] = {}
         rows = _last_rows(self.run_dir)
@@ -439,8 +491,12 @@ class Trainer:
             "max_epochs": self.epochs,
             "steps": progress.step,
             "stopped_early": progress.stopped_early,
-            "best": {"metric": self.monitor, "mode": self.mode, "value": progress.best_value,
-                     "epoch": progress.best_epoch},
+            "best": {
+                "metric": self.monitor,
+                "mode": self.mode,
+                "value": progress.best_value,
+                "epoch": progress.best_epoch,
+            },
             "final": final,
             "test": {f"test_{k}": v for k, v in test.items()},
             "skipped_batches": progress.skipped_batches,
@@ -485,14 +541,15 @@ def predict_outputs(exp: Experiment, inputs: Any, batch_size: int) -> Any:
         if isinstance(inputs, dict) or batch_size <= 0:
             return _numpy_outputs(model(as_input(inputs)))
         for start in range(0, len(inputs), batch_size):
-            chunks.append(_numpy_outputs(model(as_input(inputs[start:start + batch_size]))))
+            chunks.append(_numpy_outputs(model(as_input(inputs[start : start + batch_size]))))
     if chunks and isinstance(chunks[0], tuple):
         return tuple(np.concatenate(parts) for parts in zip(*chunks))
     return np.concatenate(chunks) if chunks else np.empty((0,))
 
 
-def evaluate_split(exp: Experiment, split: str, batch_size: int,
-                   data_split: Any = None) -> tuple[dict[str, float], Any, np.ndarray]:
+def evaluate_split(
+    exp: Experiment, split: str, batch_size: int, data_split: Any = None
+) -> tuple[dict[str, float], Any, np.ndarray]:
     """(loss and metrics, outputs, targets) of one split in eval mode."""
     part = data_split if data_split is not None else exp.data.splits[split]
     model, info = exp.model, exp.data.info
@@ -502,8 +559,15 @@ def evaluate_split(exp: Experiment, split: str, batch_size: int,
         for inputs, targets in BatchLoader(part, batch_size, shuffle=False).batches(0):
             outputs = model(as_input(inputs))
             loss = exp.loss(*loss_arguments(outputs, targets, exp.loss))
-            acc.add(float(loss.data.mean()), _weight(targets, info.task),
-                    _numpy_outputs(outputs), targets, exp.metrics, info.task, info.num_classes)
+            acc.add(
+                float(loss.data.mean()),
+                _weight(targets, info.task),
+                _numpy_outputs(outputs),
+                targets,
+                exp.metrics,
+                info.task,
+                info.num_classes,
+            )
     model.train()
     results = {"loss": acc.loss, **acc.metrics(exp.metrics, info.task, info.num_classes)}
     outputs = np.concatenate(acc.outputs) if acc.outputs else None

@@ -22,22 +22,31 @@ CHECKPOINT_SPEC: dict[str, Option] = {
 }
 
 TRAIN_SPEC: dict[str, Option] = {
-    "epochs": Option(int, 10, "number of passes over the training split", min=1,
-                     aliases=("max_epochs",)),
-    "early_stopping": Option(dict | None, None, "stop when the monitored metric stalls",
-                             spec=EARLY_STOPPING_SPEC),
-    "monitor": Option(str | None, None,
-                      "metric that picks the `best` checkpoint (default: early_stopping's, "
-                      "else val_loss when there is a validation split, else train_loss)"),
+    "epochs": Option(
+        int, 10, "number of passes over the training split", min=1, aliases=("max_epochs",)
+    ),
+    "early_stopping": Option(
+        dict | None, None, "stop when the monitored metric stalls", spec=EARLY_STOPPING_SPEC
+    ),
+    "monitor": Option(
+        str | None,
+        None,
+        "metric that picks the `best` checkpoint (default: early_stopping's, "
+        "else val_loss when there is a validation split, else train_loss)",
+    ),
     "clip_grad_norm": Option(float | None, None, "clip the global gradient norm to this", min=0),
     "clip_grad_value": Option(float | None, None, "clip each gradient element to ±this", min=0),
-    "on_nan": Option(str, "stop", "what a NaN/Inf loss does: stop the run or skip the batch",
-                     choices=("stop", "skip_batch")),
+    "on_nan": Option(
+        str,
+        "stop",
+        "what a NaN/Inf loss does: stop the run or skip the batch",
+        choices=("stop", "skip_batch"),
+    ),
     "checkpoint": Option(dict, {}, "periodic checkpoints", spec=CHECKPOINT_SPEC),
-    "eval_batch_size": Option(int | None, None, "batch size for evaluation (default: "
-                              "data.batch_size)", min=1),
-    "threads": Option(int, 1, "BLAS threads (one thread holds up best on a shared machine)",
-                      min=1),
+    "eval_batch_size": Option(
+        int | None, None, "batch size for evaluation (default: data.batch_size)", min=1
+    ),
+    "threads": Option(int, 1, "BLAS threads (one thread holds up best on a shared machine)", min=1),
 }
 
 Mode = Literal["min", "max"]

@@ -37,8 +37,9 @@ def class_probabilities(outputs: np.ndarray, kind: str, task: str) -> np.ndarray
     return _softmax(outputs.astype(np.float64))
 
 
-def predict_file(run: Path, inputs: Path, out: Path | None, proba: bool,
-                 batch_size: int) -> str | None:
+def predict_file(
+    run: Path, inputs: Path, out: Path | None, proba: bool, batch_size: int
+) -> str | None:
     """Predict for every example of `inputs`; return CSV text when `out` is None."""
     opened = open_run(run)
     exp = opened.experiment
@@ -57,8 +58,9 @@ def predict_file(run: Path, inputs: Path, out: Path | None, proba: bool,
             columns = [f"prob_{n}" for n in names]
         else:
             index = probabilities.argmax(axis=-1)
-            values = (preprocessor.decode_labels(index) if preprocessor.classes is not None
-                      else index)
+            values = (
+                preprocessor.decode_labels(index) if preprocessor.classes is not None else index
+            )
             columns = ["label"]
     else:
         values = outputs
@@ -76,8 +78,7 @@ def write_predictions(values: np.ndarray, columns: list[str], out: Path | None) 
         return None
     if out is not None and out.suffix == ".jsonl":
         with open(out, "w") as handle:
-            for row in rows.tolist():
-                handle.write(json.dumps(dict(zip(columns, row))) + "\n")
+            handle.writelines(json.dumps(dict(zip(columns, row))) + "\n" for row in rows.tolist())
         return None
     if out is not None and out.suffix not in (".csv", ""):
         raise DataError(f"--out {out}: use a .csv, .npy or .jsonl file")
@@ -96,3 +97,32 @@ def _cell(value: Any) -> str:
         return f"{value:.6g}"
     text = str(value)
     return f'"{text}"' if "," in text or '"' in text else text
+
+
+def generate_text(run: Path, prompt: str, length: int, temperature: float, seed: int) -> str:
+    """Sample `length` tokens from a language model trained on text, after `prompt`.
+
+    Each step feeds the last `data.seq_len` tokens, takes the last position's logits, and
+    samples from softmax(logits / temperature) (temperature 0: the most likely token).
+    """
+    opened = open_run(run)
+    exp, preprocessor = opened.experiment, opened.preprocessor
+    if preprocessor.vocab is None or exp.data.info.task != "sequence":
+        raise DataError(
+            "--generate needs a language model trained on text (data with a "
+            "vocabulary and per-position targets)"
+        )
+    if temperature < 0:
+        raise DataError(f"--temperature must be >= 0, got {temperature}")
+    window = int(exp.data.info.input_shape[0])
+    tokens = list(preprocessor.encode_text(prompt)) if prompt else [0]
+    rng = np.random.default_rng(seed)
+    for _ in range(length):
+        context = np.asarray(tokens[-window:], dtype=np.int64)[None]
+        logits = predict_outputs(exp, context, 0)[0, -1].astype(np.float64)
+        if temperature == 0:
+            tokens.append(int(logits.argmax()))
+            continue
+        probabilities = _softmax(logits / temperature)
+        tokens.append(int(rng.choice(len(probabilities), p=probabilities)))
+    return preprocessor.decode_tokens(np.asarray(tokens))

@@ -31,18 +31,26 @@ def start_run(exp: Experiment, out: Path | None) -> Path:
         run_dir = Path(out)
         run_dir.mkdir(parents=True, exist_ok=True)
         if (run_dir / CONFIG_FILE).exists():
-            raise ConfigError(Problem(
-                f"{run_dir} already holds a run; resume it with --resume {run_dir}, or pick "
-                "another --out", expected="a new or empty directory", found=str(run_dir)))
+            raise ConfigError(
+                Problem(
+                    f"{run_dir} already holds a run; resume it with --resume {run_dir}, or pick "
+                    "another --out",
+                    expected="a new or empty directory",
+                    found=str(run_dir),
+                )
+            )
     else:
         run_dir = create_run_dir(output_dir, exp.name)
-    (run_dir / CONFIG_FILE).write_text(exp.cfg.to_yaml())
-    write_json_atomic(run_dir / RUN_FILE, {
-        "config_path": str(Path(exp.cfg.path).resolve()),
-        "base_dir": str(exp.base_dir),
-        "command": " ".join(shlex.quote(a) for a in sys.argv),
-        "created": datetime.now().isoformat(timespec="seconds"),
-    })
+    (run_dir / CONFIG_FILE).write_text(exp.config_text)
+    write_json_atomic(
+        run_dir / RUN_FILE,
+        {
+            "config_path": str(Path(exp.cfg.path).resolve()),
+            "base_dir": str(exp.base_dir),
+            "command": " ".join(shlex.quote(a) for a in sys.argv),
+            "created": datetime.now().isoformat(timespec="seconds"),
+        },
+    )
     if out is None:
         update_latest(output_dir, exp.name, run_dir)
     return run_dir
@@ -63,8 +71,9 @@ def config_differences(old: dict[str, Any], new: dict[str, Any]) -> list[str]:
     lines = []
     for key in sorted(set(a) | set(b), key=str):
         if a.get(key, "<absent>") != b.get(key, "<absent>"):
-            lines.append(f"{format_path(key)}: {a.get(key, '<absent>')!r} -> "
-                         f"{b.get(key, '<absent>')!r}")
+            lines.append(
+                f"{format_path(key)}: {a.get(key, '<absent>')!r} -> {b.get(key, '<absent>')!r}"
+            )
     return lines
 
 
@@ -75,8 +84,9 @@ def _base_dir(run_dir: Path) -> Path:
     return Path.cwd()
 
 
-def resume_run(target: Path, config: Path | None, overrides: list[str], force: bool,
-               seed: int | None) -> tuple[Experiment, Path, Checkpoint]:
+def resume_run(
+    target: Path, config: Path | None, overrides: list[str], force: bool, seed: int | None
+) -> tuple[Experiment, Path, Checkpoint]:
     """The experiment and `last` checkpoint of a run to continue.
 
     The run's saved config is used; `--set train.epochs=N` may extend it, any other change
@@ -92,18 +102,25 @@ def resume_run(target: Path, config: Path | None, overrides: list[str], force: b
     if seed is not None:
         candidate.data["seed"] = seed
     new_config, _ = validate(candidate)
-    changes = [line for line in config_differences(saved_config, new_config)
-               if not line.startswith("train.epochs:")]
+    changes = [
+        line
+        for line in config_differences(saved_config, new_config)
+        if not line.startswith("train.epochs:")
+    ]
     if changes and not force:
-        raise ConfigError(Problem(
-            "the config differs from the run's saved config; resuming would not continue "
-            "the same experiment. Differences: " + "; ".join(changes) + ". Pass --force to "
-            "resume with the new config anyway, or start a new run.",
-            location=None, expected="the saved config (only train.epochs may change)",
-            found=f"{len(changes)} difference(s)"))
+        raise ConfigError(
+            Problem(
+                "the config differs from the run's saved config; resuming would not continue "
+                "the same experiment. Differences: " + "; ".join(changes) + ". Pass --force to "
+                "resume with the new config anyway, or start a new run.",
+                location=None,
+                expected="the saved config (only train.epochs may change)",
+                found=f"{len(changes)} difference(s)",
+            )
+        )
     candidate.path = str(saved_path)
     exp = build_experiment(candidate, _base_dir(run_dir))
-    (run_dir / CONFIG_FILE).write_text(exp.cfg.to_yaml())
+    (run_dir / CONFIG_FILE).write_text(exp.config_text)
     checkpoint = load_checkpoint(run_dir / "checkpoints" / "last")
     _check_weights(exp, checkpoint)
     return exp, run_dir, checkpoint
@@ -122,8 +139,9 @@ class OpenedRun:
 def _config_from_checkpoint(checkpoint: Checkpoint) -> ResolvedConfig:
     text = checkpoint.metadata.config
     if not text:
-        raise CheckpointError(f"{checkpoint.path} carries no config in its metadata; "
-                              "pass the run directory instead")
+        raise CheckpointError(
+            f"{checkpoint.path} carries no config in its metadata; pass the run directory instead"
+        )
     return load_resolved_dict(parse_text(text, str(checkpoint.path)).data, str(checkpoint.path))
 
 
@@ -131,8 +149,9 @@ def open_run(target: Path, data: DataBundle | None = None) -> OpenedRun:
     """Load a run directory (its best checkpoint, else last) or a checkpoint, rebuild the
     experiment from the saved config and put the trained weights in."""
     target = Path(target)
-    is_checkpoint = target.is_file() or (target / MANIFEST_FILE).exists() or (
-        target / MODEL_FILE).exists()
+    is_checkpoint = (
+        target.is_file() or (target / MANIFEST_FILE).exists() or (target / MODEL_FILE).exists()
+    )
     if is_checkpoint:
         checkpoint = load_checkpoint(target)
         folder = checkpoint.path if checkpoint.path.is_dir() else checkpoint.path.parent
@@ -152,8 +171,9 @@ def open_run(target: Path, data: DataBundle | None = None) -> OpenedRun:
     exp.model.load_state_dict(checkpoint.weights)
     state = checkpoint.state or {}
     saved = state.get("preprocessor")
-    preprocessor = (Preprocessor.from_state(saved["arrays"], saved["meta"]) if saved
-                    else exp.data.preprocessor)
+    preprocessor = (
+        Preprocessor.from_state(saved["arrays"], saved["meta"]) if saved else exp.data.preprocessor
+    )
     return OpenedRun(run_dir, exp, checkpoint, preprocessor)
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import json
 from typing import Any
 
@@ -54,8 +55,12 @@ def render_model_summary(exp: Experiment, console: Console) -> None:
     table.add_column("parameters", justify="right")
     activations = 0
     for record in exp.trace:
-        table.add_row(record.label, record.type, _shape_text(record.output_shape),
-                      f"{record.parameters:,}" if record.parameters else "")
+        table.add_row(
+            record.label,
+            record.type,
+            _shape_text(record.output_shape),
+            f"{record.parameters:,}" if record.parameters else "",
+        )
         if record.type != "input":
             activations += _numel(record.output_shape)
     console.print(table)
@@ -77,8 +82,10 @@ def render_model_summary(exp: Experiment, console: Console) -> None:
         f"{total * itemsize / 2**20:.2f} MiB; activations: ≈{per_batch / 2**20:.2f} MiB for "
         f"{batch_text} (forward; backprop keeps about as much again)"
     )
-    console.print(f"data: {exp.data.info.name} ({exp.task}); "
-                  + ", ".join(f"{k} {len(v)}" for k, v in exp.data.splits.items()))
+    console.print(
+        f"data: {exp.data.info.name} ({exp.task}); "
+        + ", ".join(f"{k} {len(v)}" for k, v in exp.data.splits.items())
+    )
 
 
 def render_graph(exp: Experiment, fmt: str, console: Console | None) -> str:
@@ -113,11 +120,12 @@ def render_graph(exp: Experiment, fmt: str, console: Console | None) -> str:
         for column in ("node", "op", "output shape", "parameters", "inputs"):
             table.add_column(column)
         for name, kind, shape, params, _ in nodes:
-            table.add_row(name, kind, shape, f"{params:,}" if params else "",
-                          ", ".join(inputs.get(name, [])))
+            table.add_row(
+                name, kind, shape, f"{params:,}" if params else "", ", ".join(inputs.get(name, []))
+            )
         if console is not None:
             console.print(table)
-        text_console = Console(width=120, record=True, file=open("/dev/null", "w"))
+        text_console = Console(width=120, record=True, file=io.StringIO())
         text_console.print(table)
         text = text_console.export_text()
     if console is not None and fmt != "text":
@@ -145,14 +153,21 @@ def check_gradients(exp: Experiment, batch: int, console: Console) -> bool:
         value = loss(*loss_arguments(model(x), targets, loss))
         return value if value.data.size == 1 else value.mean()
 
-    results = gradcheck_report(objective, [], params=[p for _, p in named],
-                               names=[n for n, _ in named])
+    results = gradcheck_report(
+        objective, [], params=[p for _, p in named], names=[n for n, _ in named]
+    )
     table = Table(title=f"gradient check of {exp.name} (float64, {len(targets)} examples)")
     for column in ("parameter", "shape", "checked", "max abs error", "max rel error", "ok"):
         table.add_column(column, justify="left" if column == "parameter" else "right")
     for r in results:
-        table.add_row(r.name, str(r.shape), r.method, f"{r.max_abs_error:.2e}",
-                      f"{r.max_rel_error:.2e}", "[green]ok[/]" if r.ok else "[red]MISMATCH[/]")
+        table.add_row(
+            r.name,
+            str(r.shape),
+            r.method,
+            f"{r.max_abs_error:.2e}",
+            f"{r.max_rel_error:.2e}",
+            "[green]ok[/]" if r.ok else "[red]MISMATCH[/]",
+        )
     console.print(table)
     bad = [r for r in results if not r.ok]
     for r in bad:

@@ -143,8 +143,20 @@ def test_indexing_forms():
 
 def test_methods_exist_as_named():
     x = Tensor(np.arange(1.0, 7.0).reshape(2, 3), requires_grad=True)
-    for name in ("sum", "mean", "max", "min", "var", "exp", "log", "sqrt", "abs", "tanh",
-                 "sigmoid", "relu"):
+    for name in (
+        "sum",
+        "mean",
+        "max",
+        "min",
+        "var",
+        "exp",
+        "log",
+        "sqrt",
+        "abs",
+        "tanh",
+        "sigmoid",
+        "relu",
+    ):
         assert isinstance(getattr(x, name)(), Tensor)
     assert x.clip(2, 4).data.max() == 4
     assert x.reshape(3, 2).shape == (3, 2)

@@ -29,19 +29,28 @@ def problems(write, text) -> list[str]:
 
 
 def test_list_form_names_parameters_like_torch_sequential(write):
-    exp = build(write, """
+    exp = build(
+        write,
+        """
 model:
   layers:
     - {type: linear, units: 8, activation: tanh}
     - {type: linear, units: 3}
-""")
+""",
+    )
     assert list(exp.model.state_dict()) == [
-        "layers.0.weight", "layers.0.bias", "layers.1.weight", "layers.1.bias"]
+        "layers.0.weight",
+        "layers.0.bias",
+        "layers.1.weight",
+        "layers.1.bias",
+    ]
     assert exp.model.state_dict()["layers.0.weight"].shape == (8, 4)
 
 
 def test_graph_form_with_residual_and_shared_layer(write):
-    exp = build(write, """
+    exp = build(
+        write,
+        """
 model:
   inputs: [x]
   nodes:
@@ -52,7 +61,8 @@ model:
     act: {type: relu, in: sum}
     out: {type: linear, units: 3, in: act}
   output: out
-""")
+""",
+    )
     keys = list(exp.model.state_dict())
     assert keys == ["h1.weight", "h1.bias", "h2.weight", "h2.bias", "out.weight", "out.bias"]
     out = exp.model(exp.data.splits["train"].inputs[:5])
@@ -60,7 +70,9 @@ model:
 
 
 def test_blocks_with_parameters_and_repeat(write):
-    exp = build(write, """
+    exp = build(
+        write,
+        """
 blocks:
   residual:
     params: {width: 8}
@@ -75,14 +87,17 @@ model:
     - {type: linear, units: 8}
     - {type: residual, width: 8, repeat: 2}
     - {type: linear, units: 3}
-""")
+""",
+    )
     keys = list(exp.model.state_dict())
     assert "layers.1.0.h.weight" in keys and "layers.1.1.o.bias" in keys
     assert exp.model.state_dict()["layers.1.1.h.weight"].shape == (8, 8)
 
 
 def test_cycle_is_an_error_naming_the_nodes(write):
-    found = problems(write, """
+    found = problems(
+        write,
+        """
 model:
   inputs: [x]
   nodes:
@@ -90,12 +105,15 @@ model:
     b: {type: linear, units: 3, in: a}
     out: {type: linear, units: 3, in: b}
   output: out
-""")
+""",
+    )
     assert any("cycle" in p and "a -> b" in p or "b -> a" in p for p in found)
 
 
 def test_dangling_reference_and_unused_node_are_located(write):
-    found = problems(write, """
+    found = problems(
+        write,
+        """
 model:
   inputs: [x]
   nodes:
@@ -103,23 +121,29 @@ model:
     spare: {type: linear, units: 3, in: x}
     out: {type: linear, units: 3, in: h}
   output: out
-""")
+""",
+    )
     text = "\n".join(found)
     assert "c.yaml:9:" in text and "'xx'" in text and "did you mean 'x'" in text
     assert "not used by the output: spare" in text
 
 
 def test_unknown_layer_type_suggests_names_at_its_line(write):
-    found = problems(write, """
+    found = problems(
+        write,
+        """
 model:
   layers:
     - {type: linaer, units: 3}
-""")
+""",
+    )
     assert len(found) == 1 and "c.yaml:7:" in found[0] and "did you mean 'linear'" in found[0]
 
 
 def test_shape_mismatch_found_by_dry_run_points_at_the_layer(write):
-    found = problems(write, """
+    found = problems(
+        write,
+        """
 model:
   inputs: [x]
   nodes:
@@ -128,29 +152,36 @@ model:
     s: {type: add, in: [a, b]}
     out: {type: linear, units: 3, in: s}
   output: out
-""")
+""",
+    )
     assert len(found) == 1
     assert "c.yaml:10:" in found[0] and "model.nodes.s" in found[0]
     assert "(2, 5)" in found[0] and "(2, 7)" in found[0]
 
 
 def test_output_width_must_match_the_classes(write):
-    found = problems(write, """
+    found = problems(
+        write,
+        """
 model:
   layers:
     - {type: linear, units: 4}
-""")
+""",
+    )
     assert "3 classes" in found[0] and "units" in found[0]
 
 
 def test_every_problem_is_reported_at_once(write):
-    found = problems(write, """
+    found = problems(
+        write,
+        """
 model:
   layers:
     - {type: linear, units: -3x}
     - {type: dropot}
 optimizer: {type: adam, lrr: 0.1}
-""")
+""",
+    )
     assert len(found) == 3
 
 
@@ -159,19 +190,29 @@ def test_init_from_loads_a_prefix_with_renaming_and_freezes(write, tmp_path):
 
     manager = CheckpointManager(tmp_path / "ck")
     weight = np.full((8, 4), 0.5, dtype=np.float32)
-    manager.save("last", {"encoder.weight": weight, "encoder.bias": np.zeros(8, np.float32),
-                          "head.weight": np.zeros((3, 8), np.float32)}, {"epoch": 1})
-    exp = build(write, f"""
+    manager.save(
+        "last",
+        {
+            "encoder.weight": weight,
+            "encoder.bias": np.zeros(8, np.float32),
+            "head.weight": np.zeros((3, 8), np.float32),
+        },
+        {"epoch": 1},
+    )
+    exp = build(
+        write,
+        f"""
 model:
   init_from:
-    checkpoint: {tmp_path / 'ck' / 'last'}
+    checkpoint: {tmp_path / "ck" / "last"}
     prefix: encoder.
     rename: {{encoder.: layers.0.}}
     freeze: [layers.0.*]
   layers:
     - {{type: linear, units: 8}}
     - {{type: linear, units: 3}}
-""")
+""",
+    )
     params = dict(exp.model.named_parameters())
     np.testing.assert_array_equal(params["layers.0.weight"].data, weight)
     assert not params["layers.0.weight"].requires_grad
@@ -180,10 +221,13 @@ model:
 
 
 def test_resolved_config_round_trips_through_yaml(write, tmp_path):
-    exp = build(write, """
+    exp = build(
+        write,
+        """
 model:
   layers: [{type: linear, units: 3}]
-""")
+""",
+    )
     saved = tmp_path / "saved.yaml"
     saved.write_text(exp.cfg.to_yaml())
     again = build_experiment(resolve_config(saved))

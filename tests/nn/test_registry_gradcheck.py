@@ -41,8 +41,11 @@ def _collect(attribute: str) -> dict:
 LAYER_SAMPLES = _collect("LAYER_SAMPLES")
 LOSS_SAMPLES = _collect("LOSS_SAMPLES")
 ACTIVATION_SAMPLES = _collect("ACTIVATION_SAMPLES")
-SKIP = {name: reason for m in _sample_modules() for name, reason in
-        getattr(m, "GRADCHECK_SKIP", {}).items()}
+SKIP = {
+    name: reason
+    for m in _sample_modules()
+    for name, reason in getattr(m, "GRADCHECK_SKIP", {}).items()
+}
 
 
 def test_every_component_has_a_sample():
@@ -75,8 +78,7 @@ def test_layer_gradients_match_finite_differences(name, sample):
     if name in SKIP:
         pytest.skip(SKIP[name])
     layer, inputs, call = _build(name, sample)
-    as_tensors = [Tensor(x, dtype=np.float64) if x.dtype.kind == "f" else Tensor(x)
-                  for x in inputs]
+    as_tensors = [Tensor(x, dtype=np.float64) if x.dtype.kind == "f" else Tensor(x) for x in inputs]
     call(*as_tensors)  # builds lazily sized parameters
     layer.to(np.float64)
     layer.train(sample.train)

@@ -47,8 +47,16 @@ def test_float32_in_gives_float32_values_and_gradients(case):
 
 def test_scalars_never_upcast_float32():
     x = nnrun.Tensor(np.ones(3, dtype=np.float32), requires_grad=True)
-    for y in (x * 2.5, 2.5 * x, x + np.float64(1.0), x / np.float64(3), x ** np.float64(2),
-              x - np.array(1.0), np.float64(2) - x, x * np.ones(3)):
+    for y in (
+        x * 2.5,
+        2.5 * x,
+        x + np.float64(1.0),
+        x / np.float64(3),
+        x ** np.float64(2),
+        x - np.array(1.0),
+        np.float64(2) - x,
+        x * np.ones(3),
+    ):
         assert y.dtype == np.float32
 
 
@@ -58,7 +66,9 @@ shapes = hnp.array_shapes(min_dims=1, max_dims=3, min_side=1, max_side=4)
 @settings(max_examples=30, deadline=None)
 @given(st.data())
 def test_binary_ops_broadcast_gradients(data):
-    shape_a, shape_b = data.draw(hnp.mutually_broadcastable_shapes(num_shapes=2, base_shape=())).input_shapes
+    shape_a, shape_b = data.draw(
+        hnp.mutually_broadcastable_shapes(num_shapes=2, base_shape=())
+    ).input_shapes
     rng = np.random.default_rng(0)
     a = rng.uniform(0.5, 2.0, shape_a)
     b = rng.uniform(0.5, 2.0, shape_b)
@@ -88,7 +98,9 @@ def test_reductions_over_random_axes(shape, data):
 def test_repeated_integer_indices_accumulate(n, picks):
     index = np.array([p % n for p in picks])
     x = np.random.default_rng(2).standard_normal((n, 2))
-    assert nnrun.gradcheck(lambda t: t[index] * np.arange(1, len(index) * 2 + 1).reshape(-1, 2), [x])
+    assert nnrun.gradcheck(
+        lambda t: t[index] * np.arange(1, len(index) * 2 + 1).reshape(-1, 2), [x]
+    )
     t = nnrun.Tensor(x, requires_grad=True, dtype=np.float64)
     t[index].sum().backward()
     np.testing.assert_array_equal(t.grad[:, 0], np.bincount(index, minlength=n))

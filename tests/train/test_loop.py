@@ -71,8 +71,9 @@ def test_run_directory_layout(small_config, tmp_path):
 def test_resume_continues_bitwise_identical(small_config, tmp_path):
     train(small_config, tmp_path / "straight")
     train(small_config, tmp_path / "split", "train.epochs=2")
-    exp, run_dir, checkpoint = resume_run(tmp_path / "split", None, ["train.epochs=4"],
-                                          force=False, seed=None)
+    exp, run_dir, checkpoint = resume_run(
+        tmp_path / "split", None, ["train.epochs=4"], force=False, seed=None
+    )
     Trainer(exp, run_dir, quiet(), resume=checkpoint).fit()
     assert_same_run(tmp_path / "straight", tmp_path / "split")
 
@@ -123,8 +124,7 @@ def test_resume_refuses_a_changed_config_unless_forced(small_config, tmp_path):
 
 def test_nan_loss_stops_naming_epoch_step_and_keeps_last_good_checkpoint(small_config, tmp_path):
     with pytest.raises(NonFiniteLoss) as error:
-        train(small_config, tmp_path / "run", "optimizer={type: sgd, lr: 1.0e+30}",
-              "schedule=null")
+        train(small_config, tmp_path / "run", "optimizer={type: sgd, lr: 1.0e+30}", "schedule=null")
     message = str(error.value)
     assert "epoch 1" in message and "step" in message and "last finite loss" in message
     summary = json.loads((tmp_path / "run" / "summary.json").read_text())
@@ -132,22 +132,33 @@ def test_nan_loss_stops_naming_epoch_step_and_keeps_last_good_checkpoint(small_c
 
 
 def test_nan_loss_can_skip_the_batch(small_config, tmp_path):
-    summary = train(small_config, tmp_path / "run", "optimizer={type: sgd, lr: 1.0e+30}",
-                    "schedule=null", "train.on_nan=skip_batch", "train.epochs=1")
+    summary = train(
+        small_config,
+        tmp_path / "run",
+        "optimizer={type: sgd, lr: 1.0e+30}",
+        "schedule=null",
+        "train.on_nan=skip_batch",
+        "train.epochs=1",
+    )
     assert summary["skipped_batches"] > 0 and summary["status"] == "finished"
 
 
 def test_early_stopping_stops_and_restores_best(small_config, tmp_path):
-    summary = train(small_config, tmp_path / "run", "train.epochs=40",
-                    "train.early_stopping={monitor: val_loss, patience: 0, min_delta: 10}")
+    summary = train(
+        small_config,
+        tmp_path / "run",
+        "train.epochs=40",
+        "train.early_stopping={monitor: val_loss, patience: 0, min_delta: 10}",
+    )
     assert summary["status"] == "stopped" and summary["epochs"] == 2
     assert summary["best"]["epoch"] == 1
 
 
 def test_periodic_checkpoints_keep_a_limited_number(small_config, tmp_path):
     train(small_config, tmp_path / "run", "train.checkpoint={every: 1, keep: 2}")
-    tags = sorted(p.name for p in (tmp_path / "run" / "checkpoints").iterdir()
-                  if not p.name.startswith("."))
+    tags = sorted(
+        p.name for p in (tmp_path / "run" / "checkpoints").iterdir() if not p.name.startswith(".")
+    )
     assert tags == ["best", "epoch-0003", "epoch-0004", "last"]
 
 
@@ -166,7 +177,8 @@ def test_checkpoint_weights_load_into_torch(small_config, tmp_path):
         def __init__(self):
             super().__init__()
             self.layers = torch.nn.Sequential(
-                torch.nn.Linear(64, 16), torch.nn.Dropout(0.2), torch.nn.Linear(16, 10))
+                torch.nn.Linear(64, 16), torch.nn.Dropout(0.2), torch.nn.Linear(16, 10)
+            )
 
         def forward(self, x):
             x = torch.relu(self.layers[0](x))
