@@ -1,11 +1,15 @@
 """Training-step benchmark: small CNN on 1×28×28 images, nnrun vs PyTorch (CPU, float32).
 
 Model: conv3x3(16, padding 1)+relu+maxpool2, conv3x3(32, padding 1)+relu+maxpool2, flatten,
-linear(10); batch 64, cross-entropy, SGD step. Same A/B harness as bench/lstm.py: each
+linear(10); batch 64, cross-entropy, SGD step. A/B harness in bench/harness.py: each
 framework in its own process, alternating A B A B, thread count set explicitly (--threads,
 default 1); prints the median ms per step and the nnrun/torch ratio.
 
     OPENBLAS_NUM_THREADS=1 python bench/cnn.py [--threads 1] [--rounds 3] [--steps 30]
+
+Both frameworks spend a visible share of a step on page faults of freshly allocated
+multi-megabyte arrays; glibc keeps freed memory mapped when run with
+MALLOC_MMAP_THRESHOLD_=268435456 MALLOC_TRIM_THRESHOLD_=1073741824 (passed to both children).
 """
 
 from __future__ import annotations
@@ -14,7 +18,7 @@ import os
 from collections.abc import Callable
 
 import numpy as np
-from lstm import compare
+from harness import compare
 
 BATCH, CLASSES, LR = 64, 10, 0.01
 

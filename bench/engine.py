@@ -19,6 +19,8 @@ import subprocess
 import sys
 import time
 
+from harness import time_steps
+
 MODELS = {"large": ([784, 256, 128, 10], 128), "small": ([64, 32, 10], 32)}
 
 
@@ -38,17 +40,6 @@ def _data(sizes, batch, seed=0):
             )
         )
     return x, y, weights
-
-
-def _time_steps(step, steps: int, warmup: int = 10) -> list[float]:
-    for _ in range(warmup):
-        step()
-    times = []
-    for _ in range(steps):
-        start = time.perf_counter()
-        step()
-        times.append((time.perf_counter() - start) * 1e3)
-    return times
 
 
 def nnrun_step(sizes, batch):
@@ -162,7 +153,7 @@ def worker(framework: str, model: str, steps: int, threads: int) -> None:
         torch.set_num_threads(threads)
     sizes, batch = MODELS[model]
     make = {"nnrun": nnrun_step, "numpy": numpy_step, "torch": torch_step}[framework]
-    result = {"times": _time_steps(make(sizes, batch), steps)}
+    result = {"times": time_steps(make(sizes, batch), 10, steps)}
     if framework == "nnrun" and model == "small":
         result["overhead_us"] = op_overhead()
     print(json.dumps(result))

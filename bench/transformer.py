@@ -2,7 +2,7 @@
 
 Model: TransformerEncoderLayer(d_model 64, 4 heads, feed-forward 256, dropout 0.1) on
 sequences of 32, batch 32, mean-pool over time → linear(10), cross-entropy, SGD step.
-Same A/B harness as bench/lstm.py (own process per framework, alternating, --threads).
+A/B harness in bench/harness.py (own process per framework, alternating, --threads).
 
     python bench/transformer.py [--threads 1] [--rounds 3] [--steps 30]
 """
@@ -13,7 +13,7 @@ import os
 from collections.abc import Callable
 
 import numpy as np
-from lstm import compare
+from harness import compare
 
 BATCH, STEPS, WIDTH, HEADS, FEEDFORWARD, CLASSES = 32, 32, 64, 4, 256, 10
 

@@ -343,5 +343,14 @@ def plot(
         console.print(result)
 
 
+def _add_sweep_commands() -> None:
+    # nnrun.sweep_cli uses report_errors from this module, so it is imported last.
+    from nnrun.sweep_cli import register
+
+    register(app)
+
+
+_add_sweep_commands()
+
 if __name__ == "__main__":
     app()

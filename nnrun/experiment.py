@@ -52,8 +52,9 @@ DEFAULT_LOSS = {
     "sequence": {"type": "cross_entropy", "class_dim": -1},
     "binary": {"type": "bce_with_logits"},
     "regression": {"type": "mse"},
+    "ranking": {"type": "margin_ranking", "margin": 1.0},
 }
-DEFAULT_METRICS = {"regression": ["mae", "r2"]}
+DEFAULT_METRICS = {"regression": ["mae", "r2"], "ranking": ["pairwise_accuracy"]}
 INIT_FROM_KEYS = ("checkpoint", "prefix", "rename", "freeze", "strict")
 
 
@@ -128,6 +129,17 @@ def validate(cfg: ResolvedConfig) -> tuple[dict[str, Any], BuiltModel | None]:
     if not config.get("name"):
         config["name"] = Path(cfg.path).stem
     return config, built
+
+
+def dataset_properties(data: DataBundle) -> dict[str, Any]:
+    """What `${dataset.<key>}` in a model section refers to."""
+    info = data.info
+    return {
+        "num_classes": info.num_classes,
+        "vocab_size": len(info.vocab) if info.vocab else None,
+        "num_features": int(np.prod(info.input_shape)) if info.input_shape else None,
+        "output_size": info.output_size,
+    }
 
 
 def sample_batch(split: Split, size: int = 2) -> tuple[Any, np.ndarray]:
@@ -306,7 +318,7 @@ def build_experiment(
     task = data.info.task
     loss = build_loss(cfg, config, task)
     random.seed(seed)
-    model = build_model(cfg).model  # rebuilt after seeding so initialization is reproducible
+    model = build_model(cfg, dataset_properties(data)).model  # seeded: reproducible init
     trace = dry_run(cfg, model, data, loss)
     frozen = []
     init_from = (

@@ -216,3 +216,28 @@ def test_main_path_in_a_real_process(config, tmp_path):
     assert "epoch 3/3" in done.stdout and str(run) in done.stdout.replace("\n", "")
     summary = json.loads((run / "summary.json").read_text())
     assert summary["status"] == "finished" and "test_accuracy" in summary["test"]
+
+
+def test_predict_generates_text_from_a_language_model(tmp_path):
+    config = tmp_path / "lm.yaml"
+    config.write_text(textwrap.dedent("""
+        name: tiny_lm
+        data: {dataset: shakespeare, seq_len: 16, stride: 4096, tokenizer: char, batch_size: 32}
+        model:
+          layers:
+            - {type: embedding, num_embeddings: "${dataset.vocab_size}", embedding_dim: 8}
+            - {type: lstm, hidden_size: 16}
+            - {type: linear, units: "${dataset.vocab_size}"}
+        loss: {type: cross_entropy, class_dim: -1}
+        train: {epochs: 1}
+    """))
+    run = tmp_path / "run"
+    assert runner.invoke(app, ["train", str(config), "--out", str(run), "-q"]).exit_code == 0
+    args = ["predict", str(run), "--generate", "20", "--prompt", "KING:", "--seed", "3"]
+    first = runner.invoke(app, args)
+    assert first.exit_code == 0, first.output
+    text = first.stdout.rstrip("\n")
+    assert text.startswith("KING:") and len(text) == len("KING:") + 20
+    assert runner.invoke(app, args).stdout == first.stdout  # seeded sampling
+    greedy = runner.invoke(app, [*args[:-2], "--temperature", "0"])
+    assert greedy.exit_code == 0 and greedy.stdout.startswith("KING:")

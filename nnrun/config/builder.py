@@ -24,7 +24,10 @@ from nnrun.registry import LAYERS, suggest
 
 BUILDER_KEYS = ("in", "repeat", "share", "layers")
 NODE_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
-PARAM_REF = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}")
+PARAM_REF = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_.]*)\}")
+# Data properties a layer option may refer to as ${dataset.<key>}, e.g. an embedding's
+# `num_embeddings: ${dataset.vocab_size}` or the output layer's `units: ${dataset.num_classes}`.
+DATASET_KEYS = ("num_classes", "vocab_size", "num_features", "output_size")
 MODEL_KEYS = ("layers", "inputs", "nodes", "output", "init_from")
 
 
@@ -62,9 +65,12 @@ class _Problems:
 class ModelBuilder:
     """Builds the model of one config. `build()` raises one ConfigError listing everything."""
 
-    def __init__(self, cfg: ResolvedConfig):
+    def __init__(self, cfg: ResolvedConfig, dataset: dict[str, Any] | None = None):
+        """`dataset` holds the data's properties for `${dataset.*}` references; without it
+        (a structure check before the data is loaded) each property stands in as 1."""
         self.cfg = cfg
         self.problems = _Problems(cfg)
+        self.dataset = {f"dataset.{key}": (dataset or {}).get(key, 1) for key in DATASET_KEYS}
         self.blocks: dict[str, Any] = cfg.data.get("blocks") or {}
         if not isinstance(self.blocks, dict):
             self.problems.add(
@@ -115,9 +121,9 @@ class ModelBuilder:
             self.problems.add(path, "give either layers (a chain) or nodes (a graph), not both")
             model = None
         elif "nodes" in section:
-            model = self._graph(section, path, view, params={})
+            model = self._graph(section, path, view, params=self.dataset)
         elif "layers" in section:
-            model = self._chain(section["layers"], (*path, "layers"), view, params={})
+            model = self._chain(section["layers"], (*path, "layers"), view, params=self.dataset)
         else:
             self.problems.add(
                 path, "the model has no layers", "a 'layers:' list or 'nodes:'", "neither"
@@ -419,6 +425,7 @@ class ModelBuilder:
             return None
         body = {k: v for k, v in definition.items() if k != "params"}
         view = GraphView()
+        values.update(self.dataset)
         if "nodes" in body:
             module = self._graph(body, where, view, values)
         elif "layers" in body:
@@ -500,6 +507,8 @@ def _find_cycle(stuck: list[str], edges: dict[str, list[str]]) -> list[str]:
         path.append(nxt)
 
 
-def build_model(cfg: ResolvedConfig) -> BuiltModel:
-    """Validate and build `cfg`'s model section (raises ConfigError with every problem)."""
-    return ModelBuilder(cfg).build()
+def build_model(cfg: ResolvedConfig, dataset: dict[str, Any] | None = None) -> BuiltModel:
+    """Validate and build `cfg`'s model section (raises ConfigError with every problem).
+
+    `dataset` gives the values of `${dataset.<key>}` references (see DATASET_KEYS)."""
+    return ModelBuilder(cfg, dataset).build()

@@ -104,8 +104,8 @@ class _Resolver:
                 raise self._error("unclosed reference", path, "${path.to.key}", repr(text))
             pieces.append(text[position:start])
             expression = text[start + 2 : end]
-            if self._is_block_parameter(expression, path):
-                pieces.append(text[start : end + 1])  # the builder fills it per block use
+            if self._is_deferred(expression, path):
+                pieces.append(text[start : end + 1])  # the model builder fills it in
                 position = end + 1
                 continue
             value = self._lookup(expression, path)
@@ -122,8 +122,11 @@ class _Resolver:
             position = end + 1
         return "".join(pieces), referred
 
-    def _is_block_parameter(self, expression: str, path: KeyPath) -> bool:
-        """Inside `blocks.<name>`, ``${width}`` names a parameter of that block."""
+    def _is_deferred(self, expression: str, path: KeyPath) -> bool:
+        """References the model builder resolves: ``${dataset.num_classes}`` (properties of
+        the loaded data) and, inside `blocks.<name>`, ``${width}`` (a block parameter)."""
+        if expression.strip().startswith("dataset.") and path[:1] in (("model",), ("blocks",)):
+            return True
         if len(path) < 3 or path[0] != "blocks":
             return False
         block = (self.document.data.get("blocks") or {}).get(path[1])

@@ -6,6 +6,7 @@ again so `load_data` also works on a hand-written dict (tests, notebooks).
 
 from __future__ import annotations
 
+import typing
 from typing import Any
 
 from nnrun.config.spec import Option
@@ -37,6 +38,24 @@ GRAPH_SPEC: dict[str, Option] = {
         "identity",
         "features when no file is given: one-hot node id (identity) or the node degree",
         choices=("identity", "degree"),
+    ),
+}
+
+# data.pairs: pairwise ranking examples from a regression table (see nnrun/data/pairs.py).
+PAIRS_SPEC: dict[str, Option] = {
+    "per_example": Option(
+        int,
+        4,
+        "pairs drawn per example of a split, each with a uniformly drawn partner from the same "
+        "split (pairs never cross train/val/test)",
+        min=1,
+    ),
+    "margin": Option(
+        float,
+        0.0,
+        "skip pairs whose targets differ by this much or less (0: skip exact ties only); in "
+        "target units",
+        min=0,
     ),
 }
 
@@ -128,7 +147,19 @@ DATA_SPEC: dict[str, Option] = {
     ),
     "max_vocab": Option(int | None, None, "text: keep the most frequent tokens only", min=2),
     "graph": Option(dict, None, "graph node classification from your own files", spec=GRAPH_SPEC),
+    "pairs": Option(
+        dict | None,
+        None,
+        "turn a regression table into pairwise ranking examples (task ranking): inputs "
+        "{a: x_i, b: x_j}, target +1 if y_i > y_j else -1; drawn within each split after "
+        "scaling, seeded by the run seed and split name. {} = defaults; null = off",
+        spec=PAIRS_SPEC,
+    ),
 }
+
+
+def _allows_none(annotation: Any) -> bool:
+    return type(None) in typing.get_args(annotation)
 
 
 def _fill(spec: dict[str, Option], given: dict[str, Any] | None, where: str) -> dict[str, Any]:
@@ -146,7 +177,8 @@ def _fill(spec: dict[str, Option], given: dict[str, Any] | None, where: str) -> 
     out: dict[str, Any] = {}
     for key, option in spec.items():
         value = given.get(key, option.default)
-        if option.spec is not None:
+        # A sub-section that may be null (data.pairs) stays None = off when not given.
+        if option.spec is not None and not (value is None and _allows_none(option.type)):
             value = _fill(option.spec, value, f"{where}.{key}")
         out[key] = value
     return out

@@ -9,6 +9,7 @@ from nnrun.data import builtin, synthetic  # noqa: F401  (registers the built-in
 from nnrun.data.graph import build_graph, read_graph_files
 from nnrun.data.info import DataBundle
 from nnrun.data.options import resolve_options
+from nnrun.data.pairs import make_pairs, not_pairable, pair_augment
 from nnrun.data.readers import detect_format, read_table, read_text
 from nnrun.data.sources import GraphSource, Source, TableSource, TextSource, TokenSource
 from nnrun.data.tabular import build_table
@@ -146,7 +147,13 @@ def load_data(cfg: dict[str, Any], seed: int, base_dir: Path) -> DataBundle:
     if isinstance(source, TableSource):
         splits, info, pre = build_table(source, cfg, seed, name)
         augment = make_augment(cfg["augment"], info.input_shape)
+        # data.pairs: ranking pairs drawn within each split, after scaling (data/pairs.py).
+        if cfg["pairs"] is not None:
+            splits, info = make_pairs(splits, info, cfg["pairs"], seed)
+            augment = pair_augment(augment)
     else:
+        if cfg["pairs"] is not None:
+            raise not_pairable(f"a {type(source).__name__.removesuffix('Source').lower()} dataset")
         if any(cfg["augment"].values()):
             raise ConfigError(
                 Problem(

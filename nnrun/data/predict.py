@@ -7,6 +7,7 @@ from pathlib import Path
 import numpy as np
 
 from nnrun.data.info import DataInfo, Split
+from nnrun.data.pairs import pair_split
 from nnrun.data.preprocess import Preprocessor
 from nnrun.data.readers import (
     INPUT_KEYS,
@@ -97,6 +98,12 @@ def read_inputs(path: Path, info: DataInfo, preprocessor: Preprocessor) -> np.nd
             "graph models predict on their training graph; new input files are "
             "not supported for node classification"
         )
+    if info.task == "ranking":
+        raise DataError(
+            f"{path}: this model was trained on pairs (data.pairs, task ranking) and takes two "
+            "inputs a and b per example, while nnrun predict reads single examples; score it "
+            "with nnrun eval (its test pairs, or --data FILE, a labelled table paired the same way)"
+        )
     fmt = detect_format(path)
     if fmt == "text":
         if preprocessor.vocab is None:
@@ -119,7 +126,8 @@ def read_inputs(path: Path, info: DataInfo, preprocessor: Preprocessor) -> np.nd
 
 def read_labeled(path: Path, data_cfg: dict, preprocessor: Preprocessor) -> Split:
     """A labelled table (CSV/JSONL/npy/npz as in training) → a Split preprocessed with the
-    training statistics and label mapping (for `nnrun eval --data`)."""
+    training statistics and label mapping (for `nnrun eval --data`). A ranking run's rows
+    are paired as its splits were (data.pairs), seeded by data.seed (default 0)."""
     from nnrun.data.options import resolve_options
     from nnrun.data.readers import read_table
 
@@ -134,4 +142,6 @@ def read_labeled(path: Path, data_cfg: dict, preprocessor: Preprocessor) -> Spli
     table = parts.get("all") or parts.get("test") or next(iter(parts.values()))
     x = preprocessor.transform_inputs(table.x, str(path))
     y = preprocessor.encode_targets(table.y, table.where)
+    if cfg["pairs"] is not None:  # a ranking run: pair the rows as its splits were
+        return pair_split(Split(x, y), cfg["pairs"], cfg["seed"] or 0, "eval")
     return Split(x, y)

@@ -29,13 +29,18 @@ class Dropout(Module):
             )
         self.p = float(p)
 
+    def mask_shape(self, x: Tensor) -> tuple[int, ...]:
+        """The shape of the keep-mask, broadcast over `x` (channel dropout drops whole maps)."""
+        return x.shape
+
     def forward(self, x: Any) -> Tensor:
         x = input_tensor(x)
+        shape = self.mask_shape(x)
         if not self.training or self.p == 0.0:
             return x
         if self.p == 1.0:
             return x * 0.0
-        keep = random.generator().random(x.shape) >= self.p
+        keep = random.generator().random(shape) >= self.p
         return x * (keep * (1.0 / (1.0 - self.p))).astype(x.dtype)
 
     def extra_repr(self) -> str:

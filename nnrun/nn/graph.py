@@ -353,7 +353,7 @@ class GlobalAddPool(_GlobalPool):
         return propagate(x, np.arange(len(ids)), ids, num_targets=graphs)
 
 
-@LAYERS.register("global_mean_pool", "global_avg_pool")
+@LAYERS.register("global_mean_pool")
 class GlobalMeanPool(_GlobalPool):
     """Mean of each graph's node features (0 for a graph without nodes)."""
 

@@ -18,25 +18,8 @@ from nnrun.nn.container import ModuleList
 from nnrun.nn.dropout import Dropout
 from nnrun.nn.linear import Linear
 from nnrun.nn.module import Module, input_tensor
-from nnrun.nn.parameter import Parameter
+from nnrun.nn.normalization import LayerNorm
 from nnrun.registry import LAYERS
-
-
-class LayerNorm(Module):
-    """Layer normalization over the last axis (weight (E,), bias (E,) as torch.nn.LayerNorm),
-    composed from differentiable ops."""
-
-    def __init__(self, width: int, eps: float, bias: bool = True):
-        super().__init__()
-        self.eps = eps
-        self.weight = Parameter(np.ones(width, dtype=np.float32))
-        self.bias = Parameter(np.zeros(width, dtype=np.float32)) if bias else None
-
-    def forward(self, x: Tensor) -> Tensor:
-        centered = x - x.mean(axis=-1, keepdims=True)
-        variance = (centered * centered).mean(axis=-1, keepdims=True)
-        out = centered / (variance + self.eps).sqrt() * self.weight
-        return out if self.bias is None else out + self.bias
 
 
 def _model_width(x: Any, owner: str, nhead: int) -> int:
@@ -100,7 +83,7 @@ class _Block(Module):
         self.dropout = Dropout(self.dropout_p)
         self.linear2 = Linear(width, bias=self.use_bias, in_features=self.dim_feedforward)
         for index in range(1, norms + 1):
-            setattr(self, f"norm{index}", LayerNorm(width, self.layer_norm_eps, self.use_bias))
+            setattr(self, f"norm{index}", LayerNorm(width, self.layer_norm_eps, bias=self.use_bias))
             setattr(self, f"dropout{index}", Dropout(self.dropout_p))
 
     def _feed_forward(self, x: Tensor) -> Tensor:
@@ -239,7 +222,7 @@ class TransformerEncoder(Module):
     def build(self, src: Any, src_key_padding_mask: Any = None) -> None:
         if self.use_norm:
             width = _model_width(src, "transformer_encoder", 1)
-            self.norm = LayerNorm(width, self.layer_norm_eps, self.use_bias)
+            self.norm = LayerNorm(width, self.layer_norm_eps, bias=self.use_bias)
 
     def forward(self, src: Any, src_key_padding_mask: Any = None) -> Tensor:
         x = input_tensor(src)

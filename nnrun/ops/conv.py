@@ -181,7 +181,8 @@ def grouped_outer(a: np.ndarray, b: np.ndarray, groups: int) -> np.ndarray:
     """Per group a_g (p, P) @ b_g (q, P)ᵀ → (G·p, q): the weight gradient, one GEMM per
     group over all N·OH·OW positions."""
     if groups == 1:
-        return a @ b.T
+        # OpenBLAS runs this long-K product faster with the taller operand first
+        return (b @ a.T).T if b.shape[0] > a.shape[0] else a @ b.T
     positions = a.shape[1]
     out = np.matmul(
         a.reshape(groups, -1, positions), b.reshape(groups, -1, positions).transpose(0, 2, 1)

@@ -21,8 +21,9 @@ def _optuna() -> Any:
     try:
         import optuna
     except ImportError:
-        raise NnrunError("method: bayes needs Optuna: pip install 'nnrun[sweep]' "
-                         "(or 'optuna')") from None
+        raise NnrunError(
+            "method: bayes needs Optuna: pip install 'nnrun[sweep]' (or 'optuna')"
+        ) from None
     optuna.logging.set_verbosity(optuna.logging.WARNING)
     return optuna
 
@@ -38,9 +39,13 @@ class BayesSearch:
         self.order = [p.key for p in spec.params]
         self.distributions = {p.key: self._distribution(p) for p in self.params}
         early = spec.early_terminate
-        pruner = (optuna.pruners.MedianPruner(n_startup_trials=early["min_trials"],
-                                              n_warmup_steps=early["min_epochs"])
-                  if early else optuna.pruners.NopPruner())
+        pruner = (
+            optuna.pruners.MedianPruner(
+                n_startup_trials=early["min_trials"], n_warmup_steps=early["min_epochs"]
+            )
+            if early
+            else optuna.pruners.NopPruner()
+        )
         self.pruning = early is not None
         self.study = optuna.create_study(
             direction="maximize" if spec.maximize else "minimize",
@@ -102,7 +107,7 @@ class BayesSearch:
         if trial is None or not self.pruning or not math.isfinite(value):
             return False
         trial.report(value, epoch)
-        return trial.should_prune()
+        return bool(trial.should_prune())
 
     def tell(self, point: int, status: str, value: float | None) -> None:
         """Finish a point: its (mean) metric, or that it failed or was pruned."""
@@ -115,16 +120,22 @@ class BayesSearch:
         else:
             self.study.tell(trial, state=state.FAIL)
 
-    def restore(self, values: dict[str, Any], status: str, value: float | None,
-                curve: list[float | None]) -> None:
+    def restore(
+        self, values: dict[str, Any], status: str, value: float | None, curve: list[float | None]
+    ) -> None:
         """Tell the study about a point that ended in an earlier session of the sweep."""
         state = self.optuna.trial.TrialState
         intermediate = {epoch: v for epoch, v in enumerate(curve, start=1) if v is not None}
         finished = status == "finished" and value is not None and math.isfinite(value)
-        trial_state = state.COMPLETE if finished else (
-            state.PRUNED if status == "pruned" else state.FAIL)
-        self.study.add_trial(self.optuna.trial.create_trial(
-            state=trial_state, value=value if finished else None,
-            params=self._internal(values), distributions=self.distributions,
-            intermediate_values=intermediate,
-        ))
+        trial_state = (
+            state.COMPLETE if finished else (state.PRUNED if status == "pruned" else state.FAIL)
+        )
+        self.study.add_trial(
+            self.optuna.trial.create_trial(
+                state=trial_state,
+                value=value if finished else None,
+                params=self._internal(values),
+                distributions=self.distributions,
+                intermediate_values=intermediate,
+            )
+        )

@@ -60,8 +60,9 @@ class ProcessExecutor:
         self.pool = self._new_pool()
 
     def _new_pool(self) -> ProcessPoolExecutor:
-        return ProcessPoolExecutor(self.workers, mp_context=multiprocessing.get_context("spawn"),
-                                   initializer=_init_worker)
+        return ProcessPoolExecutor(
+            self.workers, mp_context=multiprocessing.get_context("spawn"), initializer=_init_worker
+        )
 
     def submit(self, payload: dict[str, Any]) -> Future:
         try:
@@ -87,18 +88,26 @@ class DaskExecutor:
         try:
             from distributed import Client, LocalCluster
         except ImportError:
-            raise NnrunError("--executor dask needs Dask distributed: pip install "
-                             "'nnrun[dist]' (or 'dask[distributed]')") from None
+            raise NnrunError(
+                "--executor dask needs Dask distributed: pip install "
+                "'nnrun[dist]' (or 'dask[distributed]')"
+            ) from None
         self.cluster = None
         if address is None:
-            self.cluster = LocalCluster(n_workers=workers, threads_per_worker=1, processes=True,
-                                        dashboard_address=None,
-                                        env=dict.fromkeys(THREAD_VARIABLES, "1"))
+            self.cluster = LocalCluster(
+                n_workers=workers,
+                threads_per_worker=1,
+                processes=True,
+                dashboard_address=None,
+                env=dict.fromkeys(THREAD_VARIABLES, "1"),
+            )
         try:
             self.client = Client(address or self.cluster, timeout="20s")
         except OSError as error:
-            raise NnrunError(f"cannot reach the Dask scheduler at {address}: {error}; start "
-                             "one with `dask scheduler` or leave out --address") from None
+            raise NnrunError(
+                f"cannot reach the Dask scheduler at {address}: {error}; start "
+                "one with `dask scheduler` or leave out --address"
+            ) from None
         self.address = address
         self.workers = workers
 
@@ -120,8 +129,9 @@ def make_executor(kind: str, workers: int, address: str | None = None) -> TrialE
     """`process` (default) or `dask`; `address` only applies to dask."""
     if kind == "process":
         if address is not None:
-            raise NnrunError("--address is for --executor dask; the process executor runs "
-                             "trials on this machine")
+            raise NnrunError(
+                "--address is for --executor dask; the process executor runs trials on this machine"
+            )
         return ProcessExecutor(workers)
     if kind == "dask":
         return DaskExecutor(workers, address)

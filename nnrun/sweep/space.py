@@ -87,7 +87,7 @@ class Param:
             value = round(rng.uniform(args["min"], args["max"]) / q) * q
             value = min(max(value, args["min"]), args["max"])
             if all(float(args[k]).is_integer() for k in ("min", "max", "q")):
-                return int(round(value))
+                return round(value)
             return round_sig(value)
         if kind == "normal":
             return round_sig(rng.normal(args["mu"], args["sigma"]))

@@ -32,17 +32,33 @@ from nnrun.sweep.space import DISTRIBUTION_ALIASES, DISTRIBUTIONS, FINITE, Param
 METHODS = ("grid", "random", "bayes")
 
 METRIC_SPEC: dict[str, Option] = {
-    "name": Option(str, "val_loss", "the run value to optimize: a train_/val_/test_ loss or "
-                   "metric, e.g. val_accuracy"),
-    "goal": Option(str, "auto", "maximize or minimize; auto picks from the metric",
-                   choices=("auto", "maximize", "minimize")),
-    "summary": Option(str, "last", "last: the value after the final epoch; best: the best "
-                      "epoch's value", choices=("last", "best")),
+    "name": Option(
+        str,
+        "val_loss",
+        "the run value to optimize: a train_/val_/test_ loss or metric, e.g. val_accuracy",
+    ),
+    "goal": Option(
+        str,
+        "auto",
+        "maximize or minimize; auto picks from the metric",
+        choices=("auto", "maximize", "minimize"),
+    ),
+    "summary": Option(
+        str,
+        "last",
+        "last: the value after the final epoch; best: the best epoch's value",
+        choices=("last", "best"),
+    ),
 }
 
 EARLY_TERMINATE_SPEC: dict[str, Option] = {
-    "type": Option(str, "median", "median: stop a trial whose metric is worse than the "
-                   "median of earlier trials at the same epoch", choices=("median",)),
+    "type": Option(
+        str,
+        "median",
+        "median: stop a trial whose metric is worse than the "
+        "median of earlier trials at the same epoch",
+        choices=("median",),
+    ),
     "min_epochs": Option(int, 3, "epochs every trial runs before it can be pruned", min=1),
     "min_trials": Option(int, 3, "trials that must finish before any is pruned", min=0),
 }
@@ -53,14 +69,16 @@ SWEEP_SPEC: dict[str, Option] = {
     "method": Option(str, "grid", "how points are chosen", choices=METHODS),
     "metric": Option(dict, {}, "what to optimize", spec=METRIC_SPEC),
     "parameters": Option(dict, REQUIRED, "dotted config path -> distribution"),
-    "run_cap": Option(int | None, None, "most points to try (required for random and bayes)",
-                      min=1),
+    "run_cap": Option(
+        int | None, None, "most points to try (required for random and bayes)", min=1
+    ),
     "repeats": Option(int, 1, "runs per point with different seeds (mean ± std)", min=1),
     "workers": Option(int, 1, "trials run at the same time", min=1),
     "seed": Option(int, 0, "sweep seed: sampling and every trial's seed derive from it", min=0),
     "output_dir": Option(str, "outputs/sweeps", "sweeps go to <output_dir>/<name>/<time>/"),
-    "early_terminate": Option(dict | None, None, "prune bad bayes trials early",
-                              spec=EARLY_TERMINATE_SPEC),
+    "early_terminate": Option(
+        dict | None, None, "prune bad bayes trials early", spec=EARLY_TERMINATE_SPEC
+    ),
 }
 
 
@@ -92,12 +110,17 @@ class SweepSpec:
     @property
     def varying(self) -> list[str]:
         """Keys of parameters that take more than one value."""
-        return [p.key for p in self.params if p.distribution != "constant"
-                and not (p.distribution == "categorical" and len(p.values) == 1)]
+        return [
+            p.key
+            for p in self.params
+            if p.distribution != "constant"
+            and not (p.distribution == "categorical" and len(p.values) == 1)
+        ]
 
 
-def load_sweep(path: str | Path, text: str | None = None, base_dir: Path | None = None
-               ) -> SweepSpec:
+def load_sweep(
+    path: str | Path, text: str | None = None, base_dir: Path | None = None
+) -> SweepSpec:
     """Read and validate a sweep file (or its saved `text`); raise one ConfigError listing
     every problem. `base_dir` is where a relative `base` is looked up (default: the file's
     folder; a resumed sweep passes the original file's folder)."""
@@ -107,9 +130,14 @@ def load_sweep(path: str | Path, text: str | None = None, base_dir: Path | None 
         text = path.read_text(encoding="utf-8-sig")
     cfg = ResolvedConfig(document.data, str(path), document.keys, document.values)
     if not isinstance(document.data, dict):
-        raise ConfigError(Problem("a sweep file must be a mapping", location=cfg.where(()),
-                                  expected="keys base, method, metric, parameters, ...",
-                                  found=describe(document.data)))
+        raise ConfigError(
+            Problem(
+                "a sweep file must be a mapping",
+                location=cfg.where(()),
+                expected="keys base, method, metric, parameters, ...",
+                found=describe(document.data),
+            )
+        )
     values, problems = validate_section(document.data, SWEEP_SPEC, (), cfg)
     if problems:
         raise ConfigError(problems)
@@ -120,25 +148,49 @@ def load_sweep(path: str | Path, text: str | None = None, base_dir: Path | None 
         if param is not None:
             params.append(param)
     if not values["parameters"]:
-        problems.append(_problem(cfg, ("parameters",), "no parameters to sweep",
-                                 "at least one 'dotted.path: {values: [...]}'", "nothing"))
+        problems.append(
+            _problem(
+                cfg,
+                ("parameters",),
+                "no parameters to sweep",
+                "at least one 'dotted.path: {values: [...]}'",
+                "nothing",
+            )
+        )
     problems += _check_method(values, params, cfg)
     goal, found = _goal(values["metric"], cfg)
     problems += found
     base_dir = base_dir or path.resolve().parent
     base = (base_dir / values["base"]).resolve()
     if not base.is_file():
-        problems.append(_problem(cfg, ("base",), "the base config does not exist",
-                                 "a config file, relative to the sweep file", str(base)))
+        problems.append(
+            _problem(
+                cfg,
+                ("base",),
+                "the base config does not exist",
+                "a config file, relative to the sweep file",
+                str(base),
+            )
+        )
     if problems:
         raise ConfigError(sorted(problems, key=_position))
     return SweepSpec(
-        path=path, text=text, name=values["name"] or path.stem, base=base,
-        method=values["method"], metric=values["metric"]["name"], goal=goal,
-        metric_summary=values["metric"]["summary"], params=tuple(params),
-        run_cap=values["run_cap"], repeats=values["repeats"], workers=values["workers"],
-        seed=values["seed"], output_dir=values["output_dir"],
-        early_terminate=values["early_terminate"], cfg=cfg,
+        path=path,
+        text=text,
+        name=values["name"] or path.stem,
+        base=base,
+        method=values["method"],
+        metric=values["metric"]["name"],
+        goal=goal,
+        metric_summary=values["metric"]["summary"],
+        params=tuple(params),
+        run_cap=values["run_cap"],
+        repeats=values["repeats"],
+        workers=values["workers"],
+        seed=values["seed"],
+        output_dir=values["output_dir"],
+        early_terminate=values["early_terminate"],
+        cfg=cfg,
     )
 
 
@@ -163,9 +215,14 @@ def check_base(spec: SweepSpec) -> None:
         except ConfigError as error:
             own = [p for p in error.problems if p.location and p.location.file == f"--set {text}"]
             problems += [
-                _problem(spec.cfg, ("parameters", param.key), f"the base config "
-                         f"{spec.base.name} cannot take this key: {p.message}",
-                         p.expected or "a key of the base config", p.found, key=True)
+                _problem(
+                    spec.cfg,
+                    ("parameters", param.key),
+                    f"the base config {spec.base.name} cannot take this key: {p.message}",
+                    p.expected or "a key of the base config",
+                    p.found,
+                    key=True,
+                )
                 for p in own
             ]
     if problems:
@@ -188,15 +245,32 @@ def parse_param(key: Any, entry: Any, cfg: ResolvedConfig) -> tuple[Param | None
     here: KeyPath = ("parameters", key)
     shapes = "{values: [...]}, {value: x} or {distribution: NAME, min: .., max: ..}"
     if not isinstance(key, str) or not all(part.strip() for part in key.split(".")):
-        return None, [_problem(cfg, here, "a parameter must be a dotted config path",
-                               "e.g. optimizer.lr or model.layers.0.units", repr(key), key=True)]
+        return None, [
+            _problem(
+                cfg,
+                here,
+                "a parameter must be a dotted config path",
+                "e.g. optimizer.lr or model.layers.0.units",
+                repr(key),
+                key=True,
+            )
+        ]
     if key.split(".")[0] == "seed":
-        return None, [_problem(cfg, here, "the seed is set per trial by the sweep; use "
-                               "'repeats: N' to run each point with N seeds",
-                               "a config path other than seed", repr(key), key=True)]
+        return None, [
+            _problem(
+                cfg,
+                here,
+                "the seed is set per trial by the sweep; use "
+                "'repeats: N' to run each point with N seeds",
+                "a config path other than seed",
+                repr(key),
+                key=True,
+            )
+        ]
     if not isinstance(entry, dict):
-        return None, [_problem(cfg, here, "a parameter needs a distribution", shapes,
-                               describe(entry))]
+        return None, [
+            _problem(cfg, here, "a parameter needs a distribution", shapes, describe(entry))
+        ]
     name = entry.get("distribution")
     if name is None:
         if "values" in entry:
@@ -204,34 +278,64 @@ def parse_param(key: Any, entry: Any, cfg: ResolvedConfig) -> tuple[Param | None
         elif "value" in entry:
             name = "constant"
         elif "min" in entry and "max" in entry:
-            both_int = all(isinstance(entry[k], int) and not isinstance(entry[k], bool)
-                           for k in ("min", "max"))
+            both_int = all(
+                isinstance(entry[k], int) and not isinstance(entry[k], bool) for k in ("min", "max")
+            )
             name = "int_uniform" if both_int else "uniform"
         else:
-            return None, [_problem(cfg, here, "a parameter needs a distribution", shapes,
-                                   "keys " + ", ".join(map(str, entry)) if entry else "{}")]
+            return None, [
+                _problem(
+                    cfg,
+                    here,
+                    "a parameter needs a distribution",
+                    shapes,
+                    "keys " + ", ".join(map(str, entry)) if entry else "{}",
+                )
+            ]
     if not isinstance(name, str) or DISTRIBUTION_ALIASES.get(name, name) not in DISTRIBUTIONS:
         names = [*DISTRIBUTIONS, *DISTRIBUTION_ALIASES]
         hint = did_you_mean(name, names) if isinstance(name, str) else ""
-        return None, [_problem(cfg, (*here, "distribution"), f"unknown distribution{hint}",
-                               "one of " + ", ".join(DISTRIBUTIONS), describe(name))]
+        return None, [
+            _problem(
+                cfg,
+                (*here, "distribution"),
+                f"unknown distribution{hint}",
+                "one of " + ", ".join(DISTRIBUTIONS),
+                describe(name),
+            )
+        ]
     name = DISTRIBUTION_ALIASES.get(name, name)
     allowed = DISTRIBUTIONS[name]
     problems = [
-        _problem(cfg, (*here, extra), f"{name} takes no key {extra!r}",
-                 "keys distribution, " + ", ".join(allowed), repr(extra), key=True)
-        for extra in entry if extra != "distribution" and extra not in allowed
+        _problem(
+            cfg,
+            (*here, extra),
+            f"{name} takes no key {extra!r}",
+            "keys distribution, " + ", ".join(allowed),
+            repr(extra),
+            key=True,
+        )
+        for extra in entry
+        if extra != "distribution" and extra not in allowed
     ]
     missing = [k for k in allowed if k not in entry and not (name == "q_uniform" and k == "q")]
-    problems += [_problem(cfg, here, f"{name} needs {k!r}", f"a '{k}:' key", "nothing")
-                 for k in missing]
+    problems += [
+        _problem(cfg, here, f"{name} needs {k!r}", f"a '{k}:' key", "nothing") for k in missing
+    ]
     if problems:
         return None, problems
     if name == "categorical":
         values = entry["values"]
         if not isinstance(values, list) or not values:
-            return None, [_problem(cfg, (*here, "values"), "values must be a non-empty list",
-                                   "a list such as [0.1, 0.01]", describe(values))]
+            return None, [
+                _problem(
+                    cfg,
+                    (*here, "values"),
+                    "values must be a non-empty list",
+                    "a list such as [0.1, 0.01]",
+                    describe(values),
+                )
+            ]
         return Param(key, name, tuple(values)), []
     if name == "constant":
         return Param(key, name, (entry["value"],)), []
@@ -240,61 +344,118 @@ def parse_param(key: Any, entry: Any, cfg: ResolvedConfig) -> tuple[Param | None
         args.setdefault("q", 1)
     problems = [
         _problem(cfg, (*here, k), f"{k} must be a number", "a number", describe(v))
-        for k, v in args.items() if isinstance(v, bool) or not isinstance(v, (int, float))
+        for k, v in args.items()
+        if isinstance(v, bool) or not isinstance(v, (int, float))
     ]
     if problems:
         return None, problems
     if name == "int_uniform":
-        problems += [_problem(cfg, (*here, k), f"{k} must be an integer", "an integer",
-                              describe(v)) for k, v in args.items() if not isinstance(v, int)]
+        problems += [
+            _problem(cfg, (*here, k), f"{k} must be an integer", "an integer", describe(v))
+            for k, v in args.items()
+            if not isinstance(v, int)
+        ]
     if "min" in args and args["min"] > args["max"]:
-        problems.append(_problem(cfg, (*here, "max"), "max is below min",
-                                 f"a number >= {args['min']!r}", repr(args["max"])))
+        problems.append(
+            _problem(
+                cfg,
+                (*here, "max"),
+                "max is below min",
+                f"a number >= {args['min']!r}",
+                repr(args["max"]),
+            )
+        )
     if name == "log_uniform" and args["min"] <= 0:
-        problems.append(_problem(cfg, (*here, "min"), "log_uniform needs a positive min "
-                                 "(min and max are the values themselves, not their logs)",
-                                 "a number > 0", repr(args["min"])))
+        problems.append(
+            _problem(
+                cfg,
+                (*here, "min"),
+                "log_uniform needs a positive min "
+                "(min and max are the values themselves, not their logs)",
+                "a number > 0",
+                repr(args["min"]),
+            )
+        )
     for k in ("q", "sigma"):
         if k in args and args[k] <= 0:
-            problems.append(_problem(cfg, (*here, k), f"{k} must be positive", "a number > 0",
-                                     repr(args[k])))
+            problems.append(
+                _problem(cfg, (*here, k), f"{k} must be positive", "a number > 0", repr(args[k]))
+            )
     if problems:
         return None, problems
     return Param(key, name, (), {k: float(v) for k, v in args.items()}), []
 
 
-def _check_method(values: dict[str, Any], params: list[Param], cfg: ResolvedConfig
-                  ) -> list[Problem]:
+def _check_method(
+    values: dict[str, Any], params: list[Param], cfg: ResolvedConfig
+) -> list[Problem]:
     method, problems = values["method"], []
     if method == "grid":
         problems += [
-            _problem(cfg, ("parameters", p.key, "distribution"), f"a grid cannot enumerate a "
-                     f"{p.distribution} parameter; list its values or use method: random",
-                     "values: [...] or value: x", p.distribution)
-            for p in params if p.distribution not in FINITE
+            _problem(
+                cfg,
+                ("parameters", p.key, "distribution"),
+                f"a grid cannot enumerate a "
+                f"{p.distribution} parameter; list its values or use method: random",
+                "values: [...] or value: x",
+                p.distribution,
+            )
+            for p in params
+            if p.distribution not in FINITE
         ]
     elif values["run_cap"] is None:
-        problems.append(_problem(cfg, ("method",), f"method {method} needs run_cap (how many "
-                                 "points to try)", "a 'run_cap: N' key", "no run_cap"))
+        problems.append(
+            _problem(
+                cfg,
+                ("method",),
+                f"method {method} needs run_cap (how many points to try)",
+                "a 'run_cap: N' key",
+                "no run_cap",
+            )
+        )
     if method == "bayes":
         problems += [
-            _problem(cfg, ("parameters", p.key, "distribution"), "bayes (Optuna TPE) has no "
-                     "normal distribution", "uniform, log_uniform, int_uniform, q_uniform or "
-                     "values", "normal")
-            for p in params if p.distribution == "normal"
+            _problem(
+                cfg,
+                ("parameters", p.key, "distribution"),
+                "bayes (Optuna TPE) has no normal distribution",
+                "uniform, log_uniform, int_uniform, q_uniform or values",
+                "normal",
+            )
+            for p in params
+            if p.distribution == "normal"
         ]
     if values["early_terminate"] is not None:
         if method != "bayes":
-            problems.append(_problem(cfg, ("early_terminate",), "early_terminate works with "
-                                     "method: bayes", "method: bayes", f"method: {method}"))
+            problems.append(
+                _problem(
+                    cfg,
+                    ("early_terminate",),
+                    "early_terminate works with method: bayes",
+                    "method: bayes",
+                    f"method: {method}",
+                )
+            )
         elif values["metric"]["name"].partition("_")[0] not in ("train", "val"):
-            problems.append(_problem(cfg, ("metric", "name"), "pruning needs a metric logged "
-                                     "every epoch", "a train_ or val_ metric",
-                                     repr(values["metric"]["name"])))
+            problems.append(
+                _problem(
+                    cfg,
+                    ("metric", "name"),
+                    "pruning needs a metric logged every epoch",
+                    "a train_ or val_ metric",
+                    repr(values["metric"]["name"]),
+                )
+            )
         elif values["repeats"] > 1:
-            problems.append(_problem(cfg, ("early_terminate",), "pruning compares single runs"
-                                     "; it cannot be combined with repeats", "repeats: 1",
-                                     f"repeats: {values['repeats']}"))
+            problems.append(
+                _problem(
+                    cfg,
+                    ("early_terminate",),
+                    "pruning compares single runs; it cannot be combined with repeats",
+                    "repeats: 1",
+                    f"repeats: {values['repeats']}",
+                )
+            )
     return problems
 
 
@@ -307,12 +468,20 @@ def _goal(metric: dict[str, Any], cfg: ResolvedConfig) -> tuple[str, list[Proble
     try:
         return ("minimize" if metric_mode(metric["name"]) == "min" else "maximize"), []
     except ArgumentError as error:
-        return "minimize", [_problem(cfg, ("metric", "name"), f"{error}; set metric.goal",
-                                     "maximize or minimize in metric.goal", "")]
+        return "minimize", [
+            _problem(
+                cfg,
+                ("metric", "name"),
+                f"{error}; set metric.goal",
+                "maximize or minimize in metric.goal",
+                "",
+            )
+        ]
 
 
-def _problem(cfg: ResolvedConfig, path: KeyPath, message: str, expected: str, found: str,
-             key: bool = False) -> Problem:
+def _problem(
+    cfg: ResolvedConfig, path: KeyPath, message: str, expected: str, found: str, key: bool = False
+) -> Problem:
     location = cfg.where_key(path) if key else cfg.where(path)
     return Problem(message, format_path(path), location, expected, found)
 

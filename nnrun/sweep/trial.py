@@ -34,10 +34,6 @@ STOP_FILE = "STOP"
 LOG_FILE = "train.log"
 
 
-class TrialStopped(Exception):
-    """The sweep asked this trial to stop (a STOP file appeared in its run directory)."""
-
-
 class TrialReporter:
     """Per-epoch lines to ``train.log``, the metric's curve, and the STOP-file check."""
 
@@ -46,6 +42,8 @@ class TrialReporter:
         self.stop_file = Path(run_dir) / STOP_FILE
         self.metric = metric
         self.curve: list[float | None] = []
+        self.trainer: Any = None  # set by run_trial, so a STOP file can end the run
+        self.pruned_after: int | None = None
 
     def start(self, info: RunInfo) -> None:
         self.lines.start(info)
@@ -60,8 +58,9 @@ class TrialReporter:
         self.lines.epoch_end(row)
         value = row.values().get(self.metric)
         self.curve.append(None if value is None or not math.isfinite(value) else float(value))
-        if self.stop_file.exists():
-            raise TrialStopped(f"stopped by the sweep after epoch {row.epoch}")
+        if self.stop_file.exists() and self.pruned_after is None:
+            self.pruned_after = row.epoch
+            self.trainer.request_stop("pruned")
 
     def message(self, text: str, style: str = "") -> None:
         self.lines.message(text, style)
@@ -80,17 +79,20 @@ def run_trial(payload: dict[str, Any]) -> dict[str, Any]:
     result: dict[str, Any] = {"trial": payload["trial"], "status": "failed", "curve": []}
     run_dir.mkdir(parents=True, exist_ok=True)
     with open(run_dir / LOG_FILE, "a", encoding="utf-8") as log, threadpool_limits(1):
-        reporter = TrialReporter(run_dir, payload["metric"],
-                                 Console(file=log, width=120, no_color=True))
+        reporter = TrialReporter(
+            run_dir, payload["metric"], Console(file=log, width=120, no_color=True)
+        )
         try:
             summary = _train(payload, run_dir, reporter)
-            result.update(status="finished", **{k: summary.get(k) for k in (
-                "final", "test", "best", "epochs", "stopped_early")})
-        except TrialStopped as stop:
-            result.update(status="pruned", error=str(stop), epochs=len(reporter.curve))
+            result.update(
+                status="finished" if reporter.pruned_after is None else "pruned",
+                **{k: summary.get(k) for k in ("final", "test", "best", "epochs", "stopped_early")},
+            )
+            if reporter.pruned_after is not None:
+                result["error"] = f"stopped by the sweep after epoch {reporter.pruned_after}"
         except NnrunError as error:
             result.update(error=f"{type(error).__name__}: {error}", epochs=len(reporter.curve))
-        except Exception as error:  # a bug in one trial must not stop the sweep
+        except Exception as error:  # noqa: BLE001  (a bug in one trial must not stop the sweep)
             log.write(traceback.format_exc())
             result.update(error=f"{type(error).__name__}: {error}", epochs=len(reporter.curve))
     result["curve"] = reporter.curve
@@ -110,4 +112,6 @@ def _train(payload: dict[str, Any], run_dir: Path, reporter: TrialReporter) -> d
     # start_run records this worker's argv; the command that re-runs the trial is more use.
     info = json.loads((run_dir / RUN_FILE).read_text())
     write_json_atomic(run_dir / RUN_FILE, {**info, "command": payload["command"]})
-    return Trainer(experiment, run_dir, reporter).fit()
+    trainer = Trainer(experiment, run_dir, reporter)
+    reporter.trainer = trainer
+    return trainer.fit()

@@ -90,8 +90,9 @@ class EpochAccumulator:
     ) -> None:
         self.loss_sum += loss * weight
         self.count += weight
-        if not isinstance(outputs, np.ndarray):
-            return  # several outputs (ranking, embeddings): loss only
+        outputs = metric_outputs(outputs, task)
+        if outputs is None:
+            return  # several outputs (e.g. triplet embeddings): the loss only
         if self.keep_outputs and self.kept + outputs.size <= KEEP_OUTPUTS_LIMIT:
             self.outputs.append(outputs)
             self.targets.append(targets)
@@ -155,6 +156,16 @@ def _numpy_outputs(outputs: Any) -> Any:
     return outputs.data
 
 
+def metric_outputs(outputs: Any, task: str) -> np.ndarray | None:
+    """What metrics see of a model's outputs: the array itself, or for a ranking model's
+    two scores their difference (positive when the first item ranks higher)."""
+    if not isinstance(outputs, tuple):
+        return outputs
+    if task == "ranking" and len(outputs) == 2:
+        return outputs[0] - outputs[1]
+    return None
+
+
 def _weight(targets: np.ndarray, task: str) -> int:
     """How many targets a batch's mean loss averages over (ignored ones do not count)."""
     if task != "regression" and targets.dtype.kind in "iu":
@@ -194,6 +205,7 @@ class Trainer:
         self.eval_batch = train["eval_batch_size"] or experiment.data.batch_size
         self.progress = Progress()
         self.stop_requested = False
+        self.stop_status: str | None = None
         self.started = time.time()
         self.logger = MetricsLogger(self.run_dir, self._metric_columns())
         if resume is not None:
@@ -205,9 +217,10 @@ class Trainer:
         inputs, targets = sample_batch(self.exp.data.splits["train"])
         self.exp.model.eval()
         with no_grad():
-            outputs = _numpy_outputs(self.exp.model(as_input(inputs)))
+            outputs = metric_outputs(_numpy_outputs(self.exp.model(as_input(inputs))),
+                                     self.info.task)
         self.exp.model.train()
-        if not isinstance(outputs, np.ndarray):
+        if outputs is None:
             return []
         return list(
             compute_metrics(
@@ -291,10 +304,12 @@ class Trainer:
         summary: dict[str, Any] = {"status": "failed", "run_dir": str(self.run_dir)}
         try:
             with self._interruptible():
-                while self.progress.epoch < self.epochs and not self.progress.stopped_early:
+                while (self.progress.epoch < self.epochs and not self.progress.stopped_early
+                       and self.stop_status is None):
                     self._run_epoch()
             test_metrics = self._finish()
-            status = "stopped" if self.progress.stopped_early else "finished"
+            status = self.stop_status or ("stopped" if self.progress.stopped_early
+                                          else "finished")
             summary = self._write_summary(status, test_metrics)
         except TrainingInterrupted as error:
             summary = self._write_summary("interrupted", {}, str(error))
@@ -308,6 +323,11 @@ class Trainer:
         finally:
             self.reporter.end(summary)
         return summary
+
+    def request_stop(self, status: str = "stopped") -> None:
+        """End the run cleanly after the current epoch, recording `status` (e.g. a sweep
+        pruning a trial). Unlike Ctrl-C this is a normal end: test metrics, summary."""
+        self.stop_status = status
 
     def _run_epoch(self) -> None:
         exp, progress = self.exp, self.progress

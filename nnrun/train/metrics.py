@@ -8,6 +8,8 @@ out everywhere, PyTorch's ``ignore_index`` convention for padding and unlabelled
 - ``sequence``: outputs (N, T, C), targets (N, T); flattened to (N*T, C) and (N*T,)
 - ``binary``: outputs (N,) or (N, 1) logits, positive when > 0; targets 0/1
 - ``regression``: outputs and targets of the same shape (N, ...), compared elementwise
+- ``ranking``: outputs (N,) or (N, 1) score differences s_a − s_b (the trainer subtracts a
+  two-output model's scores), targets −1/+1 of the same shape (0 reads as −1, as in the loss)
 
 A metric spec in the config is a name (``f1``) or a mapping (``{type: top_k_accuracy, k: 3}``);
 an optional ``name`` key renames its result (e.g. to keep two top-k accuracies apart).
@@ -25,7 +27,7 @@ from nnrun.errors import ArgumentError, DataError, ShapeError
 from nnrun.registry import METRICS
 
 IGNORE_INDEX = -100
-TASKS = ("classification", "binary", "sequence", "node_classification", "regression")
+TASKS = ("classification", "binary", "sequence", "node_classification", "regression", "ranking")
 _LABEL_TASKS = frozenset({"classification", "binary", "sequence", "node_classification"})
 _SCORE_TASKS = frozenset({"classification", "sequence", "node_classification"})
 _SPLIT_PREFIXES = ("train_", "val_", "valid_", "validation_", "test_", "train/", "val/", "test/")
@@ -260,6 +262,25 @@ class R2Score(_RegressionMetric):
         return {"": _mean_or_nan(scores[counts > 0])}
 
 
+@dataclass(frozen=True)
+class RankingData:
+    """Pairs as (M,) score `differences` s_a − s_b and `signs` −1/+1 (+1: a ranks higher)."""
+
+    differences: np.ndarray
+    signs: np.ndarray
+
+
+@METRICS.register("pairwise_accuracy", "ranking_accuracy")
+class PairwiseAccuracy(Metric):
+    """Fraction of pairs ordered correctly: sign(s_a − s_b) equals the target; a tie
+    (equal scores) counts as wrong."""
+
+    tasks = frozenset({"ranking"})
+
+    def __call__(self, data: RankingData, task: str) -> dict[str, float]:
+        return {"": _mean_or_nan(np.sign(data.differences) == data.signs)}
+
+
 # ---------------------------------------------------------------- specs
 
 
@@ -402,7 +423,8 @@ def _check_range(targets: np.ndarray, num_classes: int) -> None:
 
 
 def prepare_regression(outputs: np.ndarray, targets: np.ndarray) -> RegressionData:
-    """Outputs and targets as (N, D) float64 columns, masked where targets are -100."""
+    """Outputs and targets as (N, D) float64 columns. Every target counts: -100 marks an
+    ignored *class* target, but is a legitimate regression value (as for the mse loss)."""
     outputs, targets = np.asarray(outputs, np.float64), np.asarray(targets, np.float64)
     if targets.ndim == outputs.ndim - 1 and outputs.shape[-1] == 1:
         outputs = outputs[..., 0]  # (N, 1) predictions for (N,) targets, as models give
@@ -412,7 +434,23 @@ def prepare_regression(outputs: np.ndarray, targets: np.ndarray) -> RegressionDa
             f"found outputs {outputs.shape} and targets {targets.shape}"
         )
     outputs, targets = outputs.reshape(len(outputs), -1), targets.reshape(len(targets), -1)
-    return RegressionData(outputs, targets, targets != IGNORE_INDEX)
+    return RegressionData(outputs, targets, np.ones(targets.shape, dtype=bool))
+
+
+def prepare_ranking(outputs: np.ndarray, targets: np.ndarray) -> RankingData:
+    """Score differences and −1/+1 targets of a ranking task, flattened to (M,)."""
+    outputs, targets = np.asarray(outputs, np.float64), np.asarray(targets)
+    if outputs.ndim == 2 and outputs.shape[1] == 1 and targets.ndim == 1:
+        outputs = outputs[:, 0]
+    if outputs.shape != targets.shape:
+        raise ShapeError(
+            "ranking metrics expect score differences (N,) or (N, 1) and targets of the same "
+            f"shape, found outputs {outputs.shape} and targets {targets.shape}"
+        )
+    if targets.size and not np.isin(targets, (-1, 0, 1)).all():
+        bad = targets[~np.isin(targets, (-1, 0, 1))].reshape(-1)[0]
+        raise DataError(f"ranking targets must be -1 or +1 (0 reads as -1), found {bad!r}")
+    return RankingData(outputs.reshape(-1), np.where(targets > 0, 1.0, -1.0).reshape(-1))
 
 
 # ---------------------------------------------------------------- entry points
@@ -434,7 +472,9 @@ def compute_metrics(
     if not bound:
         return {}
     if task == "regression":
-        data: LabelData | RegressionData = prepare_regression(outputs, targets)
+        data: LabelData | RegressionData | RankingData = prepare_regression(outputs, targets)
+    elif task == "ranking":
+        data = prepare_ranking(outputs, targets)
     else:
         data = prepare_labels(outputs, targets, task, num_classes)
     results = {}
@@ -449,8 +489,6 @@ def confusion_matrix(
 ) -> np.ndarray:
     """(C, C) int64 counts, rows = true class, columns = predicted class (2 × 2 for binary)."""
     _check_task(task)
-    if task == "regression":
-        raise ArgumentError(
-            "confusion_matrix does not apply to task 'regression'", found="'regression'"
-        )
+    if task in ("regression", "ranking"):
+        raise ArgumentError(f"confusion_matrix does not apply to task {task!r}", found=repr(task))
     return prepare_labels(outputs, targets, task, num_classes).confusion

@@ -232,3 +232,15 @@ model:
     saved.write_text(exp.cfg.to_yaml())
     again = build_experiment(resolve_config(saved))
     assert again.config == exp.config
+
+
+def test_layer_sizes_can_refer_to_the_data(write):
+    exp = build(write, """
+model:
+  layers:
+    - {type: linear, units: "${dataset.num_features}"}
+    - {type: linear, units: "${dataset.num_classes}"}
+""")
+    assert exp.model.state_dict()["layers.0.weight"].shape == (4, 4)
+    assert exp.model.state_dict()["layers.1.weight"].shape == (3, 4)
+    assert "${dataset.num_classes}" in exp.config_text  # the saved config stays general

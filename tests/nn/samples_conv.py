@@ -99,7 +99,7 @@ LAYER_SAMPLES: dict[str, list[LayerSample]] = {
         LayerSample({"output_size": [None, 2]}, [_img(2, 3, 4, 7, seed=1)], id="keep-axis"),
     ],
     "adaptive_avg_pool1d": [LayerSample({"output_size": 3}, [_img(2, 3, 7)])],
-    "global_average_pooling": [
+    "global_avg_pool": [
         LayerSample({}, [_img(2, 3, 4, 5)]),
         LayerSample({"keepdims": True}, [_img(2, 3, 6, seed=1)], id="1d-keepdims"),
     ],

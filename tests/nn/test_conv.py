@@ -29,6 +29,8 @@ CONV2D_CASES = [
     ({"kernel_size": 3, "dilation": [2, 1], "groups": 3, "bias": False}, (2, 3, 7, 6)),
     ({"kernel_size": [4, 3], "padding": "same", "dilation": 2}, (2, 3, 8, 7)),
     ({"kernel_size": 3, "padding": "valid", "stride": 3}, (2, 3, 10, 11)),
+    ({"kernel_size": 3, "padding": 1, "groups": 3}, (17, 3, 5, 4)),  # batch-innermost layout
+    ({"kernel_size": [2, 3], "stride": 2, "dilation": 2}, (16, 3, 7, 8)),
 ]
 
 

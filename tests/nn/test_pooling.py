@@ -38,6 +38,7 @@ def _torch_args(kwargs):
         ({"kernel_size": 3, "stride": 1, "padding": 1}, (2, 3, 5, 6)),
         ({"kernel_size": [3, 2], "stride": [2, 1], "dilation": [1, 2]}, (2, 2, 7, 7)),
         ({"kernel_size": 3, "stride": 3, "padding": 1}, (1, 2, 8, 8)),
+        ({"kernel_size": 2}, (16, 2, 6, 6)),
     ],
 )
 def test_max_pool2d_matches_torch(kwargs, shape):
@@ -110,13 +111,19 @@ def test_global_average_pooling_is_the_spatial_mean():
     assert GlobalAvgPool(keepdims=True)(x.astype(np.float32)).shape == (2, 3, 1, 1)
 
 
-def test_pooling_keeps_the_channel_major_layout_of_conv_outputs():
-    x = Tensor(_x(2, 3, 8, 8).astype(np.float32), requires_grad=True)
+@pytest.mark.parametrize("batch,order", [(2, (1, 0, 2, 3)), (16, (1, 2, 3, 0))])
+def test_pooling_keeps_the_memory_layout_of_conv_outputs(batch, order):
+    torch = pytest.importorskip("torch")
+    x = Tensor(_x(batch, 3, 8, 8).astype(np.float32), requires_grad=True)
     conv = Conv2d(4, 3, padding=1, activation="relu")
     hidden = conv(x)
     pooled = MaxPool2d(2)(hidden)
     assert pooled.dtype == np.float32
-    assert pooled.data.transpose(1, 0, 2, 3).flags.c_contiguous
+    assert pooled.data.transpose(order).flags.c_contiguous
+    reference = torch.nn.functional.max_pool2d(
+        torch.from_numpy(np.ascontiguousarray(hidden.data)), 2
+    )
+    np.testing.assert_array_equal(pooled.data, reference.numpy())
     pooled.sum().backward()
     assert x.grad.dtype == np.float32 and x.grad.shape == x.shape
 

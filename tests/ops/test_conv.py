@@ -7,7 +7,15 @@ import numpy as np
 import pytest
 
 import nnrun
-from nnrun.ops.conv import Conv, ConvTranspose, col2im, im2col
+from nnrun.ops.conv import (
+    BATCH_INNER,
+    BATCH_INNER_MIN,
+    CHANNEL_MAJOR,
+    Conv,
+    ConvTranspose,
+    col2im,
+    im2col,
+)
 from nnrun.ops.norm import Normalize, moments
 from nnrun.ops.pooling import AdaptiveAvgPool, AvgPool, MaxPool
 
@@ -66,6 +74,27 @@ CASES = [
         [_r(2, 4, 3, 3), _r(4, 3, 3, 2, seed=1), _r(6, seed=2)],
     ),
     (
+        "conv-batch-inner",
+        lambda x, w, b: Conv.apply(x, w, b, relu=True, **CONV),
+        [_r(16, 4, 5, 4), _r(4, 2, 3, 2, seed=1), _r(4, seed=2) + 2],
+    ),
+    (
+        "conv-transpose-batch-inner",
+        lambda x, w, b: ConvTranspose.apply(x, w, b, **TRANSPOSED),
+        [_r(16, 4, 3, 2), _r(4, 3, 3, 2, seed=1), _r(6, seed=2)],
+    ),
+    (
+        "max-pool-batch-inner",
+        lambda x, w: MaxPool.apply(
+            Conv.apply(x, w, stride=(1, 1), padding=((1, 1), (1, 1)), dilation=(1, 1), groups=1),
+            kernel=(2, 2),
+            stride=(2, 2),
+            padding=(0, 0),
+            dilation=(1, 1),
+        ),
+        [_r(16, 2, 4, 4), _r(3, 2, 3, 3, seed=1)],
+    ),
+    (
         "max-pool",
         lambda x: MaxPool.apply(x, kernel=(3, 2), stride=(2, 1), padding=(1, 1), dilation=(1, 1)),
         [_r(2, 3, 5, 5)],
@@ -121,28 +150,34 @@ def test_transposed_conv_is_the_adjoint_of_conv():
     np.testing.assert_allclose(np.sum(y * upstream), np.sum(x * back), rtol=1e-12)
 
 
-def test_im2col_matches_a_direct_loop_and_col2im_is_its_adjoint():
+@pytest.mark.parametrize(
+    "order", [BATCH_INNER, CHANNEL_MAJOR], ids=["batch-inner", "channel-major"]
+)
+def test_im2col_matches_a_direct_loop_and_col2im_is_its_adjoint(order):
     xp = _r(2, 3, 7, 8)
     kernel, stride, dilation, out_hw = (2, 3), (2, 1), (2, 1), (3, 6)
-    cols = im2col(xp, kernel, stride, dilation, out_hw)
-    expected = np.empty((3, 2, 3, 2, 3, 6))
+    cols = im2col(xp, kernel, stride, dilation, out_hw, order).copy()
+    expected = np.empty((3, 2, 3, 2, 3, 6))  # (C, kh, kw, N, OH, OW)
     for i in range(2):
         for j in range(3):
             rows = slice(i * 2, i * 2 + 2 * 3 - 1, 2)
             expected[:, i, j] = xp[:, :, rows, j : j + 6].transpose(1, 0, 2, 3)
+    positions = (4, 5, 3) if order == BATCH_INNER else (3, 4, 5)
+    expected = expected.transpose(0, 1, 2, *positions)
     np.testing.assert_array_equal(cols, expected.reshape(cols.shape))
     other = _r(*cols.shape, seed=1)
-    folded = col2im(other, xp.shape, kernel, stride, dilation, out_hw)
+    folded = col2im(other, xp.shape, kernel, stride, dilation, out_hw, order)
     np.testing.assert_allclose(np.sum(cols * other), np.sum(xp * folded), rtol=1e-12)
 
 
-def test_conv_output_is_a_channel_major_view_of_one_gemm():
+@pytest.mark.parametrize("batch,order", [(4, CHANNEL_MAJOR), (BATCH_INNER_MIN, BATCH_INNER)])
+def test_conv_output_is_a_view_of_one_gemm_in_the_batch_size_layout(batch, order):
     out = Conv.apply(
-        nnrun.Tensor(_r(4, 3, 6, 6)),
+        nnrun.Tensor(_r(batch, 3, 6, 6)),
         nnrun.Tensor(_r(5, 3, 3, 3)),
         stride=(1, 1),
         padding=((0, 0), (0, 0)),
         dilation=(1, 1),
         groups=1,
     )
-    assert out.data.transpose(1, 0, 2, 3).flags.c_contiguous
+    assert out.data.transpose(order).flags.c_contiguous

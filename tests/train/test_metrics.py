@@ -137,11 +137,12 @@ def test_r2_is_one_for_a_perfect_fit_and_zero_for_the_mean_predictor():
     assert perfect["r2"] == pytest.approx(1.0) and mean["r2"] == pytest.approx(0.0)
 
 
-def test_regression_ignores_minus_100_targets_and_accepts_n_by_1_outputs():
-    outputs = np.array([[1.0], [2.0], [3.0], [4.0], [50.0]])
-    targets = np.array([2.0, 2.0, 5.0, 4.0, -100.0])
+def test_regression_counts_every_target_and_accepts_n_by_1_outputs():
+    outputs = np.array([[1.0], [2.0], [3.0], [4.0], [-100.0]])
+    targets = np.array([2.0, 2.0, 5.0, 4.0, -100.0])  # -100 is a value here, not a mask
     result = compute_metrics(["mse", "r2"], outputs, targets, "regression")
-    assert result == pytest.approx({"mse": 1.25, "r2": 1 - 5 / 6.75})
+    variance = targets.var() * len(targets)
+    assert result == pytest.approx({"mse": 1.0, "r2": 1 - 5 / variance})
 
 
 def test_metric_mode_knows_direction_of_metrics_losses_and_prefixed_names():

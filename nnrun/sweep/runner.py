@@ -1,0 +1,442 @@
+"""Running a sweep: creating or reopening its directory, feeding trials to the executor,
+writing the ledger, pruning, and resuming.
+
+Sweep directory::
+
+    outputs/sweeps/<name>/<YYYYMMDD-HHMMSS>/
+        sweep.yaml       the sweep file as given      sweep.json   where it came from
+        ledger.jsonl     one line per trial event     trials/<id>/ a normal run directory
+        summary.csv  summary.md  best.yaml
+
+Resuming skips trials whose last event is ``finished`` or ``pruned`` and runs the others
+again from scratch (a last event ``running`` means the sweep was killed meanwhile).
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import shlex
+import shutil
+import sys
+import time
+from collections import deque
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from nnrun.config.paths import format_path
+from nnrun.errors import ConfigError, NnrunError, Problem
+from nnrun.sweep.executors import TrialExecutor, TrialFuture
+from nnrun.sweep.ledger import DONE, Ledger, latest_events
+from nnrun.sweep.space import (
+    Trial,
+    as_override,
+    grid_points,
+    make_trials,
+    random_points,
+)
+from nnrun.sweep.spec import SweepSpec, check_base, load_sweep
+from nnrun.sweep.trial import STOP_FILE
+from nnrun.train.rundir import create_run_dir, write_json_atomic
+
+SWEEP_FILE = "sweep.yaml"
+META_FILE = "sweep.json"
+TRIALS_DIR = "trials"
+POLL_SECONDS = 0.1
+
+
+class SweepInterrupted(NnrunError):
+    """Ctrl-C: trials in flight were asked to stop; the ledger says how to resume."""
+
+    exit_code = 130
+
+
+def open_sweep(
+    sweep_file: Path | None, out: Path | None = None, resume: Path | None = None
+) -> tuple[SweepSpec, Path]:
+    """The validated sweep and its directory: a new one, or `resume` (also `out` when it
+    already holds a sweep). A sweep file given with an existing sweep must match its copy."""
+    existing = (
+        resume
+        if resume is not None
+        else (out if out is not None and (Path(out) / SWEEP_FILE).exists() else None)
+    )
+    if existing is not None:
+        spec, sweep_dir = reopen_sweep(Path(existing)), Path(existing)
+        if sweep_file is not None and Path(sweep_file).read_text(encoding="utf-8-sig") != spec.text:
+            raise ConfigError(
+                Problem(
+                    f"{sweep_file} differs from the sweep being resumed ({sweep_dir / SWEEP_FILE})"
+                    "; resuming would mix two sweeps. Leave out the sweep file to resume, or pick "
+                    "another --out",
+                    expected="the same sweep file",
+                    found=str(sweep_file),
+                )
+            )
+    else:
+        if sweep_file is None:
+            raise NnrunError("nnrun sweep needs a SWEEP file (or --resume SWEEP_DIR)")
+        spec = load_sweep(sweep_file)
+        if out is not None:
+            sweep_dir = Path(out)
+            sweep_dir.mkdir(parents=True, exist_ok=True)
+        else:
+            sweep_dir = create_run_dir(Path(spec.output_dir), spec.name)
+        (sweep_dir / SWEEP_FILE).write_text(spec.text, encoding="utf-8")
+        write_json_atomic(
+            sweep_dir / META_FILE,
+            {
+                "source": str(Path(sweep_file).resolve()),
+                "base": str(spec.base),
+                "command": " ".join(shlex.quote(a) for a in sys.argv),
+                "created": datetime.now().isoformat(timespec="seconds"),
+            },
+        )
+    check_base(spec)
+    return spec, sweep_dir
+
+
+def reopen_sweep(sweep_dir: Path) -> SweepSpec:
+    """The validated spec of an existing sweep directory (its saved sweep file)."""
+    if not (sweep_dir / SWEEP_FILE).exists() or not (sweep_dir / META_FILE).exists():
+        raise NnrunError(f"{sweep_dir} is not a sweep directory (no {SWEEP_FILE} and {META_FILE})")
+    meta = json.loads((sweep_dir / META_FILE).read_text())
+    text = (sweep_dir / SWEEP_FILE).read_text(encoding="utf-8")
+    return load_sweep(sweep_dir / SWEEP_FILE, text, base_dir=Path(meta["source"]).parent)
+
+
+def trial_command(spec: SweepSpec, trial: Trial) -> str:
+    """The shell command that re-runs `trial` alone (same config, same seed)."""
+    words = ["nnrun", "train", display_path(spec.base)]
+    for key, value in trial.params.items():
+        words += ["--set", as_override(key, value)]
+    words += ["--seed", str(trial.seed)]
+    return " ".join(shlex.quote(word) for word in words)
+
+
+def display_path(path: Path) -> str:
+    """`path` relative to the working directory when it lies below it, else absolute."""
+    path = Path(path).resolve()
+    return os.path.relpath(path) if path.is_relative_to(Path.cwd().resolve()) else str(path)
+
+
+def metric_value(spec: SweepSpec, result: dict[str, Any]) -> float | None:
+    """The sweep metric of a finished trial: its last value (final epoch or test split) or,
+    with ``metric.summary: best``, the best epoch's."""
+    curve = [v for v in result.get("curve") or [] if v is not None]
+    if spec.metric_summary == "best" and curve:
+        return max(curve) if spec.maximize else min(curve)
+    values = {**(result.get("final") or {}), **(result.get("test") or {})}
+    value = values.get(spec.metric)
+    return float(value) if value is not None and math.isfinite(value) else None
+
+
+class MetricTail:
+    """Reads the epochs a running trial has logged since the last call (its metrics.jsonl)."""
+
+    def __init__(self, run_dir: Path, metric: str):
+        self.path = run_dir / "metrics.jsonl"
+        split, _, self.key = metric.partition("_")
+        self.split = split if split in ("train", "val") else None
+        self.offset = 0
+
+    def new_epochs(self) -> list[tuple[int, float | None]]:
+        if self.split is None or not self.path.exists():
+            return []
+        with open(self.path, "rb") as handle:
+            handle.seek(self.offset)
+            chunk = handle.read()
+        complete = chunk[: chunk.rfind(b"\n") + 1]
+        self.offset += len(complete)
+        epochs = []
+        for line in complete.decode().splitlines():
+            row = json.loads(line)
+            if row.get("split") == self.split:
+                value = row.get(self.key)
+                epochs.append((int(row["epoch"]), None if value is None else float(value)))
+        return epochs
+
+
+@dataclass
+class Running:
+    trial: Trial
+    future: TrialFuture
+    run_dir: Path
+    tail: MetricTail
+    epoch: int = 0
+    value: float | None = None
+    stop_sent: bool = False
+
+
+@dataclass
+class PointResults:
+    """The repeats of one bayes point that have ended: repeat -> (status, metric)."""
+
+    params: dict[str, Any]
+    ended: dict[int, tuple[str, float | None]] = field(default_factory=dict)
+
+    def outcome(self) -> tuple[str, float | None]:
+        values = [v for s, v in self.ended.values() if s == "finished" and v is not None]
+        if values:
+            return "finished", sum(values) / len(values)
+        statuses = {s for s, _ in self.ended.values()}
+        return ("pruned" if "pruned" in statuses else "failed"), None
+
+
+class SweepRunner:
+    """Runs the not-yet-done trials of a sweep, at most `workers` at a time."""
+
+    def __init__(self, spec: SweepSpec, sweep_dir: Path, executor: TrialExecutor, view: Any):
+        self.spec = spec
+        self.sweep_dir = sweep_dir
+        self.executor = executor
+        self.view = view
+        self.ledger = Ledger(sweep_dir)
+        self.latest = latest_events(self.ledger.read())
+        self.pending: deque[Trial] = deque()
+        self.running: dict[str, Running] = {}
+        self.bayes = None
+        self.points: dict[int, PointResults] = {}
+        self.next_point = 0
+        self.metric_checked = False
+
+    # ------------------------------------------------------------------ planning
+    def plan(self) -> int:
+        """Queue the trials to run; returns the sweep's total number of trials."""
+        spec = self.spec
+        if spec.method == "bayes":
+            return self._plan_bayes()
+        if spec.method == "grid":
+            points = grid_points(list(spec.params))[: spec.run_cap]
+        else:
+            points = random_points(list(spec.params), spec.run_cap, spec.seed)
+        for index, params in enumerate(points):
+            for trial in make_trials(index, params, spec.repeats, spec.seed):
+                if self.latest.get(trial.id, {}).get("status") not in DONE:
+                    self.pending.append(trial)
+        return len(points) * spec.repeats
+
+    def _plan_bayes(self) -> int:
+        from nnrun.sweep.bayes import BayesSearch
+
+        spec = self.spec
+        self.bayes = BayesSearch(spec)
+        by_point: dict[int, dict[int, dict[str, Any]]] = {}
+        for event in self.latest.values():
+            by_point.setdefault(event["point"], {})[event["repeat"]] = event
+        for point in sorted(by_point):
+            events = by_point[point]
+            params = next(iter(events.values()))["params"]
+            results = PointResults(params)
+            for repeat, event in events.items():
+                if event["status"] in DONE:
+                    results.ended[repeat] = (event["status"], event.get("metric"))
+            if len(results.ended) == spec.repeats:
+                status, value = results.outcome()
+                curve = next(iter(events.values())).get("curve") or []
+                self.bayes.restore(params, status, value, curve)
+            else:  # interrupted or failed repeats: the same point again, told when done
+                self.bayes.enqueue(params)
+                self.bayes.ask(point)
+                self.points[point] = results
+                for trial in make_trials(point, params, spec.repeats, spec.seed):
+                    if trial.repeat not in results.ended:
+                        self.pending.append(trial)
+        self.next_point = max(by_point, default=-1) + 1
+        return spec.run_cap * spec.repeats
+
+    def _next_trial(self) -> Trial | None:
+        if not self.pending and self.bayes is not None and self.next_point < self.spec.run_cap:
+            point, self.next_point = self.next_point, self.next_point + 1
+            params = self.bayes.ask(point)
+            self.points[point] = PointResults(params)
+            self.pending.extend(make_trials(point, params, self.spec.repeats, self.spec.seed))
+        return self.pending.popleft() if self.pending else None
+
+    # ------------------------------------------------------------------ running
+    def run(self) -> dict[str, dict[str, Any]]:
+        """Run until every trial has ended; returns each trial's last ledger event."""
+        try:
+            total = self.plan()
+            done = sum(1 for e in self.latest.values() if e["status"] in DONE)
+            self.view.start(total, done, list(self.latest.values()))
+            while True:
+                while len(self.running) < self.executor.workers:
+                    trial = self._next_trial()
+                    if trial is None:
+                        break
+                    self._submit(trial)
+                if not self.running:
+                    break
+                if not self._poll():
+                    time.sleep(POLL_SECONDS)
+        except KeyboardInterrupt:
+            raise SweepInterrupted(
+                f"sweep interrupted; {len(self.running)} trial(s) in flight were stopped and "
+                f"will run again. Resume with:\n  nnrun sweep --resume {self.sweep_dir}"
+            ) from None
+        finally:
+            for entry in self.running.values():
+                (entry.run_dir / STOP_FILE).touch()
+            self.executor.close()
+            self.view.stop()
+        return self.latest
+
+    def _submit(self, trial: Trial) -> None:
+        run_dir = self.sweep_dir / TRIALS_DIR / trial.id
+        if run_dir.exists():  # left by an interrupted or failed attempt: start clean
+            shutil.rmtree(run_dir)
+        run_dir.mkdir(parents=True)
+        command = trial_command(self.spec, trial)
+        event = self._record(trial, "running", command=command)
+        payload = {
+            "trial": trial.id,
+            "base": str(self.spec.base),
+            "seed": trial.seed,
+            "overrides": [as_override(k, v) for k, v in trial.params.items()],
+            "run_dir": str(run_dir.resolve()),
+            "command": command,
+            "metric": self.spec.metric,
+        }
+        self.running[trial.id] = Running(
+            trial, self.executor.submit(payload), run_dir, MetricTail(run_dir, self.spec.metric)
+        )
+        self.view.trial_started(event)
+
+    def _record(self, trial: Trial, status: str, **extra: Any) -> dict[str, Any]:
+        event = self.ledger.append(
+            {
+                "trial": trial.id,
+                "point": trial.point,
+                "repeat": trial.repeat,
+                "params": trial.params,
+                "seed": trial.seed,
+                "status": status,
+                "run_dir": f"{TRIALS_DIR}/{trial.id}",
+                **extra,
+            }
+        )
+        self.latest[trial.id] = event
+        return event
+
+    def _poll(self) -> bool:
+        """Follow running trials' epochs, prune, and record the ones that ended."""
+        changed = False
+        for trial_id, entry in list(self.running.items()):
+            for epoch, value in entry.tail.new_epochs():
+                changed = True
+                entry.epoch, entry.value = epoch, value
+                self.view.trial_progress(trial_id, epoch, value)
+                if (
+                    self.bayes is not None
+                    and value is not None
+                    and not entry.stop_sent
+                    and self.bayes.report(entry.trial.point, epoch, value)
+                ):
+                    (entry.run_dir / STOP_FILE).touch()
+                    entry.stop_sent = True
+            if entry.future.done():
+                changed = True
+                del self.running[trial_id]
+                self._finish(entry, self._result(entry))
+        return changed
+
+    def _result(self, entry: Running) -> dict[str, Any]:
+        try:
+            return entry.future.result()
+        except Exception as error:  # noqa: BLE001  (the worker died: killed, out of memory)
+            return {
+                "status": "failed",
+                "error": f"worker failed: {type(error).__name__}: {error}",
+                "curve": [],
+                "epochs": entry.epoch,
+            }
+
+    def _finish(self, entry: Running, result: dict[str, Any]) -> None:
+        trial = entry.trial
+        status = result["status"]
+        metric = metric_value(self.spec, result) if status == "finished" else None
+        if status == "finished":
+            self._check_metric(result)
+        event = self._record(
+            trial,
+            status,
+            command=self.latest[trial.id].get("command"),
+            metric=metric,
+            **{
+                k: result.get(k)
+                for k in ("final", "test", "best", "epochs", "curve", "wall_time", "error")
+                if result.get(k) is not None
+            },
+        )
+        self.view.trial_ended(event)
+        if self.bayes is not None:
+            results = self.points[trial.point]
+            results.ended[trial.repeat] = (status, metric)
+            if len(results.ended) == self.spec.repeats:
+                self.bayes.tell(trial.point, *results.outcome())
+
+    def _check_metric(self, result: dict[str, Any]) -> None:
+        """Stop the sweep at the first finished trial that does not log the metric."""
+        if self.metric_checked:
+            return
+        logged = [*(result.get("final") or {}), *(result.get("test") or {})]
+        if self.spec.metric not in logged:
+            path = ("metric", "name")
+            raise ConfigError(
+                Problem(
+                    f"the runs do not log {self.spec.metric!r}",
+                    format_path(path),
+                    self.spec.cfg.where(path),
+                    expected="one of " + ", ".join(logged),
+                    found=repr(self.spec.metric),
+                )
+            )
+        self.metric_checked = True
+
+
+@dataclass
+class SweepOutcome:
+    """A finished (or fully resumed) sweep: its spec, directory and ranked points."""
+
+    spec: SweepSpec
+    sweep_dir: Path
+    rows: list[Any]
+    latest: dict[str, dict[str, Any]]
+
+
+def run_sweep(
+    sweep_file: Path | None,
+    *,
+    workers: int | None = None,
+    executor: str = "process",
+    address: str | None = None,
+    out: Path | None = None,
+    resume: Path | None = None,
+    console: Any = None,
+) -> SweepOutcome:
+    """Run (or resume) a sweep to the end and write its summaries; see `open_sweep`."""
+    from rich.console import Console
+
+    from nnrun.sweep.executors import make_executor
+    from nnrun.sweep.report import aggregate, write_summaries
+    from nnrun.sweep.view import make_view
+
+    console = console or Console()
+    spec, sweep_dir = open_sweep(sweep_file, out, resume)
+    if workers is not None and workers < 1:
+        raise NnrunError(f"--workers must be at least 1, not {workers}")
+    pool = make_executor(executor, workers or spec.workers, address)
+    console.print(
+        f"sweep [bold]{spec.name}[/]: {spec.method} over "
+        f"{', '.join(spec.varying) or 'constants'} on {pool.describe()}",
+        highlight=False,
+    )
+    console.print(f"  {sweep_dir}", style="dim", highlight=False)
+    latest = SweepRunner(spec, sweep_dir, pool, make_view(spec, console)).run()
+    rows = aggregate(spec, latest)
+    write_summaries(spec, sweep_dir, rows)
+    return SweepOutcome(spec, sweep_dir, rows, latest)

@@ -1,0 +1,117 @@
+"""The `nnrun sweep` and `nnrun sweep-report` commands; `register(app)` adds them."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from nnrun.errors import NnrunError
+
+
+def register(app: typer.Typer) -> None:
+    """Add `sweep` and `sweep-report` to `app` (once: a second call changes nothing)."""
+    if any(command.name == "sweep" for command in app.registered_commands):
+        return
+    from nnrun.cli import report_errors
+
+    app.command("sweep")(report_errors(sweep))
+    app.command("sweep-report")(report_errors(sweep_report))
+
+
+def sweep(
+    sweep_file: Annotated[
+        Path | None, typer.Argument(help="The sweep YAML file (optional with --resume).")
+    ] = None,
+    workers: Annotated[
+        int | None,
+        typer.Option("--workers", "-w", help="Trials at a time (default: the file's workers)."),
+    ] = None,
+    executor: Annotated[
+        str, typer.Option("--executor", help="process (local processes) or dask.")
+    ] = "process",
+    address: Annotated[
+        str | None,
+        typer.Option(
+            "--address",
+            help="Dask scheduler, e.g. tcp://host:8786 (default: a local cluster).",
+        ),
+    ] = None,
+    resume: Annotated[
+        Path | None, typer.Option("--resume", help="Continue the sweep in this directory.")
+    ] = None,
+    out: Annotated[
+        Path | None,
+        typer.Option(
+            "--out",
+            help="Sweep directory to use (resumed when it already holds the sweep).",
+        ),
+    ] = None,
+) -> None:
+    """Run a grid, random or Bayesian search over a config; resumable with --resume."""
+    from nnrun.cli import console
+    from nnrun.sweep.report import BEST_CONFIG, SUMMARY_MD, results_table, set_line
+    from nnrun.sweep.runner import display_path, run_sweep
+
+    if resume is not None and out is not None:
+        raise NnrunError("give either --resume DIR or --out DIR, not both")
+    outcome = run_sweep(
+        sweep_file,
+        workers=workers,
+        executor=executor,
+        address=address,
+        out=out,
+        resume=resume,
+        console=console,
+    )
+    console.print(results_table(outcome.spec, outcome.rows))
+    best = outcome.rows[0] if outcome.rows and outcome.rows[0].rank == 1 else None
+    if best is None:
+        console.print(
+            f"[bold red]no trial finished[/]; see the errors in {outcome.sweep_dir / SUMMARY_MD}",
+            highlight=False,
+        )
+        raise typer.Exit(1)
+    console.print(
+        f"best: nnrun train {display_path(outcome.spec.base)} {set_line(best.params)}",
+        highlight=False,
+        soft_wrap=True,
+    )
+    console.print(
+        f"  or: nnrun train {display_path(outcome.sweep_dir / BEST_CONFIG)}",
+        highlight=False,
+        soft_wrap=True,
+    )
+
+
+def sweep_report(
+    sweep_dir: Annotated[Path, typer.Argument(help="A sweep directory.")],
+    top: Annotated[int | None, typer.Option("--top", help="Show only the best N.")] = None,
+) -> None:
+    """The ranked results of a sweep, how each parameter relates to the metric, and a plot."""
+    from nnrun.cli import console
+    from nnrun.sweep.ledger import LEDGER_FILE, latest_events, read_ledger
+    from nnrun.sweep.report import (
+        PLOT_FILE,
+        aggregate,
+        effects_tables,
+        parameter_effects,
+        plot_sweep,
+        results_table,
+        write_summaries,
+    )
+    from nnrun.sweep.runner import reopen_sweep
+
+    spec = reopen_sweep(sweep_dir)
+    latest = latest_events(read_ledger(sweep_dir / LEDGER_FILE))
+    if not latest:
+        raise NnrunError(f"{sweep_dir} has no trials yet ({LEDGER_FILE} is empty)")
+    rows = aggregate(spec, latest)
+    write_summaries(spec, sweep_dir, rows)
+    console.print(results_table(spec, rows, top))
+    for table in effects_tables(spec, parameter_effects(spec, rows)):
+        console.print(table)
+    plot = plot_sweep(spec, rows, sweep_dir / PLOT_FILE)
+    if plot is not None:
+        console.print(f"plot written to {plot}", highlight=False)
