@@ -241,3 +241,24 @@ def test_predict_generates_text_from_a_language_model(tmp_path):
     assert runner.invoke(app, args).stdout == first.stdout  # seeded sampling
     greedy = runner.invoke(app, [*args[:-2], "--temperature", "0"])
     assert greedy.exit_code == 0 and greedy.stdout.startswith("KING:")
+
+
+def test_ctrl_c_saves_last_prints_the_resume_command_and_exits_130(config, tmp_path):
+    import signal
+
+    run = tmp_path / "interrupted"
+    process = subprocess.Popen(
+        [sys.executable, "-m", "nnrun.cli", "train", str(config), "--out", str(run),
+         "--set", "train.epochs=100000"],
+        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+    )
+    for line in process.stdout:
+        if line.startswith("epoch 2/"):
+            break
+    process.send_signal(signal.SIGINT)
+    output = process.communicate(timeout=60)[0]
+    assert process.returncode == 130, output
+    assert f"nnrun train --resume {run}" in " ".join(output.split())
+    assert (run / "checkpoints" / "last" / "model.safetensors").is_file()
+    summary = json.loads((run / "summary.json").read_text())
+    assert summary["status"] == "interrupted"

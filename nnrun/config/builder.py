@@ -275,8 +275,15 @@ class ModelBuilder:
         order = self._topological(edges, path)
         if order is None:
             return None
+        dangling = any(
+            s not in known
+            for _, _, refs, _ in specs.values()
+            for s in (refs.values() if isinstance(refs, dict) else refs)
+        )
+        dangling = dangling or any(name not in known for name in outputs)
         needed = _ancestors(outputs, edges)
-        unused = [n for n in nodes if n not in needed]
+        # With a reference to a missing node, "unused" nodes are only its echo: skip them.
+        unused = [] if dangling else [n for n in nodes if n not in needed]
         if unused:
             self.problems.add(
                 (*path, "nodes", unused[0]),
@@ -285,7 +292,7 @@ class ModelBuilder:
                 f"{len(unused)} unused",
                 at_key=True,
             )
-        idle = [n for n in inputs if n not in needed]
+        idle = [] if dangling else [n for n in inputs if n not in needed]
         if idle:
             self.problems.add(
                 (*path, "inputs"),
@@ -363,8 +370,11 @@ class ModelBuilder:
             return None
         if repeat > 1:
             single = {k: v for k, v in entry.items() if k != "repeat"}
-            copies = [self._layer(single, path, view, params) for _ in range(repeat)]
-            return None if None in copies else Sequential(*copies)
+            first = self._layer(single, path, view, params)
+            if first is None:  # report the entry's problems once, not once per copy
+                return None
+            copies = [first] + [self._layer(single, path, view, params) for _ in range(repeat - 1)]
+            return Sequential(*copies)
         kind = entry.get("type")
         if kind in self.blocks:
             return self._block(kind, entry, path)

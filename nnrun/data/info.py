@@ -16,8 +16,6 @@ if TYPE_CHECKING:
 IGNORE_INDEX = -100
 """Target of a graph node outside a split; losses and metrics skip it (PyTorch's ignore_index)."""
 
-TASKS = ("classification", "binary", "regression", "sequence", "node_classification")
-
 Inputs = np.ndarray | dict[str, np.ndarray]
 
 
@@ -68,8 +66,8 @@ class DataInfo:
 
     @property
     def output_size(self) -> int:
-        if self.task == "binary":
-            return 1
+        if self.task in ("binary", "ranking"):
+            return 1  # one logit / one score per item
         if self.task == "regression":
             return int(self.target_shape[-1]) if self.target_shape else 1
         return int(self.num_classes or 0)

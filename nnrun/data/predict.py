@@ -136,8 +136,10 @@ def read_labeled(path: Path, data_cfg: dict, preprocessor: Preprocessor) -> Spli
     cfg = resolve_options({**data_cfg, "dataset": None, "path": str(path)})
     fmt = detect_format(path, cfg["format"])
     if fmt == "text" or preprocessor.kind != "table":
-        raise DataError(f"{path}: evaluation on new files supports tables (csv, tsv, jsonl, "
-                        "npy, npz) for table-trained models")
+        raise DataError(
+            f"{path}: evaluation on new files supports tables (csv, tsv, jsonl, "
+            "npy, npz) for table-trained models"
+        )
     parts = read_table(path, fmt, cfg)
     table = parts.get("all") or parts.get("test") or next(iter(parts.values()))
     x = preprocessor.transform_inputs(table.x, str(path))

@@ -480,13 +480,20 @@ class Trainer:
         return evaluate_split(self.exp, split, self.eval_batch)[0]
 
     def _finish(self) -> dict[str, float]:
+        """Test metrics of the best checkpoint (what `nnrun eval` and `predict` use).
+
+        With early stopping's `restore_best` the model keeps the best weights afterwards;
+        otherwise it is left with the last epoch's."""
         exp = self.exp
-        restore = bool(self.early and self.early["restore_best"])
-        if restore and self.checkpoints.exists("best"):
-            exp.model.load_state_dict(self.checkpoints.load("best").weights)
-        if "test" not in exp.data.splits:
+        if "test" not in exp.data.splits and not self.early:
             return {}
-        return self.evaluate("test")
+        final = {k: v.copy() for k, v in exp.model.state_dict().items()}
+        if self.checkpoints.exists("best"):
+            exp.model.load_state_dict(self.checkpoints.load("best").weights)
+        test = self.evaluate("test") if "test" in exp.data.splits else {}
+        if not (self.early and self.early["restore_best"]):
+            exp.model.load_state_dict(final)
+        return test
 
     def _resume_hint(self) -> str:
         return (

@@ -442,6 +442,8 @@ def prepare_ranking(outputs: np.ndarray, targets: np.ndarray) -> RankingData:
     outputs, targets = np.asarray(outputs, np.float64), np.asarray(targets)
     if outputs.ndim == 2 and outputs.shape[1] == 1 and targets.ndim == 1:
         outputs = outputs[:, 0]
+    if targets.ndim == 2 and targets.shape[1] == 1 and outputs.ndim == 1:
+        targets = targets[:, 0]
     if outputs.shape != targets.shape:
         raise ShapeError(
             "ranking metrics expect score differences (N,) or (N, 1) and targets of the same "

@@ -110,22 +110,32 @@ model:
     assert any("cycle" in p and "a -> b" in p or "b -> a" in p for p in found)
 
 
-def test_dangling_reference_and_unused_node_are_located(write):
-    found = problems(
-        write,
-        """
+def test_dangling_reference_is_located_with_a_suggestion(write):
+    found = problems(write, """
 model:
   inputs: [x]
   nodes:
     h: {type: linear, units: 3, in: xx}
+    out: {type: linear, units: 3, in: h}
+  output: out
+""")
+    assert len(found) == 1  # no echo of "unused" nodes behind the broken reference
+    assert "c.yaml:8:" in found[0] and "'xx'" in found[0] and "did you mean 'x'" in found[0]
+
+
+def test_unused_nodes_and_inputs_are_named(write):
+    found = problems(write, """
+model:
+  inputs: [x, extra]
+  nodes:
+    h: {type: linear, units: 3, in: x}
     spare: {type: linear, units: 3, in: x}
     out: {type: linear, units: 3, in: h}
   output: out
-""",
-    )
+""")
     text = "\n".join(found)
-    assert "c.yaml:9:" in text and "'xx'" in text and "did you mean 'x'" in text
-    assert "not used by the output: spare" in text
+    assert "c.yaml:9:" in text and "not used by the output: spare" in text
+    assert "input(s) not used by any node: extra" in text
 
 
 def test_unknown_layer_type_suggests_names_at_its_line(write):
