@@ -157,8 +157,9 @@ def check_gradients(exp: Experiment, batch: int, console: Console) -> bool:
         objective, [], params=[p for _, p in named], names=[n for n, _ in named]
     )
     table = Table(title=f"gradient check of {exp.name} (float64, {len(targets)} examples)")
-    for column in ("parameter", "shape", "checked", "max abs error", "max rel error", "ok"):
-        table.add_column(column, justify="left" if column == "parameter" else "right")
+    table.add_column("parameter", no_wrap=True)
+    for column in ("shape", "checked", "max abs error", "max rel error", "ok"):
+        table.add_column(column, justify="right")
     for r in results:
         table.add_row(
             r.name,
