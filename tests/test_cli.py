@@ -220,7 +220,8 @@ def test_main_path_in_a_real_process(config, tmp_path):
 
 def test_predict_generates_text_from_a_language_model(tmp_path):
     config = tmp_path / "lm.yaml"
-    config.write_text(textwrap.dedent("""
+    config.write_text(
+        textwrap.dedent("""
         name: tiny_lm
         data: {dataset: shakespeare, seq_len: 16, stride: 4096, tokenizer: char, batch_size: 32}
         model:
@@ -230,7 +231,8 @@ def test_predict_generates_text_from_a_language_model(tmp_path):
             - {type: linear, units: "${dataset.vocab_size}"}
         loss: {type: cross_entropy, class_dim: -1}
         train: {epochs: 1}
-    """))
+    """)
+    )
     run = tmp_path / "run"
     assert runner.invoke(app, ["train", str(config), "--out", str(run), "-q"]).exit_code == 0
     args = ["predict", str(run), "--generate", "20", "--prompt", "KING:", "--seed", "3"]
@@ -248,9 +250,20 @@ def test_ctrl_c_saves_last_prints_the_resume_command_and_exits_130(config, tmp_p
 
     run = tmp_path / "interrupted"
     process = subprocess.Popen(
-        [sys.executable, "-m", "nnrun.cli", "train", str(config), "--out", str(run),
-         "--set", "train.epochs=100000"],
-        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+        [
+            sys.executable,
+            "-m",
+            "nnrun.cli",
+            "train",
+            str(config),
+            "--out",
+            str(run),
+            "--set",
+            "train.epochs=100000",
+        ],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
     )
     for line in process.stdout:
         if line.startswith("epoch 2/"):

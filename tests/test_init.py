@@ -39,8 +39,10 @@ def test_gain_matches_torch_calculate_gain():
     "spec, std",
     [
         ("kaiming_normal", math.sqrt(2 / FAN_IN)),
-        ({"type": "kaiming_normal", "mode": "fan_out", "nonlinearity": "relu"},
-         math.sqrt(2 / FAN_OUT)),
+        (
+            {"type": "kaiming_normal", "mode": "fan_out", "nonlinearity": "relu"},
+            math.sqrt(2 / FAN_OUT),
+        ),
         ("xavier_normal", math.sqrt(2 / (FAN_IN + FAN_OUT))),
         ("lecun_normal", math.sqrt(1 / FAN_IN)),
         ({"type": "normal", "mean": 0.0, "std": 0.02}, 0.02),
@@ -114,8 +116,12 @@ def test_linear_default_init_is_torchs():
 
 def test_layer_init_options_are_used():
     random.seed(0)
-    layer = LAYERS.build("linear", units=64, init={"type": "normal", "std": 0.02},
-                         bias_init={"type": "constant", "value": 0.5})
+    layer = LAYERS.build(
+        "linear",
+        units=64,
+        init={"type": "normal", "std": 0.02},
+        bias_init={"type": "constant", "value": 0.5},
+    )
     layer(np.zeros((1, 500), dtype=np.float32))
     assert layer.weight.data.std() == pytest.approx(0.02, rel=0.05)
     assert np.all(layer.bias.data == 0.5)

@@ -183,7 +183,9 @@ class AdaptiveAvgPool1d(_AdaptiveAvgPoolNd):
     name = "adaptive_avg_pool1d"
 
 
-@LAYERS.register("global_avg_pool", "global_average_pooling", "global_avg_pool2d", "global_avg_pool1d")
+@LAYERS.register(
+    "global_avg_pool", "global_average_pooling", "global_avg_pool2d", "global_avg_pool1d"
+)
 class GlobalAvgPool(Module):
     """Mean over every spatial axis: (N, C, *spatial) → (N, C), or (N, C, 1, ...) with
     `keepdims` (Keras' GlobalAveragePooling)."""

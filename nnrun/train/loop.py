@@ -217,8 +217,9 @@ class Trainer:
         inputs, targets = sample_batch(self.exp.data.splits["train"])
         self.exp.model.eval()
         with no_grad():
-            outputs = metric_outputs(_numpy_outputs(self.exp.model(as_input(inputs))),
-                                     self.info.task)
+            outputs = metric_outputs(
+                _numpy_outputs(self.exp.model(as_input(inputs))), self.info.task
+            )
         self.exp.model.train()
         if outputs is None:
             return []
@@ -304,12 +305,14 @@ class Trainer:
         summary: dict[str, Any] = {"status": "failed", "run_dir": str(self.run_dir)}
         try:
             with self._interruptible():
-                while (self.progress.epoch < self.epochs and not self.progress.stopped_early
-                       and self.stop_status is None):
+                while (
+                    self.progress.epoch < self.epochs
+                    and not self.progress.stopped_early
+                    and self.stop_status is None
+                ):
                     self._run_epoch()
             test_metrics = self._finish()
-            status = self.stop_status or ("stopped" if self.progress.stopped_early
-                                          else "finished")
+            status = self.stop_status or ("stopped" if self.progress.stopped_early else "finished")
             summary = self._write_summary(status, test_metrics)
         except TrainingInterrupted as error:
             summary = self._write_summary("interrupted", {}, str(error))

@@ -111,20 +111,25 @@ model:
 
 
 def test_dangling_reference_is_located_with_a_suggestion(write):
-    found = problems(write, """
+    found = problems(
+        write,
+        """
 model:
   inputs: [x]
   nodes:
     h: {type: linear, units: 3, in: xx}
     out: {type: linear, units: 3, in: h}
   output: out
-""")
+""",
+    )
     assert len(found) == 1  # no echo of "unused" nodes behind the broken reference
     assert "c.yaml:8:" in found[0] and "'xx'" in found[0] and "did you mean 'x'" in found[0]
 
 
 def test_unused_nodes_and_inputs_are_named(write):
-    found = problems(write, """
+    found = problems(
+        write,
+        """
 model:
   inputs: [x, extra]
   nodes:
@@ -132,7 +137,8 @@ model:
     spare: {type: linear, units: 3, in: x}
     out: {type: linear, units: 3, in: h}
   output: out
-""")
+""",
+    )
     text = "\n".join(found)
     assert "c.yaml:9:" in text and "not used by the output: spare" in text
     assert "input(s) not used by any node: extra" in text
@@ -245,12 +251,15 @@ model:
 
 
 def test_layer_sizes_can_refer_to_the_data(write):
-    exp = build(write, """
+    exp = build(
+        write,
+        """
 model:
   layers:
     - {type: linear, units: "${dataset.num_features}"}
     - {type: linear, units: "${dataset.num_classes}"}
-""")
+""",
+    )
     assert exp.model.state_dict()["layers.0.weight"].shape == (4, 4)
     assert exp.model.state_dict()["layers.1.weight"].shape == (3, 4)
     assert "${dataset.num_classes}" in exp.config_text  # the saved config stays general
