@@ -379,6 +379,8 @@ class RichReporter:
     printed above them. `batch_end` only updates the batch task's numbers; Rich redraws
     from its own thread at most `refresh_per_second` times a second."""
 
+    shows_batch_metrics = True  # the loop computes a running accuracy only for this view
+
     def __init__(self, console: Console, refresh_per_second: float = 5):
         self.console = console
         # Widths before the values column: 11 + 16 + 7 ("469/469") + 11 + 4 separators.

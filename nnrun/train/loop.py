@@ -166,6 +166,22 @@ def metric_outputs(outputs: Any, task: str) -> np.ndarray | None:
     return None
 
 
+def batch_correct(outputs: Any, targets: np.ndarray, task: str) -> tuple[int, int]:
+    """(correct, counted) predictions of one classification batch, for the live view's
+    running accuracy; (0, 0) where accuracy does not apply."""
+    if not isinstance(outputs, np.ndarray) or targets.dtype.kind not in "iuf":
+        return 0, 0
+    if task == "binary":
+        return int(np.count_nonzero((outputs > 0) == (targets > 0.5))), targets.size
+    if task in ("classification", "node_classification", "sequence") and (
+        outputs.ndim == targets.ndim + 1
+    ):
+        counted = targets != IGNORE_INDEX
+        hits = (outputs.argmax(axis=-1) == targets) & counted
+        return int(np.count_nonzero(hits)), int(np.count_nonzero(counted))
+    return 0, 0
+
+
 def _weight(targets: np.ndarray, task: str) -> int:
     """How many targets a batch's mean loss averages over (ignored ones do not count)."""
     if task != "regression" and targets.dtype.kind in "iu":
@@ -345,6 +361,8 @@ class Trainer:
         clip_norm, clip_value = exp.train["clip_grad_norm"], exp.train["clip_grad_value"]
         on_nan = exp.train["on_nan"]
         step_schedule = exp.schedule is not None and exp.schedule.interval == "step"
+        live = getattr(self.reporter, "shows_batch_metrics", False)
+        correct = counted = 0
         for index, (inputs, targets) in enumerate(self.train_loader.batches(progress.epoch)):
             if index < skip:
                 continue
@@ -381,16 +399,22 @@ class Trainer:
                 exp.schedule.step()
             progress.step += 1
             progress.batch = index + 1
+            numpy_outputs = _numpy_outputs(outputs)
             acc.add(
                 value,
                 _weight(targets, self.info.task),
-                _numpy_outputs(outputs),
+                numpy_outputs,
                 targets,
                 exp.metrics,
                 self.info.task,
                 self.info.num_classes,
             )
-            self.reporter.batch_end(index + 1, acc.loss, {}, len(targets))
+            running: dict[str, float] = {}
+            if live:
+                hits, seen = batch_correct(numpy_outputs, targets, self.info.task)
+                correct, counted = correct + hits, counted + seen
+                running = {"accuracy": correct / counted} if counted else {}
+            self.reporter.batch_end(index + 1, acc.loss, running, len(targets))
             if self.stop_requested:
                 self._save("last", {}, partial=acc)
                 raise TrainingInterrupted(self._resume_hint())

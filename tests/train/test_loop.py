@@ -193,3 +193,12 @@ def test_checkpoint_weights_load_into_torch(small_config, tmp_path):
     expected = exp.model(x).data
     got = net(torch.from_numpy(x)).detach().numpy()
     np.testing.assert_allclose(got, expected, rtol=1e-5, atol=1e-6)
+
+
+def test_running_accuracy_counts_ignored_targets_out():
+    from nnrun.train.loop import batch_correct
+
+    outputs = np.array([[0.1, 0.9], [0.8, 0.2], [0.3, 0.7]])
+    assert batch_correct(outputs, np.array([1, 1, -100]), "classification") == (1, 2)
+    assert batch_correct(np.array([[2.0], [-1.0]]), np.array([[1.0], [1.0]]), "binary") == (1, 2)
+    assert batch_correct(outputs, np.ones((3, 2)), "regression") == (0, 0)
