@@ -23,7 +23,7 @@ from nnrun.config.builder import BuiltModel, GraphView, build_model
 from nnrun.config.paths import describe, format_path
 from nnrun.config.resolve import ResolvedConfig, resolve_config
 from nnrun.config.spec import Option
-from nnrun.config.validate import ComponentList, validate_top_level
+from nnrun.config.validate import ComponentList, problem_position, validate_top_level
 from nnrun.data import DATA_SPEC, DataBundle, Split, load_data
 from nnrun.errors import ArgumentError, CheckpointError, ConfigError, NnrunError, Problem
 from nnrun.nn.model import NodeError, TraceRecord
@@ -125,7 +125,7 @@ def validate(cfg: ResolvedConfig) -> tuple[dict[str, Any], BuiltModel | None]:
         except ConfigError as error:
             problems.extend(error.problems)
     if problems:
-        raise ConfigError(problems)
+        raise ConfigError(sorted(problems, key=problem_position))
     if not config.get("name"):
         config["name"] = Path(cfg.path).stem
     return config, built

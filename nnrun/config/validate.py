@@ -205,9 +205,13 @@ def validate_component(
     try:
         canonical = registry.canonical(name)
     except ArgumentError as err:
-        names = registry.all_names()
-        listed = ", ".join(names[:20]) + (", ..." if len(names) > 20 else "")
-        err.expected = f"one of {listed}" if names else f"a {kind} (none are registered)"
+        names = registry.names()
+        if not names:
+            err.expected = f"a {kind} (none are registered)"
+        elif len(names) <= 20:
+            err.expected = "one of " + ", ".join(names)
+        else:  # a long list buries the suggestion; `nnrun schema` has them all
+            err.expected = f"one of the {len(names)} registered {kind} types (nnrun schema)"
         return name, {}, [_argument_problem(err, name_path, cfg.where(name_path))]
     params = registry.parameters(canonical)
     remaining = dict(args)
@@ -275,7 +279,7 @@ def validate_top_level(
         result[key], found = _validate_entry(data[key], section, (key,), cfg)
         problems.extend(found)
     if problems:
-        raise ConfigError(sorted(problems, key=_position))
+        raise ConfigError(sorted(problems, key=problem_position))
     ordered = {key: result[key] for key in data if key in result}
     ordered.update(result)
     cfg.data = ordered
@@ -328,7 +332,7 @@ def _normalized_component(
     return result, []
 
 
-def _position(problem: Problem) -> tuple[str, int, int]:
+def problem_position(problem: Problem) -> tuple[str, int, int]:
     """Sort key putting problems in file order (those without a location first)."""
     location = problem.location
     return (location.file, location.line, location.column) if location else ("", 0, 0)
