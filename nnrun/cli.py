@@ -76,6 +76,8 @@ def _print_error(error: NnrunError) -> None:
         )
         for problem in error.problems:
             errors.print(f"  {problem}", highlight=False, soft_wrap=True)
+    elif getattr(error, "exit_code", 2) == 130:  # Ctrl-C: not a mistake, a pause
+        errors.print(f"[bold yellow]{error}[/]", highlight=False, soft_wrap=True)
     else:
         errors.print(f"[bold red]error:[/] {error}", highlight=False, soft_wrap=True)
 
