@@ -120,12 +120,13 @@ def erf(x: Tensor) -> Tensor:
     return ew.Erf.apply(x)
 
 
-def linear(x: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
-    """x @ weight.T + bias with weight (out_features, in_features), as torch."""
+def linear(x: Tensor, weight: Tensor, bias: Tensor | None = None, relu: bool = False) -> Tensor:
+    """x @ weight.T + bias with weight (out_features, in_features), as torch; `relu=True`
+    fuses a ReLU into the same op."""
     x = tensor(x, weight)
     if bias is None:
-        return fused.Linear.apply(x, weight)
-    return fused.Linear.apply(x, weight, bias)
+        return fused.Linear.apply(x, weight, relu=relu)
+    return fused.Linear.apply(x, weight, bias, relu=relu)
 
 
 def softmax(x: Tensor, axis: int = -1) -> Tensor:

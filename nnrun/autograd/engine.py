@@ -14,36 +14,45 @@ class GraphFreedError(RuntimeError):
     """backward() reached a node whose saved values were released by an earlier backward."""
 
 
+_FREED = (
+    "Trying to backward through the graph a second time: its saved values were released "
+    "after the first backward(). Call backward(retain_graph=True) the first time if you "
+    "need to backpropagate through it again."
+)
+
+
 def topological_order(root: Tensor) -> list[Tensor]:
     """Nodes reachable from `root` that need gradients, inputs before outputs.
 
-    Iterative depth-first search with an explicit (node, expanded) stack, so a graph of any
-    depth (an unrolled RNN, a 100,000-op chain) never touches Python's recursion limit.
+    Iterative depth-first search over (node, iterator of its inputs) pairs, so a graph of
+    any depth (an unrolled RNN, a 100,000-op chain) never touches Python's recursion limit.
+    Leaves are emitted as soon as they are met.
     """
+    ctx = root._ctx
+    if ctx is None:
+        return [root]
+    if ctx.freed:
+        raise GraphFreedError(_FREED)
     order: list[Tensor] = []
-    visited: set[int] = set()
-    stack: list[tuple[Tensor, bool]] = [(root, False)]
+    visited = {id(root)}
+    stack = [(root, iter(ctx.parents))]
     while stack:
-        node, expanded = stack.pop()
-        if expanded:
+        node, parents = stack[-1]
+        for parent in parents:
+            if not parent.requires_grad or id(parent) in visited:
+                continue
+            visited.add(id(parent))
+            parent_ctx = parent._ctx
+            if parent_ctx is None:
+                order.append(parent)
+                continue
+            if parent_ctx.freed:
+                raise GraphFreedError(_FREED)
+            stack.append((parent, iter(parent_ctx.parents)))
+            break
+        else:
+            stack.pop()
             order.append(node)
-            continue
-        if id(node) in visited:
-            continue
-        visited.add(id(node))
-        stack.append((node, True))
-        ctx = node._ctx
-        if ctx is None:
-            continue
-        if ctx.freed:
-            raise GraphFreedError(
-                "Trying to backward through the graph a second time: its saved values were "
-                "released after the first backward(). Call backward(retain_graph=True) the "
-                "first time if you need to backpropagate through it again."
-            )
-        for parent in ctx.parents:
-            if parent.requires_grad and id(parent) not in visited:
-                stack.append((parent, False))
     return order
 
 

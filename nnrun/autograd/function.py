@@ -44,9 +44,9 @@ class Function:
     def apply(cls, *inputs: Tensor, **attrs: Any) -> Tensor:
         """Run the op on tensors; record it in the graph when any input needs a gradient."""
         ctx = cls()
-        record = GradMode.enabled and any(t.requires_grad for t in inputs)
-        if record:
-            ctx.needs_input_grad = tuple(t.requires_grad for t in inputs)
+        needs = tuple([t.requires_grad for t in inputs])
+        if GradMode.enabled and True in needs:
+            ctx.needs_input_grad = needs
             out = Tensor._wrap(ctx.forward(*[t.data for t in inputs], **attrs), True)
             ctx.parents = inputs
             out._ctx = ctx

@@ -10,7 +10,7 @@ from nnrun import functional as F
 from nnrun.autograd.tensor import Tensor
 from nnrun.errors import ArgumentError, DataError, ShapeError
 from nnrun.init import initialize, torch_default_uniform
-from nnrun.nn.activation import ActivationSpec, describe_activation, get_activation
+from nnrun.nn.activation import ActivationSpec, describe_activation, get_activation, relu
 from nnrun.nn.module import Module, input_tensor
 from nnrun.nn.parameter import Parameter
 from nnrun.registry import LAYERS
@@ -92,6 +92,8 @@ class Linear(Module):
     def forward(self, x: Any) -> Tensor:
         x = input_tensor(x, like=self.weight)
         self._check_input(x)
+        if self.activation is relu:
+            return F.linear(x, self.weight, self.bias, relu=True)
         return self.activation(F.linear(x, self.weight, self.bias))
 
     def extra_repr(self) -> str:

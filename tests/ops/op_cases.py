@@ -123,6 +123,12 @@ CASES = [
     OpCase("Einsum", lambda a: nnrun.einsum("ij->", a), [r(2, 3)], "summed-only indices"),
     OpCase("Linear", lambda x, w, b: F.linear(x, w, b), [r(4, 3), r(2, 3, seed=1), r(2, seed=2)]),
     OpCase("Linear", lambda x, w: F.linear(x, w), [r(2, 4, 3), r(2, 3, seed=1)], "3d, no bias"),
+    OpCase(
+        "Linear",
+        lambda x, w, b: F.linear(x, w, b, relu=True),
+        [distinct(4, 3), r(5, 3, seed=1), r(5, seed=2) + 0.37],
+        "fused relu",
+    ),
     OpCase("LogSoftmax", lambda a: F.log_softmax(a, axis=1), [r(3, 4) * 3]),
     OpCase("Softmax", lambda a: F.softmax(a, axis=0), [r(3, 4) * 3]),
     OpCase(
