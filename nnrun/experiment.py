@@ -20,7 +20,7 @@ from nnrun.autograd.grad_mode import no_grad
 from nnrun.autograd.tensor import Tensor
 from nnrun.checkpoint import load_checkpoint
 from nnrun.config.builder import BuiltModel, GraphView, build_model
-from nnrun.config.paths import describe, format_path
+from nnrun.config.paths import describe, did_you_mean, format_path
 from nnrun.config.resolve import ResolvedConfig, resolve_config
 from nnrun.config.spec import Option
 from nnrun.config.validate import ComponentList, problem_position, validate_top_level
@@ -29,7 +29,7 @@ from nnrun.errors import ArgumentError, CheckpointError, ConfigError, NnrunError
 from nnrun.nn.model import NodeError, TraceRecord
 from nnrun.nn.module import Module
 from nnrun.registry import LOSSES, METRICS, OPTIMIZERS, SCHEDULES, suggest
-from nnrun.train.metrics import resolve_metrics
+from nnrun.train.metrics import compute_metrics, metric_outputs, resolve_metrics
 from nnrun.train.options import TRAIN_SPEC
 
 SECTIONS: dict[str, Any] = {
@@ -75,6 +75,7 @@ class Experiment:
     optimizer: Any
     schedule: Any
     metrics: list[Any]
+    metric_keys: list[str] = field(default_factory=list)  # metrics.csv's metric columns
     frozen: list[str] = field(default_factory=list)
 
     @property
@@ -169,9 +170,12 @@ def loss_arguments(outputs: Any, targets: Any, loss: Any) -> tuple[Any, ...]:
     return args
 
 
-def dry_run(experiment_cfg: ResolvedConfig, model: Module, data: DataBundle, loss: Any) -> list:
+def dry_run(
+    experiment_cfg: ResolvedConfig, model: Module, data: DataBundle, loss: Any
+) -> tuple[list[TraceRecord], Any]:
     """Run a couple of real examples through the model: this creates the lazily sized
-    parameters and finds shape mistakes, reported at the YAML entry that caused them."""
+    parameters and finds shape mistakes, reported at the YAML entry that caused them.
+    Returns the trace of layer calls and the outputs (NumPy)."""
     inputs, targets = sample_batch(data.splits["train"])
     model.trace = []
     model.eval()
@@ -199,7 +203,46 @@ def dry_run(experiment_cfg: ResolvedConfig, model: Module, data: DataBundle, los
         trace, model.trace = model.trace, None
         model.train()
     _check_output_width(experiment_cfg, outputs, data)
-    return trace
+    if isinstance(outputs, tuple):
+        return trace, tuple(o.data for o in outputs)
+    return trace, outputs.data
+
+
+def logged_metric_keys(specs: list[Any], outputs: Any, data: DataBundle) -> list[str]:
+    """The metric columns a run logs, found by computing the metrics on sample outputs."""
+    info = data.info
+    scores = metric_outputs(outputs, info.task)
+    if scores is None:
+        return []
+    targets = sample_batch(data.splits["train"])[1]
+    return list(compute_metrics(specs, scores, targets, info.task, info.num_classes))
+
+
+def check_monitors(
+    cfg: ResolvedConfig, config: dict[str, Any], keys: list[str], has_val: bool, schedule: Any
+) -> None:
+    """Every monitored name must be something the run logs — found now, not after an epoch."""
+    splits = ["train", "val"] if has_val else ["train"]
+    logged = [f"{split}_{key}" for split in splits for key in ["loss", *keys]]
+    train = config["train"]
+    watched = [
+        (("train", "monitor"), train["monitor"]),
+        (("train", "early_stopping", "monitor"), (train["early_stopping"] or {}).get("monitor")),
+        (("schedule", "monitor"), getattr(schedule, "monitor", None)),
+    ]
+    problems = [
+        Problem(
+            f"cannot monitor {name!r}{did_you_mean(name, logged)}",
+            format_path(path),
+            cfg.where(path),
+            expected="one of " + ", ".join(logged),
+            found=repr(name),
+        )
+        for path, name in watched
+        if name is not None and name not in logged
+    ]
+    if problems:
+        raise ConfigError(problems)
 
 
 def _check_output_width(cfg: ResolvedConfig, outputs: Any, data: DataBundle) -> None:
@@ -319,7 +362,10 @@ def build_experiment(
     loss = build_loss(cfg, config, task)
     random.seed(seed)
     model = build_model(cfg, dataset_properties(data)).model  # seeded: reproducible init
-    trace = dry_run(cfg, model, data, loss)
+    metric_specs = config.get("metrics") or DEFAULT_METRICS.get(task, ["accuracy"])
+    _build(cfg, ("metrics",), lambda: resolve_metrics(metric_specs, task))
+    trace, sample_outputs = dry_run(cfg, model, data, loss)
+    metric_keys = logged_metric_keys(metric_specs, sample_outputs, data)
     frozen = []
     init_from = (
         (cfg.data.get("model") or {}).get("init_from")
@@ -355,8 +401,7 @@ def build_experiment(
                 **{k: v for k, v in spec.items() if k != "type"},
             ),
         )
-    metric_specs = config.get("metrics") or DEFAULT_METRICS.get(task, ["accuracy"])
-    _build(cfg, ("metrics",), lambda: resolve_metrics(metric_specs, task))
+    check_monitors(cfg, config, metric_keys, "val" in data.splits, schedule)
     return Experiment(
         cfg,
         config,
@@ -371,5 +416,6 @@ def build_experiment(
         optimizer,
         schedule,
         metric_specs,
+        metric_keys,
         frozen,
     )

@@ -20,10 +20,10 @@ from nnrun.autograd.grad_mode import no_grad
 from nnrun.checkpoint import Checkpoint, CheckpointManager, nnrun_version, periodic_tag
 from nnrun.data import IGNORE_INDEX, BatchLoader
 from nnrun.errors import NnrunError
-from nnrun.experiment import Experiment, as_input, loss_arguments, sample_batch
+from nnrun.experiment import Experiment, as_input, loss_arguments
 from nnrun.optim.clip import clip_grad_norm, clip_grad_value
 from nnrun.train.display import EpochRow, Reporter, RunInfo
-from nnrun.train.metrics import compute_metrics, metric_mode
+from nnrun.train.metrics import compute_metrics, metric_mode, metric_outputs
 from nnrun.train.rundir import MetricsLogger, write_json_atomic
 
 # Whole-epoch outputs are kept for exact train metrics up to this many numbers; beyond it
@@ -156,16 +156,6 @@ def _numpy_outputs(outputs: Any) -> Any:
     return outputs.data
 
 
-def metric_outputs(outputs: Any, task: str) -> np.ndarray | None:
-    """What metrics see of a model's outputs: the array itself, or for a ranking model's
-    two scores their difference (positive when the first item ranks higher)."""
-    if not isinstance(outputs, tuple):
-        return outputs
-    if task == "ranking" and len(outputs) == 2:
-        return outputs[0] - outputs[1]
-    return None
-
-
 def batch_correct(outputs: Any, targets: np.ndarray, task: str) -> tuple[int, int]:
     """(correct, counted) predictions of one classification batch, for the live view's
     running accuracy; (0, 0) where accuracy does not apply."""
@@ -223,28 +213,11 @@ class Trainer:
         self.stop_requested = False
         self.stop_status: str | None = None
         self.started = time.time()
-        self.logger = MetricsLogger(self.run_dir, self._metric_columns())
+        self.logger = MetricsLogger(self.run_dir, experiment.metric_keys)
         if resume is not None:
             self._restore(resume)
 
     # ----------------------------------------------------------------- setup
-    def _metric_columns(self) -> list[str]:
-        """The metric keys this run logs, found by evaluating a couple of examples."""
-        inputs, targets = sample_batch(self.exp.data.splits["train"])
-        self.exp.model.eval()
-        with no_grad():
-            outputs = metric_outputs(
-                _numpy_outputs(self.exp.model(as_input(inputs))), self.info.task
-            )
-        self.exp.model.train()
-        if outputs is None:
-            return []
-        return list(
-            compute_metrics(
-                self.exp.metrics, outputs, targets, self.info.task, self.info.num_classes
-            )
-        )
-
     def _restore(self, checkpoint: Checkpoint) -> None:
         state = checkpoint.state or {}
         self.exp.model.load_state_dict(checkpoint.weights)

@@ -494,3 +494,13 @@ def confusion_matrix(
     if task in ("regression", "ranking"):
         raise ArgumentError(f"confusion_matrix does not apply to task {task!r}", found=repr(task))
     return prepare_labels(outputs, targets, task, num_classes).confusion
+
+
+def metric_outputs(outputs: Any, task: str) -> np.ndarray | None:
+    """What metrics see of a model's outputs: the array itself, or for a ranking model's
+    two scores their difference (positive when the first item ranks higher)."""
+    if not isinstance(outputs, tuple):
+        return outputs
+    if task == "ranking" and len(outputs) == 2:
+        return outputs[0] - outputs[1]
+    return None
