@@ -195,6 +195,14 @@ class ModelBuilder:
             )
             return None
         known = set(inputs) | set(nodes)
+        for name in set(inputs) & set(nodes):
+            self.problems.add(
+                (*path, "nodes", name),
+                f"node {name!r} has the name of a model input",
+                "node names distinct from the inputs " + ", ".join(inputs),
+                repr(name),
+                at_key=True,
+            )
         for name in inputs:
             view.nodes.append((name, "input", format_path((*path, "inputs"))))
         for name in [*inputs, *nodes]:

@@ -263,3 +263,14 @@ model:
     assert exp.model.state_dict()["layers.0.weight"].shape == (4, 4)
     assert exp.model.state_dict()["layers.1.weight"].shape == (3, 4)
     assert "${dataset.num_classes}" in exp.config_text  # the saved config stays general
+
+
+def test_a_node_cannot_shadow_an_input(write):
+    found = problems(write, """
+model:
+  inputs: [x]
+  nodes:
+    x: {type: linear, units: 3, in: x}
+  output: x
+""")
+    assert any("has the name of a model input" in p and "c.yaml:8:" in p for p in found)
