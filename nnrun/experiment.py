@@ -18,17 +18,17 @@ from nnrun import (
 )
 from nnrun.autograd.grad_mode import no_grad
 from nnrun.autograd.tensor import Tensor
-from nnrun.checkpoint import load_checkpoint
 from nnrun.config.builder import BuiltModel, GraphView, build_model
+from nnrun.config.init_from import apply_init_from
 from nnrun.config.paths import describe, did_you_mean, format_path
 from nnrun.config.resolve import ResolvedConfig, resolve_config
 from nnrun.config.spec import Option
 from nnrun.config.validate import ComponentList, problem_position, validate_top_level
 from nnrun.data import DATA_SPEC, DataBundle, Split, load_data
-from nnrun.errors import ArgumentError, CheckpointError, ConfigError, NnrunError, Problem
+from nnrun.errors import ArgumentError, ConfigError, NnrunError, Problem
 from nnrun.nn.model import NodeError, TraceRecord
 from nnrun.nn.module import Module
-from nnrun.registry import LOSSES, METRICS, OPTIMIZERS, SCHEDULES, suggest
+from nnrun.registry import LOSSES, METRICS, OPTIMIZERS, SCHEDULES
 from nnrun.train.metrics import compute_metrics, metric_outputs, resolve_metrics
 from nnrun.train.options import TRAIN_SPEC
 
@@ -55,7 +55,6 @@ DEFAULT_LOSS = {
     "ranking": {"type": "margin_ranking", "margin": 1.0},
 }
 DEFAULT_METRICS = {"regression": ["mae", "r2"], "ranking": ["pairwise_accuracy"]}
-INIT_FROM_KEYS = ("checkpoint", "prefix", "rename", "freeze", "strict")
 
 
 @dataclass
@@ -282,69 +281,6 @@ def _build(cfg: ResolvedConfig, path: tuple, make: Any) -> Any:
         raise ConfigError(
             Problem(str(error), format_path(here), cfg.where(here), error.expected, error.found)
         ) from None
-
-
-def apply_init_from(cfg: ResolvedConfig, spec: Any, model: Module, base_dir: Path) -> list[str]:
-    """Load pre-trained weights (all, or a prefix, optionally renamed) and freeze some."""
-    path = ("model", "init_from")
-    if isinstance(spec, str):
-        spec = {"checkpoint": spec}
-    unknown = [k for k in spec if k not in INIT_FROM_KEYS] if isinstance(spec, dict) else []
-    if not isinstance(spec, dict) or "checkpoint" not in spec or unknown:
-        raise ConfigError(
-            Problem(
-                "init_from needs a checkpoint" if not unknown else f"unknown key {unknown[0]!r}",
-                format_path(path),
-                cfg.where(path),
-                expected="{checkpoint: PATH, prefix: ..., rename: {old: new}, freeze: [...]}",
-                found=describe(spec),
-            )
-        )
-
-    def fail(message: str, key: str) -> ConfigError:
-        here = (*path, key)
-        return ConfigError(Problem(message, format_path(here), cfg.where(here)))
-
-    source = Path(spec["checkpoint"])
-    source = source if source.is_absolute() else base_dir / source
-    try:
-        weights = load_checkpoint(source).weights
-    except CheckpointError as error:
-        raise fail(str(error), "checkpoint") from None
-    prefix = spec.get("prefix") or ""
-    selected = {k: v for k, v in weights.items() if k.startswith(prefix)}
-    if not selected:
-        raise fail(
-            f"no weights in {source} start with {prefix!r}; it has: "
-            + ", ".join(list(weights)[:12]),
-            "prefix",
-        )
-    for old, new in (spec.get("rename") or {}).items():
-        selected = {
-            (new + k[len(old) :] if k.startswith(old) else k): v for k, v in selected.items()
-        }
-    own = model.state_dict()
-    strange = [k for k in selected if k not in own]
-    if strange and not spec.get("strict") is False:
-        hints = [
-            f"{k} (did you mean {suggest(k, own)[0]!r}?)" if suggest(k, own) else k
-            for k in strange[:6]
-        ]
-        raise fail(
-            "weights with no place in this model: "
-            + ", ".join(hints)
-            + "; use prefix/rename to map them, or strict: false to skip them",
-            "rename" if spec.get("rename") else "checkpoint",
-        )
-    try:
-        model.load_state_dict({k: v for k, v in selected.items() if k in own}, strict=False)
-    except CheckpointError as error:
-        raise fail(str(error), "checkpoint") from None
-    freeze = spec.get("freeze") or []
-    try:
-        return model.freeze(freeze) if freeze else []
-    except CheckpointError as error:
-        raise fail(str(error), "freeze") from None
 
 
 def build_experiment(
