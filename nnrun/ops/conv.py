@@ -16,44 +16,13 @@ import numpy as np
 from numpy.lib.stride_tricks import as_strided
 
 from nnrun.autograd.function import Function
+from nnrun.ops.scratch import scratch
 
 Pair = tuple[int, int]
 Order = tuple[int, int, int, int]  # memory order of the logical (N, C, H, W) axes
 BATCH_INNER: Order = (1, 2, 3, 0)
 CHANNEL_MAJOR: Order = (1, 0, 2, 3)
 BATCH_INNER_MIN = 16
-
-
-SCRATCH_BYTES = 128 * 2**20
-_scratch: dict[tuple, np.ndarray] = {}
-
-
-def scratch(shape: tuple[int, ...], dtype: np.dtype, slot: str) -> np.ndarray:
-    """A reusable work array (contents undefined) for values that never leave one op call.
-
-    A fresh multi-megabyte array costs a page fault per 4 KiB on first touch, which took a
-    third of a small CNN's training step; reusing work arrays avoids it. `slot` names the
-    use, so two arrays of one shape alive at once never alias. Least recently used arrays
-    are dropped beyond SCRATCH_BYTES.
-    """
-    key = (shape, np.dtype(dtype), slot)
-    array = _scratch.pop(key, None)
-    if array is None:
-        array = np.empty(shape, dtype=dtype)
-        if array.nbytes > SCRATCH_BYTES:
-            return array
-        while sum(a.nbytes for a in _scratch.values()) + array.nbytes > SCRATCH_BYTES:
-            del _scratch[next(iter(_scratch))]
-    _scratch[key] = array
-    return array
-
-
-def scratch_like(like: np.ndarray, dtype: np.dtype, slot: str) -> np.ndarray:
-    """A scratch array of like's shape with like's memory order (mixing orders in one
-    elementwise op makes NumPy walk an operand against its strides)."""
-    memory_order = tuple(int(a) for a in np.argsort(like.strides, kind="stable")[::-1])
-    shape = tuple(like.shape[a] for a in memory_order)
-    return scratch(shape, dtype, slot).transpose(np.argsort(memory_order))
 
 
 def layout_for(batch: int) -> Order:

@@ -11,7 +11,8 @@ from __future__ import annotations
 import numpy as np
 
 from nnrun.autograd.function import Function
-from nnrun.ops.conv import as_2d, like_layout, output_size, scratch_like
+from nnrun.ops.conv import as_2d, like_layout, output_size
+from nnrun.ops.scratch import scratch_like
 
 Pair = tuple[int, int]
 

@@ -18,55 +18,10 @@ unchanged and the output is zero, as torch's packed sequences behave for padding
 
 from __future__ import annotations
 
-import math
-import threading
-from collections.abc import Iterable
-
 import numpy as np
 
 from nnrun.autograd.function import Function
-
-
-class ScratchPool:
-    """Recycles the large work arrays of the recurrences (gates, states) between calls.
-
-    One LSTM call needs several MB of scratch that is freed when the graph is released after
-    every training step; the C allocator returns such blocks to the OS, so without reuse
-    each step page-faults all of it in again (over a quarter of a small LSTM's step time).
-    Buffers are flat and handed out by best fit, so varying sequence lengths share them; at
-    most `limit` bytes (default 256 MiB) are kept, the most recently returned first.
-    """
-
-    def __init__(self, limit: int = 256 << 20):
-        self.limit = limit
-        self.free: list[np.ndarray] = []
-        self.lock = threading.Lock()
-
-    def take(self, shape: tuple[int, ...], dtype: np.dtype) -> np.ndarray:
-        """An uninitialised C-contiguous array of `shape` and `dtype`."""
-        size, dtype = math.prod(shape), np.dtype(dtype)
-        with self.lock:
-            fits = [k for k, b in enumerate(self.free) if b.dtype == dtype and b.size >= size]
-            best = min(fits, key=lambda k: self.free[k].size, default=None)
-            buffer = None if best is None else self.free.pop(best)
-        if buffer is None:
-            buffer = np.empty(size, dtype)
-        return buffer[:size].reshape(shape)
-
-    def give(self, arrays: Iterable[np.ndarray]) -> None:
-        """Return arrays obtained from `take`; nothing may refer to them afterwards."""
-        with self.lock:
-            # `base` is the flat buffer a view was cut from (NumPy keeps the owner there).
-            self.free += [a if a.base is None else a.base for a in arrays]
-            kept, total = [], 0
-            for buffer in reversed(self.free):
-                if total + buffer.nbytes <= self.limit:
-                    kept.append(buffer)
-                    total += buffer.nbytes
-            self.free = kept[::-1]
-
-
-SCRATCH = ScratchPool()
+from nnrun.ops.scratch import SCRATCH
 
 
 def sum_blocks(blocks: np.ndarray, out: np.ndarray) -> np.ndarray:
