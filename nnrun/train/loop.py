@@ -3,6 +3,7 @@ early stopping, checkpoints, resume, interruption and NaN handling around it."""
 
 from __future__ import annotations
 
+import json
 import math
 import signal
 import time
@@ -544,8 +545,6 @@ class Trainer:
 
 def _last_rows(run_dir: Path) -> dict[str, dict[str, float]]:
     """The last logged row per split (loss and metrics) from metrics.jsonl."""
-    import json
-
     rows: dict[str, dict[str, float]] = {}
     path = run_dir / "metrics.jsonl"
     if not path.exists():
