@@ -29,7 +29,8 @@ from nnrun.errors import ArgumentError, ConfigError, NnrunError, Problem
 from nnrun.nn.model import NodeError, TraceRecord
 from nnrun.nn.module import Module
 from nnrun.registry import LOSSES, METRICS, OPTIMIZERS, SCHEDULES
-from nnrun.train.metrics import compute_metrics, metric_outputs, resolve_metrics
+from nnrun.tasks import Task
+from nnrun.train.metrics import compute_metrics, resolve_metrics
 from nnrun.train.options import TRAIN_SPEC
 
 SECTIONS: dict[str, Any] = {
@@ -45,16 +46,6 @@ SECTIONS: dict[str, Any] = {
     "metrics": ComponentList(METRICS),
     "output_dir": Option(str, "outputs", "where run directories go"),
 }
-
-DEFAULT_LOSS = {
-    "classification": {"type": "cross_entropy"},
-    "node_classification": {"type": "cross_entropy"},
-    "sequence": {"type": "cross_entropy", "class_dim": -1},
-    "binary": {"type": "bce_with_logits"},
-    "regression": {"type": "mse"},
-    "ranking": {"type": "margin_ranking", "margin": 1.0},
-}
-DEFAULT_METRICS = {"regression": ["mae", "r2"], "ranking": ["pairwise_accuracy"]}
 
 
 @dataclass
@@ -78,7 +69,7 @@ class Experiment:
     frozen: list[str] = field(default_factory=list)
 
     @property
-    def task(self) -> str:
+    def task(self) -> Task:
         return self.data.info.task
 
     @functools.cached_property
@@ -210,7 +201,7 @@ def dry_run(
 def logged_metric_keys(specs: list[Any], outputs: Any, data: DataBundle) -> list[str]:
     """The metric columns a run logs, found by computing the metrics on sample outputs."""
     info = data.info
-    scores = metric_outputs(outputs, info.task)
+    scores = info.task.metric_outputs(outputs)
     if scores is None:
         return []
     targets = sample_batch(data.splits["train"])[1]
@@ -248,7 +239,7 @@ def _check_output_width(cfg: ResolvedConfig, outputs: Any, data: DataBundle) -> 
     info = data.info
     if isinstance(outputs, tuple) or info.num_classes is None:
         return
-    if info.task in ("classification", "node_classification", "sequence"):
+    if info.task.class_scores:
         width = outputs.shape[-1]
         if width != info.num_classes:
             raise ConfigError(
@@ -264,8 +255,8 @@ def _check_output_width(cfg: ResolvedConfig, outputs: Any, data: DataBundle) -> 
             )
 
 
-def build_loss(cfg: ResolvedConfig, config: dict[str, Any], task: str) -> Any:
-    spec = config.get("loss") or DEFAULT_LOSS.get(task, {"type": "mse"})
+def build_loss(cfg: ResolvedConfig, config: dict[str, Any], task: Task) -> Any:
+    spec = config.get("loss") or task.default_loss
     if isinstance(spec, str):
         spec = {"type": spec}
     args = {k: v for k, v in spec.items() if k != "type"}
@@ -298,7 +289,7 @@ def build_experiment(
     loss = build_loss(cfg, config, task)
     random.seed(seed)
     model = build_model(cfg, dataset_properties(data)).model  # seeded: reproducible init
-    metric_specs = config.get("metrics") or DEFAULT_METRICS.get(task, ["accuracy"])
+    metric_specs = config.get("metrics") or list(task.default_metrics)
     _build(cfg, ("metrics",), lambda: resolve_metrics(metric_specs, task))
     trace, sample_outputs = dry_run(cfg, model, data, loss)
     metric_keys = logged_metric_keys(metric_specs, sample_outputs, data)

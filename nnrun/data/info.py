@@ -9,12 +9,11 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from nnrun.tasks import IGNORE_INDEX, Task, get_task
+
 if TYPE_CHECKING:
     from nnrun.data.loader import BatchLoader
     from nnrun.data.preprocess import Preprocessor
-
-IGNORE_INDEX = -100
-"""Target of a graph node outside a split; losses and metrics skip it (PyTorch's ignore_index)."""
 
 Inputs = np.ndarray | dict[str, np.ndarray]
 
@@ -52,7 +51,7 @@ class DataInfo:
     width of the model's last layer (classes, 1 for binary, target columns for regression).
     """
 
-    task: str
+    task: Task
     input_shape: tuple[int, ...]
     input_dtype: str
     target_shape: tuple[int, ...]
@@ -64,17 +63,16 @@ class DataInfo:
     name: str = ""
     sizes: dict[str, int] = field(default_factory=dict)
 
+    def __post_init__(self) -> None:
+        self.task = get_task(self.task)  # a task name (as saved with a run) is accepted
+
     @property
     def output_size(self) -> int:
-        if self.task in ("binary", "ranking"):
-            return 1  # one logit / one score per item
-        if self.task == "regression":
-            return int(self.target_shape[-1]) if self.target_shape else 1
-        return int(self.num_classes or 0)
+        return self.task.output_width(self.num_classes, self.target_shape)
 
     def to_json(self) -> dict[str, Any]:
-        """A JSON-ready dict (tuples become lists)."""
-        return asdict(self)
+        """A JSON-ready dict (tuples become lists, the task its name)."""
+        return {**asdict(self), "task": self.task.name}
 
     @classmethod
     def from_json(cls, data: dict[str, Any] | str) -> DataInfo:

@@ -11,6 +11,7 @@ from typing import Any
 
 from nnrun.config.spec import Option
 from nnrun.errors import ConfigError, Problem
+from nnrun.tasks import TABLE_TASKS
 
 SPLIT_SPEC: dict[str, Option] = {
     "val": Option(float, 0.1, "fraction of the examples held out for validation", min=0, max=0.9),
@@ -129,7 +130,7 @@ DATA_SPEC: dict[str, Option] = {
         "auto",
         "override the task; auto = declared by the dataset or inferred "
         "from the targets (strings or <= 32 distinct integers = classification)",
-        choices=("auto", "classification", "binary", "regression"),
+        choices=("auto", *TABLE_TASKS),
     ),
     "classes": Option(
         list[Any] | None,

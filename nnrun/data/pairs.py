@@ -83,7 +83,7 @@ def make_pairs(
     A task other than regression, or more than one target column, is a ConfigError at
     data.pairs.
     """
-    if info.task != "regression":
+    if info.task.labels != "value":
         raise not_pairable(f"task {info.task}")
     if int(np.prod(info.target_shape, dtype=np.int64)) != 1:
         raise not_pairable(f"{info.target_shape[-1]} target columns")

@@ -93,12 +93,12 @@ def read_inputs(path: Path, info: DataInfo, preprocessor: Preprocessor) -> np.nd
     """Model-ready inputs from a CSV (header optional), .npy, .npz, JSON Lines or, for text
     models, a .txt file (one (1, L) token sequence). Wrong width/type/shape is a DataError."""
     path = Path(path)
-    if info.task == "node_classification":
+    if info.task.whole_graph:
         raise DataError(
             "graph models predict on their training graph; new input files are "
             "not supported for node classification"
         )
-    if info.task == "ranking":
+    if info.task.pairwise:
         raise DataError(
             f"{path}: this model was trained on pairs (data.pairs, task ranking) and takes two "
             "inputs a and b per example, while nnrun predict reads single examples; score it "

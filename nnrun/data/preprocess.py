@@ -11,6 +11,7 @@ from typing import Any
 import numpy as np
 
 from nnrun.errors import DataError
+from nnrun.tasks import Task, get_task
 
 UNKNOWN_TOKEN = "<unk>"
 
@@ -46,7 +47,7 @@ class Preprocessor:
     def __init__(
         self,
         kind: str = "table",
-        task: str = "classification",
+        task: Task | str = "classification",
         input_shape: tuple[int, ...] = (),
         feature_names: list[str] | None = None,
         shift: np.ndarray | None = None,
@@ -58,7 +59,7 @@ class Preprocessor:
         tokenizer: str = "char",
     ):
         self.kind = kind
-        self.task = task
+        self.task = get_task(task)
         self.input_shape = tuple(input_shape)
         self.feature_names = list(feature_names or [])
         self.shift = shift
@@ -200,12 +201,12 @@ class Preprocessor:
 
     def encode_targets(self, y: np.ndarray, where: Any = None) -> np.ndarray:
         """Raw targets -> training targets for this task (see `Split` for the layouts)."""
-        if self.task == "regression":
+        if self.task.labels == "value":
             if y.dtype.kind not in "biuf":
                 raise DataError("regression targets must be numbers, found text labels")
             return y.astype(np.float32).reshape(len(y), -1)
         index = self.encode_labels(y, where)
-        if self.task == "binary":
+        if self.task.labels == "binary":
             return index.astype(np.float32).reshape(-1, 1)
         if self.one_hot:
             return np.eye(len(self.classes), dtype=np.float32)[index]
@@ -231,7 +232,7 @@ class Preprocessor:
         }
         meta = {
             "kind": self.kind,
-            "task": self.task,
+            "task": self.task.name,
             "input_shape": list(self.input_shape),
             "feature_names": self.feature_names,
             "classes": self.classes,

@@ -12,6 +12,7 @@ from nnrun.data.sources import TableSource
 from nnrun.data.split import split_indices
 from nnrun.data.table import Table, label_missing
 from nnrun.errors import DataError
+from nnrun.tasks import TASKS, Task, get_task
 
 MAX_INFERRED_CLASSES = 32
 
@@ -42,30 +43,31 @@ def handle_missing(table: Table, on_missing: str) -> Table:
     )
 
 
-def infer_task(y: np.ndarray) -> str:
+def infer_task(y: np.ndarray) -> Task:
     """classification for text labels or few distinct integers; regression otherwise."""
     if y.dtype.kind in "US":
-        return "classification"
+        return TASKS["classification"]
     integral = y.ndim == 1 and np.all(np.mod(y, 1) == 0)
     if integral and len(np.unique(y)) <= MAX_INFERRED_CLASSES:
-        return "classification"
-    return "regression"
+        return TASKS["classification"]
+    return TASKS["regression"]
 
 
 def sorted_classes(y: np.ndarray) -> list[Any]:
     return [json_label(v) for v in np.unique(y).tolist()]
 
 
-def resolve_task(cfg: dict, source: TableSource, labels: np.ndarray) -> str:
-    task = cfg["task"] if cfg["task"] != "auto" else source.task or infer_task(labels)
-    if task != "regression" and labels.ndim > 1:
+def resolve_task(cfg: dict, source: TableSource, labels: np.ndarray) -> Task:
+    declared = cfg["task"] if cfg["task"] != "auto" else source.task
+    task = get_task(declared) if declared else infer_task(labels)
+    if task.has_classes and labels.ndim > 1:
         raise DataError(
             f"{task} needs one label per example, found targets of shape "
             f"{labels.shape[1:]} per example"
         )
-    if task == "regression" and labels.dtype.kind in "US":
+    if not task.has_classes and labels.dtype.kind in "US":
         raise DataError(
-            f"task regression needs numeric targets, found text labels such as {labels[0]!r}"
+            f"task {task} needs numeric targets, found text labels such as {labels[0]!r}"
         )
     return task
 
@@ -91,9 +93,9 @@ def build_table(
     base = parts["all"] if "all" in parts else parts["train"]
     task = resolve_task(cfg, source, base.y)
     classes = None
-    if task != "regression":
+    if task.has_classes:
         classes = cfg["classes"] or source.classes or sorted_classes(base.y)
-        if task == "binary" and len(classes) != 2:
+        if task.labels == "binary" and len(classes) != 2:
             raise DataError(
                 f"task binary needs exactly 2 classes, found {len(classes)}: {classes[:10]}; "
                 "use task: classification"

@@ -15,8 +15,6 @@ from nnrun.train.loop import evaluate_split
 from nnrun.train.metrics import confusion_matrix
 from nnrun.train.session import open_run
 
-CLASSIFICATION_TASKS = ("classification", "binary", "node_classification", "sequence")
-
 
 def evaluate_run(
     target: Path, split: str, data_path: Path | None, batch_size: int
@@ -42,7 +40,7 @@ def evaluate_run(
         "examples": len(part),
         "metrics": metrics,
     }
-    if info.task in CLASSIFICATION_TASKS and outputs is not None:
+    if info.task.has_classes and outputs is not None:
         matrix = confusion_matrix(outputs, targets, info.task, info.num_classes)
         result["confusion_matrix"] = matrix.tolist()
         names = opened.preprocessor.classes or [str(i) for i in range(len(matrix))]

@@ -19,13 +19,14 @@ import numpy as np
 from nnrun import random
 from nnrun.autograd.grad_mode import no_grad
 from nnrun.checkpoint import Checkpoint, CheckpointManager, nnrun_version, periodic_tag
-from nnrun.data import IGNORE_INDEX, BatchLoader
+from nnrun.data import BatchLoader
 from nnrun.errors import NnrunError
 from nnrun.experiment import Experiment, as_input, loss_arguments
 from nnrun.fileio import write_json_atomic
 from nnrun.optim.clip import clip_grad_norm, clip_grad_value
+from nnrun.tasks import Task
 from nnrun.train.display import EpochRow, Reporter, RunInfo
-from nnrun.train.metrics import compute_metrics, metric_mode, metric_outputs
+from nnrun.train.metrics import compute_metrics, metric_mode
 from nnrun.train.rundir import MetricsLogger
 
 # Whole-epoch outputs are kept for exact train metrics up to this many numbers; beyond it
@@ -87,12 +88,12 @@ class EpochAccumulator:
         outputs: Any,
         targets: np.ndarray,
         specs: list,
-        task: str,
+        task: Task,
         num_classes: int | None,
     ) -> None:
         self.loss_sum += loss * weight
         self.count += weight
-        outputs = metric_outputs(outputs, task)
+        outputs = task.metric_outputs(outputs)
         if outputs is None:
             return  # several outputs (e.g. triplet embeddings): the loss only
         if self.keep_outputs and self.kept + outputs.size <= KEEP_OUTPUTS_LIMIT:
@@ -112,7 +113,7 @@ class EpochAccumulator:
         outputs: np.ndarray,
         targets: np.ndarray,
         specs: list,
-        task: str,
+        task: Task,
         num_classes: int | None,
     ) -> None:
         size = len(targets)
@@ -124,7 +125,7 @@ class EpochAccumulator:
     def loss(self) -> float:
         return self.loss_sum / max(self.count, 1)
 
-    def metrics(self, specs: list, task: str, num_classes: int | None) -> dict[str, float]:
+    def metrics(self, specs: list, task: Task, num_classes: int | None) -> dict[str, float]:
         if self.outputs:
             return compute_metrics(
                 specs, np.concatenate(self.outputs), np.concatenate(self.targets), task, num_classes
@@ -156,29 +157,6 @@ def _numpy_outputs(outputs: Any) -> Any:
     if isinstance(outputs, tuple):
         return tuple(o.data for o in outputs)
     return outputs.data
-
-
-def batch_correct(outputs: Any, targets: np.ndarray, task: str) -> tuple[int, int]:
-    """(correct, counted) predictions of one classification batch, for the live view's
-    running accuracy; (0, 0) where accuracy does not apply."""
-    if not isinstance(outputs, np.ndarray) or targets.dtype.kind not in "iuf":
-        return 0, 0
-    if task == "binary":
-        return int(np.count_nonzero((outputs > 0) == (targets > 0.5))), targets.size
-    if task in ("classification", "node_classification", "sequence") and (
-        outputs.ndim == targets.ndim + 1
-    ):
-        counted = targets != IGNORE_INDEX
-        hits = (outputs.argmax(axis=-1) == targets) & counted
-        return int(np.count_nonzero(hits)), int(np.count_nonzero(counted))
-    return 0, 0
-
-
-def _weight(targets: np.ndarray, task: str) -> int:
-    """How many targets a batch's mean loss averages over (ignored ones do not count)."""
-    if task != "regression" and targets.dtype.kind in "iu":
-        return int(np.count_nonzero(targets != IGNORE_INDEX))
-    return len(targets)
 
 
 class Trainer:
@@ -377,7 +355,7 @@ class Trainer:
             numpy_outputs = _numpy_outputs(outputs)
             acc.add(
                 value,
-                _weight(targets, self.info.task),
+                self.info.task.batch_weight(targets),
                 numpy_outputs,
                 targets,
                 exp.metrics,
@@ -386,7 +364,7 @@ class Trainer:
             )
             running: dict[str, float] = {}
             if live:
-                hits, seen = batch_correct(numpy_outputs, targets, self.info.task)
+                hits, seen = self.info.task.batch_correct(numpy_outputs, targets)
                 correct, counted = correct + hits, counted + seen
                 running = {"accuracy": correct / counted} if counted else {}
             self.reporter.batch_end(index + 1, acc.loss, running, len(targets))
@@ -588,7 +566,7 @@ def evaluate_split(
             loss = exp.loss(*loss_arguments(outputs, targets, exp.loss))
             acc.add(
                 float(loss.data.mean()),
-                _weight(targets, info.task),
+                info.task.batch_weight(targets),
                 _numpy_outputs(outputs),
                 targets,
                 exp.metrics,

@@ -25,11 +25,8 @@ import numpy as np
 
 from nnrun.errors import ArgumentError, DataError, ShapeError
 from nnrun.registry import METRICS
+from nnrun.tasks import IGNORE_INDEX, LabelKind, Task, get_task
 
-IGNORE_INDEX = -100
-TASKS = ("classification", "binary", "sequence", "node_classification", "regression", "ranking")
-_LABEL_TASKS = frozenset({"classification", "binary", "sequence", "node_classification"})
-_SCORE_TASKS = frozenset({"classification", "sequence", "node_classification"})
 _SPLIT_PREFIXES = ("train_", "val_", "valid_", "validation_", "test_", "train/", "val/", "test/")
 
 
@@ -60,28 +57,35 @@ class RegressionData:
 
 
 class Metric:
-    """A metric: `mode` says whether higher ("max") or lower ("min") is better."""
+    """A metric: `mode` says whether higher ("max") or lower ("min") is better; `labels`
+    says which kinds of targets it measures (see `nnrun.tasks`), `needs_scores` that it
+    needs one score per class."""
 
     mode: ClassVar[Literal["max", "min"]] = "max"
-    tasks: ClassVar[frozenset[str]] = _LABEL_TASKS
+    labels: ClassVar[frozenset[LabelKind]] = frozenset({"class", "binary"})
+    needs_scores: ClassVar[bool] = False
     scalar: ClassVar[bool] = True
 
     def __init__(self) -> None:
         """Metrics without options accept no config arguments (the registry checks this)."""
 
-    def validate(self, task: str, name: str) -> None:
+    @classmethod
+    def applies_to(cls, task: Task) -> bool:
+        return task.labels in cls.labels and (task.class_scores or not cls.needs_scores)
+
+    def validate(self, task: Task, name: str) -> None:
         """Raise ArgumentError if this metric (called `name` in the config), with its
         options, does not apply to `task`."""
-        if task not in self.tasks:
-            fitting = [n for n in METRICS.names() if task in METRICS.get(n).tasks]
+        if not self.applies_to(task):
+            fitting = [n for n in METRICS.names() if METRICS.get(n).applies_to(task)]
             raise ArgumentError(
-                f"metric {name!r} does not apply to task {task!r}; "
+                f"metric {name!r} does not apply to task {task.name!r}; "
                 f"metrics for {task}: {', '.join(fitting)}",
                 expected=f"one of {', '.join(fitting)}",
                 found=repr(name),
             )
 
-    def __call__(self, data: Any, task: str) -> dict[str, float]:
+    def __call__(self, data: Any, task: Task) -> dict[str, float]:
         """Values keyed by suffix: "" for the metric itself, "_class_3" for per-class ones."""
         raise NotImplementedError
 
@@ -94,7 +98,7 @@ def _mean_or_nan(values: np.ndarray) -> float:
 class Accuracy(Metric):
     """Fraction of predictions equal to the target."""
 
-    def __call__(self, data: LabelData, task: str) -> dict[str, float]:
+    def __call__(self, data: LabelData, task: Task) -> dict[str, float]:
         return {"": _mean_or_nan(data.predictions == data.targets)}
 
 
@@ -102,14 +106,14 @@ class Accuracy(Metric):
 class TopKAccuracy(Metric):
     """Fraction of targets among the `k` highest scores (default 5)."""
 
-    tasks = _SCORE_TASKS
+    needs_scores = True
 
     def __init__(self, k: int = 5):
         if k < 1:
             raise ArgumentError(f"top_k_accuracy: k must be at least 1, got {k}", key="k")
         self.k = k
 
-    def __call__(self, data: LabelData, task: str) -> dict[str, float]:
+    def __call__(self, data: LabelData, task: Task) -> dict[str, float]:
         num_classes = data.scores.shape[1]
         if self.k > num_classes:
             raise ArgumentError(
@@ -141,11 +145,11 @@ class _PerClassMetric(Metric):
         self.average = average
         self.per_class = per_class
 
-    def validate(self, task: str, name: str) -> None:
+    def validate(self, task: Task, name: str) -> None:
         super().validate(task, name)
-        if self.average == "binary" and task != "binary":
+        if self.average == "binary" and task.labels != "binary":
             raise ArgumentError(
-                f"average 'binary' needs task 'binary', not {task!r}",
+                f"average 'binary' needs task 'binary', not {task.name!r}",
                 key="average",
                 expected="macro, micro or weighted",
                 found="'binary'",
@@ -154,8 +158,8 @@ class _PerClassMetric(Metric):
     def _ratio(self, true_pos: np.ndarray, false_pos: np.ndarray, false_neg: np.ndarray):
         raise NotImplementedError
 
-    def __call__(self, data: LabelData, task: str) -> dict[str, float]:
-        average = self.average or ("binary" if task == "binary" else "macro")
+    def __call__(self, data: LabelData, task: Task) -> dict[str, float]:
+        average = self.average or ("binary" if task.labels == "binary" else "macro")
         confusion = data.confusion
         true_pos = np.diag(confusion).astype(np.float64)
         false_pos = confusion.sum(axis=0) - true_pos
@@ -215,14 +219,14 @@ class ConfusionMatrix(Metric):
 
 class _RegressionMetric(Metric):
     mode = "min"
-    tasks = frozenset({"regression"})
+    labels = frozenset({"value"})
 
 
 @METRICS.register("mse", "mean_squared_error")
 class MeanSquaredError(_RegressionMetric):
     """Mean of squared errors over all counted elements."""
 
-    def __call__(self, data: RegressionData, task: str) -> dict[str, float]:
+    def __call__(self, data: RegressionData, task: Task) -> dict[str, float]:
         return {"": _mean_or_nan((data.outputs - data.targets)[data.mask] ** 2)}
 
 
@@ -230,7 +234,7 @@ class MeanSquaredError(_RegressionMetric):
 class MeanAbsoluteError(_RegressionMetric):
     """Mean of absolute errors over all counted elements."""
 
-    def __call__(self, data: RegressionData, task: str) -> dict[str, float]:
+    def __call__(self, data: RegressionData, task: Task) -> dict[str, float]:
         return {"": _mean_or_nan(np.abs(data.outputs - data.targets)[data.mask])}
 
 
@@ -238,7 +242,7 @@ class MeanAbsoluteError(_RegressionMetric):
 class RootMeanSquaredError(_RegressionMetric):
     """Square root of the MSE over all counted elements."""
 
-    def __call__(self, data: RegressionData, task: str) -> dict[str, float]:
+    def __call__(self, data: RegressionData, task: Task) -> dict[str, float]:
         return {"": float(np.sqrt(_mean_or_nan((data.outputs - data.targets)[data.mask] ** 2)))}
 
 
@@ -251,7 +255,7 @@ class R2Score(_RegressionMetric):
 
     mode = "max"
 
-    def __call__(self, data: RegressionData, task: str) -> dict[str, float]:
+    def __call__(self, data: RegressionData, task: Task) -> dict[str, float]:
         mask = data.mask
         counts = mask.sum(axis=0)
         column_mean = np.where(mask, data.targets, 0).sum(axis=0) / np.maximum(counts, 1)
@@ -275,9 +279,9 @@ class PairwiseAccuracy(Metric):
     """Fraction of pairs ordered correctly: sign(s_a − s_b) equals the target; a tie
     (equal scores) counts as wrong."""
 
-    tasks = frozenset({"ranking"})
+    labels = frozenset({"sign"})
 
-    def __call__(self, data: RankingData, task: str) -> dict[str, float]:
+    def __call__(self, data: RankingData, task: Task) -> dict[str, float]:
         return {"": _mean_or_nan(np.sign(data.differences) == data.signs)}
 
 
@@ -296,9 +300,9 @@ class BoundMetric:
         return self.metric.mode
 
 
-def resolve_metrics(specs: list[str | dict[str, Any]], task: str) -> list[BoundMetric]:
+def resolve_metrics(specs: list[str | dict[str, Any]], task: Task | str) -> list[BoundMetric]:
     """Build and check metric specs for `task`; call at build time to fail before training."""
-    _check_task(task)
+    task = get_task(task)
     bound: list[BoundMetric] = []
     for spec in specs:
         if isinstance(spec, str):
@@ -355,13 +359,6 @@ def metric_mode(name: str, specs: list[str | dict[str, Any]] | None = None) -> s
 # ---------------------------------------------------------------- input preparation
 
 
-def _check_task(task: str) -> None:
-    if task not in TASKS:
-        raise ArgumentError(
-            f"unknown task {task!r}", key="task", expected=", ".join(TASKS), found=repr(task)
-        )
-
-
 def _integer_targets(targets: np.ndarray) -> np.ndarray:
     if targets.dtype.kind == "f":
         if not np.all(np.isfinite(targets)) or np.any(targets != np.round(targets)):
@@ -374,11 +371,11 @@ def _integer_targets(targets: np.ndarray) -> np.ndarray:
 
 
 def prepare_labels(
-    outputs: np.ndarray, targets: np.ndarray, task: str, num_classes: int | None
+    outputs: np.ndarray, targets: np.ndarray, task: Task, num_classes: int | None
 ) -> LabelData:
     """Predictions and targets of a label task, with ignored targets removed."""
     outputs, targets = np.asarray(outputs), np.asarray(targets)
-    if task == "binary":
+    if task.labels == "binary":
         if outputs.ndim == 2 and outputs.shape[1] == 1:
             outputs = outputs[:, 0]
         if targets.ndim == 2 and targets.shape[1] == 1:
@@ -393,9 +390,9 @@ def prepare_labels(
         predictions, targets = (outputs[keep] > 0).astype(np.int64), targets[keep]
         _check_range(targets, 2)
         return LabelData(predictions, targets, 2, None)
-    expected_dims = 3 if task == "sequence" else 2
+    expected_dims = 3 if task.positions else 2
     if outputs.ndim != expected_dims or targets.shape != outputs.shape[:-1]:
-        layout = "(N, T, C) and targets (N, T)" if task == "sequence" else "(N, C) and targets (N,)"
+        layout = "(N, T, C) and targets (N, T)" if task.positions else "(N, C) and targets (N,)"
         raise ShapeError(
             f"{task} metrics expect outputs {layout}, "
             f"found outputs {outputs.shape} and targets {targets.shape}"
@@ -462,7 +459,7 @@ def compute_metrics(
     specs: list[str | dict[str, Any]],
     outputs: np.ndarray,
     targets: np.ndarray,
-    task: str,
+    task: Task | str,
     num_classes: int | None = None,
 ) -> dict[str, float]:
     """Scalar metrics of one split's whole-epoch `outputs` and `targets`, by key.
@@ -470,12 +467,13 @@ def compute_metrics(
     Per-class entries (``f1_class_0``, ...) appear for specs with ``per_class: true``;
     non-scalar metrics (``confusion_matrix``) are skipped here, see `confusion_matrix`.
     """
+    task = get_task(task)
     bound = [b for b in resolve_metrics(specs, task) if b.metric.scalar]
     if not bound:
         return {}
-    if task == "regression":
+    if task.labels == "value":
         data: LabelData | RegressionData | RankingData = prepare_regression(outputs, targets)
-    elif task == "ranking":
+    elif task.labels == "sign":
         data = prepare_ranking(outputs, targets)
     else:
         data = prepare_labels(outputs, targets, task, num_classes)
@@ -487,20 +485,12 @@ def compute_metrics(
 
 
 def confusion_matrix(
-    outputs: np.ndarray, targets: np.ndarray, task: str, num_classes: int | None = None
+    outputs: np.ndarray, targets: np.ndarray, task: Task | str, num_classes: int | None = None
 ) -> np.ndarray:
     """(C, C) int64 counts, rows = true class, columns = predicted class (2 × 2 for binary)."""
-    _check_task(task)
-    if task in ("regression", "ranking"):
-        raise ArgumentError(f"confusion_matrix does not apply to task {task!r}", found=repr(task))
+    task = get_task(task)
+    if not task.has_classes:
+        raise ArgumentError(
+            f"confusion_matrix does not apply to task {task.name!r}", found=repr(task.name)
+        )
     return prepare_labels(outputs, targets, task, num_classes).confusion
-
-
-def metric_outputs(outputs: Any, task: str) -> np.ndarray | None:
-    """What metrics see of a model's outputs: the array itself, or for a ranking model's
-    two scores their difference (positive when the first item ranks higher)."""
-    if not isinstance(outputs, tuple):
-        return outputs
-    if task == "ranking" and len(outputs) == 2:
-        return outputs[0] - outputs[1]
-    return None

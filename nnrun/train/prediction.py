@@ -12,29 +12,9 @@ import numpy as np
 
 from nnrun.data import read_inputs
 from nnrun.errors import DataError
+from nnrun.tasks import softmax
 from nnrun.train.loop import predict_outputs
 from nnrun.train.session import open_run
-
-LABEL_TASKS = ("classification", "binary", "node_classification", "sequence")
-
-
-def _softmax(scores: np.ndarray) -> np.ndarray:
-    shifted = np.exp(scores - scores.max(axis=-1, keepdims=True))
-    return shifted / shifted.sum(axis=-1, keepdims=True)
-
-
-def class_probabilities(outputs: np.ndarray, kind: str, task: str) -> np.ndarray:
-    """(N, C) probabilities from what the model outputs (logits, log-probabilities, ...)."""
-    if task == "binary":
-        p = outputs.reshape(len(outputs), -1)[:, :1].astype(np.float64)
-        if kind == "logits":
-            p = 1 / (1 + np.exp(-p))
-        return np.concatenate([1 - p, p], axis=1)
-    if kind == "log_probabilities":
-        return np.exp(outputs)
-    if kind == "probabilities":
-        return outputs
-    return _softmax(outputs.astype(np.float64))
 
 
 def predict_file(
@@ -50,8 +30,8 @@ def predict_file(
         raise DataError("this model has several outputs; predict writes single-output models")
     kind = getattr(exp.loss, "output", "values")
     columns: list[str]
-    if info.task in LABEL_TASKS and kind in ("logits", "probabilities", "log_probabilities"):
-        probabilities = class_probabilities(outputs, kind, info.task)
+    if info.task.decodes_to_classes(kind):
+        probabilities = info.task.class_probabilities(outputs, kind)
         names = [str(c) for c in (preprocessor.classes or range(probabilities.shape[-1]))]
         if proba:
             values: Any = probabilities
@@ -107,7 +87,7 @@ def generate_text(run: Path, prompt: str, length: int, temperature: float, seed:
     """
     opened = open_run(run)
     exp, preprocessor = opened.experiment, opened.preprocessor
-    if preprocessor.vocab is None or exp.data.info.task != "sequence":
+    if preprocessor.vocab is None or not exp.data.info.task.positions:
         raise DataError(
             "--generate needs a language model trained on text (data with a "
             "vocabulary and per-position targets)"
@@ -123,6 +103,6 @@ def generate_text(run: Path, prompt: str, length: int, temperature: float, seed:
         if temperature == 0:
             tokens.append(int(logits.argmax()))
             continue
-        probabilities = _softmax(logits / temperature)
+        probabilities = softmax(logits / temperature)
         tokens.append(int(rng.choice(len(probabilities), p=probabilities)))
     return preprocessor.decode_tokens(np.asarray(tokens))

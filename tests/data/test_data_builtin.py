@@ -38,7 +38,7 @@ SYNTHETIC = [
 def test_real_dataset_shapes_and_classes(name):
     task, shape, classes, total = REAL[name]
     bundle = load_data({"dataset": name}, 0, HERE)
-    assert (bundle.info.task, bundle.info.input_shape, bundle.info.num_classes) == (
+    assert (bundle.info.task.name, bundle.info.input_shape, bundle.info.num_classes) == (
         task,
         shape,
         classes,

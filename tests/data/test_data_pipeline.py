@@ -174,7 +174,7 @@ def test_unknown_dataset_and_bad_params_are_config_errors():
 
 def test_inferred_task_regression_for_many_distinct_values(write, tmp_path):
     write("d.csv", "a,y\n" + "".join(f"{i},{i * 1.5}\n" for i in range(50)))
-    assert load_data({"path": "d.csv"}, 0, tmp_path).info.task == "regression"
+    assert load_data({"path": "d.csv"}, 0, tmp_path).info.task.name == "regression"
 
 
 def test_data_spec_documents_every_key_and_defaults_fill_in():

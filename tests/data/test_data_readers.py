@@ -22,7 +22,7 @@ def test_csv_with_header_and_string_labels(write, tmp_path):
     bundle = load({"path": "d.csv"}, tmp_path)
     assert bundle.info.feature_names == ["a", "b"]
     assert bundle.info.class_names == ["cat", "dog", "eel"]
-    assert bundle.info.task == "classification"
+    assert bundle.info.task.name == "classification"
     assert sum(len(s) for s in bundle.splits.values()) == 60
 
 

@@ -64,13 +64,13 @@ def test_both_items_are_scaled_with_the_single_example_training_statistics(table
     train = set(row_keys(single.splits["train"].inputs))
     for key in ("a", "b"):
         assert set(row_keys(paired.splits["train"].inputs[key])) <= train
-    assert paired.preprocessor.task == "regression"  # raw targets are still numbers
+    assert paired.preprocessor.task.name == "regression"  # raw targets are still numbers
 
 
 def test_info_describes_ranking_pairs(table):
     single, paired = load(table), load(table, pairs={"per_example": 3})
     info = paired.info
-    assert info.task == "ranking"
+    assert info.task.name == "ranking"
     assert info.input_shape == single.info.input_shape == (2,)
     assert info.target_shape == (1,) and info.target_dtype == "float32"
     assert info.sizes == {name: len(s) for name, s in paired.splits.items()}

@@ -196,9 +196,12 @@ def test_checkpoint_weights_load_into_torch(small_config, tmp_path):
 
 
 def test_running_accuracy_counts_ignored_targets_out():
-    from nnrun.train.loop import batch_correct
+    from nnrun.tasks import TASKS
 
     outputs = np.array([[0.1, 0.9], [0.8, 0.2], [0.3, 0.7]])
-    assert batch_correct(outputs, np.array([1, 1, -100]), "classification") == (1, 2)
-    assert batch_correct(np.array([[2.0], [-1.0]]), np.array([[1.0], [1.0]]), "binary") == (1, 2)
-    assert batch_correct(outputs, np.ones((3, 2)), "regression") == (0, 0)
+    assert TASKS["classification"].batch_correct(outputs, np.array([1, 1, -100])) == (1, 2)
+    assert TASKS["binary"].batch_correct(np.array([[2.0], [-1.0]]), np.array([[1.0], [1.0]])) == (
+        1,
+        2,
+    )
+    assert TASKS["regression"].batch_correct(outputs, np.ones((3, 2))) == (0, 0)

@@ -7,6 +7,7 @@ import pytest
 
 from nnrun.errors import ArgumentError, DataError, ShapeError
 from nnrun.registry import METRICS
+from nnrun.tasks import TASKS
 from nnrun.train.metrics import compute_metrics, confusion_matrix, metric_mode, resolve_metrics
 
 
@@ -159,7 +160,8 @@ def test_metric_mode_knows_direction_of_metrics_losses_and_prefixed_names():
 def test_every_registered_metric_declares_a_mode_and_tasks():
     for name in METRICS.names():
         metric = METRICS.get(name)
-        assert metric.mode in ("max", "min") and metric.tasks, name
+        assert metric.mode in ("max", "min"), name
+        assert any(metric.applies_to(task) for task in TASKS.values()), name
 
 
 def test_unknown_or_misfitting_metrics_fail_when_specs_are_resolved():

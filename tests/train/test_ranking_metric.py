@@ -62,7 +62,7 @@ def test_ranking_run_defaults_to_margin_ranking_and_pairwise_accuracy(tmp_path):
     path = tmp_path / "rank.yaml"
     path.write_text(RANKING_CONFIG)
     experiment = build_experiment(resolve(path))
-    assert experiment.task == "ranking"
+    assert experiment.task.name == "ranking"
     assert experiment.loss.name == "margin_ranking" and experiment.loss.margin == 1.0
     assert experiment.metrics == ["pairwise_accuracy"]
     assert list(experiment.model.state_dict()) == ["score_a.weight", "score_a.bias"]
