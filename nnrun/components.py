@@ -8,6 +8,7 @@ first.
 from nnrun import (  # noqa: F401
     init,
     losses,
+    metrics,
     optim,
     schedules,
 )
@@ -31,4 +32,3 @@ from nnrun.nn import (  # noqa: F401
     shape,
     transformer,
 )
-from nnrun.train import metrics  # noqa: F401

@@ -19,18 +19,18 @@ from nnrun import (
 from nnrun.autograd.grad_mode import no_grad
 from nnrun.autograd.tensor import Tensor
 from nnrun.config.builder import BuiltModel, GraphView, build_model
-from nnrun.config.init_from import apply_init_from
 from nnrun.config.paths import describe, did_you_mean, format_path
 from nnrun.config.resolve import ResolvedConfig, resolve_config
 from nnrun.config.spec import Option
 from nnrun.config.validate import ComponentList, problem_position, validate_top_level
 from nnrun.data import DATA_SPEC, DataBundle, Split, load_data
 from nnrun.errors import ArgumentError, ConfigError, NnrunError, Problem
+from nnrun.init_from import apply_init_from
+from nnrun.metrics import compute_metrics, resolve_metrics
 from nnrun.nn.model import NodeError, TraceRecord
 from nnrun.nn.module import Module
 from nnrun.registry import LOSSES, METRICS, OPTIMIZERS, SCHEDULES
 from nnrun.tasks import Task
-from nnrun.train.metrics import compute_metrics, resolve_metrics
 from nnrun.train.options import TRAIN_SPEC
 
 SECTIONS: dict[str, Any] = {

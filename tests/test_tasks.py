@@ -7,9 +7,9 @@ import pytest
 
 from nnrun import components  # noqa: F401  (fills the registries)
 from nnrun.errors import ArgumentError
+from nnrun.metrics import resolve_metrics
 from nnrun.registry import LOSSES, METRICS
 from nnrun.tasks import TASKS, get_task
-from nnrun.train.metrics import resolve_metrics
 
 
 @pytest.mark.parametrize("name", sorted(TASKS))

@@ -463,7 +463,7 @@ def _goal(metric: dict[str, Any], cfg: ResolvedConfig) -> tuple[str, list[Proble
     if metric["goal"] != "auto":
         return metric["goal"], []
     from nnrun import components  # noqa: F401  (fills the metric registry)
-    from nnrun.train.metrics import metric_mode
+    from nnrun.metrics import metric_mode
 
     try:
         return ("minimize" if metric_mode(metric["name"]) == "min" else "maximize"), []

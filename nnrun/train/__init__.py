@@ -1,1 +1,1 @@
-"""Training: the loop, metrics, and run directories."""
+"""Training: the loop, evaluation, prediction and run directories."""

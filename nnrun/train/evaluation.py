@@ -11,8 +11,8 @@ from rich.table import Table
 from nnrun.data.predict import read_labeled
 from nnrun.errors import DataError
 from nnrun.fileio import write_json_atomic
+from nnrun.metrics import confusion_matrix
 from nnrun.train.loop import evaluate_split
-from nnrun.train.metrics import confusion_matrix
 from nnrun.train.session import open_run
 
 

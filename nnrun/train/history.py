@@ -21,8 +21,8 @@ from rich.console import Console
 from rich.table import Table
 
 from nnrun.errors import ArgumentError, DataError
+from nnrun.metrics import metric_mode
 from nnrun.train.display import format_duration, format_value
-from nnrun.train.metrics import metric_mode
 from nnrun.train.rundir import METRICS_CSV
 
 CONFIG = "config.yaml"

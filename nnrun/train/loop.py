@@ -23,10 +23,10 @@ from nnrun.data import BatchLoader
 from nnrun.errors import NnrunError
 from nnrun.experiment import Experiment, as_input, loss_arguments
 from nnrun.fileio import write_json_atomic
+from nnrun.metrics import compute_metrics, metric_mode
 from nnrun.optim.clip import clip_grad_norm, clip_grad_value
 from nnrun.tasks import Task
 from nnrun.train.display import EpochRow, Reporter, RunInfo
-from nnrun.train.metrics import compute_metrics, metric_mode
 from nnrun.train.rundir import MetricsLogger
 
 # Whole-epoch outputs are kept for exact train metrics up to this many numbers; beyond it

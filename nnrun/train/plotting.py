@@ -15,8 +15,8 @@ from pathlib import Path
 from rich.text import Text
 
 from nnrun.errors import ArgumentError
+from nnrun.metrics import metric_mode
 from nnrun.train.history import read_metrics
-from nnrun.train.metrics import metric_mode
 from nnrun.train.rundir import resolve_run
 
 DEFAULT_PNG = "curves.png"

@@ -6,9 +6,9 @@ import numpy as np
 import pytest
 
 from nnrun.errors import ArgumentError, DataError, ShapeError
+from nnrun.metrics import compute_metrics, confusion_matrix, metric_mode, resolve_metrics
 from nnrun.registry import METRICS
 from nnrun.tasks import TASKS
-from nnrun.train.metrics import compute_metrics, confusion_matrix, metric_mode, resolve_metrics
 
 
 def scores_for(predictions: list[int], num_classes: int) -> np.ndarray:

@@ -7,8 +7,8 @@ import pytest
 
 from nnrun.errors import ArgumentError, DataError, ShapeError
 from nnrun.experiment import build_experiment, resolve
+from nnrun.metrics import compute_metrics, confusion_matrix, metric_mode, resolve_metrics
 from nnrun.train.loop import evaluate_split
-from nnrun.train.metrics import compute_metrics, confusion_matrix, metric_mode, resolve_metrics
 
 # differences s_a − s_b and ±1 targets: right, right, wrong, tie (wrong), right
 DIFFERENCES = np.array([[0.5], [-2.0], [1.0], [0.0], [-0.1]], np.float32)
