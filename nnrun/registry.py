@@ -14,6 +14,7 @@ import typing
 from collections.abc import Callable, Iterator
 from typing import Any
 
+from nnrun.constraints import split, violation
 from nnrun.errors import ArgumentError
 
 
@@ -173,15 +174,18 @@ def accepted_parameters(obj: Callable[..., Any]) -> dict[str, inspect.Parameter]
 
 def _hints(obj: Callable[..., Any]) -> dict[str, Any]:
     try:
-        return typing.get_type_hints(obj)
+        return typing.get_type_hints(obj, include_extras=True)
     except (NameError, TypeError):  # unresolvable forward references: no type checks
         return {}
 
 
 def type_name(annotation: Any) -> str:
-    """A short human name for a type hint (`int`, `float or list of float`, ...)."""
+    """A short human name for a type hint (`int >= 1`, `float or list of float`, ...)."""
     if annotation is inspect.Parameter.empty or annotation is Any:
         return "any value"
+    annotation, ranges = split(annotation)
+    if ranges:
+        return " ".join([type_name(annotation), *(r.describe() for r in ranges)])
     origin = typing.get_origin(annotation)
     args = typing.get_args(annotation)
     if origin in (typing.Union, types.UnionType):
@@ -200,13 +204,15 @@ def type_name(annotation: Any) -> str:
     return getattr(annotation, "__name__", str(annotation))
 
 
-def _matches(value: Any, annotation: Any) -> bool:
+def matches_type(value: Any, annotation: Any) -> bool:
+    """Whether `value` has the type of `annotation` (constraints aside, see `violation`)."""
     if annotation is inspect.Parameter.empty or annotation is Any:
         return True
+    annotation = split(annotation)[0]
     origin = typing.get_origin(annotation)
     args = typing.get_args(annotation)
     if origin in (typing.Union, types.UnionType):
-        return any(_matches(value, a) for a in args)
+        return any(matches_type(value, a) for a in args)
     if origin is typing.Literal:
         return value in args
     if annotation is type(None):
@@ -223,9 +229,9 @@ def _matches(value: Any, annotation: Any) -> bool:
         if not isinstance(value, (list, tuple)):
             return False
         if origin is tuple and args and args[-1] is not Ellipsis:
-            return len(value) == len(args) and all(_matches(v, a) for v, a in zip(value, args))
+            return len(value) == len(args) and all(matches_type(v, a) for v, a in zip(value, args))
         inner = args[0] if args else Any
-        return all(_matches(v, inner) for v in value)
+        return all(matches_type(v, inner) for v in value)
     if origin is dict:
         return isinstance(value, dict)
     if isinstance(annotation, type):
@@ -234,14 +240,23 @@ def _matches(value: Any, annotation: Any) -> bool:
 
 
 def check_type(value: Any, annotation: Any, owner: str, key: str) -> None:
-    """Raise ArgumentError naming `key` when `value` does not fit the type hint."""
-    if not _matches(value, annotation):
+    """Raise ArgumentError naming `key` when `value` does not fit the type hint or breaks
+    one of its constraints (``Annotated[int, Min(1)]``)."""
+    if not matches_type(value, annotation):
         raise ArgumentError(
             f"{owner}: argument {key!r} must be {type_name(annotation)}, "
             f"got {type(value).__name__} {value!r}",
             key=key,
             expected=type_name(annotation),
             found=f"{type(value).__name__} {value!r}",
+        )
+    broken = violation(value, annotation)
+    if broken is not None:
+        raise ArgumentError(
+            f"{owner}: {key} must be {broken}, got {value!r}",
+            key=key,
+            expected=type_name(annotation),
+            found=repr(value),
         )
 
 
@@ -253,3 +268,14 @@ OPTIMIZERS = Registry("optimizer", arg_aliases={"learning_rate": "lr"}, injected
 SCHEDULES = Registry("schedule", injected=("optimizer", "epochs", "steps_per_epoch"))
 METRICS = Registry("metric")
 DATASETS = Registry("dataset")
+REGISTRIES = (
+    LAYERS,
+    ACTIVATIONS,
+    LOSSES,
+    INITIALIZERS,
+    OPTIMIZERS,
+    SCHEDULES,
+    METRICS,
+    DATASETS,
+)
+"""Every registry, for tools that walk them all (the schema, the component reference)."""

@@ -17,10 +17,23 @@ from __future__ import annotations
 import bisect
 import math
 from abc import ABC, abstractmethod
-from typing import Any, ClassVar, Literal
+from typing import Annotated, Any, ClassVar, Literal
 
+from nnrun.constraints import (
+    Above,
+    Fraction,
+    Min,
+    MinItems,
+    NonNegative,
+    Positive,
+    Probability,
+    Range,
+)
 from nnrun.errors import ArgumentError, CheckpointError
-from nnrun.optim.optimizer import Optimizer, require
+from nnrun.optim.optimizer import Optimizer
+
+Rate = Annotated[float, Above(0)]
+"""A decay factor: a number > 0."""
 from nnrun.registry import SCHEDULES
 
 
@@ -37,7 +50,7 @@ class Schedule(ABC):
     def __init__(self, optimizer: Optimizer, epochs: int, steps_per_epoch: int):
         owner = type(self).__name__
         for key, value in (("epochs", epochs), ("steps_per_epoch", steps_per_epoch)):
-            require(isinstance(value, int) and value >= 1, owner, key, "an integer >= 1", value)
+            _require(isinstance(value, int) and value >= 1, owner, key, "an integer >= 1", value)
         self.optimizer = optimizer
         self.epochs = epochs
         self.steps_per_epoch = steps_per_epoch
@@ -111,12 +124,10 @@ class StepSchedule(ClosedFormSchedule):
         optimizer: Optimizer,
         epochs: int,
         steps_per_epoch: int,
-        step_size: int,
-        gamma: float = 0.1,
+        step_size: Positive,
+        gamma: Rate = 0.1,
     ):
         super().__init__(optimizer, epochs, steps_per_epoch)
-        require(step_size >= 1, "step schedule", "step_size", "an integer >= 1", step_size)
-        require(gamma > 0, "step schedule", "gamma", "> 0", gamma)
         self.step_size = step_size
         self.gamma = float(gamma)
         self._apply()
@@ -136,18 +147,10 @@ class MultiStepSchedule(ClosedFormSchedule):
         optimizer: Optimizer,
         epochs: int,
         steps_per_epoch: int,
-        milestones: list[int],
-        gamma: float = 0.1,
+        milestones: Annotated[list[Positive], MinItems(1)],
+        gamma: Rate = 0.1,
     ):
         super().__init__(optimizer, epochs, steps_per_epoch)
-        require(
-            bool(milestones) and all(m >= 1 for m in milestones),
-            "multistep schedule",
-            "milestones",
-            "a non-empty list of epochs >= 1",
-            milestones,
-        )
-        require(gamma > 0, "multistep schedule", "gamma", "> 0", gamma)
         self.milestones = sorted(milestones)
         self.gamma = float(gamma)
         self._apply()
@@ -162,9 +165,8 @@ class ExponentialSchedule(ClosedFormSchedule):
 
     interval = "epoch"
 
-    def __init__(self, optimizer: Optimizer, epochs: int, steps_per_epoch: int, gamma: float):
+    def __init__(self, optimizer: Optimizer, epochs: int, steps_per_epoch: int, gamma: Rate):
         super().__init__(optimizer, epochs, steps_per_epoch)
-        require(gamma > 0, "exponential schedule", "gamma", "> 0", gamma)
         self.gamma = float(gamma)
         self._apply()
 
@@ -197,18 +199,9 @@ class WarmupSchedule(ClosedFormSchedule):
                 expected="only one of warmup_steps, warmup_epochs",
                 found=f"warmup_steps {warmup_steps}, warmup_epochs {warmup_epochs}",
             )
-        require(warmup_steps >= 0, owner, "warmup_steps", ">= 0", warmup_steps)
-        require(warmup_epochs >= 0, owner, "warmup_epochs", ">= 0", warmup_epochs)
-        require(
-            0 <= warmup_start_factor <= 1,
-            owner,
-            "warmup_start_factor",
-            "in [0, 1]",
-            warmup_start_factor,
-        )
         self.warmup = warmup_steps or round(warmup_epochs * steps_per_epoch)
         key = "warmup_steps" if warmup_steps else "warmup_epochs"
-        require(
+        _require(
             self.warmup <= self.total_steps,
             owner,
             key,
@@ -242,9 +235,9 @@ class ConstantSchedule(WarmupSchedule):
         optimizer: Optimizer,
         epochs: int,
         steps_per_epoch: int,
-        warmup_steps: int = 0,
-        warmup_epochs: float = 0,
-        warmup_start_factor: float = 0.0,
+        warmup_steps: Annotated[int, Min(0)] = 0,
+        warmup_epochs: NonNegative = 0,
+        warmup_start_factor: Fraction = 0.0,
     ):
         super().__init__(
             optimizer, epochs, steps_per_epoch, warmup_steps, warmup_epochs, warmup_start_factor
@@ -266,15 +259,14 @@ class CosineSchedule(WarmupSchedule):
         optimizer: Optimizer,
         epochs: int,
         steps_per_epoch: int,
-        min_lr: float = 0.0,
-        warmup_steps: int = 0,
-        warmup_epochs: float = 0,
-        warmup_start_factor: float = 0.0,
+        min_lr: NonNegative = 0.0,
+        warmup_steps: Annotated[int, Min(0)] = 0,
+        warmup_epochs: NonNegative = 0,
+        warmup_start_factor: Fraction = 0.0,
     ):
         super().__init__(
             optimizer, epochs, steps_per_epoch, warmup_steps, warmup_epochs, warmup_start_factor
         )
-        require(min_lr >= 0, "cosine schedule", "min_lr", ">= 0", min_lr)
         self.min_lr = float(min_lr)
         self._apply()
 
@@ -293,15 +285,14 @@ class LinearSchedule(WarmupSchedule):
         optimizer: Optimizer,
         epochs: int,
         steps_per_epoch: int,
-        end_factor: float = 0.0,
-        warmup_steps: int = 0,
-        warmup_epochs: float = 0,
-        warmup_start_factor: float = 0.0,
+        end_factor: NonNegative = 0.0,
+        warmup_steps: Annotated[int, Min(0)] = 0,
+        warmup_epochs: NonNegative = 0,
+        warmup_start_factor: Fraction = 0.0,
     ):
         super().__init__(
             optimizer, epochs, steps_per_epoch, warmup_steps, warmup_epochs, warmup_start_factor
         )
-        require(end_factor >= 0, "linear schedule", "end_factor", ">= 0", end_factor)
         self.end_factor = float(end_factor)
         self._apply()
 
@@ -329,13 +320,13 @@ class OneCycleSchedule(ClosedFormSchedule):
         epochs: int,
         steps_per_epoch: int,
         max_lr: float | list[float] | None = None,
-        pct_start: float = 0.3,
+        pct_start: Probability = 0.3,
         anneal_strategy: Literal["cos", "linear"] = "cos",
         cycle_momentum: bool = True,
         base_momentum: float | list[float] = 0.85,
         max_momentum: float | list[float] = 0.95,
-        div_factor: float = 25.0,
-        final_div_factor: float = 1e4,
+        div_factor: Rate = 25.0,
+        final_div_factor: Rate = 1e4,
         three_phase: bool = False,
     ):
         super().__init__(optimizer, epochs, steps_per_epoch)
@@ -344,19 +335,16 @@ class OneCycleSchedule(ClosedFormSchedule):
         if max_lr is not None:
             self.base_lrs = _per_group(max_lr, len(groups), owner, "max_lr")
         for lr in self.base_lrs:
-            require(lr > 0, owner, "max_lr", "> 0", lr)
-        require(0 <= pct_start < 1, owner, "pct_start", "in [0, 1)", pct_start)
+            _require(lr > 0, owner, "max_lr", "> 0", lr)
         if three_phase:
-            require(pct_start <= 0.5, owner, "pct_start", "<= 0.5 with three_phase", pct_start)
-        require(div_factor > 0, owner, "div_factor", "> 0", div_factor)
-        require(final_div_factor > 0, owner, "final_div_factor", "> 0", final_div_factor)
+            _require(pct_start <= 0.5, owner, "pct_start", "<= 0.5 with three_phase", pct_start)
         self.div_factor = float(div_factor)
         self.final_div_factor = float(final_div_factor)
         self.anneal = _anneal_cos if anneal_strategy == "cos" else _anneal_linear
         self.cycle_momentum = cycle_momentum
         if cycle_momentum:
             defaults = optimizer.defaults
-            require(
+            _require(
                 "momentum" in defaults or "betas" in defaults,
                 owner,
                 "cycle_momentum",
@@ -424,7 +412,7 @@ def _anneal_linear(start: float, end: float, pct: float) -> float:
 def _per_group(value: float | list[float], groups: int, owner: str, key: str) -> list[float]:
     """A scalar option repeated per parameter group, or a list with one value per group."""
     if isinstance(value, (list, tuple)):
-        require(len(value) == groups, owner, key, f"one value per group ({groups})", value)
+        _require(len(value) == groups, owner, key, f"one value per group ({groups})", value)
         return [float(v) for v in value]
     return [float(value)] * groups
 
@@ -446,21 +434,16 @@ class ReduceOnPlateauSchedule(Schedule):
         steps_per_epoch: int,
         monitor: str = "val_loss",
         mode: Literal["min", "max"] = "min",
-        factor: float = 0.1,
-        patience: int = 10,
-        threshold: float = 1e-4,
+        factor: Annotated[float, Range(0, 1, open_low=True, open_high=True)] = 0.1,
+        patience: Annotated[int, Min(0)] = 10,
+        threshold: NonNegative = 1e-4,
         threshold_mode: Literal["rel", "abs"] = "rel",
-        cooldown: int = 0,
-        min_lr: float | list[float] = 0.0,
-        eps: float = 1e-8,
+        cooldown: Annotated[int, Min(0)] = 0,
+        min_lr: NonNegative | list[NonNegative] = 0.0,
+        eps: NonNegative = 1e-8,
     ):
         super().__init__(optimizer, epochs, steps_per_epoch)
         owner = "reduce_on_plateau schedule"
-        require(0 < factor < 1, owner, "factor", "in (0, 1)", factor)
-        require(patience >= 0, owner, "patience", ">= 0", patience)
-        require(threshold >= 0, owner, "threshold", ">= 0", threshold)
-        require(cooldown >= 0, owner, "cooldown", ">= 0", cooldown)
-        require(eps >= 0, owner, "eps", ">= 0", eps)
         self.monitor = monitor
         self.mode = mode
         self.factor = float(factor)
@@ -535,3 +518,14 @@ class ReduceOnPlateauSchedule(Schedule):
         self._last_lr = [float(lr) for lr in last_lr]
         for group, lr in zip(self.optimizer.param_groups, self._last_lr):
             group["lr"] = lr
+
+
+def _require(ok: bool, owner: str, key: str, expected: str, value: Any) -> None:
+    """A check across arguments or of the run's size, beyond what one argument declares."""
+    if not ok:
+        raise ArgumentError(
+            f"{owner}: {key} must be {expected}, got {value!r}",
+            key=key,
+            expected=expected,
+            found=repr(value),
+        )

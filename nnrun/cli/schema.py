@@ -1,4 +1,4 @@
-"""`nnrun schema`: the JSON Schema of config files."""
+"""`nnrun schema`: the JSON Schema of config files (or of sweep files)."""
 
 from __future__ import annotations
 
@@ -14,31 +14,16 @@ from nnrun.cli.common import errors, report_errors
 @report_errors
 def schema(
     out: Annotated[Path | None, typer.Option("--out", help="Write to a file.")] = None,
+    sweep: Annotated[bool, typer.Option("--sweep", help="The schema of sweep files.")] = False,
 ) -> None:
     """Print the JSON Schema of config files (for editor completion and checking)."""
-    from nnrun.config.jsonschema import config_json_schema
+    from nnrun.config.jsonschema import config_json_schema, sweep_json_schema
     from nnrun.experiment import SECTIONS
-    from nnrun.registry import (
-        ACTIVATIONS,
-        INITIALIZERS,
-        LAYERS,
-        LOSSES,
-        METRICS,
-        OPTIMIZERS,
-        SCHEDULES,
-    )
+    from nnrun.registry import REGISTRIES
+    from nnrun.sweep.spec import SWEEP_SPEC
 
-    sections = {k: v for k, v in SECTIONS.items() if isinstance(v, dict)}
-    registries = {
-        "layers": LAYERS,
-        "loss": LOSSES,
-        "optimizer": OPTIMIZERS,
-        "schedule": SCHEDULES,
-        "metrics": METRICS,
-        "init": INITIALIZERS,
-        "activation": ACTIVATIONS,
-    }
-    text = json.dumps(config_json_schema(sections, registries), indent=2)
+    document = sweep_json_schema(SWEEP_SPEC) if sweep else config_json_schema(SECTIONS, REGISTRIES)
+    text = json.dumps(document, indent=2)
     if out is None:
         print(text)
     else:

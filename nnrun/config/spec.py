@@ -17,17 +17,15 @@ REQUIRED = object()
 class Option:
     """One key of a config section.
 
-    `type` is a type hint (``int``, ``float | None``, ``list[str]``, ``dict``, ``Any``);
-    `choices` restricts strings; `min`/`max` bound numbers; `aliases` are other accepted
-    spellings (``max_epochs`` for ``epochs``); `spec` nests a sub-section.
+    `type` is a type hint (``int``, ``float | None``, ``list[str]``, ``dict``, ``Any``) that
+    carries its constraints, as component signatures do (see `nnrun.constraints`): choices
+    as ``Literal["stop", "skip_batch"]``, bounds as ``Annotated[int, Min(1)]``; `aliases`
+    are other accepted spellings (``max_epochs`` for ``epochs``); `spec` nests a sub-section.
     """
 
     type: Any
     default: Any = None
     doc: str = ""
-    choices: tuple[Any, ...] | None = None
-    min: float | None = None
-    max: float | None = None
     aliases: tuple[str, ...] = ()
     spec: dict[str, Option] | None = field(default=None, compare=False)
 

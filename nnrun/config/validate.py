@@ -24,8 +24,9 @@ from nnrun.config.paths import (
 )
 from nnrun.config.resolve import ResolvedConfig
 from nnrun.config.spec import Option
+from nnrun.constraints import split, violation
 from nnrun.errors import ArgumentError, ConfigError, Problem
-from nnrun.registry import Registry, check_type, type_name
+from nnrun.registry import Registry, matches_type, type_name
 
 __all__ = [
     "ComponentList",
@@ -145,18 +146,14 @@ def validate_option(
         ]
 
     if not _accepts(value, option.type):
-        return value, problem("wrong type")
-    if option.choices is not None:
+        choices = literal_choices(option.type)
         items = value if isinstance(value, list) else [value]
-        bad = [item for item in items if item is not None and item not in option.choices]
-        if bad:
-            names = [c for c in option.choices if isinstance(c, str)]
-            hint = did_you_mean(bad[0], names) if isinstance(bad[0], str) else ""
+        bad = [item for item in items if isinstance(item, str) and item not in choices]
+        if choices and bad:
+            hint = did_you_mean(bad[0], [c for c in choices if isinstance(c, str)])
             return value, problem(f"not an allowed value{hint}", found=describe(bad[0]))
-    if _is_number(value) and (
-        (option.min is not None and value < option.min)
-        or (option.max is not None and value > option.max)
-    ):
+        return value, problem("wrong type")
+    if violation(value, option.type) is not None:
         return value, problem("value out of range", found=repr(value))
     if _is_number(value) and _widens_int(option.type):
         value = float(value)
@@ -351,17 +348,14 @@ def _argument_problem(err: ArgumentError, path: KeyPath, location: Any) -> Probl
 
 
 def _accepts(value: Any, annotation: Any) -> bool:
-    try:
-        check_type(value, annotation, "", "")
-    except ArgumentError:
-        return False
-    return True
+    return matches_type(value, annotation)
 
 
 def _widens_int(annotation: Any) -> bool:
     """Whether an int given for `annotation` should become a float (``float``, ``float | None``)."""
+    annotation = split(annotation)[0]
     is_union = typing.get_origin(annotation) in (typing.Union, UnionType)
-    members = typing.get_args(annotation) if is_union else (annotation,)
+    members = [split(m)[0] for m in (typing.get_args(annotation) if is_union else (annotation,))]
     return float in members and int not in members
 
 
@@ -371,15 +365,14 @@ def _is_number(value: Any) -> bool:
 
 def _expectation(option: Option) -> str:
     """What a value must look like, compactly: ``int >= 1``, ``float in [0, 1]``, ``one of ...``."""
-    if option.choices is not None:
-        return "one of " + ", ".join(repr(c) for c in option.choices)
     if option.spec is not None:
         return "a mapping with keys " + ", ".join(option.spec)
-    text = type_name(option.type)
-    if option.min is not None and option.max is not None:
-        return f"{text} in [{option.min:g}, {option.max:g}]"
-    if option.min is not None:
-        return f"{text} >= {option.min:g}"
-    if option.max is not None:
-        return f"{text} <= {option.max:g}"
-    return text
+    return type_name(option.type)
+
+
+def literal_choices(annotation: Any) -> list[Any]:
+    """Every value a ``Literal`` anywhere in `annotation` allows (for did-you-mean hints)."""
+    annotation = split(annotation)[0]
+    if typing.get_origin(annotation) is typing.Literal:
+        return list(typing.get_args(annotation))
+    return [c for arg in typing.get_args(annotation) for c in literal_choices(arg)]

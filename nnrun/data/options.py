@@ -7,24 +7,33 @@ again so `load_data` also works on a hand-written dict (tests, notebooks).
 from __future__ import annotations
 
 import typing
-from typing import Any
+from typing import Annotated, Any, Literal
 
 from nnrun.config.spec import Option
+from nnrun.constraints import Min, Range
 from nnrun.errors import ConfigError, Problem
 from nnrun.tasks import TABLE_TASKS
 
 SPLIT_SPEC: dict[str, Option] = {
-    "val": Option(float, 0.1, "fraction of the examples held out for validation", min=0, max=0.9),
+    "val": Option(
+        Annotated[float, Range(0, 0.9)], 0.1, "fraction of the examples held out for validation"
+    ),
     "test": Option(
-        float, 0.2, "fraction held out for testing (ignored when a test set exists)", min=0, max=0.9
+        Annotated[float, Range(0, 0.9)],
+        0.2,
+        "fraction held out for testing (ignored when a test set exists)",
     ),
     "stratify": Option(bool, True, "keep class proportions in every split (classification)"),
 }
 
 AUGMENT_SPEC: dict[str, Option] = {
-    "shift": Option(int, 0, "random shift of images by up to this many pixels (zero fill)", min=0),
+    "shift": Option(
+        Annotated[int, Min(0)], 0, "random shift of images by up to this many pixels (zero fill)"
+    ),
     "flip": Option(bool, False, "flip images left-right with probability 0.5"),
-    "noise": Option(float, 0.0, "std of Gaussian noise added to the (normalized) inputs", min=0),
+    "noise": Option(
+        Annotated[float, Min(0)], 0.0, "std of Gaussian noise added to the (normalized) inputs"
+    ),
 }
 
 GRAPH_SPEC: dict[str, Option] = {
@@ -35,28 +44,25 @@ GRAPH_SPEC: dict[str, Option] = {
         str | None, None, "CSV `node,split` (train/val/test); default: a seeded stratified split"
     ),
     "node_features": Option(
-        str,
+        Literal["identity", "degree"],
         "identity",
         "features when no file is given: one-hot node id (identity) or the node degree",
-        choices=("identity", "degree"),
     ),
 }
 
 # data.pairs: pairwise ranking examples from a regression table (see nnrun/data/pairs.py).
 PAIRS_SPEC: dict[str, Option] = {
     "per_example": Option(
-        int,
+        Annotated[int, Min(1)],
         4,
         "pairs drawn per example of a split, each with a uniformly drawn partner from the same "
         "split (pairs never cross train/val/test)",
-        min=1,
     ),
     "margin": Option(
-        float,
+        Annotated[float, Min(0)],
         0.0,
         "skip pairs whose targets differ by this much or less (0: skip exact ties only); in "
         "target units",
-        min=0,
     ),
 }
 
@@ -70,10 +76,9 @@ DATA_SPEC: dict[str, Option] = {
     ),
     "path": Option(str | None, None, "your own data file or folder (relative to the config)"),
     "format": Option(
-        str,
+        Literal["auto", "csv", "tsv", "npy", "npz", "jsonl", "npy_folder", "text"],
         "auto",
         "file format; auto = by extension",
-        choices=("auto", "csv", "tsv", "npy", "npz", "jsonl", "npy_folder", "text"),
     ),
     "target": Option(
         str | int | None,
@@ -87,10 +92,9 @@ DATA_SPEC: dict[str, Option] = {
         "feature columns (names or 0-based indices); default: every column except the target",
     ),
     "header": Option(
-        bool | str,
+        Literal["auto", True, False],
         "auto",
         "whether a CSV's first row names the columns",
-        choices=("auto", True, False),
     ),
     "delimiter": Option(str | None, None, "CSV delimiter; default `,` (tab for .tsv)"),
     "train": Option(str | None, None, "training file, when the splits come as separate files"),
@@ -99,11 +103,10 @@ DATA_SPEC: dict[str, Option] = {
     "split": Option(dict, None, "fractions carved from one file; seeded", spec=SPLIT_SPEC),
     "seed": Option(int | None, None, "seed for splitting and generating data; default: run seed"),
     "normalize": Option(
-        str,
+        Literal["standard", "minmax", "none"],
         "standard",
         "feature scaling fitted on the TRAIN split only: "
         "standard (zero mean, unit std), minmax ([0, 1]) or none",
-        choices=("standard", "minmax", "none"),
     ),
     "one_hot": Option(
         bool,
@@ -115,22 +118,20 @@ DATA_SPEC: dict[str, Option] = {
     "augment": Option(
         dict, None, "random per-batch augmentation of training inputs (seeded)", spec=AUGMENT_SPEC
     ),
-    "batch_size": Option(int, 32, "examples per batch", min=1),
+    "batch_size": Option(Annotated[int, Min(1)], 32, "examples per batch"),
     "shuffle": Option(bool, True, "reshuffle the training set every epoch (seeded)"),
     "drop_last": Option(bool, False, "drop the last, smaller training batch"),
     "on_missing": Option(
-        str,
+        Literal["error", "drop", "fill"],
         "error",
         "missing values (empty, NA, NaN, ?): error, drop the row, "
         "or fill with the train-split column mean",
-        choices=("error", "drop", "fill"),
     ),
     "task": Option(
-        str,
+        Literal["auto", *TABLE_TASKS],
         "auto",
         "override the task; auto = declared by the dataset or inferred "
         "from the targets (strings or <= 32 distinct integers = classification)",
-        choices=("auto", *TABLE_TASKS),
     ),
     "classes": Option(
         list[Any] | None,
@@ -138,15 +139,18 @@ DATA_SPEC: dict[str, Option] = {
         "the class labels in index order; labels outside "
         "this list are an error (default: sorted distinct labels)",
     ),
-    "seq_len": Option(int, 64, "text: tokens per example window", min=1),
-    "stride": Option(int | None, None, "text: step between windows (default: seq_len)", min=1),
+    "seq_len": Option(Annotated[int, Min(1)], 64, "text: tokens per example window"),
+    "stride": Option(
+        Annotated[int, Min(1)] | None, None, "text: step between windows (default: seq_len)"
+    ),
     "tokenizer": Option(
-        str,
+        Literal["char", "whitespace"],
         "char",
         "text: split into characters or whitespace-separated words",
-        choices=("char", "whitespace"),
     ),
-    "max_vocab": Option(int | None, None, "text: keep the most frequent tokens only", min=2),
+    "max_vocab": Option(
+        Annotated[int, Min(2)] | None, None, "text: keep the most frequent tokens only"
+    ),
     "graph": Option(dict, None, "graph node classification from your own files", spec=GRAPH_SPEC),
     "pairs": Option(
         dict | None,

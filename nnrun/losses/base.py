@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
-from typing import Any, ClassVar, Literal, get_args
+from typing import Annotated, Any, ClassVar, Literal
 
 import numpy as np
 
 from nnrun.autograd.tensor import Tensor
-from nnrun.errors import ArgumentError, DataError, ShapeError
+from nnrun.constraints import Min, MinItems
+from nnrun.errors import DataError, ShapeError
 
 Reduction = Literal["mean", "sum", "none"]
+ClassWeights = Annotated[list[Annotated[float, Min(0)]], MinItems(1)]
+"""A weight per class, each >= 0."""
 Task = Literal["classification", "binary", "regression", "ranking", "embedding", "distribution"]
 Output = Literal["logits", "probabilities", "log_probabilities", "scores", "values", "embeddings"]
 
@@ -27,12 +30,8 @@ class Loss:
     task: ClassVar[Task]
     output: ClassVar[Output]
     inputs: ClassVar[tuple[str, ...]] = ("prediction", "target")
-    reductions: ClassVar[tuple[str, ...]] = get_args(Reduction)
 
     def __init__(self, reduction: Reduction = "mean"):
-        if reduction not in self.reductions:
-            expected = "one of " + ", ".join(map(repr, self.reductions))
-            raise option_error(self.name, "reduction", reduction, expected)
         self.reduction = reduction
 
     def __repr__(self) -> str:
@@ -124,16 +123,6 @@ def check_broadcasts(name: str, key: str, option: np.ndarray | None, prediction:
             f"{prediction.shape}; give one value per entry of the last axis "
             f"({prediction.shape[-1] if prediction.shape else 1}) or a single value"
         )
-
-
-def option_error(owner: str, key: str, value: Any, expected: str) -> ArgumentError:
-    """The error for an option value out of its range, naming the option for the config."""
-    return ArgumentError(
-        f"{owner}: {key} must be {expected}, got {value!r}",
-        key=key,
-        expected=expected,
-        found=repr(value),
-    )
 
 
 def check_sign_targets(name: str, target: np.ndarray, allow_zero: bool) -> np.ndarray:

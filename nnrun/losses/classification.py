@@ -8,15 +8,16 @@ from typing import Any, Literal
 import numpy as np
 
 from nnrun.autograd.tensor import Tensor
+from nnrun.constraints import Fraction
 from nnrun.errors import ConfigError, DataError, ShapeError
 from nnrun.losses.base import (
+    ClassWeights,
     Loss,
     Reduction,
     check_broadcasts,
     check_same_shape,
     check_sign_targets,
     option_array,
-    option_error,
     prediction_tensor,
     reduce,
     target_array,
@@ -104,11 +105,6 @@ def _check_probability_target(name: str, prediction: Tensor, target: np.ndarray,
     )
 
 
-def _check_weight_option(name: str, weight: list[float] | None) -> None:
-    if weight is not None and (not weight or min(weight) < 0):
-        raise option_error(name, "weight", weight, "a list of numbers >= 0, one per class")
-
-
 def _check_class_weights(name: str, weight: np.ndarray | None, classes: int) -> None:
     if weight is not None and weight.shape != (classes,):
         raise ShapeError(
@@ -125,13 +121,12 @@ class _ClassScores(Loss):
 
     def __init__(
         self,
-        weight: list[float] | None = None,
+        weight: ClassWeights | None = None,
         ignore_index: int = -100,
         class_dim: int = 1,
         reduction: Reduction = "mean",
     ):
         super().__init__(reduction)
-        _check_weight_option(self.name, weight)
         self.weight, self.ignore_index, self.class_dim = weight, ignore_index, class_dim
 
     def _layout(
@@ -176,15 +171,13 @@ class CrossEntropy(_ClassScores):
 
     def __init__(
         self,
-        weight: list[float] | None = None,
+        weight: ClassWeights | None = None,
         ignore_index: int = -100,
-        label_smoothing: float = 0.0,
+        label_smoothing: Fraction = 0.0,
         class_dim: int = 1,
         reduction: Reduction = "mean",
     ):
         super().__init__(weight, ignore_index, class_dim, reduction)
-        if not 0.0 <= label_smoothing <= 1.0:
-            raise option_error(self.name, "label_smoothing", label_smoothing, "a number in [0, 1]")
         self.label_smoothing = label_smoothing
 
     def __call__(self, prediction: Any, target: Any) -> Tensor:
@@ -342,13 +335,10 @@ class MultiMargin(Loss):
         self,
         p: Literal[1, 2] = 1,
         margin: float = 1.0,
-        weight: list[float] | None = None,
+        weight: ClassWeights | None = None,
         reduction: Reduction = "mean",
     ):
         super().__init__(reduction)
-        if p not in (1, 2):
-            raise option_error(self.name, "p", p, "1 or 2")
-        _check_weight_option(self.name, weight)
         self.p, self.margin, self.weight = p, margin, weight
 
     def __call__(self, prediction: Any, target: Any) -> Tensor:

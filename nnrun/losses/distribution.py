@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any, ClassVar, Literal
+from typing import Any, Literal
 
 from nnrun.autograd.tensor import Tensor
 from nnrun.losses.base import Loss, check_same_shape, prediction_tensor, target_array
@@ -23,7 +23,6 @@ class KLDiv(Loss):
     name = "kl_div"
     task = "distribution"
     output = "log_probabilities"
-    reductions: ClassVar[tuple[str, ...]] = ("mean", "batchmean", "sum", "none")
 
     def __init__(
         self,

@@ -5,17 +5,17 @@ Their targets are −1/+1 labels; 0/1 labels are accepted too (0 is read as −1
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
+from typing import Annotated, Any, ClassVar
 
 from nnrun import functional
 from nnrun.autograd.tensor import Tensor
+from nnrun.constraints import Range
 from nnrun.errors import ShapeError
 from nnrun.losses.base import (
     Loss,
     Reduction,
     check_same_shape,
     check_sign_targets,
-    option_error,
     prediction_tensor,
     reduce,
     target_array,
@@ -82,10 +82,8 @@ class CosineEmbedding(Loss):
     output = "embeddings"
     inputs: ClassVar[tuple[str, ...]] = ("input1", "input2", "target")
 
-    def __init__(self, margin: float = 0.0, reduction: Reduction = "mean"):
+    def __init__(self, margin: Annotated[float, Range(-1, 1)] = 0.0, reduction: Reduction = "mean"):
         super().__init__(reduction)
-        if not -1 <= margin <= 1:
-            raise option_error(self.name, "margin", margin, "a number in [-1, 1]")
         self.margin = margin
 
     def __call__(self, input1: Any, input2: Any, target: Any) -> Tensor:

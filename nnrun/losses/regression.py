@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
 from nnrun.autograd.tensor import Tensor
+from nnrun.constraints import Above, NonNegative
 from nnrun.losses.base import (
     Loss,
     Reduction,
     check_same_shape,
-    option_error,
     prediction_tensor,
     target_tensor,
 )
@@ -65,10 +65,8 @@ class SmoothL1(_Pointwise):
     name = "smooth_l1"
     kind = "smooth_l1"
 
-    def __init__(self, beta: float = 1.0, reduction: Reduction = "mean"):
+    def __init__(self, beta: NonNegative = 1.0, reduction: Reduction = "mean"):
         super().__init__(reduction)
-        if beta < 0:
-            raise option_error(self.name, "beta", beta, "a number >= 0")
         self.beta = beta
 
     def _threshold(self) -> float:
@@ -83,10 +81,8 @@ class Huber(_Pointwise):
     name = "huber"
     kind = "huber"
 
-    def __init__(self, delta: float = 1.0, reduction: Reduction = "mean"):
+    def __init__(self, delta: Annotated[float, Above(0)] = 1.0, reduction: Reduction = "mean"):
         super().__init__(reduction)
-        if not delta > 0:
-            raise option_error(self.name, "delta", delta, "a number > 0")
         self.delta = delta
 
     def _threshold(self) -> float:

@@ -13,7 +13,8 @@ import numpy as np
 
 from nnrun import random
 from nnrun.autograd.tensor import Tensor
-from nnrun.errors import ArgumentError, ShapeError
+from nnrun.constraints import Positive, Probability
+from nnrun.errors import ShapeError
 from nnrun.init import initialize
 from nnrun.nn.dropout import Dropout
 from nnrun.nn.linear import Linear
@@ -28,11 +29,6 @@ def dropout_multiplier(shape: tuple[int, ...], p: float, dtype: Any) -> np.ndarr
     """keep/(1 − p) with keep ~ Bernoulli(1 − p), drawn from nnrun's seeded generator."""
     keep = random.generator().random(shape) >= p
     return keep.astype(dtype) * np.asarray(1.0 / (1.0 - p), dtype=dtype)
-
-
-def _check_probability(owner: str, key: str, value: float) -> None:
-    if not 0.0 <= value < 1.0:
-        raise ArgumentError(f"{owner}: {key} must be in [0, 1), got {value}", key=key)
 
 
 def padding_mask(mask: Any, batch: int, source: int, owner: str) -> np.ndarray:
@@ -118,9 +114,10 @@ class ScaledDotProductAttention(Module):
     (N, L, Ev). `dropout` on the attention weights in training mode; `scale` default 1/√d.
     """
 
-    def __init__(self, causal: bool = False, dropout: float = 0.0, scale: float | None = None):
+    def __init__(
+        self, causal: bool = False, dropout: Probability = 0.0, scale: float | None = None
+    ):
         super().__init__()
-        _check_probability("scaled_dot_product_attention", "dropout", dropout)
         self.causal, self.dropout, self.scale = causal, dropout, scale
 
     def forward(
@@ -162,19 +159,14 @@ class MultiheadAttention(Module):
 
     def __init__(
         self,
-        num_heads: int,
-        dropout: float = 0.0,
+        num_heads: Positive,
+        dropout: Probability = 0.0,
         bias: bool = True,
         causal: bool = False,
         init: str | dict | None = None,
         bias_init: str | dict | None = None,
     ):
         super().__init__()
-        if num_heads < 1:
-            raise ArgumentError(
-                f"multihead_attention: num_heads must be >= 1, got {num_heads}", key="num_heads"
-            )
-        _check_probability("multihead_attention", "dropout", dropout)
         self.num_heads, self.dropout, self.bias, self.causal = num_heads, dropout, bias, causal
         self.init, self.bias_init = init, bias_init
         self.embed_dim = 0
@@ -284,16 +276,11 @@ class PositionalEncoding(Module):
     def __init__(
         self,
         kind: Literal["sinusoidal", "learned"] = "sinusoidal",
-        max_len: int = 5000,
-        dropout: float = 0.0,
+        max_len: Positive = 5000,
+        dropout: Probability = 0.0,
         init: str | dict | None = None,
     ):
         super().__init__()
-        if max_len < 1:
-            raise ArgumentError(
-                f"positional_encoding: max_len must be >= 1, got {max_len}", key="max_len"
-            )
-        _check_probability("positional_encoding", "dropout", dropout)
         self.kind, self.max_len, self.dropout, self.init = kind, max_len, dropout, init
         self.drop = Dropout(dropout)
 

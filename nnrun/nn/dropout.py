@@ -7,7 +7,7 @@ from typing import Any
 
 from nnrun import random
 from nnrun.autograd.tensor import Tensor
-from nnrun.errors import ArgumentError
+from nnrun.constraints import Fraction
 from nnrun.nn.module import Module, input_tensor
 from nnrun.registry import LAYERS
 
@@ -18,15 +18,8 @@ class Dropout(Module):
     nnrun.random's generator, so a seeded run draws the same masks; in eval mode, or with
     p = 0, the input is returned unchanged."""
 
-    def __init__(self, p: float = 0.5) -> None:
+    def __init__(self, p: Fraction = 0.5) -> None:
         super().__init__()
-        if not 0.0 <= p <= 1.0:
-            raise ArgumentError(
-                f"dropout probability p must be in [0, 1], got {p}",
-                key="p",
-                expected="a probability in [0, 1]",
-                found=repr(p),
-            )
         self.p = float(p)
 
     def mask_shape(self, x: Tensor) -> tuple[int, ...]:

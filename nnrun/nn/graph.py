@@ -15,7 +15,8 @@ import numpy as np
 
 from nnrun.autograd.function import Function
 from nnrun.autograd.tensor import Tensor
-from nnrun.errors import ArgumentError, ShapeError
+from nnrun.constraints import Positive, Probability
+from nnrun.errors import ShapeError
 from nnrun.init import initialize
 from nnrun.nn.dropout import Dropout
 from nnrun.nn.linear import Linear
@@ -176,11 +177,6 @@ def _node_features(x: Any, owner: str) -> Tensor:
     return x
 
 
-def _check_channels(owner: str, key: str, value: int) -> None:
-    if value < 1:
-        raise ArgumentError(f"{owner}: {key} must be >= 1, got {value}", key=key)
-
-
 @LAYERS.register("gcn_conv", "gcn", arg_aliases={"units": "out_channels"})
 class GCNConv(Module):
     """Graph convolution (Kipf & Welling) as PyG's GCNConv:
@@ -192,7 +188,7 @@ class GCNConv(Module):
 
     def __init__(
         self,
-        out_channels: int,
+        out_channels: Positive,
         bias: bool = True,
         add_self_loops: bool = True,
         normalize: bool = True,
@@ -200,7 +196,6 @@ class GCNConv(Module):
         bias_init: str | dict | None = None,
     ):
         super().__init__()
-        _check_channels("gcn_conv", "out_channels", out_channels)
         self.out_channels, self.use_bias = out_channels, bias
         self.add_self_loops, self.normalize = add_self_loops, normalize
         self.lin = Linear(out_channels, bias=False, init=init or "xavier_uniform")
@@ -235,9 +230,8 @@ class SAGEConv(Module):
     A node without incoming edges aggregates zeros.
     """
 
-    def __init__(self, out_channels: int, bias: bool = True, root_weight: bool = True):
+    def __init__(self, out_channels: Positive, bias: bool = True, root_weight: bool = True):
         super().__init__()
-        _check_channels("sage_conv", "out_channels", out_channels)
         self.out_channels, self.root_weight = out_channels, root_weight
         self.lin_l = Linear(out_channels, bias=bias)
         if root_weight:
@@ -268,21 +262,15 @@ class GATConv(Module):
 
     def __init__(
         self,
-        out_channels: int,
-        heads: int = 1,
+        out_channels: Positive,
+        heads: Positive = 1,
         concat: bool = True,
         negative_slope: float = 0.2,
-        dropout: float = 0.0,
+        dropout: Probability = 0.0,
         add_self_loops: bool = True,
         bias: bool = True,
     ):
         super().__init__()
-        _check_channels("gat_conv", "out_channels", out_channels)
-        _check_channels("gat_conv", "heads", heads)
-        if not 0.0 <= dropout < 1.0:
-            raise ArgumentError(
-                f"gat_conv: dropout must be in [0, 1), got {dropout}", key="dropout"
-            )
         self.out_channels, self.heads, self.concat = out_channels, heads, concat
         self.negative_slope, self.add_self_loops = negative_slope, add_self_loops
         self.lin = Linear(heads * out_channels, bias=False, init="xavier_uniform")

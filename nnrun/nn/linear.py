@@ -8,24 +8,13 @@ import numpy as np
 
 from nnrun import functional as F
 from nnrun.autograd.tensor import Tensor
-from nnrun.errors import ArgumentError, DataError, ShapeError
+from nnrun.constraints import Positive
+from nnrun.errors import DataError, ShapeError
 from nnrun.init import initialize, torch_default_uniform
 from nnrun.nn.activation import ActivationSpec, describe_activation, get_activation, relu
 from nnrun.nn.module import Module, input_tensor
 from nnrun.nn.parameter import Parameter
 from nnrun.registry import LAYERS
-
-
-def _check_size(value: int | None, key: str, layer: str, optional: bool = False) -> None:
-    if value is None and optional:
-        return
-    if not isinstance(value, int) or isinstance(value, bool) or value < 1:
-        raise ArgumentError(
-            f"{layer}: {key} must be a positive integer, got {value!r}",
-            key=key,
-            expected="an integer >= 1",
-            found=repr(value),
-        )
 
 
 @LAYERS.register("linear", "dense")
@@ -40,16 +29,14 @@ class Linear(Module):
 
     def __init__(
         self,
-        units: int,
+        units: Positive,
         bias: bool = True,
         activation: str | dict[str, Any] | None = None,
         init: str | dict[str, Any] | None = None,
         bias_init: str | dict[str, Any] | None = None,
-        in_features: int | None = None,
+        in_features: Positive | None = None,
     ) -> None:
         super().__init__()
-        _check_size(units, "units", "linear")
-        _check_size(in_features, "in_features", "linear", optional=True)
         self.units = units
         self.in_features = in_features
         self.use_bias = bias

@@ -4,36 +4,20 @@
 from __future__ import annotations
 
 import math
-from typing import Any
+from typing import Annotated, Any
 
 import numpy as np
 
 from nnrun.autograd.tensor import Tensor
+from nnrun.constraints import Above, Fraction, Positive
 from nnrun.errors import ArgumentError, DataError, ShapeError
 from nnrun.nn.module import Module, input_tensor
 from nnrun.nn.parameter import Parameter
 from nnrun.ops.norm import Normalize, moments
 from nnrun.registry import LAYERS
 
-
-def _positive(value: float, key: str, layer: str) -> None:
-    if value <= 0:
-        raise ArgumentError(
-            f"{layer}: {key} must be > 0, got {value!r}",
-            key=key,
-            expected="a number > 0",
-            found=repr(value),
-        )
-
-
-def _size(value: int | None, key: str, layer: str) -> None:
-    if value is not None and (isinstance(value, bool) or value < 1):
-        raise ArgumentError(
-            f"{layer}: {key} must be a positive integer, got {value!r}",
-            key=key,
-            expected="an integer >= 1",
-            found=repr(value),
-        )
+Epsilon = Annotated[float, Above(0)]
+"""A normalization's variance floor: a number > 0."""
 
 
 def _affine_parameters(
@@ -76,22 +60,13 @@ class _BatchNorm(Module):
 
     def __init__(
         self,
-        num_features: int | None = None,
-        eps: float = 1e-5,
-        momentum: float | None = 0.1,
+        num_features: Positive | None = None,
+        eps: Epsilon = 1e-5,
+        momentum: Fraction | None = 0.1,
         affine: bool = True,
         track_running_stats: bool = True,
     ) -> None:
         super().__init__()
-        _size(num_features, "num_features", self.name)
-        _positive(eps, "eps", self.name)
-        if momentum is not None and not 0.0 <= momentum <= 1.0:
-            raise ArgumentError(
-                f"{self.name}: momentum must be in [0, 1] or null, got {momentum!r}",
-                key="momentum",
-                expected="a number in [0, 1] or null (cumulative average)",
-                found=repr(momentum),
-            )
         self.num_features, self.eps, self.momentum = num_features, float(eps), momentum
         self.affine, self.track_running_stats = affine, track_running_stats
         if num_features is not None:
@@ -194,13 +169,12 @@ class LayerNorm(Module):
 
     def __init__(
         self,
-        normalized_shape: int | list[int] | None = None,
-        eps: float = 1e-5,
+        normalized_shape: Positive | list[Positive] | None = None,
+        eps: Epsilon = 1e-5,
         elementwise_affine: bool = True,
         bias: bool = True,
     ) -> None:
         super().__init__()
-        _positive(eps, "eps", "layer_norm")
         shape = [normalized_shape] if isinstance(normalized_shape, int) else normalized_shape
         if shape is not None:
             if not shape:
@@ -210,8 +184,6 @@ class LayerNorm(Module):
                     expected="an integer or a non-empty list of integers",
                     found="[]",
                 )
-            for size in shape:
-                _size(size, "normalized_shape", "layer_norm")
         self.eps, self.elementwise_affine, self.use_bias = float(eps), elementwise_affine, bias
         self.normalized_shape = None if shape is None else tuple(shape)
         if shape is not None:
@@ -270,15 +242,12 @@ class GroupNorm(Module):
 
     def __init__(
         self,
-        num_groups: int,
-        num_channels: int | None = None,
-        eps: float = 1e-5,
+        num_groups: Positive,
+        num_channels: Positive | None = None,
+        eps: Epsilon = 1e-5,
         affine: bool = True,
     ) -> None:
         super().__init__()
-        _size(num_groups, "num_groups", "group_norm")
-        _size(num_channels, "num_channels", "group_norm")
-        _positive(eps, "eps", "group_norm")
         self.num_groups, self.eps, self.affine = num_groups, float(eps), affine
         self.num_channels = num_channels
         if num_channels is not None:

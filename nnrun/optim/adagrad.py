@@ -7,7 +7,8 @@ from typing import Any
 
 import numpy as np
 
-from nnrun.optim.optimizer import Optimizer, check_nonnegative, gradients
+from nnrun.constraints import NonNegative
+from nnrun.optim.optimizer import Optimizer, gradients
 from nnrun.registry import OPTIMIZERS
 
 
@@ -23,11 +24,11 @@ class Adagrad(Optimizer):
     def __init__(
         self,
         params: Iterable[Any],
-        lr: float = 1e-2,
-        lr_decay: float = 0.0,
-        weight_decay: float = 0.0,
-        initial_accumulator_value: float = 0.0,
-        eps: float = 1e-10,
+        lr: NonNegative = 1e-2,
+        lr_decay: NonNegative = 0.0,
+        weight_decay: NonNegative = 0.0,
+        initial_accumulator_value: NonNegative = 0.0,
+        eps: NonNegative = 1e-10,
         maximize: bool = False,
         param_groups: list[dict] | None = None,
     ):
@@ -40,11 +41,6 @@ class Adagrad(Optimizer):
             "maximize": maximize,
         }
         super().__init__(params, defaults, param_groups)
-
-    def _validate_group(self, group: dict[str, Any]) -> None:
-        check_nonnegative(
-            group, "Adagrad", "lr", "lr_decay", "weight_decay", "initial_accumulator_value", "eps"
-        )
 
     def step(self) -> None:
         for group in self.param_groups:

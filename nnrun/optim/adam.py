@@ -2,13 +2,20 @@
 
 from __future__ import annotations
 
+from typing import Annotated
+
+from nnrun.constraints import NonNegative, Range
+
+Beta = Annotated[float, Range(0, 1, open_high=True)]
+"""A moment's decay rate: [0, 1)."""
+
 import math
 from collections.abc import Iterable
 from typing import Any
 
 import numpy as np
 
-from nnrun.optim.optimizer import Optimizer, check_nonnegative, gradients, require
+from nnrun.optim.optimizer import Optimizer, gradients
 from nnrun.registry import OPTIMIZERS
 
 
@@ -26,10 +33,10 @@ class Adam(Optimizer):
     def __init__(
         self,
         params: Iterable[Any],
-        lr: float = 1e-3,
-        betas: tuple[float, float] = (0.9, 0.999),
-        eps: float = 1e-8,
-        weight_decay: float = 0.0,
+        lr: NonNegative = 1e-3,
+        betas: tuple[Beta, Beta] = (0.9, 0.999),
+        eps: NonNegative = 1e-8,
+        weight_decay: NonNegative = 0.0,
         amsgrad: bool = False,
         maximize: bool = False,
         param_groups: list[dict] | None = None,
@@ -43,15 +50,6 @@ class Adam(Optimizer):
             "maximize": maximize,
         }
         super().__init__(params, defaults, param_groups)
-
-    def _validate_group(self, group: dict[str, Any]) -> None:
-        owner = type(self).__name__
-        check_nonnegative(group, owner, "lr", "eps", "weight_decay")
-        betas = group["betas"]
-        require(len(betas) == 2, owner, "betas", "a pair [beta1, beta2]", betas)
-        for beta in betas:
-            require(0 <= beta < 1, owner, "betas", "in [0, 1)", betas)
-        group["betas"] = (float(betas[0]), float(betas[1]))
 
     def step(self) -> None:
         for group in self.param_groups:
@@ -105,10 +103,10 @@ class AdamW(Adam):
     def __init__(
         self,
         params: Iterable[Any],
-        lr: float = 1e-3,
-        betas: tuple[float, float] = (0.9, 0.999),
-        eps: float = 1e-8,
-        weight_decay: float = 1e-2,
+        lr: NonNegative = 1e-3,
+        betas: tuple[Beta, Beta] = (0.9, 0.999),
+        eps: NonNegative = 1e-8,
+        weight_decay: NonNegative = 1e-2,
         amsgrad: bool = False,
         maximize: bool = False,
         param_groups: list[dict] | None = None,

@@ -20,12 +20,14 @@ The first entry whose pattern matches a dotted name wins; the rest use the defau
 from __future__ import annotations
 
 import fnmatch
+import typing
 from abc import ABC, abstractmethod
 from collections.abc import Iterable, Iterator
 from typing import Any
 
 import numpy as np
 
+from nnrun.constraints import split
 from nnrun.errors import ArgumentError, CheckpointError
 from nnrun.registry import accepted_parameters, check_type
 
@@ -82,9 +84,21 @@ class Optimizer(ABC):
             self._names[id(param)] = name
         self.param_groups.append(full)
 
-    @abstractmethod
     def _validate_group(self, group: dict[str, Any]) -> None:
-        """Check (and normalise, e.g. lists → tuples) one group's hyper-parameters."""
+        """Check one group's hyper-parameters against the constructor's declarations (types
+        and constraints, as for the config) and normalise them: ints → floats, lists → tuples."""
+        declared = accepted_parameters(type(self))
+        owner = type(self).__name__
+        for key, value in group.items():
+            if key not in declared or key in ("params", "param_groups"):
+                continue
+            annotation = declared[key].annotation
+            check_type(value, annotation, owner, key)
+            base = split(annotation)[0]
+            if base is float:
+                group[key] = float(value)
+            elif typing.get_origin(base) is tuple:
+                group[key] = tuple(float(v) for v in value)
 
     @abstractmethod
     def step(self) -> None:
@@ -323,22 +337,3 @@ def _restore_value(value: Any, param: Any, where: str, owner: str) -> Any:
             f"{owner} state {where} has shape {array.shape}, the parameter {param.data.shape}"
         )
     return np.array(array, dtype=param.data.dtype, copy=True)
-
-
-def require(ok: bool, owner: str, key: str, expected: str, value: Any) -> None:
-    """Raise ArgumentError for `key` unless `ok` (a range check on a hyper-parameter)."""
-    if not ok:
-        raise ArgumentError(
-            f"{owner}: {key} must be {expected}, got {value!r}",
-            key=key,
-            expected=expected,
-            found=repr(value),
-        )
-
-
-def check_nonnegative(group: dict[str, Any], owner: str, *keys: str) -> None:
-    """Each of `keys` is a float >= 0 (NaN fails); stored back as a Python float."""
-    for key in keys:
-        value = group[key]
-        require(value >= 0, owner, key, ">= 0", value)
-        group[key] = float(value)

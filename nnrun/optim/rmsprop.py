@@ -7,7 +7,8 @@ from typing import Any
 
 import numpy as np
 
-from nnrun.optim.optimizer import Optimizer, check_nonnegative, gradients
+from nnrun.constraints import NonNegative
+from nnrun.optim.optimizer import Optimizer, gradients
 from nnrun.registry import OPTIMIZERS
 
 
@@ -23,11 +24,11 @@ class RMSprop(Optimizer):
     def __init__(
         self,
         params: Iterable[Any],
-        lr: float = 1e-2,
-        alpha: float = 0.99,
-        eps: float = 1e-8,
-        weight_decay: float = 0.0,
-        momentum: float = 0.0,
+        lr: NonNegative = 1e-2,
+        alpha: NonNegative = 0.99,
+        eps: NonNegative = 1e-8,
+        weight_decay: NonNegative = 0.0,
+        momentum: NonNegative = 0.0,
         centered: bool = False,
         maximize: bool = False,
         param_groups: list[dict] | None = None,
@@ -42,9 +43,6 @@ class RMSprop(Optimizer):
             "maximize": maximize,
         }
         super().__init__(params, defaults, param_groups)
-
-    def _validate_group(self, group: dict[str, Any]) -> None:
-        check_nonnegative(group, "RMSprop", "lr", "alpha", "eps", "weight_decay", "momentum")
 
     def step(self) -> None:
         for group in self.param_groups:

@@ -7,7 +7,9 @@ from typing import Any
 
 import numpy as np
 
-from nnrun.optim.optimizer import Optimizer, check_nonnegative, gradients, require
+from nnrun.constraints import NonNegative
+from nnrun.errors import ArgumentError
+from nnrun.optim.optimizer import Optimizer, gradients
 from nnrun.registry import OPTIMIZERS
 
 
@@ -22,10 +24,10 @@ class SGD(Optimizer):
     def __init__(
         self,
         params: Iterable[Any],
-        lr: float = 1e-3,
-        momentum: float = 0.0,
+        lr: NonNegative = 1e-3,
+        momentum: NonNegative = 0.0,
         dampening: float = 0.0,
-        weight_decay: float = 0.0,
+        weight_decay: NonNegative = 0.0,
         nesterov: bool = False,
         maximize: bool = False,
         param_groups: list[dict] | None = None,
@@ -41,15 +43,13 @@ class SGD(Optimizer):
         super().__init__(params, defaults, param_groups)
 
     def _validate_group(self, group: dict[str, Any]) -> None:
-        check_nonnegative(group, "SGD", "lr", "momentum", "weight_decay")
-        group["dampening"] = float(group["dampening"])
-        if group["nesterov"]:
-            require(
-                group["momentum"] > 0 and group["dampening"] == 0,
-                "SGD",
-                "nesterov",
-                "used with momentum > 0 and dampening 0",
-                f"momentum {group['momentum']}, dampening {group['dampening']}",
+        super()._validate_group(group)
+        if group["nesterov"] and not (group["momentum"] > 0 and group["dampening"] == 0):
+            raise ArgumentError(
+                "SGD: nesterov must be used with momentum > 0 and dampening 0",
+                key="nesterov",
+                expected="momentum > 0 and dampening 0",
+                found=f"momentum {group['momentum']}, dampening {group['dampening']}",
             )
 
     def step(self) -> None:

@@ -19,13 +19,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any, Literal
 
 from nnrun.config.loader import load_file, parse_text
 from nnrun.config.paths import KeyPath, describe, did_you_mean, format_path
 from nnrun.config.resolve import ResolvedConfig
 from nnrun.config.spec import REQUIRED, Option
 from nnrun.config.validate import validate_section
+from nnrun.constraints import Min
 from nnrun.errors import ArgumentError, ConfigError, Location, Problem
 from nnrun.sweep.space import DISTRIBUTION_ALIASES, DISTRIBUTIONS, FINITE, Param, as_override
 
@@ -38,43 +39,46 @@ METRIC_SPEC: dict[str, Option] = {
         "the run value to optimize: a train_/val_/test_ loss or metric, e.g. val_accuracy",
     ),
     "goal": Option(
-        str,
+        Literal["auto", "maximize", "minimize"],
         "auto",
         "maximize or minimize; auto picks from the metric",
-        choices=("auto", "maximize", "minimize"),
     ),
     "summary": Option(
-        str,
+        Literal["last", "best"],
         "last",
         "last: the value after the final epoch; best: the best epoch's value",
-        choices=("last", "best"),
     ),
 }
 
 EARLY_TERMINATE_SPEC: dict[str, Option] = {
     "type": Option(
-        str,
+        Literal["median"],
         "median",
         "median: stop a trial whose metric is worse than the "
         "median of earlier trials at the same epoch",
-        choices=("median",),
     ),
-    "min_epochs": Option(int, 3, "epochs every trial runs before it can be pruned", min=1),
-    "min_trials": Option(int, 3, "trials that must finish before any is pruned", min=0),
+    "min_epochs": Option(
+        Annotated[int, Min(1)], 3, "epochs every trial runs before it can be pruned"
+    ),
+    "min_trials": Option(Annotated[int, Min(0)], 3, "trials that must finish before any is pruned"),
 }
 
 SWEEP_SPEC: dict[str, Option] = {
     "name": Option(str | None, None, "sweep name (default: the sweep file's name)"),
     "base": Option(str, REQUIRED, "the experiment config to vary, relative to the sweep file"),
-    "method": Option(str, "grid", "how points are chosen", choices=METHODS),
+    "method": Option(Literal[*METHODS], "grid", "how points are chosen"),
     "metric": Option(dict, {}, "what to optimize", spec=METRIC_SPEC),
     "parameters": Option(dict, REQUIRED, "dotted config path -> distribution"),
     "run_cap": Option(
-        int | None, None, "most points to try (required for random and bayes)", min=1
+        Annotated[int, Min(1)] | None, None, "most points to try (required for random and bayes)"
     ),
-    "repeats": Option(int, 1, "runs per point with different seeds (mean ± std)", min=1),
-    "workers": Option(int, 1, "trials run at the same time", min=1),
-    "seed": Option(int, 0, "sweep seed: sampling and every trial's seed derive from it", min=0),
+    "repeats": Option(
+        Annotated[int, Min(1)], 1, "runs per point with different seeds (mean ± std)"
+    ),
+    "workers": Option(Annotated[int, Min(1)], 1, "trials run at the same time"),
+    "seed": Option(
+        Annotated[int, Min(0)], 0, "sweep seed: sampling and every trial's seed derive from it"
+    ),
     "output_dir": Option(str, "outputs/sweeps", "sweeps go to <output_dir>/<name>/<time>/"),
     "early_terminate": Option(
         dict | None, None, "prune bad bayes trials early", spec=EARLY_TERMINATE_SPEC

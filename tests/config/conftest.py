@@ -5,10 +5,12 @@ from __future__ import annotations
 import textwrap
 from collections.abc import Callable
 from pathlib import Path
+from typing import Annotated, Literal
 
 import pytest
 
 from nnrun.config.spec import REQUIRED, Option
+from nnrun.constraints import Min, Range
 from nnrun.registry import Registry
 
 
@@ -69,18 +71,18 @@ def make_registries() -> dict[str, Registry]:
 
 DATA_SPEC = {
     "path": Option(str, REQUIRED, doc="CSV or NPZ file"),
-    "batch_size": Option(int, 32, min=1, doc="samples per step"),
+    "batch_size": Option(Annotated[int, Min(1)], 32, doc="samples per step"),
     "shuffle": Option(bool, True),
-    "val_fraction": Option(float, 0.1, min=0.0, max=1.0),
-    "format": Option(str, "csv", choices=("csv", "npz")),
+    "val_fraction": Option(Annotated[float, Range(0.0, 1.0)], 0.1),
+    "format": Option(Literal["csv", "npz"], "csv"),
     "columns": Option(list[str] | None, None),
 }
 TRAIN_SPEC = {
-    "epochs": Option(int, 10, min=1, aliases=("max_epochs",)),
+    "epochs": Option(Annotated[int, Min(1)], 10, aliases=("max_epochs",)),
     "early_stopping": Option(
         dict | None,
         None,
-        spec={"patience": Option(int, 5, min=0), "monitor": Option(str, "val_loss")},
+        spec={"patience": Option(Annotated[int, Min(0)], 5), "monitor": Option(str, "val_loss")},
     ),
 }
 

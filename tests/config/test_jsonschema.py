@@ -1,100 +1,162 @@
-"""The editor JSON Schema is valid draft 2020-12 and agrees with validation on samples."""
+"""`nnrun schema`, checked with the real `jsonschema` package as editors and
+`check-jsonschema` use it: every shipped config passes, broken ones fail at the broken key."""
 
 from __future__ import annotations
 
-import pytest
-from conftest import DATA_SPEC, TRAIN_SPEC
+import json
+from pathlib import Path
+from typing import Annotated, Any, Literal
 
-from nnrun.config.jsonschema import annotation_schema, config_json_schema
-from nnrun.config.spec import Option
+import pytest
+import yaml
+from typer.testing import CliRunner
+
+from nnrun.cli import app
+from nnrun.config.jsonschema import annotation_schema
+from nnrun.constraints import Min, Range
 
 jsonschema = pytest.importorskip("jsonschema")
+CONFIGS = Path(__file__).resolve().parents[2] / "configs"
 
 
-@pytest.fixture
-def validator(registries):
-    schema = config_json_schema(
-        {
-            "name": Option(str, "x", doc="run name"),
-            "seed": Option(int, 0),
-            "data": DATA_SPEC,
-            "train": TRAIN_SPEC,
-        },
-        registries,
-    )
+def cli_schema(*args: str) -> Any:
+    result = CliRunner().invoke(app, ["schema", *args])
+    assert result.exit_code == 0, result.output
+    schema = json.loads(result.stdout)
     jsonschema.Draft202012Validator.check_schema(schema)
     return jsonschema.Draft202012Validator(schema)
 
 
-def errors(validator, config: dict) -> list[str]:
-    return sorted(error.message for error in validator.iter_errors(config))
+@pytest.fixture(scope="module")
+def validator():
+    return cli_schema()
 
 
-def test_sample_configs_are_accepted(validator):
-    config = {
-        "extends": "base.yaml",
-        "name": "mlp",
-        "seed": 3,
-        "data": {"path": "x.csv", "batch_size": 64, "format": "npz", "columns": ["a", "b"]},
-        "model": {"layers": [{"type": "dense", "units": 64, "activation": "relu"}, "dropout"]},
-        "loss": "ce",
-        "optimizer": {"type": "sgd", "learning_rate": 0.1, "momentum": 0.9},
-        "train": {"max_epochs": 3, "early_stopping": {"patience": 2}},
-    }
-    assert errors(validator, config) == []
-    assert errors(validator, {"extends": ["a.yaml", "b.yaml"], "optimizer": "adam"}) == []
+@pytest.fixture(scope="module")
+def sweep_validator():
+    return cli_schema("--sweep")
+
+
+def locations(validator, config: dict) -> list[tuple[list[Any], str]]:
+    """(path, message) of every error; an unexpected key's path ends with the key itself."""
+    out = []
+    for error in validator.iter_errors(config):
+        path = list(error.absolute_path)
+        if error.validator == "additionalProperties":
+            extra = set(error.instance) - set(error.schema.get("properties", {}))
+            path.extend(sorted(extra))
+        out.append((path, error.message))
+    return out
+
+
+def is_sweep(path: Path) -> bool:
+    return "base" in yaml.safe_load(path.read_text())
 
 
 @pytest.mark.parametrize(
-    "config",
-    [
-        {"data": {"batch_size": 0, "path": "x"}},
-        {"data": {"path": "x", "format": "zip"}},
-        {"data": {"batch_size": 3}},
-        {"data": {"path": "x", "shuffle": 1}},
-        {"loss": "nope"},
-        {"optimizer": "sgd"},  # sgd needs lr: no string shorthand
-        {"optimizer": {"type": "adam", "lrr": 0.1}},
-        {"optimizer": {"type": "adam", "betas": [0.9]}},
-        {"train": {"early_stopping": {"patience": -1}}},
-        {"trian": {}},
-        {"seed": True},
-    ],
+    "path", sorted(CONFIGS.rglob("*.yaml")), ids=lambda p: str(p.relative_to(CONFIGS))
 )
-def test_broken_configs_are_rejected(validator, config):
-    assert errors(validator, config)
+def test_every_shipped_config_passes_the_cli_schema(path, validator, sweep_validator):
+    config = yaml.safe_load(path.read_text())
+    checker = sweep_validator if is_sweep(path) else validator
+    assert locations(checker, config) == []
 
 
-def test_schema_carries_defaults_descriptions_and_required(registries):
-    schema = config_json_schema(
-        {"data": DATA_SPEC, "name": Option(str, "x", doc="run name")}, registries
+LAYER = {"type": "linear", "units": 4}
+BROKEN = {
+    "section typo": ({"trian": {"epochs": 3}}, ["trian"]),
+    "train key typo": ({"train": {"epoch": 3}}, ["train", "epoch"]),
+    "layer type typo": ({"model": {"layers": [{"type": "linaer", "units": 3}]}}, "type"),
+    "layer shorthand typo": ({"model": {"layers": ["reul"]}}, ["model", "layers", 0]),
+    "layer argument typo": ({"model": {"layers": [{"type": "linear", "unitz": 3}]}}, "unitz"),
+    "activation typo": ({"model": {"layers": [{**LAYER, "activation": "rleu"}]}}, "activation"),
+    "initializer typo": ({"model": {"layers": [{**LAYER, "init": "xavier_unifrom"}]}}, "init"),
+    "graph node argument typo": (
+        {"model": {"nodes": {"fc": {"type": "linear", "units": 2, "inn": "x"}}, "output": "fc"}},
+        "inn",
+    ),
+    "loss typo": ({"loss": "cross_entropi"}, ["loss"]),
+    "loss argument typo": ({"loss": {"type": "cross_entropy", "smoothing": 0.1}}, "smoothing"),
+    "metric typo": ({"metrics": ["accuracy", "f2"]}, ["metrics", 1]),
+    "optimizer argument typo": ({"optimizer": {"type": "adam", "lrr": 0.1}}, "lrr"),
+    "schedule argument typo": ({"schedule": {"type": "cosine", "warmup_epoch": 1}}, "warmup_epoch"),
+    "wrong type in a section": ({"train": {"epochs": "ten"}}, ["train", "epochs"]),
+    "wrong type in a layer": ({"model": {"layers": [{"type": "linear", "units": 2.5}]}}, "units"),
+    "section out of range": ({"data": {"batch_size": 0}}, ["data", "batch_size"]),
+    "fraction out of range": ({"data": {"split": {"val": 1.5}}}, ["data", "split", "val"]),
+    "layer size out of range": ({"model": {"layers": [{"type": "linear", "units": 0}]}}, "units"),
+    "probability out of range": ({"model": {"layers": [{"type": "dropout", "p": 1.5}]}}, "p"),
+    "optimizer rate out of range": ({"optimizer": {"type": "adam", "lr": -1}}, "lr"),
+    "loss option out of range": (
+        {"loss": {"type": "cross_entropy", "label_smoothing": 2}},
+        "label_smoothing",
+    ),
+    "choice typo": ({"train": {"on_nan": "skip"}}, ["train", "on_nan"]),
+}
+
+
+@pytest.mark.parametrize("config, broken", BROKEN.values(), ids=BROKEN.keys())
+def test_broken_configs_are_rejected_at_the_broken_key(validator, config, broken):
+    found = locations(validator, config)
+    assert found, "accepted"
+    if isinstance(broken, str):  # the last key of the path
+        assert any(path[-1] == broken for path, _ in found), found
+    else:
+        assert any(path == broken for path, _ in found), found
+
+
+def test_a_wrong_argument_is_reported_against_its_own_component(validator):
+    (path, message), *_ = locations(
+        validator, {"model": {"layers": [{"type": "dropout", "units": 3}]}}
     )
-    data = schema["properties"]["data"]
-    assert data["required"] == ["path"]
-    assert data["properties"]["batch_size"] == {
-        "type": "integer",
-        "minimum": 1,
-        "default": 32,
-        "description": "samples per step",
-    }
-    assert data["properties"]["format"]["enum"] == ["csv", "npz"]
-    assert schema["properties"]["name"]["description"] == "run name"
-    sgd = next(
-        v for v in schema["$defs"]["optimizer"]["anyOf"] if v.get("title") == "optimizer sgd"
-    )
-    assert sgd["required"] == ["type"]
-    assert sgd["allOf"] == [{"anyOf": [{"required": ["lr"]}, {"required": ["learning_rate"]}]}]
-    assert "params" not in sgd["properties"]  # injected by the builder, not a user option
-    dense = next(v for v in schema["$defs"]["layer"]["anyOf"] if v.get("title") == "layer dense")
-    assert dense["properties"]["type"] == {"enum": ["dense", "linear"]}
-    assert dense["properties"]["activation"] == {
-        "anyOf": [{"$ref": "#/$defs/activation"}, {"type": "null"}],
-        "default": None,
-    }
+    assert path == ["model", "layers", 0, "units"] and "'units' was unexpected" in message
 
 
-def test_annotation_schema():
-    assert annotation_schema(int | None) == {"anyOf": [{"type": "integer"}, {"type": "null"}]}
-    assert annotation_schema(list[float]) == {"type": "array", "items": {"type": "number"}}
-    assert annotation_schema(tuple[int, ...]) == {"type": "array", "items": {"type": "integer"}}
-    assert annotation_schema(dict[str, int]) == {"type": "object"}
+def test_references_are_accepted_wherever_a_value_can_be_written(validator):
+    config = {
+        "seed": "${env.SEED}",
+        "data": {"batch_size": "${batch}", "shuffle": "${shuffle}"},
+        "model": {
+            "layers": [{"type": "linear", "units": "${dataset.num_classes}", "repeat": "${n}"}]
+        },
+        "optimizer": {"type": "adam", "lr": "${lr}", "betas": ["${b1}", 0.999]},
+        "train": {"on_nan": "${policy}"},
+    }
+    assert locations(validator, config) == []
+
+
+def test_partial_configs_for_extends_validate(validator):
+    assert locations(validator, {"extends": "base.yaml", "train": {"epochs": 3}}) == []
+    assert locations(validator, {"optimizer": "adam"}) == []
+
+
+def test_block_names_are_layer_types_only_where_blocks_may_exist(validator):
+    use = {"model": {"layers": [{"type": "residual", "units": 8}]}}
+    blocks = {"blocks": {"residual": {"params": {"units": None}, "layers": [LAYER]}}}
+    assert locations(validator, {**use, **blocks}) == []
+    assert locations(validator, {**use, "extends": "with_blocks.yaml"}) == []
+    assert locations(validator, use)
+
+
+def test_sweep_files_have_their_own_schema(sweep_validator):
+    assert locations(sweep_validator, {"base": "a.yaml", "parameters": {}}) == []
+    assert [
+        p for p, _ in locations(sweep_validator, {"base": "a.yaml", "parameters": {}, "workers": 0})
+    ] == [["workers"]]
+
+
+def test_sections_carry_defaults_descriptions_and_constraints(validator):
+    batch_size = validator.schema["properties"]["data"]["properties"]["batch_size"]
+    assert batch_size["else"] == {"type": "integer", "minimum": 1}
+    assert batch_size["default"] == 32 and batch_size["description"]
+    adam = validator.schema["$defs"]["optimizer.adam"]
+    assert "params" not in adam["properties"]  # injected by the builder, not a user option
+
+
+def test_annotation_schema_reads_constraints():
+    assert annotation_schema(Annotated[int, Min(1)])["else"] == {"type": "integer", "minimum": 1}
+    probability = annotation_schema(Annotated[float, Range(0, 1, open_high=True)])
+    assert probability["else"] == {"type": "number", "minimum": 0, "exclusiveMaximum": 1}
+    assert annotation_schema(Literal["a", "b"])["else"] == {"enum": ["a", "b"]}
+    assert annotation_schema(str) == {"type": "string"}
+    assert annotation_schema(list[float])["else"]["items"]["else"] == {"type": "number"}
