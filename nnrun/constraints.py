@@ -31,9 +31,9 @@ class Range:
             return False
         if self.low is not None and (value <= self.low if self.open_low else value < self.low):
             return False
-        if self.high is not None and (value >= self.high if self.open_high else value > self.high):
-            return False
-        return True
+        return not (
+            self.high is not None and (value >= self.high if self.open_high else value > self.high)
+        )
 
     def describe(self) -> str:
         """``>= 1``, ``> 0``, ``in [0, 1)``."""

@@ -18,44 +18,30 @@ from nnrun import (
 )
 from nnrun.autograd.grad_mode import no_grad
 from nnrun.autograd.tensor import Tensor
-from nnrun.config.builder import BuiltModel, GraphView, build_model
+from nnrun.config.builder import GraphView, instantiate
 from nnrun.config.paths import describe, did_you_mean, format_path
 from nnrun.config.resolve import ResolvedConfig, resolve_config
-from nnrun.config.spec import Option
-from nnrun.config.validate import ComponentList, problem_position, validate_top_level
-from nnrun.data import DATA_SPEC, DataBundle, Split, load_data
-from nnrun.errors import ArgumentError, ConfigError, NnrunError, Problem
+from nnrun.config.sections import Located
+from nnrun.data import DataBundle, Split, load_data
+from nnrun.errors import ConfigError, NnrunError, Problem
 from nnrun.init_from import apply_init_from
-from nnrun.metrics import compute_metrics, resolve_metrics
+from nnrun.metrics import BoundMetric, compute_metrics, resolve_metrics
 from nnrun.nn.model import NodeError, TraceRecord
 from nnrun.nn.module import Module
-from nnrun.registry import LOSSES, METRICS, OPTIMIZERS, SCHEDULES
+from nnrun.registry import LOSSES, OPTIMIZERS, SCHEDULES
+from nnrun.spec import SECTIONS, ExperimentSpec, located, parse_spec
 from nnrun.tasks import Task
-from nnrun.train.options import TRAIN_SPEC
+from nnrun.train.options import TrainSpec
 
-SECTIONS: dict[str, Any] = {
-    "name": Option(str | None, None, "run name (default: the config file's name)"),
-    "seed": Option(int, 0, "seed for initialization, dropout, shuffling and splits"),
-    "data": DATA_SPEC,
-    "model": None,  # checked by the builder
-    "blocks": None,  # checked by the builder where blocks are used
-    "loss": LOSSES,
-    "optimizer": OPTIMIZERS,
-    "schedule": SCHEDULES,
-    "train": TRAIN_SPEC,
-    "metrics": ComponentList(METRICS),
-    "output_dir": Option(str, "outputs", "where run directories go"),
-}
+__all__ = ["SECTIONS", "Experiment", "build_experiment", "resolve", "validate"]
 
 
-@dataclass
+@dataclass(kw_only=True)
 class Experiment:
-    """Everything built from one config."""
+    """Everything built from one config: its typed `spec`, the data, the model (sized by a
+    dry run), loss, optimizer, schedule and the metrics bound to the data's task."""
 
-    cfg: ResolvedConfig
-    config: dict[str, Any]
-    name: str
-    seed: int
+    spec: ExperimentSpec
     base_dir: Path
     data: DataBundle
     model: Module
@@ -64,9 +50,25 @@ class Experiment:
     loss: Any
     optimizer: Any
     schedule: Any
-    metrics: list[Any]
+    metrics: list[BoundMetric]
     metric_keys: list[str] = field(default_factory=list)  # metrics.csv's metric columns
     frozen: list[str] = field(default_factory=list)
+
+    @property
+    def cfg(self) -> ResolvedConfig:
+        return self.spec.config
+
+    @property
+    def name(self) -> str:
+        return self.spec.name
+
+    @property
+    def seed(self) -> int:
+        return self.spec.seed
+
+    @property
+    def train(self) -> TrainSpec:
+        return self.spec.train
 
     @property
     def task(self) -> Task:
@@ -81,10 +83,6 @@ class Experiment:
     def config_hash(self) -> str:
         return hashlib.sha256(self.config_text.encode()).hexdigest()[:16]
 
-    @property
-    def train(self) -> dict[str, Any]:
-        return self.config["train"]
-
 
 def resolve(
     path: str | Path, overrides: list[str] | None = None, seed: int | None = None
@@ -96,30 +94,10 @@ def resolve(
     return cfg
 
 
-def validate(cfg: ResolvedConfig) -> tuple[dict[str, Any], BuiltModel | None]:
+def validate(cfg: ResolvedConfig) -> ExperimentSpec:
     """Check every section and the model structure; raise one ConfigError with everything.
-
-    Returns the normalized config and the (not yet shape-checked) model.
-    """
-    problems: list[Problem] = []
-    if cfg.data.get("schedule") is None:
-        cfg.data.pop("schedule", None)
-    try:
-        config = validate_top_level(cfg, SECTIONS, required=("model",))
-    except ConfigError as error:
-        problems.extend(error.problems)
-        config = cfg.data
-    built = None
-    if "model" in cfg.data:
-        try:
-            built = build_model(cfg)
-        except ConfigError as error:
-            problems.extend(error.problems)
-    if problems:
-        raise ConfigError(sorted(problems, key=problem_position))
-    if not config.get("name"):
-        config["name"] = Path(cfg.path).stem
-    return config, built
+    `cfg.data` becomes the normalized config (defaults filled in)."""
+    return parse_spec(cfg)
 
 
 def dataset_properties(data: DataBundle) -> dict[str, Any]:
@@ -192,7 +170,6 @@ def dry_run(
     finally:
         trace, model.trace = model.trace, None
         model.train()
-    _check_output_width(experiment_cfg, outputs, data)
     if isinstance(outputs, tuple):
         return trace, tuple(o.data for o in outputs)
     return trace, outputs.data
@@ -208,34 +185,36 @@ def logged_metric_keys(specs: list[Any], outputs: Any, data: DataBundle) -> list
     return list(compute_metrics(specs, scores, targets, info.task, info.num_classes))
 
 
-def check_monitors(
-    cfg: ResolvedConfig, config: dict[str, Any], keys: list[str], has_val: bool, schedule: Any
-) -> None:
+def check_monitors(spec: ExperimentSpec, keys: list[str], has_val: bool, schedule: Any) -> None:
     """Every monitored name must be something the run logs — found now, not after an epoch."""
     splits = ["train", "val"] if has_val else ["train"]
     logged = [f"{split}_{key}" for split in splits for key in ["loss", *keys]]
-    train = config["train"]
+    train = spec.train
     watched = [
-        (("train", "monitor"), train["monitor"]),
-        (("train", "early_stopping", "monitor"), (train["early_stopping"] or {}).get("monitor")),
-        (("schedule", "monitor"), getattr(schedule, "monitor", None)),
+        (train.at, ("monitor",), train.monitor),
+        (train.at, ("early_stopping", "monitor"), getattr(train.early_stopping, "monitor", None)),
+        (
+            spec.schedule.at if spec.schedule else None,
+            ("monitor",),
+            getattr(schedule, "monitor", None),
+        ),
     ]
     problems = [
         Problem(
             f"cannot monitor {name!r}{did_you_mean(name, logged)}",
-            format_path(path),
-            cfg.where(path),
+            at.key_path(*keys),
+            at.where(*keys),
             expected="one of " + ", ".join(logged),
             found=repr(name),
         )
-        for path, name in watched
+        for at, keys, name in watched
         if name is not None and name not in logged
     ]
     if problems:
         raise ConfigError(problems)
 
 
-def _check_output_width(cfg: ResolvedConfig, outputs: Any, data: DataBundle) -> None:
+def _check_output_width(at: Located, outputs: Any, data: DataBundle) -> None:
     info = data.info
     if isinstance(outputs, tuple) or info.num_classes is None:
         return
@@ -247,31 +226,21 @@ def _check_output_width(cfg: ResolvedConfig, outputs: Any, data: DataBundle) -> 
                     f"the model ends with {width} outputs but the data has "
                     f"{info.num_classes} classes; set the last layer's units to "
                     f"{info.num_classes}",
-                    "model",
-                    cfg.where(("model",)),
+                    at.key_path(),
+                    at.where(),
                     expected=f"{info.num_classes} outputs",
                     found=f"output shape {outputs.shape}",
                 )
             )
 
 
-def build_loss(cfg: ResolvedConfig, config: dict[str, Any], task: Task) -> Any:
-    spec = config.get("loss") or task.default_loss
-    if isinstance(spec, str):
-        spec = {"type": spec}
-    args = {k: v for k, v in spec.items() if k != "type"}
-    return _build(cfg, ("loss",), lambda: LOSSES.build(spec["type"], **args))
-
-
-def _build(cfg: ResolvedConfig, path: tuple, make: Any) -> Any:
-    """Construct a component; constructor range checks become located config errors."""
-    try:
-        return make()
-    except ArgumentError as error:
-        here = (*path, error.key) if error.key else path
-        raise ConfigError(
-            Problem(str(error), format_path(here), cfg.where(here), error.expected, error.found)
-        ) from None
+def bind_metrics(spec: ExperimentSpec, task: Task) -> list[BoundMetric]:
+    """The run's metrics, built and checked against the data's task; a metric that does
+    not fit is reported at its own entry of `metrics:`."""
+    specs = spec.metrics_for(task)
+    for item in specs:
+        located(item.at, lambda item=item: resolve_metrics([item], task))
+    return located(Located(("metrics",), spec.config), lambda: resolve_metrics(specs, task))
 
 
 def build_experiment(
@@ -279,70 +248,39 @@ def build_experiment(
 ) -> Experiment:
     """Validate `cfg` and build the run: data, model (sized by a dry run), loss, optimizer,
     schedule and metrics. Raises ConfigError/DataError with located, complete messages."""
-    config, built = validate(cfg)
-    assert built is not None
+    spec = parse_spec(cfg)
     base_dir = Path(base_dir) if base_dir is not None else Path(cfg.path).resolve().parent
-    seed = config["seed"]
     if data is None:
-        data = load_data(config["data"], seed, base_dir)
+        data = load_data(spec.data, spec.seed, base_dir)
     task = data.info.task
-    loss = build_loss(cfg, config, task)
-    random.seed(seed)
-    model = build_model(cfg, dataset_properties(data)).model  # seeded: reproducible init
-    metric_specs = config.get("metrics") or list(task.default_metrics)
-    _build(cfg, ("metrics",), lambda: resolve_metrics(metric_specs, task))
+    loss = spec.loss_for(task).build(LOSSES)
+    random.seed(spec.seed)
+    # Built once, seeded: a reproducible initialization.
+    model = instantiate(spec.model.plan, cfg, dataset_properties(data))
+    metrics = bind_metrics(spec, task)
     trace, sample_outputs = dry_run(cfg, model, data, loss)
-    metric_keys = logged_metric_keys(metric_specs, sample_outputs, data)
+    _check_output_width(spec.model.at, sample_outputs, data)
+    metric_keys = logged_metric_keys(metrics, sample_outputs, data)
     frozen = []
-    init_from = (
-        (cfg.data.get("model") or {}).get("init_from")
-        if isinstance(cfg.data.get("model"), dict)
-        else None
-    )
-    if init_from is not None:
-        frozen = apply_init_from(cfg, init_from, model, base_dir)
-    optimizer_spec = config.get("optimizer") or {"type": "adam"}
-    if isinstance(optimizer_spec, str):
-        optimizer_spec = {"type": optimizer_spec}
-    optimizer = _build(
-        cfg,
-        ("optimizer",),
-        lambda: OPTIMIZERS.build(
-            optimizer_spec["type"],
-            list(model.named_parameters()),
-            **{k: v for k, v in optimizer_spec.items() if k != "type"},
-        ),
-    )
+    if spec.model.init_from is not None:
+        frozen = apply_init_from(spec.model.init_from, model, base_dir)
+    optimizer = spec.optimizer.build(OPTIMIZERS, list(model.named_parameters()))
     schedule = None
-    if config.get("schedule"):
-        spec = config["schedule"]
-        steps = len(data.loader("train", seed))
-        schedule = _build(
-            cfg,
-            ("schedule",),
-            lambda: SCHEDULES.build(
-                spec["type"],
-                optimizer,
-                config["train"]["epochs"],
-                steps,
-                **{k: v for k, v in spec.items() if k != "type"},
-            ),
-        )
-    check_monitors(cfg, config, metric_keys, "val" in data.splits, schedule)
+    if spec.schedule is not None:
+        steps = len(data.loader("train", spec.seed))
+        schedule = spec.schedule.build(SCHEDULES, optimizer, spec.train.epochs, steps)
+    check_monitors(spec, metric_keys, "val" in data.splits, schedule)
     return Experiment(
-        cfg,
-        config,
-        config["name"],
-        seed,
-        base_dir,
-        data,
-        model,
-        built.view,
-        trace,
-        loss,
-        optimizer,
-        schedule,
-        metric_specs,
-        metric_keys,
-        frozen,
+        spec=spec,
+        base_dir=base_dir,
+        data=data,
+        model=model,
+        view=spec.model.plan.view,
+        trace=trace,
+        loss=loss,
+        optimizer=optimizer,
+        schedule=schedule,
+        metrics=metrics,
+        metric_keys=metric_keys,
+        frozen=frozen,
     )

@@ -4,46 +4,31 @@ or the keys under a prefix, optionally renamed) and freeze named parameters."""
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING
 
 from nnrun.checkpoint import load_checkpoint
-from nnrun.config.paths import describe, format_path
-from nnrun.config.resolve import ResolvedConfig
 from nnrun.errors import CheckpointError, ConfigError, Problem
 from nnrun.nn.module import Module
 from nnrun.registry import suggest
 
-INIT_FROM_KEYS = ("checkpoint", "prefix", "rename", "freeze", "strict")
+if TYPE_CHECKING:
+    from nnrun.spec import InitFrom
 
 
-def apply_init_from(cfg: ResolvedConfig, spec: Any, model: Module, base_dir: Path) -> list[str]:
-    """Load pre-trained weights (all, or a prefix, optionally renamed) and freeze some."""
-    path = ("model", "init_from")
-    if isinstance(spec, str):
-        spec = {"checkpoint": spec}
-    unknown = [k for k in spec if k not in INIT_FROM_KEYS] if isinstance(spec, dict) else []
-    if not isinstance(spec, dict) or "checkpoint" not in spec or unknown:
-        raise ConfigError(
-            Problem(
-                "init_from needs a checkpoint" if not unknown else f"unknown key {unknown[0]!r}",
-                format_path(path),
-                cfg.where(path),
-                expected="{checkpoint: PATH, prefix: ..., rename: {old: new}, freeze: [...]}",
-                found=describe(spec),
-            )
-        )
+def apply_init_from(spec: InitFrom, model: Module, base_dir: Path) -> list[str]:
+    """Load pre-trained weights (all, or a prefix, optionally renamed) and freeze some;
+    problems are reported at their key under `model.init_from`."""
 
     def fail(message: str, key: str) -> ConfigError:
-        here = (*path, key)
-        return ConfigError(Problem(message, format_path(here), cfg.where(here)))
+        return ConfigError(Problem(message, spec.at.key_path(key), spec.at.where(key)))
 
-    source = Path(spec["checkpoint"])
+    source = Path(spec.checkpoint)
     source = source if source.is_absolute() else base_dir / source
     try:
         weights = load_checkpoint(source).weights
     except CheckpointError as error:
         raise fail(str(error), "checkpoint") from None
-    prefix = spec.get("prefix") or ""
+    prefix = spec.prefix
     selected = {k: v for k, v in weights.items() if k.startswith(prefix)}
     if not selected:
         raise fail(
@@ -51,13 +36,13 @@ def apply_init_from(cfg: ResolvedConfig, spec: Any, model: Module, base_dir: Pat
             + ", ".join(list(weights)[:12]),
             "prefix",
         )
-    for old, new in (spec.get("rename") or {}).items():
+    for old, new in spec.rename.items():
         selected = {
             (new + k[len(old) :] if k.startswith(old) else k): v for k, v in selected.items()
         }
     own = model.state_dict()
     strange = [k for k in selected if k not in own]
-    if strange and not spec.get("strict") is False:
+    if strange and spec.strict:
         hints = [
             f"{k} (did you mean {suggest(k, own)[0]!r}?)" if suggest(k, own) else k
             for k in strange[:6]
@@ -66,13 +51,13 @@ def apply_init_from(cfg: ResolvedConfig, spec: Any, model: Module, base_dir: Pat
             "weights with no place in this model: "
             + ", ".join(hints)
             + "; use prefix/rename to map them, or strict: false to skip them",
-            "rename" if spec.get("rename") else "checkpoint",
+            "rename" if spec.rename else "checkpoint",
         )
     try:
         model.load_state_dict({k: v for k, v in selected.items() if k in own}, strict=False)
     except CheckpointError as error:
         raise fail(str(error), "checkpoint") from None
-    freeze = spec.get("freeze") or []
+    freeze = list(spec.freeze)
     try:
         return model.freeze(freeze) if freeze else []
     except CheckpointError as error:

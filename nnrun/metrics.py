@@ -17,6 +17,7 @@ an optional ``name`` key renames its result (e.g. to keep two top-k accuracies a
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import cached_property
 from typing import Any, ClassVar, Literal
@@ -300,12 +301,23 @@ class BoundMetric:
         return self.metric.mode
 
 
-def resolve_metrics(specs: list[str | dict[str, Any]], task: Task | str) -> list[BoundMetric]:
+MetricSpecs = Sequence[Any]
+"""Metric references: names, ``{type: ..., name: ..., **options}`` mappings, or objects with
+``type``, ``args`` and ``key`` (the config layer's `ComponentSpec`); or metrics already bound."""
+
+
+def resolve_metrics(specs: MetricSpecs, task: Task | str) -> list[BoundMetric]:
     """Build and check metric specs for `task`; call at build time to fail before training."""
     task = get_task(task)
+    if all(isinstance(spec, BoundMetric) for spec in specs):
+        for spec in specs:
+            spec.metric.validate(task, spec.key)
+        return list(specs)
     bound: list[BoundMetric] = []
     for spec in specs:
-        if isinstance(spec, str):
+        if hasattr(spec, "args"):  # a ComponentSpec
+            name, kwargs, key = spec.type, dict(spec.args), spec.name
+        elif isinstance(spec, str):
             name, kwargs, key = spec, {}, None
         elif isinstance(spec, dict) and isinstance(spec.get("type"), str):
             kwargs = {k: v for k, v in spec.items() if k not in ("type", "name")}
@@ -329,21 +341,19 @@ def resolve_metrics(specs: list[str | dict[str, Any]], task: Task | str) -> list
     return bound
 
 
-def metric_mode(name: str, specs: list[str | dict[str, Any]] | None = None) -> str:
+def metric_mode(name: str, bound: Sequence[BoundMetric] = ()) -> str:
     """Whether higher ("max") or lower ("min") is better for `name`.
 
-    `name` may be ``loss``, a metric name or alias, a per-class key (``f1_class_2``), a
-    ``name`` given in `specs`, each optionally prefixed by a split (``val_accuracy``).
+    `name` may be ``loss``, a metric name or alias, a per-class key (``f1_class_2``), the
+    key of one of the `bound` metrics (a renamed one), each optionally prefixed by a split
+    (``val_accuracy``).
     """
-    renamed = {
-        spec["name"]: spec["type"]
-        for spec in specs or ()
-        if isinstance(spec, dict) and "name" in spec
-    }
+    modes = {item.key: item.mode for item in bound}
     candidates = [name] + [name[len(p) :] for p in _SPLIT_PREFIXES if name.startswith(p)]
     for candidate in candidates:
         base = candidate.split("_class_")[0] if "_class_" in candidate else candidate
-        base = renamed.get(base, base)
+        if base in modes:
+            return modes[base]
         if base == "loss" or base.endswith("_loss"):
             return "min"
         if base in METRICS:
@@ -456,7 +466,7 @@ def prepare_ranking(outputs: np.ndarray, targets: np.ndarray) -> RankingData:
 
 
 def compute_metrics(
-    specs: list[str | dict[str, Any]],
+    specs: MetricSpecs,
     outputs: np.ndarray,
     targets: np.ndarray,
     task: Task | str,

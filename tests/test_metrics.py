@@ -152,7 +152,8 @@ def test_metric_mode_knows_direction_of_metrics_losses_and_prefixed_names():
     assert metric_mode("val_mse") == "min"
     assert metric_mode("r2_score") == "max"
     assert metric_mode("train_f1_class_3") == "max"
-    assert metric_mode("val_top3", [{"type": "top_k_accuracy", "k": 3, "name": "top3"}]) == "max"
+    top3 = resolve_metrics([{"type": "top_k_accuracy", "k": 3, "name": "top3"}], "classification")
+    assert metric_mode("val_top3", top3) == "max"
     with pytest.raises(ArgumentError, match="go up or down"):
         metric_mode("val_banana")
 

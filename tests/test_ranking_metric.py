@@ -64,7 +64,7 @@ def test_ranking_run_defaults_to_margin_ranking_and_pairwise_accuracy(tmp_path):
     experiment = build_experiment(resolve(path))
     assert experiment.task.name == "ranking"
     assert experiment.loss.name == "margin_ranking" and experiment.loss.margin == 1.0
-    assert experiment.metrics == ["pairwise_accuracy"]
+    assert [bound.key for bound in experiment.metrics] == ["pairwise_accuracy"]
     assert list(experiment.model.state_dict()) == ["score_a.weight", "score_a.bias"]
     results, outputs, targets = evaluate_split(experiment, "test", 64)
     split = experiment.data.splits["test"]

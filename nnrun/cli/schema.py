@@ -18,8 +18,8 @@ def schema(
 ) -> None:
     """Print the JSON Schema of config files (for editor completion and checking)."""
     from nnrun.config.jsonschema import config_json_schema, sweep_json_schema
-    from nnrun.experiment import SECTIONS
     from nnrun.registry import REGISTRIES
+    from nnrun.spec import SECTIONS
     from nnrun.sweep.spec import SWEEP_SPEC
 
     document = sweep_json_schema(SWEEP_SPEC) if sweep else config_json_schema(SECTIONS, REGISTRIES)

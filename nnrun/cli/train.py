@@ -42,5 +42,5 @@ def train(
         run_dir = start_run(experiment, out)
     mode = "json" if json_out else "quiet" if quiet else "auto"
     reporter = make_reporter(mode, console)
-    with threads(experiment.train["threads"]):
+    with threads(experiment.train.threads):
         Trainer(experiment, run_dir, reporter, resume=checkpoint).fit()

@@ -1,13 +1,18 @@
-"""The model builder: a `model:` section (list form, graph form, blocks) → a Module graph.
+"""The model builder, in two steps: *parse* a `model:` section (list form, graph form,
+blocks) into a `ModelPlan`, then *instantiate* the plan into a Module graph.
 
-It validates the section's structure (every problem at once, each at its YAML line), looks
-layer names up in the registry — it never lists layer names itself — and wires the layers
-into a `SequentialModel` or a `GraphModel`.
+Parsing finds every structural problem at once, each at its YAML line: names, references,
+cycles, unused nodes, `share` (to a node with a layer of its own), blocks (unknown, named
+like a layer, using themselves), and every layer's arguments against the registry's
+signatures — without constructing a layer. Instantiation, once the data's properties are
+known (``${dataset.num_classes}``), builds each layer exactly once, in a fixed order, so a
+seeded run initializes the same weights.
 """
 
 from __future__ import annotations
 
 import copy
+import dataclasses
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -39,10 +44,62 @@ class GraphView:
     edges: list[tuple[str, str]] = field(default_factory=list)
 
 
-@dataclass
-class BuiltModel:
-    model: Module
-    view: GraphView
+@dataclass(frozen=True)
+class LayerPlan:
+    """One registered layer: its canonical type and arguments (``${dataset.*}`` unresolved)."""
+
+    type: str
+    args: dict[str, Any]
+    path: KeyPath
+
+
+@dataclass(frozen=True)
+class RepeatPlan:
+    """`count` independent copies of one entry, in a Sequential."""
+
+    body: Plan
+    count: int
+
+
+@dataclass(frozen=True)
+class ChainPlan:
+    """The list form: entries applied in order (a block's `type_name` is its name)."""
+
+    entries: tuple[Plan, ...]
+    paths: tuple[KeyPath, ...]
+    type_name: str | None = None
+
+
+@dataclass(frozen=True)
+class NodePlan:
+    """A graph node: what it reads, and its own layer or the node whose layer it shares."""
+
+    name: str
+    inputs: list[str] | dict[str, str]
+    path: KeyPath
+    layer: Plan | None
+    share: str | None = None
+
+
+@dataclass(frozen=True)
+class GraphPlan:
+    """The graph form: inputs, nodes in topological order, outputs."""
+
+    inputs: tuple[str, ...]
+    nodes: tuple[NodePlan, ...]
+    outputs: tuple[str, ...]
+    type_name: str | None = None
+
+
+Plan = LayerPlan | RepeatPlan | ChainPlan | GraphPlan
+
+
+@dataclass(frozen=True)
+class ModelPlan:
+    """A checked `model:` section: the structure to instantiate and what `nnrun graph` draws."""
+
+    root: ChainPlan | GraphPlan
+    view: GraphView = field(compare=False)
 
 
 class _Problems:
@@ -62,15 +119,16 @@ class _Problems:
         self.items.extend(problems)
 
 
-class ModelBuilder:
-    """Builds the model of one config. `build()` raises one ConfigError listing everything."""
+class ModelParser:
+    """Parses the model of one config. `parse()` raises one ConfigError listing everything."""
 
-    def __init__(self, cfg: ResolvedConfig, dataset: dict[str, Any] | None = None):
-        """`dataset` holds the data's properties for `${dataset.*}` references; without it
-        (a structure check before the data is loaded) each property stands in as 1."""
+    def __init__(self, cfg: ResolvedConfig):
         self.cfg = cfg
         self.problems = _Problems(cfg)
-        self.dataset = {f"dataset.{key}": (dataset or {}).get(key, 1) for key in DATASET_KEYS}
+        # Arguments are checked with each `${dataset.*}` standing in as 1 (the data is not
+        # loaded yet); the plan keeps the references for instantiation.
+        self.placeholders = {f"dataset.{key}": 1 for key in DATASET_KEYS}
+        self.active_blocks: list[str] = []
         self.blocks: dict[str, Any] = cfg.data.get("blocks") or {}
         if not isinstance(self.blocks, dict):
             self.problems.add(
@@ -91,7 +149,7 @@ class ModelBuilder:
                 )
 
     # ----------------------------------------------------------------- entry point
-    def build(self) -> BuiltModel:
+    def parse(self) -> ModelPlan:
         section = self.cfg.data.get("model")
         path: KeyPath = ("model",)
         if isinstance(section, list):
@@ -121,9 +179,9 @@ class ModelBuilder:
             self.problems.add(path, "give either layers (a chain) or nodes (a graph), not both")
             model = None
         elif "nodes" in section:
-            model = self._graph(section, path, view, params=self.dataset)
+            model = self._graph(section, path, view, params={})
         elif "layers" in section:
-            model = self._chain(section["layers"], (*path, "layers"), view, params=self.dataset)
+            model = self._chain(section["layers"], (*path, "layers"), view, params={})
         else:
             self.problems.add(
                 path, "the model has no layers", "a 'layers:' list or 'nodes:'", "neither"
@@ -131,12 +189,12 @@ class ModelBuilder:
             model = None
         if self.problems.items or model is None:
             raise ConfigError(self.problems.items)
-        return BuiltModel(model, view)
+        return ModelPlan(model, view)
 
     # ----------------------------------------------------------------- list form
     def _chain(
         self, entries: Any, path: KeyPath, view: GraphView, params: dict[str, Any]
-    ) -> SequentialModel | None:
+    ) -> ChainPlan | None:
         if not isinstance(entries, list) or not entries:
             self.problems.add(
                 path, "layers must be a non-empty list", "a list of layers", describe(entries)
@@ -159,12 +217,12 @@ class ModelBuilder:
                 paths.append(here)
         if len(layers) != len(entries):
             return None
-        return SequentialModel(layers, paths)
+        return ChainPlan(tuple(layers), tuple(paths))
 
     # ----------------------------------------------------------------- graph form
     def _graph(
         self, section: dict[str, Any], path: KeyPath, view: GraphView, params: dict[str, Any]
-    ) -> GraphModel | None:
+    ) -> GraphPlan | None:
         inputs = section.get("inputs", ["x"])
         if isinstance(inputs, str):
             inputs = [inputs]
@@ -270,6 +328,7 @@ class ModelBuilder:
                 )
                 share = None
             specs[name] = (here, entry, refs, share)
+        self._check_shares(specs)
         for name in outputs:
             if name not in known:
                 close = suggest(str(name), known)
@@ -308,7 +367,6 @@ class ModelBuilder:
                 "every input to be read",
                 ", ".join(idle),
             )
-        layers: dict[str, Module] = {}
         graph_nodes = []
         for name in order:
             if name not in specs:
@@ -317,16 +375,50 @@ class ModelBuilder:
             kind = "shared " + share if share else _entry_type(entry)
             view.nodes.append((name, kind, format_path(here)))
             view.edges.extend((source, name) for source in edges[name])
+            layer = None
             if share is None:
                 layer = self._layer(
                     {k: v for k, v in entry.items() if k != "in"}, here, view, params
                 )
-                if layer is not None:
-                    layers[name] = layer
-            graph_nodes.append(Node(name, refs, here, share or name))
+            graph_nodes.append(NodePlan(name, refs, here, layer, share))
         if self.problems.items:
             return None
-        return GraphModel(inputs, graph_nodes, layers, outputs)
+        return GraphPlan(tuple(inputs), tuple(graph_nodes), tuple(outputs))
+
+    def _check_shares(self, specs: dict[str, tuple[KeyPath, Any, Any, str | None]]) -> None:
+        """A node that shares reuses a layer of its own elsewhere: the node it names must
+        not share in turn (a chain or a loop of shares has no layer), and the sharing node
+        takes no layer options of its own (a `type` must be the shared layer's)."""
+        for name, (here, entry, _, share) in specs.items():
+            if share is None:
+                continue
+            _, target, _, target_share = specs[share]
+            if target_share is not None:
+                self.problems.add(
+                    (*here, "share"),
+                    f"node {name!r} shares {share!r}, which itself shares {target_share!r}",
+                    "a node with a layer of its own",
+                    repr(share),
+                )
+                continue
+            own, shared = entry.get("type"), target.get("type")
+            if own is not None and own != shared:
+                self.problems.add(
+                    (*here, "type"),
+                    f"node {name!r} shares the layer of {share!r}, a {shared!r}, "
+                    f"but says type {own!r}",
+                    f"type {shared!r} or no type",
+                    repr(own),
+                )
+            extra = [key for key in entry if key not in ("in", "share", "type")]
+            if extra:
+                self.problems.add(
+                    (*here, extra[0]),
+                    f"node {name!r} shares the layer of {share!r} and takes no layer options",
+                    "only in, share",
+                    repr(extra[0]),
+                    at_key=True,
+                )
 
     def _topological(self, edges: dict[str, list[str]], path: KeyPath) -> list[str] | None:
         """Kahn's order over the nodes; a cycle is reported with the nodes on it."""
@@ -357,7 +449,7 @@ class ModelBuilder:
     # ----------------------------------------------------------------- one entry
     def _layer(
         self, entry: Any, path: KeyPath, view: GraphView, params: dict[str, Any]
-    ) -> Module | None:
+    ) -> Plan | None:
         if params:
             entry = _substitute(entry, params)
         if isinstance(entry, str):
@@ -370,7 +462,7 @@ class ModelBuilder:
                 describe(entry),
             )
             return None
-        repeat = entry.get("repeat", 1)
+        repeat = _substitute(entry.get("repeat", 1), self.placeholders)
         if not isinstance(repeat, int) or isinstance(repeat, bool) or repeat < 1:
             self.problems.add(
                 (*path, "repeat"), "repeat must be a positive integer", "int >= 1", describe(repeat)
@@ -378,35 +470,36 @@ class ModelBuilder:
             return None
         if repeat > 1:
             single = {k: v for k, v in entry.items() if k != "repeat"}
-            first = self._layer(single, path, view, params)
-            if first is None:  # report the entry's problems once, not once per copy
-                return None
-            copies = [first] + [self._layer(single, path, view, params) for _ in range(repeat - 1)]
-            return Sequential(*copies)
+            body = self._layer(single, path, view, params)
+            return None if body is None else RepeatPlan(body, repeat)
         kind = entry.get("type")
         if kind in self.blocks:
             return self._block(kind, entry, path)
         if kind == "sequential":
             return self._chain(entry.get("layers"), (*path, "layers"), GraphView(), params)
         args = {k: v for k, v in entry.items() if k not in BUILDER_KEYS}
-        name, kwargs, problems = validate_component(args, LAYERS, path, self.cfg)
+        checked = _substitute(args, self.placeholders)
+        name, _, problems = validate_component(checked, LAYERS, path, self.cfg)
         if problems:
             if name and name not in LAYERS and self.blocks:
                 problems = [_with_blocks(p, name, self.blocks) for p in problems]
             self.problems.extend(problems)
             return None
-        try:
-            layer = LAYERS.build(name, **kwargs)
-        except ArgumentError as error:
-            key_path = (*path, error.key) if error.key else path
-            self.problems.add(key_path, str(error), error.expected, error.found)
-            return None
-        layer.type_name = name
-        return layer
+        arguments = {k: v for k, v in args.items() if k != "type"}
+        return LayerPlan(name, arguments, path)
 
-    def _block(self, kind: str, entry: dict[str, Any], path: KeyPath) -> Module | None:
+    def _block(self, kind: str, entry: dict[str, Any], path: KeyPath) -> Plan | None:
         definition = self.blocks[kind]
         where = ("blocks", kind)
+        if kind in self.active_blocks:
+            cycle = [*self.active_blocks[self.active_blocks.index(kind) :], kind]
+            self.problems.add(
+                (*path, "type"),
+                f"block {kind!r} uses itself: " + " -> ".join(cycle),
+                "blocks that do not contain themselves",
+                repr(kind),
+            )
+            return None
         if not isinstance(definition, dict):
             self.problems.add(
                 where,
@@ -443,12 +536,17 @@ class ModelBuilder:
             return None
         body = {k: v for k, v in definition.items() if k != "params"}
         view = GraphView()
-        values.update(self.dataset)
-        if "nodes" in body:
-            module = self._graph(body, where, view, values)
-        elif "layers" in body:
-            module = self._chain(body["layers"], (*where, "layers"), view, values)
-        else:
+        self.active_blocks.append(kind)
+        try:
+            if "nodes" in body:
+                plan = self._graph(body, where, view, values)
+            elif "layers" in body:
+                plan = self._chain(body["layers"], (*where, "layers"), view, values)
+            else:
+                plan = None
+        finally:
+            self.active_blocks.pop()
+        if "nodes" not in body and "layers" not in body:
             self.problems.add(
                 where,
                 f"block {kind!r} has no layers or nodes",
@@ -456,9 +554,7 @@ class ModelBuilder:
                 "neither",
             )
             return None
-        if module is not None:
-            module.type_name = kind
-        return module
+        return None if plan is None else dataclasses.replace(plan, type_name=kind)
 
 
 def _entry_type(entry: Any) -> str:
@@ -525,8 +621,50 @@ def _find_cycle(stuck: list[str], edges: dict[str, list[str]]) -> list[str]:
         path.append(nxt)
 
 
-def build_model(cfg: ResolvedConfig, dataset: dict[str, Any] | None = None) -> BuiltModel:
-    """Validate and build `cfg`'s model section (raises ConfigError with every problem).
+def parse_model(cfg: ResolvedConfig) -> ModelPlan:
+    """Check `cfg`'s model section and return its plan (ConfigError with every problem)."""
+    return ModelParser(cfg).parse()
 
-    `dataset` gives the values of `${dataset.<key>}` references (see DATASET_KEYS)."""
-    return ModelBuilder(cfg, dataset).build()
+
+def instantiate(plan: ModelPlan, cfg: ResolvedConfig, dataset: dict[str, Any]) -> Module:
+    """Build the model a plan describes, each layer once; `dataset` gives the values of
+    ``${dataset.<key>}`` references (see DATASET_KEYS). A constructor's refusal of an
+    argument (a check beyond the declared constraints) is a ConfigError at its entry."""
+    values = {f"dataset.{key}": dataset.get(key) for key in DATASET_KEYS}
+    problems = _Problems(cfg)
+    model = _instantiate(plan.root, values, problems)
+    if problems.items or model is None:
+        raise ConfigError(problems.items)
+    return model
+
+
+def _instantiate(plan: Plan, values: dict[str, Any], problems: _Problems) -> Module | None:
+    if isinstance(plan, LayerPlan):
+        try:
+            layer = LAYERS.build(plan.type, **_substitute(plan.args, values))
+        except ArgumentError as error:
+            key_path = (*plan.path, error.key) if error.key else plan.path
+            problems.add(key_path, str(error), error.expected, error.found)
+            return None
+        layer.type_name = plan.type
+        return layer
+    if isinstance(plan, RepeatPlan):
+        copies = [_instantiate(plan.body, values, problems) for _ in range(plan.count)]
+        return None if None in copies else Sequential(*copies)
+    if isinstance(plan, ChainPlan):
+        layers = [_instantiate(entry, values, problems) for entry in plan.entries]
+        if None in layers:
+            return None
+        module: Module = SequentialModel(layers, plan.paths)
+    else:
+        owned = {}
+        for node in plan.nodes:
+            if node.layer is not None:
+                owned[node.name] = _instantiate(node.layer, values, problems)
+        if None in owned.values():
+            return None
+        nodes = [Node(n.name, n.inputs, n.path, n.share or n.name) for n in plan.nodes]
+        module = GraphModel(plan.inputs, nodes, owned, plan.outputs)
+    if plan.type_name is not None:
+        module.type_name = plan.type_name
+    return module

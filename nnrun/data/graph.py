@@ -12,6 +12,7 @@ from pathlib import Path
 import numpy as np
 
 from nnrun.data.info import IGNORE_INDEX, DataInfo, Split
+from nnrun.data.options import DataSpec
 from nnrun.data.preprocess import Preprocessor
 from nnrun.data.readers import check_exists, read_csv
 from nnrun.data.sources import GraphSource
@@ -107,18 +108,18 @@ def _read_masks(path: Path, num_nodes: int) -> dict[str, np.ndarray]:
 
 
 def build_graph(
-    source: GraphSource, cfg: dict, seed: int, name: str
+    source: GraphSource, cfg: DataSpec, seed: int, name: str
 ) -> tuple[dict[str, Split], DataInfo, Preprocessor]:
     labels = source.labels
-    classes = cfg["classes"] or source.classes or sorted_classes(labels)
+    classes = cfg.classes or source.classes or sorted_classes(labels)
     num_nodes = len(labels)
     pre = Preprocessor(kind="graph", task="node_classification", classes=classes)
     encoded = pre.encode_labels(labels, lambda i: f"{source.source}, node {i}")
     masks = source.masks or split_indices(
         num_nodes,
-        {"val": cfg["split"]["val"], "test": cfg["split"]["test"]},
+        {"val": cfg.split.val, "test": cfg.split.test},
         seed,
-        encoded if cfg["split"]["stratify"] else None,
+        encoded if cfg.split.stratify else None,
     )
     if "train" not in masks or len(masks["train"]) == 0:
         raise DataError(
@@ -126,11 +127,11 @@ def build_graph(
         )
     if source.features is not None:
         features = source.features
-        pre.fit_inputs(features[masks["train"]], cfg["normalize"], cfg["on_missing"] == "fill")
-    elif cfg["graph"]["node_features"] == "degree":
+        pre.fit_inputs(features[masks["train"]], cfg.normalize, cfg.on_missing == "fill")
+    elif cfg.graph.node_features == "degree":
         degree = np.bincount(source.edge_index[0], minlength=num_nodes).astype(np.float64)
         features = degree[:, None]
-        pre.fit_inputs(features[masks["train"]], cfg["normalize"], False)
+        pre.fit_inputs(features[masks["train"]], cfg.normalize, False)
     else:
         features = np.eye(num_nodes)
     pre.feature_names = [f"feature_{j}" for j in range(features.shape[1])]

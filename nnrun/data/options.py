@@ -1,194 +1,175 @@
-"""The `data:` section of a config: every key, its type, default and meaning.
+"""The `data:` section of a config: every key, its type, default and meaning, declared once
+as typed, frozen dataclasses (`DataSpec` and its nested sections).
 
-The config layer validates a section against `DATA_SPEC`; `resolve_options` fills defaults
-again so `load_data` also works on a hand-written dict (tests, notebooks).
+The config layer validates a `data:` mapping against these declarations and builds the
+`DataSpec`; `data_spec` does the same for a hand-written dict (tests, notebooks), through the
+same validator, so defaults are filled in one place.
 """
 
 from __future__ import annotations
 
-import typing
+from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import Annotated, Any, Literal
 
-from nnrun.config.spec import Option
+from nnrun.config.sections import Located, Section, build_section, options_of, setting
 from nnrun.constraints import Min, Range
-from nnrun.errors import ConfigError, Problem
+from nnrun.errors import ConfigError
 from nnrun.tasks import TABLE_TASKS
 
-SPLIT_SPEC: dict[str, Option] = {
-    "val": Option(
-        Annotated[float, Range(0, 0.9)], 0.1, "fraction of the examples held out for validation"
-    ),
-    "test": Option(
-        Annotated[float, Range(0, 0.9)],
-        0.2,
-        "fraction held out for testing (ignored when a test set exists)",
-    ),
-    "stratify": Option(bool, True, "keep class proportions in every split (classification)"),
-}
 
-AUGMENT_SPEC: dict[str, Option] = {
-    "shift": Option(
-        Annotated[int, Min(0)], 0, "random shift of images by up to this many pixels (zero fill)"
-    ),
-    "flip": Option(bool, False, "flip images left-right with probability 0.5"),
-    "noise": Option(
-        Annotated[float, Min(0)], 0.0, "std of Gaussian noise added to the (normalized) inputs"
-    ),
-}
+@dataclass(frozen=True)
+class SplitSpec(Section):
+    """`data.split`: fractions carved from one file."""
 
-GRAPH_SPEC: dict[str, Option] = {
-    "edges": Option(str | None, None, "CSV of edges `source,target[,weight]` (node ids 0..N-1)"),
-    "labels": Option(str | None, None, "CSV `node,label` giving each node's class"),
-    "features": Option(str | None, None, "node features: CSV/.npy with one row per node id"),
-    "masks": Option(
-        str | None, None, "CSV `node,split` (train/val/test); default: a seeded stratified split"
-    ),
-    "node_features": Option(
-        Literal["identity", "degree"],
-        "identity",
-        "features when no file is given: one-hot node id (identity) or the node degree",
-    ),
-}
+    val: Annotated[float, Range(0, 0.9)] = setting(
+        0.1, "fraction of the examples held out for validation"
+    )
+    test: Annotated[float, Range(0, 0.9)] = setting(
+        0.2, "fraction held out for testing (ignored when a test set exists)"
+    )
+    stratify: bool = setting(True, "keep class proportions in every split (classification)")
 
-# data.pairs: pairwise ranking examples from a regression table (see nnrun/data/pairs.py).
-PAIRS_SPEC: dict[str, Option] = {
-    "per_example": Option(
-        Annotated[int, Min(1)],
+
+@dataclass(frozen=True)
+class AugmentSpec(Section):
+    """`data.augment`: random per-batch augmentation of training inputs."""
+
+    shift: Annotated[int, Min(0)] = setting(
+        0, "random shift of images by up to this many pixels (zero fill)"
+    )
+    flip: bool = setting(False, "flip images left-right with probability 0.5")
+    noise: Annotated[float, Min(0)] = setting(
+        0.0, "std of Gaussian noise added to the (normalized) inputs"
+    )
+
+
+@dataclass(frozen=True)
+class GraphSpec(Section):
+    """`data.graph`: node classification from your own files."""
+
+    edges: str | None = setting(None, "CSV of edges `source,target[,weight]` (node ids 0..N-1)")
+    labels: str | None = setting(None, "CSV `node,label` giving each node's class")
+    features: str | None = setting(None, "node features: CSV/.npy with one row per node id")
+    masks: str | None = setting(
+        None, "CSV `node,split` (train/val/test); default: a seeded stratified split"
+    )
+    node_features: Literal["identity", "degree"] = setting(
+        "identity", "features when no file is given: one-hot node id (identity) or the node degree"
+    )
+
+
+@dataclass(frozen=True)
+class PairsSpec(Section):
+    """`data.pairs`: pairwise ranking examples from a regression table."""
+
+    per_example: Annotated[int, Min(1)] = setting(
         4,
         "pairs drawn per example of a split, each with a uniformly drawn partner from the same "
         "split (pairs never cross train/val/test)",
-    ),
-    "margin": Option(
-        Annotated[float, Min(0)],
+    )
+    margin: Annotated[float, Min(0)] = setting(
         0.0,
         "skip pairs whose targets differ by this much or less (0: skip exact ties only); in "
         "target units",
-    ),
-}
+    )
 
-DATA_SPEC: dict[str, Option] = {
-    "dataset": Option(str | None, None, "built-in dataset name (`nnrun datasets` lists them)"),
-    "params": Option(
-        dict,
+
+@dataclass(frozen=True)
+class DataSpec(Section):
+    """The `data:` section."""
+
+    dataset: str | None = setting(None, "built-in dataset name (`nnrun datasets` lists them)")
+    params: dict = setting(
         {},
         "arguments of the built-in dataset or generator, e.g. "
         "{n_samples: 500, noise: 0.1}; checked against the dataset's signature",
-    ),
-    "path": Option(str | None, None, "your own data file or folder (relative to the config)"),
-    "format": Option(
-        Literal["auto", "csv", "tsv", "npy", "npz", "jsonl", "npy_folder", "text"],
-        "auto",
-        "file format; auto = by extension",
-    ),
-    "target": Option(
-        str | int | None,
+    )
+    path: str | None = setting(None, "your own data file or folder (relative to the config)")
+    format: Literal["auto", "csv", "tsv", "npy", "npz", "jsonl", "npy_folder", "text"] = setting(
+        "auto", "file format; auto = by extension"
+    )
+    target: str | int | None = setting(
         None,
         "target column name or 0-based index (default: the "
         "last column), or the .npz array / JSON key holding targets",
-    ),
-    "features": Option(
-        list[str | int] | None,
-        None,
-        "feature columns (names or 0-based indices); default: every column except the target",
-    ),
-    "header": Option(
-        Literal["auto", True, False],
-        "auto",
-        "whether a CSV's first row names the columns",
-    ),
-    "delimiter": Option(str | None, None, "CSV delimiter; default `,` (tab for .tsv)"),
-    "train": Option(str | None, None, "training file, when the splits come as separate files"),
-    "val": Option(str | None, None, "validation file (default: carved from train by split.val)"),
-    "test": Option(str | None, None, "test file (default: carved from train by split.test)"),
-    "split": Option(dict, None, "fractions carved from one file; seeded", spec=SPLIT_SPEC),
-    "seed": Option(int | None, None, "seed for splitting and generating data; default: run seed"),
-    "normalize": Option(
-        Literal["standard", "minmax", "none"],
+    )
+    features: list[str | int] | None = setting(
+        None, "feature columns (names or 0-based indices); default: every column except the target"
+    )
+    header: Literal["auto", True, False] = setting(
+        "auto", "whether a CSV's first row names the columns"
+    )
+    delimiter: str | None = setting(None, "CSV delimiter; default `,` (tab for .tsv)")
+    train: str | None = setting(None, "training file, when the splits come as separate files")
+    val: str | None = setting(None, "validation file (default: carved from train by split.val)")
+    test: str | None = setting(None, "test file (default: carved from train by split.test)")
+    split: SplitSpec = setting(SplitSpec, "fractions carved from one file; seeded")
+    seed: int | None = setting(None, "seed for splitting and generating data; default: run seed")
+    normalize: Literal["standard", "minmax", "none"] = setting(
         "standard",
         "feature scaling fitted on the TRAIN split only: "
         "standard (zero mean, unit std), minmax ([0, 1]) or none",
-    ),
-    "one_hot": Option(
-        bool,
+    )
+    one_hot: bool = setting(
         False,
         "classification targets as (N, classes) float one-hot rows "
         "instead of (N,) int64 class indices",
-    ),
-    "reshape": Option(list[int] | None, None, "shape of one example, e.g. [1, 8, 8] for images"),
-    "augment": Option(
-        dict, None, "random per-batch augmentation of training inputs (seeded)", spec=AUGMENT_SPEC
-    ),
-    "batch_size": Option(Annotated[int, Min(1)], 32, "examples per batch"),
-    "shuffle": Option(bool, True, "reshuffle the training set every epoch (seeded)"),
-    "drop_last": Option(bool, False, "drop the last, smaller training batch"),
-    "on_missing": Option(
-        Literal["error", "drop", "fill"],
+    )
+    reshape: list[int] | None = setting(None, "shape of one example, e.g. [1, 8, 8] for images")
+    augment: AugmentSpec = setting(
+        AugmentSpec, "random per-batch augmentation of training inputs (seeded)"
+    )
+    batch_size: Annotated[int, Min(1)] = setting(32, "examples per batch")
+    shuffle: bool = setting(True, "reshuffle the training set every epoch (seeded)")
+    drop_last: bool = setting(False, "drop the last, smaller training batch")
+    on_missing: Literal["error", "drop", "fill"] = setting(
         "error",
         "missing values (empty, NA, NaN, ?): error, drop the row, "
         "or fill with the train-split column mean",
-    ),
-    "task": Option(
-        Literal["auto", *TABLE_TASKS],
+    )
+    task: Literal["auto", *TABLE_TASKS] = setting(
         "auto",
         "override the task; auto = declared by the dataset or inferred "
         "from the targets (strings or <= 32 distinct integers = classification)",
-    ),
-    "classes": Option(
-        list[Any] | None,
+    )
+    classes: list[Any] | None = setting(
         None,
         "the class labels in index order; labels outside "
         "this list are an error (default: sorted distinct labels)",
-    ),
-    "seq_len": Option(Annotated[int, Min(1)], 64, "text: tokens per example window"),
-    "stride": Option(
-        Annotated[int, Min(1)] | None, None, "text: step between windows (default: seq_len)"
-    ),
-    "tokenizer": Option(
-        Literal["char", "whitespace"],
-        "char",
-        "text: split into characters or whitespace-separated words",
-    ),
-    "max_vocab": Option(
-        Annotated[int, Min(2)] | None, None, "text: keep the most frequent tokens only"
-    ),
-    "graph": Option(dict, None, "graph node classification from your own files", spec=GRAPH_SPEC),
-    "pairs": Option(
-        dict | None,
+    )
+    seq_len: Annotated[int, Min(1)] = setting(64, "text: tokens per example window")
+    stride: Annotated[int, Min(1)] | None = setting(
+        None, "text: step between windows (default: seq_len)"
+    )
+    tokenizer: Literal["char", "whitespace"] = setting(
+        "char", "text: split into characters or whitespace-separated words"
+    )
+    max_vocab: Annotated[int, Min(2)] | None = setting(
+        None, "text: keep the most frequent tokens only"
+    )
+    graph: GraphSpec = setting(GraphSpec, "graph node classification from your own files")
+    pairs: PairsSpec | None = setting(
         None,
         "turn a regression table into pairwise ranking examples (task ranking): inputs "
         "{a: x_i, b: x_j}, target +1 if y_i > y_j else -1; drawn within each split after "
         "scaling, seeded by the run seed and split name. {} = defaults; null = off",
-        spec=PAIRS_SPEC,
-    ),
-}
+    )
 
 
-def _allows_none(annotation: Any) -> bool:
-    return type(None) in typing.get_args(annotation)
+DATA_SPEC = options_of(DataSpec)
 
 
-def _fill(spec: dict[str, Option], given: dict[str, Any] | None, where: str) -> dict[str, Any]:
-    given = dict(given or {})
-    unknown = sorted(set(given) - set(spec))
-    if unknown:
-        raise ConfigError(
-            Problem(
-                f"unknown key {unknown[0]!r}",
-                path=f"{where}.{unknown[0]}",
-                expected="one of " + ", ".join(spec),
-                found=repr(unknown[0]),
-            )
-        )
-    out: dict[str, Any] = {}
-    for key, option in spec.items():
-        value = given.get(key, option.default)
-        # A sub-section that may be null (data.pairs) stays None = off when not given.
-        if option.spec is not None and not (value is None and _allows_none(option.type)):
-            value = _fill(option.spec, value, f"{where}.{key}")
-        out[key] = value
-    return out
+def data_spec(data: DataSpec | Mapping[str, Any] | None) -> DataSpec:
+    """`data` as a `DataSpec`; a plain mapping is validated (every problem at once, as a
+    ConfigError) and completed with the declared defaults."""
+    from nnrun.config.resolve import load_resolved_dict
+    from nnrun.config.validate import problem_position, validate_section
 
-
-def resolve_options(cfg: dict[str, Any] | None) -> dict[str, Any]:
-    """`cfg` with every missing key set to its default (idempotent); unknown keys are errors."""
-    return _fill(DATA_SPEC, cfg, "data")
+    if isinstance(data, DataSpec):
+        return data
+    cfg = load_resolved_dict({"data": dict(data or {})}, "data")
+    values, problems = validate_section(cfg.data["data"], DATA_SPEC, ("data",), cfg)
+    if problems:
+        raise ConfigError(sorted(problems, key=problem_position))
+    return build_section(DataSpec, values, Located(("data",), cfg))

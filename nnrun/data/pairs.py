@@ -17,6 +17,7 @@ from typing import Any
 import numpy as np
 
 from nnrun.data.info import DataInfo, Split
+from nnrun.data.options import PairsSpec
 from nnrun.data.split import rng_for
 from nnrun.data.transforms import Augment
 from nnrun.errors import ConfigError, DataError, Problem
@@ -60,15 +61,15 @@ def draw_pairs(split: Split, per_example: int, margin: float, rng: np.random.Gen
     return Split({"a": split.inputs[first], "b": split.inputs[second]}, targets)
 
 
-def pair_split(split: Split, options: dict[str, Any], seed: int, name: str) -> Split:
+def pair_split(split: Split, options: PairsSpec, seed: int, name: str) -> Split:
     """`draw_pairs` with the generator of (seed, split name); a split that yields no pair
     (fewer than 2 examples, or every pair within the margin) is a DataError."""
     rng = rng_for(seed, STREAM_PAIRS, zlib.crc32(name.encode()))
-    paired = draw_pairs(split, options["per_example"], options["margin"], rng)
+    paired = draw_pairs(split, options.per_example, options.margin, rng)
     if len(paired) == 0:
         raise DataError(
             f"data.pairs: the {name} split ({len(split)} examples) gives no pair whose "
-            f"targets differ by more than margin {options['margin']:g}; lower data.pairs.margin "
+            f"targets differ by more than margin {options.margin:g}; lower data.pairs.margin "
             "or give the split more examples"
         )
     return paired

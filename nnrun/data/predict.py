@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import dataclasses
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
 from nnrun.data.info import DataInfo, Split
+from nnrun.data.options import DataSpec, data_spec
 from nnrun.data.pairs import pair_split
 from nnrun.data.preprocess import Preprocessor
 from nnrun.data.readers import (
@@ -124,17 +127,18 @@ def read_inputs(path: Path, info: DataInfo, preprocessor: Preprocessor) -> np.nd
     return preprocessor.transform_inputs(raw.astype(np.float64), str(path))
 
 
-def read_labeled(path: Path, data_cfg: dict, preprocessor: Preprocessor) -> Split:
+def read_labeled(
+    path: Path, data_cfg: DataSpec | dict[str, Any], preprocessor: Preprocessor
+) -> Split:
     """A labelled table (CSV/JSONL/npy/npz as in training) → a Split preprocessed with the
     training statistics and label mapping (for `nnrun eval --data`). A ranking run's rows
     are paired as its splits were (data.pairs), seeded by data.seed (default 0)."""
-    from nnrun.data.options import resolve_options
     from nnrun.data.readers import read_table
 
     path = Path(path)
     check_exists(path)
-    cfg = resolve_options({**data_cfg, "dataset": None, "path": str(path)})
-    fmt = detect_format(path, cfg["format"])
+    cfg = dataclasses.replace(data_spec(data_cfg), dataset=None, path=str(path))
+    fmt = detect_format(path, cfg.format)
     if fmt == "text" or preprocessor.kind != "table":
         raise DataError(
             f"{path}: evaluation on new files supports tables (csv, tsv, jsonl, "
@@ -144,6 +148,6 @@ def read_labeled(path: Path, data_cfg: dict, preprocessor: Preprocessor) -> Spli
     table = parts.get("all") or parts.get("test") or next(iter(parts.values()))
     x = preprocessor.transform_inputs(table.x, str(path))
     y = preprocessor.encode_targets(table.y, table.where)
-    if cfg["pairs"] is not None:  # a ranking run: pair the rows as its splits were
-        return pair_split(Split(x, y), cfg["pairs"], cfg["seed"] or 0, "eval")
+    if cfg.pairs is not None:  # a ranking run: pair the rows as its splits were
+        return pair_split(Split(x, y), cfg.pairs, cfg.seed or 0, "eval")
     return Split(x, y)

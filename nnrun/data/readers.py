@@ -7,12 +7,15 @@ import gzip
 import io
 import json
 from pathlib import Path
-from typing import IO
+from typing import IO, TYPE_CHECKING
 
 import numpy as np
 
 from nnrun.data.table import MISSING_TOKENS, Columns, Table, parse_labels, table_from_columns
 from nnrun.errors import DataError
+
+if TYPE_CHECKING:
+    from nnrun.data.options import DataSpec
 
 FORMATS = {
     ".csv": "csv",
@@ -287,18 +290,18 @@ def read_npy_folder(path: Path) -> Table:
     return table_from_arrays(np.stack(examples), parse_labels(np.array(labels)), str(path))
 
 
-def read_table(path: Path, fmt: str, cfg: dict) -> dict[str, Table]:
+def read_table(path: Path, fmt: str, cfg: DataSpec) -> dict[str, Table]:
     """Read a table-like file; returns {"all": table} or predefined parts ("train", "test")."""
     if fmt in ("csv", "tsv"):
-        delimiter = cfg["delimiter"] or ("\t" if fmt == "tsv" else ",")
-        columns = read_csv(path, delimiter, cfg["header"])
-        return {"all": table_from_columns(columns, cfg["target"], cfg["features"])}
+        delimiter = cfg.delimiter or ("\t" if fmt == "tsv" else ",")
+        columns = read_csv(path, delimiter, cfg.header)
+        return {"all": table_from_columns(columns, cfg.target, cfg.features)}
     if fmt == "jsonl":
-        return {"all": table_from_columns(read_jsonl(path), cfg["target"], cfg["features"])}
+        return {"all": table_from_columns(read_jsonl(path), cfg.target, cfg.features)}
     if fmt == "npy":
-        return {"all": read_npy(path, cfg["target"])}
+        return {"all": read_npy(path, cfg.target)}
     if fmt == "npz":
-        return read_npz(path, cfg["target"])
+        return read_npz(path, cfg.target)
     if fmt == "npy_folder":
         return {"all": read_npy_folder(path)}
     raise DataError(f"{path}: format {fmt!r} does not hold a table")

@@ -7,6 +7,7 @@ from typing import Any
 import numpy as np
 
 from nnrun.data.info import DataInfo, Split
+from nnrun.data.options import DataSpec, SplitSpec
 from nnrun.data.preprocess import Preprocessor, json_label
 from nnrun.data.sources import TableSource
 from nnrun.data.split import split_indices
@@ -57,8 +58,8 @@ def sorted_classes(y: np.ndarray) -> list[Any]:
     return [json_label(v) for v in np.unique(y).tolist()]
 
 
-def resolve_task(cfg: dict, source: TableSource, labels: np.ndarray) -> Task:
-    declared = cfg["task"] if cfg["task"] != "auto" else source.task
+def resolve_task(cfg: DataSpec, source: TableSource, labels: np.ndarray) -> Task:
+    declared = cfg.task if cfg.task != "auto" else source.task
     task = get_task(declared) if declared else infer_task(labels)
     if task.has_classes and labels.ndim > 1:
         raise DataError(
@@ -73,11 +74,11 @@ def resolve_task(cfg: dict, source: TableSource, labels: np.ndarray) -> Task:
 
 
 def _carve(
-    parts: dict[str, Table], split: dict, seed: int, labels: np.ndarray | None
+    parts: dict[str, Table], split: SplitSpec, seed: int, labels: np.ndarray | None
 ) -> dict[str, Table]:
     """Split "all" (or the train part) into the configured fractions of the missing splits."""
     base = parts["all"] if "all" in parts else parts["train"]
-    fractions = {name: split[name] for name in ("val", "test") if name not in parts}
+    fractions = {name: getattr(split, name) for name in ("val", "test") if name not in parts}
     index = split_indices(len(base.y), fractions, seed, labels)
     out = {name: base.take(rows) for name, rows in index.items() if name == "train" or len(rows)}
     out.update({k: v for k, v in parts.items() if k not in ("all", "train")})
@@ -85,16 +86,16 @@ def _carve(
 
 
 def build_table(
-    source: TableSource, cfg: dict, seed: int, name: str
+    source: TableSource, cfg: DataSpec, seed: int, name: str
 ) -> tuple[dict[str, Split], DataInfo, Preprocessor]:
     """Missing values -> task and classes -> (stratified) split -> scaling fitted on train ->
     model-ready splits. Labels outside the classes are a DataError naming the row."""
-    parts = {key: handle_missing(table, cfg["on_missing"]) for key, table in source.parts.items()}
+    parts = {key: handle_missing(table, cfg.on_missing) for key, table in source.parts.items()}
     base = parts["all"] if "all" in parts else parts["train"]
     task = resolve_task(cfg, source, base.y)
     classes = None
     if task.has_classes:
-        classes = cfg["classes"] or source.classes or sorted_classes(base.y)
+        classes = cfg.classes or source.classes or sorted_classes(base.y)
         if task.labels == "binary" and len(classes) != 2:
             raise DataError(
                 f"task binary needs exactly 2 classes, found {len(classes)}: {classes[:10]}; "
@@ -105,17 +106,17 @@ def build_table(
         task=task,
         feature_names=base.feature_names,
         classes=classes,
-        one_hot=cfg["one_hot"],
+        one_hot=cfg.one_hot,
     )
     stratify_by = None
     if classes is not None:
         encoded = pre.encode_labels(base.y, base.where)  # labels outside `classes` fail here
-        stratify_by = encoded if cfg["split"]["stratify"] else None
-    tables = _carve(parts, cfg["split"], seed, stratify_by)
+        stratify_by = encoded if cfg.split.stratify else None
+    tables = _carve(parts, cfg.split, seed, stratify_by)
 
     example_shape = tuple(base.x.shape[1:])
-    pre.input_shape = reshape_target(example_shape, cfg["reshape"])
-    pre.fit_inputs(tables["train"].x, cfg["normalize"], cfg["on_missing"] == "fill")
+    pre.input_shape = reshape_target(example_shape, cfg.reshape)
+    pre.fit_inputs(tables["train"].x, cfg.normalize, cfg.on_missing == "fill")
     splits = {
         key: Split(pre.transform_inputs(t.x, t.source), pre.encode_targets(t.y, t.where))
         for key, t in tables.items()

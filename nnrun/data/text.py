@@ -7,6 +7,7 @@ from collections import Counter
 import numpy as np
 
 from nnrun.data.info import DataInfo, Split
+from nnrun.data.options import DataSpec
 from nnrun.data.preprocess import UNKNOWN_TOKEN, Preprocessor, tokenize
 from nnrun.data.sources import TextSource, TokenSource
 from nnrun.data.split import split_indices
@@ -32,29 +33,29 @@ def _windows(ids: np.ndarray, seq_len: int, stride: int) -> tuple[np.ndarray, np
 
 
 def build_text(
-    source: TextSource, cfg: dict, seed: int, name: str
+    source: TextSource, cfg: DataSpec, seed: int, name: str
 ) -> tuple[dict[str, Split], DataInfo, Preprocessor]:
     """Contiguous train | val | test blocks (no window straddles two), vocab from train."""
-    tokens = tokenize(source.text, cfg["tokenizer"])
+    tokens = tokenize(source.text, cfg.tokenizer)
     n = len(tokens)
-    n_test = round(n * cfg["split"]["test"])
-    n_val = round(n * cfg["split"]["val"])
+    n_test = round(n * cfg.split.test)
+    n_val = round(n * cfg.split.val)
     bounds = {
         "train": (0, n - n_val - n_test),
         "val": (n - n_val - n_test, n - n_test),
         "test": (n - n_test, n),
     }
-    vocab = build_vocab(tokens[: bounds["train"][1]], cfg["max_vocab"])
+    vocab = build_vocab(tokens[: bounds["train"][1]], cfg.max_vocab)
     pre = Preprocessor(
         kind="tokens",
         task="sequence",
         vocab=vocab,
-        tokenizer=cfg["tokenizer"],
-        input_shape=(cfg["seq_len"],),
+        tokenizer=cfg.tokenizer,
+        input_shape=(cfg.seq_len,),
     )
     ids = pre.encode_tokens(tokens)
-    seq_len = cfg["seq_len"]
-    stride = cfg["stride"] or seq_len
+    seq_len = cfg.seq_len
+    stride = cfg.stride or seq_len
     splits: dict[str, Split] = {}
     for split_name, (start, stop) in bounds.items():
         if stop - start == 0 and split_name != "train":
@@ -70,13 +71,13 @@ def build_text(
 
 
 def build_tokens(
-    source: TokenSource, cfg: dict, seed: int, name: str
+    source: TokenSource, cfg: DataSpec, seed: int, name: str
 ) -> tuple[dict[str, Split], DataInfo, Preprocessor]:
     """Ready (N, T) sequence pairs, split at random by the configured fractions."""
     pre = Preprocessor(
         kind="tokens", task="sequence", vocab=source.vocab, input_shape=source.inputs.shape[1:]
     )
-    fractions = {"val": cfg["split"]["val"], "test": cfg["split"]["test"]}
+    fractions = {"val": cfg.split.val, "test": cfg.split.test}
     index = split_indices(len(source.inputs), fractions, seed)
     splits = {
         key: Split(source.inputs[rows], source.targets[rows])

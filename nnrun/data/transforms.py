@@ -6,6 +6,7 @@ from collections.abc import Callable
 
 import numpy as np
 
+from nnrun.data.options import AugmentSpec
 from nnrun.errors import DataError
 
 Augment = Callable[[np.ndarray, np.random.Generator], np.ndarray]
@@ -31,13 +32,13 @@ def random_flip(x: np.ndarray, rng: np.random.Generator) -> np.ndarray:
     return out
 
 
-def make_augment(options: dict, input_shape: tuple[int, ...]) -> Augment | None:
+def make_augment(options: AugmentSpec, input_shape: tuple[int, ...]) -> Augment | None:
     """The augmentation described by data.augment, or None when every option is off.
 
     Shifts and flips need image-shaped examples (C, H, W) or (H, W), e.g. via data.reshape.
     They act on normalized inputs, so the zero fill is the mean under `normalize: standard`.
     """
-    shift, flip, noise = options["shift"], options["flip"], options["noise"]
+    shift, flip, noise = options.shift, options.flip, options.noise
     if (shift or flip) and len(input_shape) < 2:
         raise DataError(
             f"data.augment shift/flip need image examples (C, H, W) or (H, W), found shape "

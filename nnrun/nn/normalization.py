@@ -176,14 +176,13 @@ class LayerNorm(Module):
     ) -> None:
         super().__init__()
         shape = [normalized_shape] if isinstance(normalized_shape, int) else normalized_shape
-        if shape is not None:
-            if not shape:
-                raise ArgumentError(
-                    "layer_norm: normalized_shape must not be empty",
-                    key="normalized_shape",
-                    expected="an integer or a non-empty list of integers",
-                    found="[]",
-                )
+        if shape is not None and not shape:
+            raise ArgumentError(
+                "layer_norm: normalized_shape must not be empty",
+                key="normalized_shape",
+                expected="an integer or a non-empty list of integers",
+                found="[]",
+            )
         self.eps, self.elementwise_affine, self.use_bias = float(eps), elementwise_affine, bias
         self.normalized_shape = None if shape is None else tuple(shape)
         if shape is not None:

@@ -208,7 +208,9 @@ def check_base(spec: SweepSpec) -> None:
     """
     from nnrun.experiment import resolve, validate
 
-    base_data = validate(resolve(spec.base))[0]
+    base = resolve(spec.base)
+    validate(base)
+    base_data = base.data
     problems = []
     for param in spec.params:
         if _has_path(base_data, param.key.split(".")):

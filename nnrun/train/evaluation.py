@@ -23,7 +23,7 @@ def evaluate_run(
     opened = open_run(target)
     exp = opened.experiment
     if data_path is not None:
-        part = read_labeled(data_path, exp.config["data"], opened.preprocessor)
+        part = read_labeled(data_path, exp.spec.data, opened.preprocessor)
         label = str(data_path)
     else:
         if split not in exp.data.splits:

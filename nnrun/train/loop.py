@@ -173,22 +173,21 @@ class Trainer:
         self.run_dir = Path(run_dir)
         self.reporter = reporter
         train = experiment.train
-        self.epochs = train["epochs"]
-        self.early = train["early_stopping"]
+        self.epochs = train.epochs
+        self.early = train.early_stopping
         has_val = "val" in experiment.data.splits
         self.monitor = (
-            train["monitor"]
-            or (self.early or {}).get("monitor")
+            train.monitor
+            or (self.early.monitor if self.early else None)
             or ("val_loss" if has_val else "train_loss")
         )
-        mode = (self.early or {}).get("mode", "auto")
+        mode = self.early.mode if self.early else "auto"
         self.mode = metric_mode(self.monitor, experiment.metrics) if mode == "auto" else mode
-        checkpoint = train["checkpoint"]
-        self.every = checkpoint.get("every")
-        self.checkpoints = CheckpointManager(self.run_dir / "checkpoints", checkpoint.get("keep"))
+        self.every = train.checkpoint.every
+        self.checkpoints = CheckpointManager(self.run_dir / "checkpoints", train.checkpoint.keep)
         self.info = experiment.data.info
         self.train_loader = experiment.data.loader("train", experiment.seed)
-        self.eval_batch = train["eval_batch_size"] or experiment.data.batch_size
+        self.eval_batch = train.eval_batch_size or experiment.data.batch_size
         self.progress = Progress()
         self.stop_requested = False
         self.stop_status: str | None = None
@@ -311,8 +310,8 @@ class Trainer:
         acc = EpochAccumulator.from_state(partial) if partial else EpochAccumulator()
         skip = progress.batch
         params = [p for p in exp.model.parameters() if p.requires_grad]
-        clip_norm, clip_value = exp.train["clip_grad_norm"], exp.train["clip_grad_value"]
-        on_nan = exp.train["on_nan"]
+        clip_norm, clip_value = exp.train.clip_grad_norm, exp.train.clip_grad_value
+        on_nan = exp.train.on_nan
         step_schedule = exp.schedule is not None and exp.schedule.interval == "step"
         live = getattr(self.reporter, "shows_batch_metrics", False)
         correct = counted = 0
@@ -410,8 +409,8 @@ class Trainer:
         self._save("last", metrics)
         patience_left = None
         if self.early:
-            patience_left = self.early["patience"] - progress.bad_epochs
-            if progress.bad_epochs > self.early["patience"]:
+            patience_left = self.early.patience - progress.bad_epochs
+            if progress.bad_epochs > self.early.patience:
                 progress.stopped_early = True
         self.reporter.epoch_end(
             EpochRow(
@@ -443,7 +442,7 @@ class Trainer:
 
     def _track_best(self, value: float, epoch: int) -> bool:
         progress = self.progress
-        delta = (self.early or {}).get("min_delta", 0.0)
+        delta = self.early.min_delta if self.early else 0.0
         best = progress.best_value
         better = best is None or (
             value < best - delta if self.mode == "min" else value > best + delta
@@ -471,7 +470,7 @@ class Trainer:
         if self.checkpoints.exists("best"):
             exp.model.load_state_dict(self.checkpoints.load("best").weights)
         test = self.evaluate("test") if "test" in exp.data.splits else {}
-        if not (self.early and self.early["restore_best"]):
+        if not (self.early and self.early.restore_best):
             exp.model.load_state_dict(final)
         return test
 

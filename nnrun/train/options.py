@@ -1,65 +1,65 @@
-"""The `train:` section of a config: every option the training loop reads."""
+"""The `train:` section of a config: every option the training loop reads, declared once as
+typed, frozen dataclasses (the validator, `nnrun schema` and the loop all read these)."""
 
 from __future__ import annotations
 
-from typing import Annotated, Any, Literal
+from dataclasses import dataclass
+from typing import Annotated, Literal
 
-from nnrun.config.spec import Option
+from nnrun.config.sections import Section, options_of, setting
 from nnrun.constraints import Min
-
-EARLY_STOPPING_SPEC: dict[str, Option] = {
-    "monitor": Option(str, "val_loss", "metric to watch, e.g. val_loss or val_accuracy"),
-    "mode": Option(Literal["auto", "min", "max"], "auto", "min or max; auto picks from the metric"),
-    "patience": Option(Annotated[int, Min(0)], 5, "epochs without improvement before stopping"),
-    "min_delta": Option(
-        Annotated[float, Min(0)], 0.0, "smallest change that counts as improvement"
-    ),
-    "restore_best": Option(bool, True, "load the best weights when training stops"),
-}
-
-CHECKPOINT_SPEC: dict[str, Option] = {
-    "every": Option(Annotated[int, Min(1)] | None, None, "also keep a checkpoint every N epochs"),
-    "keep": Option(Annotated[int, Min(1)] | None, None, "how many periodic checkpoints to keep"),
-}
-
-TRAIN_SPEC: dict[str, Option] = {
-    "epochs": Option(
-        Annotated[int, Min(1)],
-        10,
-        "number of passes over the training split",
-        aliases=("max_epochs",),
-    ),
-    "early_stopping": Option(
-        dict | None, None, "stop when the monitored metric stalls", spec=EARLY_STOPPING_SPEC
-    ),
-    "monitor": Option(
-        str | None,
-        None,
-        "metric that picks the `best` checkpoint (default: early_stopping's, "
-        "else val_loss when there is a validation split, else train_loss)",
-    ),
-    "clip_grad_norm": Option(
-        Annotated[float, Min(0)] | None, None, "clip the global gradient norm to this"
-    ),
-    "clip_grad_value": Option(
-        Annotated[float, Min(0)] | None, None, "clip each gradient element to ±this"
-    ),
-    "on_nan": Option(
-        Literal["stop", "skip_batch"],
-        "stop",
-        "what a NaN/Inf loss does: stop the run or skip the batch",
-    ),
-    "checkpoint": Option(dict, {}, "periodic checkpoints", spec=CHECKPOINT_SPEC),
-    "eval_batch_size": Option(
-        Annotated[int, Min(1)] | None, None, "batch size for evaluation (default: data.batch_size)"
-    ),
-    "threads": Option(
-        Annotated[int, Min(1)], 1, "BLAS threads (one thread holds up best on a shared machine)"
-    ),
-}
 
 Mode = Literal["min", "max"]
 
 
-def train_defaults() -> dict[str, Any]:
-    return {key: option.default for key, option in TRAIN_SPEC.items()}
+@dataclass(frozen=True)
+class EarlyStopping(Section):
+    """`train.early_stopping`: stop when the monitored value stalls."""
+
+    monitor: str = setting("val_loss", "metric to watch, e.g. val_loss or val_accuracy")
+    mode: Literal["auto", "min", "max"] = setting("auto", "min or max; auto picks from the metric")
+    patience: Annotated[int, Min(0)] = setting(5, "epochs without improvement before stopping")
+    min_delta: Annotated[float, Min(0)] = setting(0.0, "smallest change that counts as improvement")
+    restore_best: bool = setting(True, "load the best weights when training stops")
+
+
+@dataclass(frozen=True)
+class CheckpointPolicy(Section):
+    """`train.checkpoint`: periodic checkpoints besides `last` and `best`."""
+
+    every: Annotated[int, Min(1)] | None = setting(None, "also keep a checkpoint every N epochs")
+    keep: Annotated[int, Min(1)] | None = setting(None, "how many periodic checkpoints to keep")
+
+
+@dataclass(frozen=True)
+class TrainSpec(Section):
+    """The `train:` section."""
+
+    epochs: Annotated[int, Min(1)] = setting(
+        10, "number of passes over the training split", aliases=("max_epochs",)
+    )
+    early_stopping: EarlyStopping | None = setting(None, "stop when the monitored metric stalls")
+    monitor: str | None = setting(
+        None,
+        "metric that picks the `best` checkpoint (default: early_stopping's, "
+        "else val_loss when there is a validation split, else train_loss)",
+    )
+    clip_grad_norm: Annotated[float, Min(0)] | None = setting(
+        None, "clip the global gradient norm to this"
+    )
+    clip_grad_value: Annotated[float, Min(0)] | None = setting(
+        None, "clip each gradient element to ±this"
+    )
+    on_nan: Literal["stop", "skip_batch"] = setting(
+        "stop", "what a NaN/Inf loss does: stop the run or skip the batch"
+    )
+    checkpoint: CheckpointPolicy = setting(CheckpointPolicy, "periodic checkpoints")
+    eval_batch_size: Annotated[int, Min(1)] | None = setting(
+        None, "batch size for evaluation (default: data.batch_size)"
+    )
+    threads: Annotated[int, Min(1)] = setting(
+        1, "BLAS threads (one thread holds up best on a shared machine)"
+    )
+
+
+TRAIN_SPEC = options_of(TrainSpec)

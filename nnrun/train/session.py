@@ -27,7 +27,7 @@ RUN_FILE = "run.json"
 
 def start_run(exp: Experiment, out: Path | None) -> Path:
     """Create the run directory with its resolved config and `run.json`; point `latest`."""
-    output_dir = Path(exp.config["output_dir"])
+    output_dir = Path(exp.spec.output_dir)
     if out is not None:
         run_dir = Path(out)
         run_dir.mkdir(parents=True, exist_ok=True)
@@ -98,11 +98,13 @@ def resume_run(
     if not saved_path.exists():
         raise CheckpointError(f"{run_dir} is not a run directory (no {CONFIG_FILE})")
     saved = resolve_config(saved_path)
-    saved_config = dict(validate(saved)[0])
+    validate(saved)
+    saved_config = saved.data
     candidate = resolve_config(config if config else saved_path, overrides)
     if seed is not None:
         candidate.data["seed"] = seed
-    new_config, _ = validate(candidate)
+    validate(candidate)
+    new_config = candidate.data
     changes = [
         line
         for line in config_differences(saved_config, new_config)

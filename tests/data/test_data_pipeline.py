@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 from nnrun.data import DATA_SPEC, DataInfo, Preprocessor, load_data
-from nnrun.data.options import resolve_options
+from nnrun.data.options import SplitSpec, data_spec
 from nnrun.data.split import split_indices
 from nnrun.errors import ConfigError, DataError
 
@@ -179,10 +179,10 @@ def test_inferred_task_regression_for_many_distinct_values(write, tmp_path):
 
 def test_data_spec_documents_every_key_and_defaults_fill_in():
     assert all(option.doc for option in DATA_SPEC.values())
-    cfg = resolve_options({"dataset": "iris"})
-    assert (cfg["batch_size"], cfg["shuffle"], cfg["drop_last"]) == (32, True, False)
-    assert cfg["split"] == {"val": 0.1, "test": 0.2, "stratify": True}
-    assert resolve_options(cfg) == cfg
+    cfg = data_spec({"dataset": "iris"})
+    assert (cfg.batch_size, cfg.shuffle, cfg.drop_last) == (32, True, False)
+    assert cfg.split == SplitSpec(val=0.1, test=0.2, stratify=True)
+    assert data_spec(cfg) is cfg
 
 
 def test_split_fractions_must_leave_training_data():

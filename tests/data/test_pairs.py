@@ -9,7 +9,7 @@ import pytest
 
 from nnrun.data import BatchLoader, DataBundle, load_data, read_inputs
 from nnrun.data.info import Split
-from nnrun.data.options import resolve_options
+from nnrun.data.options import PairsSpec, data_spec
 from nnrun.data.pairs import draw_pairs, pair_split
 from nnrun.data.predict import read_labeled
 from nnrun.errors import ConfigError, DataError
@@ -95,7 +95,7 @@ def test_pairing_is_seeded_by_run_seed_or_data_seed(table):
 
 def test_each_split_name_draws_its_own_pairs():
     split = Split(np.arange(40, dtype=np.float32).reshape(20, 2), np.arange(20.0).reshape(-1, 1))
-    options = {"per_example": 4, "margin": 0.0}
+    options = PairsSpec(per_example=4, margin=0.0)
     val, test = pair_split(split, options, 0, "val"), pair_split(split, options, 0, "test")
     assert not np.array_equal(val.inputs["b"], test.inputs["b"])
 
@@ -122,10 +122,10 @@ def test_margin_leaving_no_pair_is_a_data_error(table):
 
 
 def test_pairs_option_defaults_and_off_state():
-    assert resolve_options({})["pairs"] is None
-    assert resolve_options({"pairs": {}})["pairs"] == {"per_example": 4, "margin": 0.0}
+    assert data_spec({}).pairs is None
+    assert data_spec({"pairs": {}}).pairs == PairsSpec(per_example=4, margin=0.0)
     with pytest.raises(ConfigError, match="data.pairs.size"):
-        resolve_options({"pairs": {"size": 3}})
+        data_spec({"pairs": {"size": 3}})
 
 
 def test_classification_data_cannot_be_paired():

@@ -80,7 +80,7 @@ def test_failing_and_diverging_trials_are_recorded_while_others_finish(write_swe
         "0003-r0": "failed",
     }
     assert "NonFiniteLoss" in latest["0001-r0"]["error"]
-    assert "units must be a positive integer" in latest["0002-r0"]["error"]
+    assert "units must be >= 1, got -5" in latest["0002-r0"]["error"]
     assert latest["0000-r0"]["metric"] is not None
 
 

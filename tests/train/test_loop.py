@@ -119,7 +119,7 @@ def test_resume_refuses_a_changed_config_unless_forced(small_config, tmp_path):
     with pytest.raises(ConfigError, match=r"optimizer.lr: 0.003 -> 0.1"):
         resume_run(tmp_path / "run", None, ["optimizer.lr=0.1"], force=False, seed=None)
     exp, _, _ = resume_run(tmp_path / "run", None, ["optimizer.lr=0.1"], force=True, seed=None)
-    assert exp.config["optimizer"]["lr"] == 0.1
+    assert exp.spec.optimizer.args["lr"] == 0.1
 
 
 def test_nan_loss_stops_naming_epoch_step_and_keeps_last_good_checkpoint(small_config, tmp_path):

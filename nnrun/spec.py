@@ -1,0 +1,208 @@
+"""The typed experiment spec: a resolved config file → `ExperimentSpec`, checked as a whole.
+
+`parse_spec` is where config dicts end. It validates every section (collecting every
+problem, each at its file:line:col), checks the model's structure, and returns frozen
+dataclasses built with keywords: `DataSpec`, `TrainSpec`, a `ModelSpec`, and a
+`ComponentSpec` per loss/optimizer/schedule/metric. Everything downstream reads attributes;
+every part keeps its YAML location (`.at`) for errors found later (a shape mismatch at build
+time, a metric that does not fit the data's task).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from nnrun.config.builder import ModelPlan, parse_model
+from nnrun.config.resolve import ResolvedConfig
+from nnrun.config.sections import Located, Section, build_section, options_of, setting
+from nnrun.config.spec import Option
+from nnrun.config.validate import (
+    ComponentList,
+    problem_position,
+    validate_section,
+    validate_top_level,
+)
+from nnrun.data.options import DATA_SPEC, DataSpec
+from nnrun.errors import ArgumentError, ConfigError, Problem
+from nnrun.registry import LOSSES, METRICS, OPTIMIZERS, SCHEDULES, Registry
+from nnrun.tasks import Task
+from nnrun.train.options import TRAIN_SPEC, TrainSpec
+
+SECTIONS: dict[str, Any] = {
+    "name": Option(str | None, None, "run name (default: the config file's name)"),
+    "seed": Option(int, 0, "seed for initialization, dropout, shuffling and splits"),
+    "data": DATA_SPEC,
+    "model": None,  # checked by the builder
+    "blocks": None,  # checked by the builder where blocks are used
+    "loss": LOSSES,
+    "optimizer": OPTIMIZERS,
+    "schedule": SCHEDULES,
+    "train": TRAIN_SPEC,
+    "metrics": ComponentList(METRICS),
+    "output_dir": Option(str, "outputs", "where run directories go"),
+}
+"""How each top-level key is validated (see `nnrun.config.validate.Section`)."""
+
+
+@dataclass(frozen=True)
+class ComponentSpec:
+    """A reference to a registered component: its canonical `type`, its arguments and where
+    it was written. `name` renames a metric's results."""
+
+    type: str
+    args: Mapping[str, Any] = field(default_factory=dict)
+    name: str | None = None
+    at: Located = field(default=Located(), compare=False, repr=False)
+
+    @property
+    def key(self) -> str:
+        """The name results are reported under (metrics)."""
+        return self.name or self.type
+
+    def build(self, registry: Registry, *injected: Any) -> Any:
+        """Construct the component; an argument the constructor refuses becomes a located
+        config error."""
+        return located(self.at, lambda: registry.build(self.type, *injected, **self.args))
+
+
+def located(at: Located, make: Any) -> Any:
+    """Call `make()`; an `ArgumentError` becomes a `ConfigError` at `at` (or at the key the
+    error names under it)."""
+    try:
+        return make()
+    except ArgumentError as error:
+        keys = (error.key,) if error.key else ()
+        raise ConfigError(
+            Problem(str(error), at.key_path(*keys), at.where(*keys), error.expected, error.found)
+        ) from None
+
+
+def component_spec(value: Mapping[str, Any], at: Located) -> ComponentSpec:
+    """A validated ``{type: name, **arguments}`` (metrics may carry a ``name``)."""
+    args = {key: item for key, item in value.items() if key not in ("type", "name")}
+    return ComponentSpec(value["type"], args, value.get("name"), at)
+
+
+@dataclass(frozen=True)
+class InitFrom(Section):
+    """`model.init_from`: pre-trained weights for the built model."""
+
+    checkpoint: str = setting(doc="checkpoint (directory or file) to read weights from")
+    prefix: str = setting("", "use only the weights whose names start with this")
+    rename: dict[str, str] = setting({}, "weight name prefixes to rename, old: new")
+    freeze: list[str] = setting([], "parameters to freeze (patterns such as 'layers.0.*')")
+    strict: bool = setting(True, "every loaded weight must have a place in the model")
+
+
+INIT_FROM_SPEC = options_of(InitFrom)
+
+
+@dataclass(frozen=True)
+class ModelSpec:
+    """The `model:` section, parsed: `plan` holds the structure the builder checked (nodes,
+    references, blocks, shares), ready to instantiate; `init_from` the pre-trained weights."""
+
+    plan: ModelPlan
+    init_from: InitFrom | None = None
+    at: Located = field(default=Located(), compare=False, repr=False)
+
+
+@dataclass(frozen=True)
+class ExperimentSpec:
+    """A whole config, typed. `loss` and `metrics` are None where the data's task decides
+    (see `loss_for` and `metrics_for`); `config` keeps the resolved file for locations,
+    `--explain` and the saved config text."""
+
+    name: str
+    seed: int
+    output_dir: str
+    data: DataSpec
+    model: ModelSpec
+    optimizer: ComponentSpec
+    train: TrainSpec
+    loss: ComponentSpec | None = None
+    schedule: ComponentSpec | None = None
+    metrics: tuple[ComponentSpec, ...] | None = None
+    config: ResolvedConfig = field(default=None, compare=False, repr=False)  # type: ignore[assignment]
+
+    def loss_for(self, task: Task) -> ComponentSpec:
+        """The configured loss, or the task's default."""
+        if self.loss is not None:
+            return self.loss
+        return component_spec(task.default_loss, Located(("loss",), self.config))
+
+    def metrics_for(self, task: Task) -> tuple[ComponentSpec, ...]:
+        """The configured metrics, or the task's defaults."""
+        if self.metrics:
+            return self.metrics
+        at = Located(("metrics",), self.config)
+        return tuple(ComponentSpec(name, at=at) for name in task.default_metrics)
+
+
+def parse_spec(cfg: ResolvedConfig) -> ExperimentSpec:
+    """Validate `cfg` (every section and the model's structure) and build its typed spec;
+    raise one ConfigError listing every problem, in file order."""
+    problems: list[Problem] = []
+    if cfg.data.get("schedule") is None:
+        cfg.data.pop("schedule", None)
+    try:
+        values = validate_top_level(cfg, SECTIONS, required=("model",))
+    except ConfigError as error:
+        problems.extend(error.problems)
+        values = {}
+    plan, init_from = None, None
+    if "model" in cfg.data:
+        try:
+            plan = parse_model(cfg)
+        except ConfigError as error:
+            problems.extend(error.problems)
+        try:
+            init_from = _init_from(cfg)
+        except ConfigError as error:
+            problems.extend(error.problems)
+    if problems:
+        raise ConfigError(sorted(problems, key=problem_position))
+    assert plan is not None
+
+    def at(*path: Any) -> Located:
+        return Located(path, cfg)
+
+    if not values.get("name"):  # the saved config keeps the name the run got
+        values["name"] = cfg.data["name"] = Path(cfg.path).stem
+    optimizer = values.get("optimizer") or {"type": "adam"}
+    return ExperimentSpec(
+        name=values["name"],
+        seed=values["seed"],
+        output_dir=values["output_dir"],
+        data=build_section(DataSpec, values["data"], at("data")),
+        model=ModelSpec(plan=plan, init_from=init_from, at=at("model")),
+        optimizer=component_spec(optimizer, at("optimizer")),
+        train=build_section(TrainSpec, values["train"], at("train")),
+        loss=component_spec(values["loss"], at("loss")) if values.get("loss") else None,
+        schedule=(
+            component_spec(values["schedule"], at("schedule")) if values.get("schedule") else None
+        ),
+        metrics=tuple(
+            component_spec(item, at("metrics", index))
+            for index, item in enumerate(values.get("metrics") or ())
+        )
+        or None,
+        config=cfg,
+    )
+
+
+def _init_from(cfg: ResolvedConfig) -> InitFrom | None:
+    model = cfg.data.get("model")
+    if not isinstance(model, dict) or model.get("init_from") is None:
+        return None
+    path = ("model", "init_from")
+    value = model["init_from"]
+    if isinstance(value, str):
+        value = {"checkpoint": value}
+    values, problems = validate_section(value, INIT_FROM_SPEC, path, cfg)
+    if problems:
+        raise ConfigError(problems)
+    return build_section(InitFrom, values, Located(path, cfg))
