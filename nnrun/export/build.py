@@ -26,6 +26,7 @@ from nnrun.data import Preprocessor
 from nnrun.errors import CheckpointError, ExportError
 from nnrun.experiment import Experiment
 from nnrun.export.graph import OnnxGraph, Unexportable, Value, dtype_code
+from nnrun.export.model import refuse_unexportable
 from nnrun.export.registry import find_converter
 from nnrun.fileio import write_bytes_atomic
 from nnrun.train.prediction import LABEL_TASKS
@@ -71,7 +72,8 @@ def _decode(g: OnnxGraph, exp: Experiment, out: str, rank: int) -> tuple[str, st
     if task not in LABEL_TASKS or kind not in CLASS_OUTPUTS:
         return out, "outputs"
     if task == "binary":  # the first output is P(class 1)
-        first = g.op("Slice", g.reshape(out, (None, -1)), g.ints([0]), g.ints([1]), g.ints([1]))
+        first = g.op("Reshape", out, g.ints([0, -1]))
+        first = g.op("Slice", first, g.ints([0]), g.ints([1]), g.ints([1]))
         p = g.op("Sigmoid", first) if kind == "logits" else first
         return g.op("Concat", g.op("Sub", g.scalar(1.0), p), p, axis=1), "probabilities"
     if kind == "log_probabilities":
@@ -84,6 +86,10 @@ def _decode(g: OnnxGraph, exp: Experiment, out: str, rank: int) -> tuple[str, st
 def export_model(exp: Experiment, preprocessor: Preprocessor, opset: int = MIN_OPSET):
     """The ONNX ModelProto of a built (trained) experiment; ExportError if it cannot be."""
     info = exp.data.info
+    try:
+        refuse_unexportable(exp.model)
+    except Unexportable as error:
+        raise ExportError(_refusal(exp, error)) from None
     if not MIN_OPSET <= opset <= onnx.defs.onnx_opset_version():
         raise ExportError(
             f"--opset {opset}: nnrun exports ONNX opsets {MIN_OPSET} to "

@@ -5,11 +5,15 @@ list), which a single-input exported model does not carry."""
 
 from __future__ import annotations
 
-from nnrun.export.graph import Call, OnnxGraph, Unexportable, Value
-from nnrun.export.registry import converter, unexportable
+from collections.abc import Iterator
+
+from nnrun.config.paths import KeyPath
+from nnrun.export.graph import Call, OnnxGraph, Unexportable, Value, layer_name
+from nnrun.export.registry import converter, refusal, unexportable
 from nnrun.nn.container import Sequential
 from nnrun.nn.graph import GATConv, GCNConv, GlobalAddPool, GlobalMaxPool, GlobalMeanPool, SAGEConv
 from nnrun.nn.model import GraphModel, SequentialModel
+from nnrun.nn.module import Module
 
 unexportable(
     "graph neural network layers read a graph (node features and an edge list); ONNX export "
@@ -54,3 +58,30 @@ def graph(g: OnnxGraph, call: Call) -> str:
             args, kwargs = [values[v] for v in node.inputs], {}
         values[node.name] = g.call(layer, args, kwargs, path=node.path)
     return values[model.output_names[0]].name
+
+
+def entries(module: Module, path: KeyPath = ()) -> Iterator[tuple[Module, KeyPath]]:
+    """Every layer of a built model with its config entry (a layer inside a block or a
+    composite layer carries the entry that made its outermost layer)."""
+    yield module, path
+    if isinstance(module, SequentialModel):
+        for layer, here in zip(module.layers, module.paths):
+            yield from entries(layer, here)
+    elif isinstance(module, GraphModel):
+        for node in module.nodes:
+            if node.owner == node.name:
+                yield from entries(module._modules[node.name], node.path)
+    else:
+        for child in module.children():
+            yield from entries(child, path)
+
+
+def refuse_unexportable(model: Module) -> None:
+    """Raise Unexportable for the first layer whose class cannot be exported, before any
+    sample runs (a graph layer's model cannot even take the samples)."""
+    for layer, path in entries(model):
+        reason = refusal(layer)
+        if reason is not None:
+            error = Unexportable(reason)
+            error.layer, error.path = layer_name(layer), path
+            raise error

@@ -33,11 +33,23 @@ def unexportable(reason: str, *classes: type) -> None:
         UNEXPORTABLE[cls] = reason
 
 
+def _nearest(layer: Module) -> type | None:
+    """The nearest class of `layer` that has a converter or is marked unexportable."""
+    return next(
+        (cls for cls in type(layer).__mro__ if cls in CONVERTERS or cls in UNEXPORTABLE), None
+    )
+
+
+def refusal(layer: Module) -> str | None:
+    """Why `layer` is marked unexportable, or None."""
+    return UNEXPORTABLE.get(_nearest(layer))
+
+
 def find_converter(layer: Module) -> Converter:
     """The converter of `layer`'s class (or nearest base); Unexportable if there is none."""
-    for cls in type(layer).__mro__:
-        if cls in UNEXPORTABLE:
-            raise Unexportable(UNEXPORTABLE[cls])
-        if cls in CONVERTERS:
-            return CONVERTERS[cls]
-    raise Unexportable(f"no ONNX converter for {type(layer).__name__}")
+    cls = _nearest(layer)
+    if cls is None:
+        raise Unexportable(f"no ONNX converter for {type(layer).__name__}")
+    if cls in UNEXPORTABLE:
+        raise Unexportable(UNEXPORTABLE[cls])
+    return CONVERTERS[cls]
