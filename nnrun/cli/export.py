@@ -42,7 +42,7 @@ def export(
     Example: nnrun export outputs/quickstart --out quickstart.onnx
     """
     try:
-        import onnx  # noqa: F401
+        import onnx
     except ImportError:
         raise NnrunError(
             'ONNX export needs the onnx package: pip install -e ".[export]" (or pip install onnx)'

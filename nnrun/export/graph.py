@@ -187,7 +187,9 @@ class OnnxGraph:
             self.path = path
         with no_grad():
             samples = tuple(
-                layer(*(v.samples[i] for v in inputs), **{k: v.samples[i] for k, v in kwargs.items()})
+                layer(
+                    *(v.samples[i] for v in inputs), **{k: v.samples[i] for k, v in kwargs.items()}
+                )
                 for i in range(2)
             )
         output = Value("", samples)

@@ -9,7 +9,7 @@ import numpy as np
 from nnrun.export.graph import Call, OnnxGraph
 from nnrun.export.registry import converter
 from nnrun.nn.padding import ConstantPad, ReflectionPad, ReplicationPad, Upsample, ZeroPad2d, _pairs
-from nnrun.nn.pooling import _AdaptiveAvgPoolNd, _AvgPoolNd, _MaxPoolNd, GlobalAvgPool
+from nnrun.nn.pooling import GlobalAvgPool, _AdaptiveAvgPoolNd, _AvgPoolNd, _MaxPoolNd
 
 
 def _window(layer: _MaxPoolNd | _AvgPoolNd) -> dict[str, list[int]]:

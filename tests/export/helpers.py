@@ -8,19 +8,29 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+# Skip every export test (they all import this module) without the export extra.
 onnx = pytest.importorskip("onnx", reason="ONNX export needs the export extra (onnx)")
 ort = pytest.importorskip("onnxruntime", reason="the export tests run models with onnxruntime")
 
-from nnrun.config.resolve import resolve_config  # noqa: E402
-from nnrun.experiment import Experiment, build_experiment  # noqa: E402
-from nnrun.export.build import export_model  # noqa: E402
-from nnrun.train.prediction import predictions  # noqa: E402
+from nnrun.config.resolve import resolve_config
+from nnrun.experiment import Experiment, build_experiment
+from nnrun.export.build import export_model
+from nnrun.train.prediction import predictions
 
 
 def experiment(tmp_path: Path, text: str) -> Experiment:
+    """The experiment of a config, its batch-norm running statistics set to random values
+    (as after training) so the export must carry them."""
     path = tmp_path / "config.yaml"
     path.write_text(textwrap.dedent(text))
-    return build_experiment(resolve_config(path), tmp_path)
+    exp = build_experiment(resolve_config(path), tmp_path)
+    rng = np.random.default_rng(1)
+    for name, buffer in exp.model.named_buffers():
+        if name.endswith("running_mean"):
+            buffer[...] = rng.normal(0, 0.5, buffer.shape)
+        elif name.endswith("running_var"):
+            buffer[...] = rng.uniform(0.5, 2.0, buffer.shape)
+    return exp
 
 
 def raw_inputs(exp: Experiment, count: int = 7, seed: int = 0) -> np.ndarray:

@@ -9,16 +9,14 @@ from tests.export.helpers import assert_exports_like_predict, experiment
 
 DIGITS = "data: {dataset: digits, split: {val: 0.1, test: 0.2}, normalize: standard}"
 DIGITS_IMAGE = (
-    "data: {dataset: digits, reshape: [1, 8, 8], split: {val: 0.1, test: 0.2}, "
-    "normalize: standard}"
+    "data: {dataset: digits, reshape: [1, 8, 8], split: {val: 0.1, test: 0.2}, normalize: standard}"
 )
 DIGITS_SIGNAL = (
     "data: {dataset: digits, reshape: [4, 16], split: {val: 0.1, test: 0.2}, normalize: minmax}"
 )
 SORT = "data: {dataset: sort, params: {n_samples: 64, seq_len: 8, vocab_size: 10}}"
 PARITY = (
-    "data: {dataset: parity, params: {n_samples: 64, n_bits: 6}, reshape: [6, 1], "
-    "normalize: none}"
+    "data: {dataset: parity, params: {n_samples: 64, n_bits: 6}, reshape: [6, 1], normalize: none}"
 )
 
 MODELS = {
