@@ -100,6 +100,10 @@ def export_model(exp: Experiment, preprocessor: Preprocessor, opset: int = MIN_O
             f"a {info.task} model takes graphs or pairs, not one input array; ONNX export "
             "covers models that `nnrun predict` can run on a .npy file"
         )
+    if len(getattr(exp.model, "input_names", ["x"])) > 1:
+        raise ExportError(
+            "the model takes several inputs; ONNX export covers models of one input array"
+        )
     exp.model.eval()
     g = OnnxGraph(opset, _parameter_names(exp), find_converter)
     tokens = preprocessor.kind == "tokens"
