@@ -9,42 +9,34 @@ from nnrun.export.registry import converter
 from nnrun.nn.conv import _ConvNd, _ConvTransposeNd
 
 
-def _weights(g: OnnxGraph, layer: _ConvNd | _ConvTransposeNd) -> list[str]:
-    names = [g.param(layer.weight)]
+def _write(g: OnnxGraph, op_type: str, call: Call, **attrs: list[int]) -> str:
+    """The convolution node (weight, optional bias, the shared geometry), then the layer's
+    activation."""
+    layer = call.layer
+    weights = [g.param(layer.weight)]
     if layer.bias is not None:
-        names.append(g.param(layer.bias))
-    return names
+        weights.append(g.param(layer.bias))
+    out = g.op(
+        op_type,
+        call.x.name,
+        *weights,
+        kernel_shape=list(layer.kernel_size),
+        strides=list(layer.stride),
+        dilations=list(layer.dilation),
+        group=layer.groups,
+        **attrs,
+    )
+    return apply_activation(g, layer.activation_spec, out)
 
 
 @converter(_ConvNd)
 def conv(g: OnnxGraph, call: Call) -> str:
-    layer = call.layer
-    begins, ends = zip(*layer.pairs)
-    out = g.op(
-        "Conv",
-        call.x.name,
-        *_weights(g, layer),
-        kernel_shape=list(layer.kernel_size),
-        strides=list(layer.stride),
-        dilations=list(layer.dilation),
-        pads=[*begins, *ends],
-        group=layer.groups,
-    )
-    return apply_activation(g, layer.activation_spec, out)
+    begins, ends = zip(*call.layer.pairs)
+    return _write(g, "Conv", call, pads=[*begins, *ends])
 
 
 @converter(_ConvTransposeNd)
 def conv_transpose(g: OnnxGraph, call: Call) -> str:
     layer = call.layer
-    out = g.op(
-        "ConvTranspose",
-        call.x.name,
-        *_weights(g, layer),
-        kernel_shape=list(layer.kernel_size),
-        strides=list(layer.stride),
-        dilations=list(layer.dilation),
-        pads=[*layer.pads, *layer.pads],
-        output_padding=list(layer.output_padding),
-        group=layer.groups,
-    )
-    return apply_activation(g, layer.activation_spec, out)
+    pads, extra = [*layer.pads, *layer.pads], list(layer.output_padding)
+    return _write(g, "ConvTranspose", call, pads=pads, output_padding=extra)
