@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
-from onnx import TensorProto, helper, numpy_helper
+from onnx import helper, numpy_helper
 
 from nnrun.autograd.grad_mode import no_grad
 from nnrun.autograd.tensor import Tensor
@@ -54,10 +54,6 @@ class Value:
     @property
     def rank(self) -> int:
         return len(self.shape)
-
-    @property
-    def dtype(self) -> np.dtype:
-        return _array(self.samples[0]).dtype
 
 
 @dataclass
@@ -215,7 +211,3 @@ def layer_name(layer: Module) -> str:
 def dtype_code(dtype: np.dtype) -> int:
     """The ONNX element type of a NumPy dtype."""
     return helper.np_dtype_to_tensor_dtype(np.dtype(dtype))
-
-
-FLOAT = TensorProto.FLOAT
-INT64 = TensorProto.INT64
