@@ -60,10 +60,11 @@ def assert_exports_like_predict(exp: Experiment, opset: int = 17, raw: np.ndarra
     model = export_model(exp, pre, opset)
     onnx.checker.check_model(model, full_check=True)
     raw = raw_inputs(exp) if raw is None else raw
-    expected, _ = predictions(exp, pre, pre.transform_inputs(raw), proba=True, batch_size=256)
-    got = run_onnx(model, raw)
-    expected = np.asarray(expected, dtype=np.float64)
-    assert got.shape == expected.shape
-    scale = max(1.0, float(np.abs(expected).max()))
-    np.testing.assert_allclose(got, expected, rtol=0, atol=1e-4 * scale)
+    for batch in (raw, raw[:1]):  # any batch size, one included
+        expected, _ = predictions(exp, pre, pre.transform_inputs(batch), True, batch_size=256)
+        got = run_onnx(model, batch)
+        expected = np.asarray(expected, dtype=np.float64)
+        assert got.shape == expected.shape
+        scale = max(1.0, float(np.abs(expected).max()))
+        np.testing.assert_allclose(got, expected, rtol=0, atol=1e-4 * scale)
     return model
