@@ -29,10 +29,8 @@ from nnrun.export.graph import OnnxGraph, Unexportable, Value, dtype_code
 from nnrun.export.model import refuse_unexportable
 from nnrun.export.registry import find_converter
 from nnrun.fileio import write_bytes_atomic
-from nnrun.train.prediction import LABEL_TASKS
 
 MIN_OPSET = 17
-CLASS_OUTPUTS = ("logits", "probabilities", "log_probabilities")
 
 
 def _samples(exp: Experiment) -> tuple[np.ndarray, np.ndarray]:
@@ -69,9 +67,9 @@ def _preprocess(g: OnnxGraph, preprocessor: Preprocessor, raw: str) -> str:
 def _decode(g: OnnxGraph, exp: Experiment, out: str, rank: int) -> tuple[str, str]:
     """(output name, what it holds): probabilities for classifiers, values otherwise."""
     task, kind = exp.data.info.task, getattr(exp.loss, "output", "values")
-    if task not in LABEL_TASKS or kind not in CLASS_OUTPUTS:
+    if not task.decodes_to_classes(kind):
         return out, "outputs"
-    if task == "binary":  # the first output is P(class 1)
+    if task.labels == "binary":  # the first output is P(class 1)
         first = g.op("Reshape", out, g.ints([0, -1]))
         first = g.op("Slice", first, g.ints([0]), g.ints([1]), g.ints([1]))
         p = g.op("Sigmoid", first) if kind == "logits" else first
@@ -95,7 +93,7 @@ def export_model(exp: Experiment, preprocessor: Preprocessor, opset: int = MIN_O
             f"--opset {opset}: nnrun exports ONNX opsets {MIN_OPSET} to "
             f"{onnx.defs.onnx_opset_version()} (the installed onnx package's newest)"
         )
-    if info.task in ("node_classification", "ranking") or preprocessor.kind == "graph":
+    if info.task.whole_graph or info.task.pairwise or preprocessor.kind == "graph":
         raise ExportError(
             f"a {info.task} model takes graphs or pairs, not one input array; ONNX export "
             "covers models that `nnrun predict` can run on a .npy file"
@@ -117,7 +115,7 @@ def export_model(exp: Experiment, preprocessor: Preprocessor, opset: int = MIN_O
     name, meaning = _decode(g, exp, out.name, out.rank)
     g.nodes.append(helper.make_node("Identity", [name], [meaning]))
     shape = ["batch" if d is None else d for d in out.shape]
-    if meaning == "probabilities" and info.task == "binary":
+    if meaning == "probabilities" and info.task.labels == "binary":
         shape = ["batch", 2]
     graph = helper.make_graph(
         g.nodes,
@@ -142,7 +140,7 @@ def export_model(exp: Experiment, preprocessor: Preprocessor, opset: int = MIN_O
 
 def _metadata(exp: Experiment, preprocessor: Preprocessor, meaning: str) -> dict[str, str]:
     info = exp.data.info
-    props = {"task": info.task, "output": meaning, "input_shape": json.dumps(info.input_shape)}
+    props = {"task": info.task.name, "output": meaning, "input_shape": json.dumps(info.input_shape)}
     if preprocessor.classes is not None:
         props["classes"] = json.dumps(preprocessor.classes)
     if preprocessor.feature_names:
