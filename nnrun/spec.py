@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from nnrun.config.builder import ModelPlan, parse_model
+from nnrun.config.paths import KeyPath
 from nnrun.config.resolve import ResolvedConfig
 from nnrun.config.sections import Located, Section, build_section, options_of, setting
 from nnrun.config.spec import Option
@@ -27,7 +28,7 @@ from nnrun.config.validate import (
 )
 from nnrun.data.options import DATA_SPEC, DataSpec
 from nnrun.errors import ArgumentError, ConfigError, Problem
-from nnrun.registry import LOSSES, METRICS, OPTIMIZERS, SCHEDULES, Registry
+from nnrun.registry import LAYERS, LOSSES, METRICS, OPTIMIZERS, SCHEDULES, Registry, type_name
 from nnrun.tasks import Task
 from nnrun.train.options import TRAIN_SPEC, TrainSpec
 
@@ -206,3 +207,56 @@ def _init_from(cfg: ResolvedConfig) -> InitFrom | None:
     if problems:
         raise ConfigError(problems)
     return build_section(InitFrom, values, Located(path, cfg))
+
+
+def declared(cfg: ResolvedConfig, path: KeyPath) -> str:
+    """What the value at `path` may be, from its declaration (``int >= 1``, ``one of ...``):
+    a section option, or an argument of the component written there ("" if undeclared)."""
+    if not path or path[0] not in SECTIONS:
+        return ""
+    section, rest = SECTIONS[path[0]], tuple(path[1:])
+    if isinstance(section, Option):
+        return "" if rest else type_name(section.type)
+    if isinstance(section, dict):
+        return _declared_option(section, rest)
+    if isinstance(section, ComponentList):
+        section, rest = section.registry, rest[1:]
+    if isinstance(section, Registry):
+        return _declared_argument(section, _at(cfg.data, path[: len(path) - len(rest)]), rest)
+    # model / blocks: the innermost written layer entry names the layer type.
+    for cut in range(len(path) - 1, 0, -1):
+        entry = _at(cfg.data, path[:cut])
+        if isinstance(entry, dict) and entry.get("type") in LAYERS:
+            return _declared_argument(LAYERS, entry, tuple(path[cut:]))
+    return ""
+
+
+def _declared_option(spec: dict[str, Option], rest: KeyPath) -> str:
+    option = spec.get(rest[0]) if rest else None
+    if option is None:
+        return ""
+    if option.spec is not None and len(rest) > 1:
+        return _declared_option(option.spec, rest[1:])
+    return "" if len(rest) > 1 else type_name(option.type)
+
+
+def _declared_argument(registry: Registry, entry: Any, rest: KeyPath) -> str:
+    if len(rest) != 1 or not isinstance(entry, dict) or entry.get("type") not in registry:
+        return ""
+    parameter = registry.parameters(entry["type"]).get(rest[0])
+    return type_name(parameter.annotation) if parameter is not None else ""
+
+
+def _at(data: Any, path: KeyPath) -> Any:
+    for key in path:
+        if (
+            isinstance(data, dict)
+            and key in data
+            or isinstance(data, list)
+            and isinstance(key, int)
+            and 0 <= key < len(data)
+        ):
+            data = data[key]
+        else:
+            return None
+    return data

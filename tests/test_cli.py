@@ -116,6 +116,30 @@ def test_validate_prints_summary_and_explains_sources(config):
     assert "--set optimizer.lr=0.01" in result.output and "default" in result.output
 
 
+def test_explain_shows_what_each_value_may_be_from_the_declarations(config):
+    from nnrun.config.resolve import resolve_config
+    from nnrun.spec import declared, parse_spec
+
+    cfg = resolve_config(config)
+    parse_spec(cfg)
+    assert declared(cfg, ("train", "epochs")) == "int >= 1"
+    assert declared(cfg, ("data", "split", "val")) == "float in [0, 0.9]"
+    assert declared(cfg, ("optimizer", "lr")) == "float >= 0"
+    assert declared(cfg, ("model", "layers", 0, "units")) == "int >= 1"
+    result = runner.invoke(app, ["validate", str(config), "--explain"], env={"COLUMNS": "200"})
+    assert "allowed" in result.output and "int >= 1" in result.output
+
+
+def test_components_lists_arguments_with_their_constraints():
+    result = runner.invoke(app, ["components", "layer", "dropout"], env={"COLUMNS": "200"})
+    assert result.exit_code == 0, result.output
+    assert "float in [0, 1]" in result.output and "0.5" in result.output
+    everything = runner.invoke(app, ["components"], env={"COLUMNS": "200"})
+    assert "optimizer adam" in everything.output and "schedule cosine" in everything.output
+    wrong = runner.invoke(app, ["components", "layr"])
+    assert wrong.exit_code == 2 and "did you mean 'layer'" in wrong.output
+
+
 @pytest.mark.parametrize(
     "fmt, marker", [("dot", "digraph"), ("mermaid", "flowchart TD"), ("text", "computation graph")]
 )

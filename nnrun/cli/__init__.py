@@ -9,6 +9,7 @@ import typer
 
 from nnrun import __version__
 from nnrun.cli import (
+    components,
     datasets,
     evaluate,
     export,
@@ -65,6 +66,7 @@ COMMANDS = {
     "graph": graph.graph,
     "gradcheck": gradcheck.gradcheck,
     "schema": schema.schema,
+    "components": components.components,
     "datasets": datasets.datasets,
     "runs": runs.runs,
     "plot": plot.plot,

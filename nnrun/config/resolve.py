@@ -72,9 +72,11 @@ class ResolvedConfig:
 
     def explain(self) -> list[tuple[str, Any, str]]:
         """``(dotted path, value, source)`` for every leaf, in config order."""
-        return [
-            (format_path(path), value, self.source(path)) for path, value in _leaves(self.data, ())
-        ]
+        return [(format_path(path), value, source) for path, value, source in self.sources()]
+
+    def sources(self) -> list[tuple[KeyPath, Any, str]]:
+        """``(key path, value, source)`` for every leaf, in config order."""
+        return [(path, value, self.source(path)) for path, value in _leaves(self.data, ())]
 
     def to_yaml(self) -> str:
         """The config as YAML text that `resolve_config` reads back to the same `data`."""

@@ -244,16 +244,7 @@ class Preprocessor:
 
     @classmethod
     def from_state(cls, arrays: dict[str, np.ndarray], meta: dict[str, Any]) -> Preprocessor:
+        # `meta` holds exactly the constructor's other arguments (see `state`).
         return cls(
-            kind=meta["kind"],
-            task=meta["task"],
-            input_shape=tuple(meta["input_shape"]),
-            feature_names=meta["feature_names"],
-            shift=arrays.get("shift"),
-            scale=arrays.get("scale"),
-            fill=arrays.get("fill"),
-            classes=meta["classes"],
-            one_hot=meta["one_hot"],
-            vocab=meta["vocab"],
-            tokenizer=meta["tokenizer"],
+            **meta, shift=arrays.get("shift"), scale=arrays.get("scale"), fill=arrays.get("fill")
         )

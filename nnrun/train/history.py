@@ -20,9 +20,13 @@ import yaml
 from rich.console import Console
 from rich.table import Table
 
+from nnrun.config.resolve import load_resolved_dict
+from nnrun.config.sections import build_section
+from nnrun.config.validate import validate_section
 from nnrun.errors import ArgumentError, DataError
 from nnrun.metrics import metric_mode
 from nnrun.train.display import format_duration, format_value
+from nnrun.train.options import TRAIN_SPEC, TrainSpec
 from nnrun.train.rundir import METRICS_CSV
 
 CONFIG = "config.yaml"
@@ -178,21 +182,19 @@ def _best(
 
 
 def _configured_monitor(run_dir: Path) -> str | None:
+    """The monitor a run's saved config names (None when unreadable or not set)."""
     try:
-        config = yaml.safe_load((run_dir / CONFIG).read_text())
+        saved = yaml.safe_load((run_dir / CONFIG).read_text())
     except (OSError, yaml.YAMLError):
         return None
-    train = config.get("train") if isinstance(config, dict) else None
-    if not isinstance(train, dict):
+    if not isinstance(saved, dict):
         return None
-    early = train.get("early_stopping")
-    for monitor in (
-        train.get("monitor"),
-        early.get("monitor") if isinstance(early, dict) else None,
-    ):
-        if isinstance(monitor, str):
-            return monitor
-    return None
+    cfg = load_resolved_dict(saved, str(run_dir / CONFIG))
+    values, problems = validate_section(cfg.data.get("train"), TRAIN_SPEC, ("train",), cfg)
+    if problems:
+        return None
+    train = build_section(TrainSpec, values)
+    return train.monitor or (train.early_stopping.monitor if train.early_stopping else None)
 
 
 def render_runs_table(records: list[RunRecord], console: Console) -> None:

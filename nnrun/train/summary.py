@@ -11,6 +11,7 @@ from rich.console import Console
 from rich.table import Table
 
 from nnrun import random
+from nnrun.config.paths import format_path
 from nnrun.config.resolve import ResolvedConfig
 from nnrun.experiment import Experiment, as_input, loss_arguments, sample_batch
 from nnrun.nn.model import TraceRecord
@@ -28,11 +29,17 @@ def _trace_by_label(exp: Experiment) -> dict[str, TraceRecord]:
 
 
 def render_explain(cfg: ResolvedConfig, console: Console) -> None:
+    from nnrun.spec import declared
+
+    rows = cfg.sources()
     table = Table(title="effective configuration")
-    for column in ("key", "value", "from"):
-        table.add_column(column)
-    for path, value, source in cfg.explain():
-        table.add_row(path, json.dumps(value), source)
+    table.add_column("key")
+    table.add_column("value")
+    # Where a value came from is kept whole; what it may be wraps first on a narrow terminal.
+    table.add_column("from", min_width=min(max((len(s) for _, _, s in rows), default=4), 32))
+    table.add_column("allowed", ratio=1)
+    for path, value, source in rows:
+        table.add_row(format_path(path), json.dumps(value), source, declared(cfg, path))
     console.print(table)
 
 

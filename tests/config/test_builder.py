@@ -277,3 +277,83 @@ model:
 """,
     )
     assert any("has the name of a model input" in p and "c.yaml:8:" in p for p in found)
+
+
+def test_a_block_that_uses_itself_is_reported_at_the_use_not_a_recursion_error(write):
+    found = problems(
+        write,
+        """
+blocks:
+  outer:
+    layers: [{type: inner}]
+  inner:
+    layers: [{type: linear, units: 4}, {type: outer}]
+model:
+  layers: [{type: outer}, {type: linear, units: 3}]
+""",
+    )
+    assert any("block 'outer' uses itself: outer -> inner -> outer" in p for p in found), found
+    assert all(":" in p.split(" ")[0] for p in found)  # each at file:line:col
+
+
+def test_a_block_named_like_a_layer_is_reported_at_its_key(write):
+    found = problems(
+        write,
+        """
+blocks:
+  linear:
+    layers: [{type: relu}]
+model:
+  layers: [{type: linear, units: 3}]
+""",
+    )
+    assert any(":6:3: blocks.linear: block 'linear' shadows the layer type" in p for p in found)
+
+
+def test_mutual_share_names_both_nodes_instead_of_failing_at_build(write):
+    found = problems(
+        write,
+        """
+model:
+  inputs: [x]
+  nodes:
+    a: {share: b, in: x}
+    b: {share: a, in: a}
+    out: {type: linear, units: 3, in: b}
+  output: out
+""",
+    )
+    assert any("node 'a' shares 'b', which itself shares 'a'" in p for p in found), found
+    assert any("node 'b' shares 'a', which itself shares 'b'" in p for p in found), found
+
+
+def test_share_across_layer_types_and_options_on_a_sharing_node_are_errors(write):
+    found = problems(
+        write,
+        """
+model:
+  inputs: [x]
+  nodes:
+    h: {type: linear, units: 3, in: x}
+    again: {type: relu, share: h, in: h}
+    more: {share: h, units: 5, in: again}
+  output: more
+""",
+    )
+    assert any("model.nodes.again.type: node 'again' shares the layer of 'h'" in p for p in found)
+    assert any("model.nodes.more.units: node 'more' shares the layer of 'h'" in p for p in found)
+
+
+def test_the_model_is_parsed_without_building_and_built_once(write, monkeypatch):
+    from nnrun.nn.linear import Linear
+
+    built = []
+    original = Linear.__init__
+
+    def counting(self, *args, **kwargs):
+        built.append(kwargs.get("units", args[0] if args else None))
+        original(self, *args, **kwargs)
+
+    monkeypatch.setattr(Linear, "__init__", counting)
+    build(write, "model:\n  layers: [{type: linear, units: 8}, {type: linear, units: 3}]\n")
+    assert built == [8, 3]
