@@ -35,6 +35,10 @@ class Range:
             self.high is not None and (value >= self.high if self.open_high else value > self.high)
         )
 
+    def rule(self) -> str:
+        """What a breaking value is told: ``must be >= 1``."""
+        return f"must be {self.describe()}"
+
     def describe(self) -> str:
         """``>= 1``, ``> 0``, ``in [0, 1)``."""
         if self.low is not None and self.high is not None:
@@ -63,14 +67,55 @@ class MinItems:
     def accepts(self, value: Any) -> bool:
         return not isinstance(value, (list, tuple)) or len(value) >= self.count
 
+    def rule(self) -> str:
+        return f"must list at least {self._items()}"
+
     def describe(self) -> str:
-        return f"with at least {self.count} item{'s' if self.count > 1 else ''}"
+        return f"with at least {self._items()}"
+
+    def _items(self) -> str:
+        return "one item" if self.count == 1 else f"{self.count} items"
 
     def schema(self) -> dict[str, int]:
         return {"minItems": self.count}
 
 
-Constraint = Range | MinItems
+@dataclass(frozen=True)
+class NotEqual:
+    """Any value but `value` (e.g. a divisor that must not be 0)."""
+
+    value: float
+
+    def accepts(self, value: Any) -> bool:
+        return value != self.value
+
+    def rule(self) -> str:
+        return f"must not be {self.value:g}"
+
+    def describe(self) -> str:
+        return f"other than {self.value:g}"
+
+    def schema(self) -> dict[str, Any]:
+        return {"not": {"const": self.value}}
+
+
+Constraint = Range | MinItems | NotEqual
+
+
+@dataclass(frozen=True)
+class Less:
+    """A relation between two arguments of one component: `low` < `high` (hardtanh's
+    min_val and max_val). Declared with the component (`Registry.register(relations=...)`)."""
+
+    low: str
+    high: str
+
+    def violation(self, values: dict[str, Any]) -> str | None:
+        """A message when the values break the relation, else None."""
+        low, high = values.get(self.low), values.get(self.high)
+        if low is None or high is None or low < high:
+            return None
+        return f"{self.low} must be below {self.high}, got {self.low}={low}, {self.high}={high}"
 
 
 def Min(low: float) -> Range:
@@ -102,12 +147,13 @@ def split(annotation: Any) -> tuple[Any, tuple[Constraint, ...]]:
     """(the bare type, its constraints) of a possibly ``Annotated`` type."""
     if typing.get_origin(annotation) is Annotated:
         base, *extras = typing.get_args(annotation)
-        return base, tuple(extra for extra in extras if isinstance(extra, (Range, MinItems)))
+        return base, tuple(e for e in extras if isinstance(e, (Range, MinItems, NotEqual)))
     return annotation, ()
 
 
 def violation(value: Any, annotation: Any) -> str | None:
-    """What `value` breaks of the constraints in `annotation` (``">= 1"``), or None.
+    """The rule `value` breaks of the constraints in `annotation` (``"must be >= 1"``), or
+    None.
 
     The value is assumed to have the right type; constraints inside unions, lists and tuples
     are checked where the value fits them.
@@ -115,7 +161,7 @@ def violation(value: Any, annotation: Any) -> str | None:
     base, ranges = split(annotation)
     for constraint in ranges:
         if not constraint.accepts(value):
-            return constraint.describe()
+            return constraint.rule()
     origin, args = typing.get_origin(base), typing.get_args(base)
     if origin in (typing.Union, __import__("types").UnionType):
         found = [violation(value, member) for member in args if _fits(value, member)]
@@ -125,7 +171,7 @@ def violation(value: Any, annotation: Any) -> str | None:
         for item, member in zip(value, members):
             problem = violation(item, member)
             if problem is not None:
-                return f"each item {problem}"
+                return f"each item {problem}" if not problem.startswith("each") else problem
     return None
 
 

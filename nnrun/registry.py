@@ -14,7 +14,7 @@ import typing
 from collections.abc import Callable, Iterator
 from typing import Any
 
-from nnrun.constraints import split, violation
+from nnrun.constraints import Less, split, violation
 from nnrun.errors import ArgumentError
 
 
@@ -45,14 +45,20 @@ class Registry:
         self._aliases: dict[str, str] = {}
         self._arg_aliases: dict[str, dict[str, str]] = {}
         self._common_arg_aliases = dict(arg_aliases or {})
+        self._relations: dict[str, tuple[Less, ...]] = {}
 
     def register(
-        self, name: str, *aliases: str, arg_aliases: dict[str, str] | None = None
+        self,
+        name: str,
+        *aliases: str,
+        arg_aliases: dict[str, str] | None = None,
+        relations: tuple[Less, ...] = (),
     ) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
         """Decorator: register a class or factory under `name` (and `aliases`).
 
         `arg_aliases` maps other spellings of argument names to the real ones
-        (e.g. ``{"out_features": "units"}``).
+        (e.g. ``{"out_features": "units"}``); `relations` are constraints between arguments
+        that no single argument's annotation can state (``Less("min_val", "max_val")``).
         """
 
         def decorator(obj: Callable[..., Any]) -> Callable[..., Any]:
@@ -63,6 +69,7 @@ class Registry:
             for alias in aliases:
                 self._aliases[alias] = name
             self._arg_aliases[name] = {**self._common_arg_aliases, **(arg_aliases or {})}
+            self._relations[name] = relations
             return obj
 
         return decorator
@@ -95,6 +102,10 @@ class Registry:
     def arg_aliases_of(self, name: str) -> dict[str, str]:
         """Other spellings of `name`'s arguments → the real argument names."""
         return dict(self._arg_aliases.get(self.canonical(name), {}))
+
+    def relations_of(self, name: str) -> tuple[Less, ...]:
+        """The constraints between `name`'s arguments (see `register`)."""
+        return self._relations.get(self.canonical(name), ())
 
     def aliases_of(self, name: str) -> list[str]:
         return sorted(a for a, target in self._aliases.items() if target == name)
@@ -147,6 +158,17 @@ class Registry:
                 expected=f"a value for {missing[0]!r}",
                 found="nothing",
             )
+        values = {k: p.default for k, p in params.items() if p.default is not p.empty}
+        values.update(out)
+        for relation in self._relations.get(name, ()):
+            broken = relation.violation(values)
+            if broken is not None:
+                raise ArgumentError(
+                    f"{self.kind} {name!r}: {broken}",
+                    key=relation.high,
+                    expected=f"{relation.low} < {relation.high}",
+                    found=repr(values[relation.high]),
+                )
         return out
 
     def build(self, name: str, /, *injected: Any, **kwargs: Any) -> Any:
@@ -253,7 +275,7 @@ def check_type(value: Any, annotation: Any, owner: str, key: str) -> None:
     broken = violation(value, annotation)
     if broken is not None:
         raise ArgumentError(
-            f"{owner}: {key} must be {broken}, got {value!r}",
+            f"{owner}: {key}{':' if broken.startswith('each') else ''} {broken}, got {value!r}",
             key=key,
             expected=type_name(annotation),
             found=repr(value),
@@ -279,3 +301,18 @@ REGISTRIES = (
     DATASETS,
 )
 """Every registry, for tools that walk them all (the schema, the component reference)."""
+
+ARGUMENT_KINDS = {
+    "activation": "activation",
+    "init": "initializer",
+    "initializer": "initializer",
+    "weight_init": "initializer",
+    "bias_init": "initializer",
+}
+"""Constructor arguments that name a component of another kind (a layer's `activation`)."""
+
+
+def argument_registry(key: str) -> Registry | None:
+    """The registry a component argument named `key` refers to, if any."""
+    kind = ARGUMENT_KINDS.get(key)
+    return next((r for r in REGISTRIES if r.kind == kind), None)

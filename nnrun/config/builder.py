@@ -25,7 +25,7 @@ from nnrun.errors import ArgumentError, ConfigError, Problem
 from nnrun.nn.container import Sequential
 from nnrun.nn.model import GraphModel, Node, SequentialModel
 from nnrun.nn.module import Module
-from nnrun.registry import LAYERS, suggest
+from nnrun.registry import LAYERS, argument_registry, suggest
 
 BUILDER_KEYS = ("in", "repeat", "share", "layers")
 NODE_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
@@ -480,6 +480,10 @@ class ModelParser:
         args = {k: v for k, v in entry.items() if k not in BUILDER_KEYS}
         checked = _substitute(args, self.placeholders)
         name, _, problems = validate_component(checked, LAYERS, path, self.cfg)
+        for key, value in checked.items():
+            nested = argument_registry(key)
+            if nested is not None and isinstance(value, (str, dict)):
+                self.problems.extend(validate_component(value, nested, (*path, key), self.cfg)[2])
         if problems:
             if name and name not in LAYERS and self.blocks:
                 problems = [_with_blocks(p, name, self.blocks) for p in problems]

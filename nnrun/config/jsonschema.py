@@ -24,7 +24,7 @@ from typing import Any
 from nnrun.config.paths import is_plain, to_plain
 from nnrun.config.spec import Option
 from nnrun.constraints import split
-from nnrun.registry import Registry
+from nnrun.registry import ARGUMENT_KINDS, Registry
 
 DIALECT = "https://json-schema.org/draft/2020-12/schema"
 REF = {"$ref": "#/$defs/reference"}
@@ -32,14 +32,6 @@ REFERENCE = {
     "description": "A ${...} reference: a block parameter, ${dataset.num_classes}, ...",
     "type": "string",
     "pattern": r"^.*\$\{[^}]+\}.*$",
-}
-# Constructor arguments that name another kind of component, e.g. a layer's `activation`.
-ARGUMENT_KINDS = {
-    "activation": "activation",
-    "init": "initializer",
-    "initializer": "initializer",
-    "weight_init": "initializer",
-    "bias_init": "initializer",
 }
 # Keys the model builder reads on a layer entry besides the layer's own arguments.
 ENTRY_KEYS: dict[str, Any] = {

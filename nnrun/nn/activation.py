@@ -13,10 +13,11 @@ from __future__ import annotations
 import functools
 import inspect
 from collections.abc import Callable
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 from nnrun import functional as F
 from nnrun.autograd.tensor import Tensor
+from nnrun.constraints import Less, MinItems, NotEqual
 from nnrun.errors import ArgumentError
 from nnrun.nn.module import Module, input_tensor
 from nnrun.ops import activations as ops
@@ -25,24 +26,21 @@ from nnrun.registry import ACTIVATIONS, LAYERS, accepted_parameters
 
 ActivationSpec = str | dict[str, Any] | Callable[[Tensor], Tensor] | None
 
-# Checks of option values beyond their types, by activation name; raise ArgumentError.
-_CHECKS: dict[str, Callable[[dict[str, Any]], None]] = {}
 _NOT_LAYERS = {"linear"}  # activation names taken by real layers
 
 
 def register_activation(
     name: str,
     *aliases: str,
-    check: Callable[[dict[str, Any]], None] | None = None,
     arg_aliases: dict[str, str] | None = None,
+    relations: tuple[Less, ...] = (),
 ) -> Callable[[Callable[..., Tensor]], Callable[..., Tensor]]:
-    """Decorator: register `fn(x, /, **options)` in ACTIVATIONS; `check` validates option
-    values once, when the activation is resolved (not on every call)."""
+    """Decorator: register `fn(x, /, **options)` in ACTIVATIONS. Options are checked once,
+    when the activation is resolved (not on every call), against their annotations and
+    `relations`."""
 
     def decorator(fn: Callable[..., Tensor]) -> Callable[..., Tensor]:
-        ACTIVATIONS.register(name, *aliases, arg_aliases=arg_aliases)(fn)
-        if check is not None:
-            _CHECKS[name] = check
+        ACTIVATIONS.register(name, *aliases, arg_aliases=arg_aliases, relations=relations)(fn)
         return fn
 
     return decorator
@@ -51,10 +49,7 @@ def register_activation(
 def resolve_activation(name: str, options: dict[str, Any]) -> tuple[str, dict[str, Any]]:
     """(canonical name, checked options) for an activation name and its options."""
     canonical = ACTIVATIONS.canonical(name)
-    options = ACTIVATIONS.normalize_args(canonical, options)
-    if canonical in _CHECKS:
-        _CHECKS[canonical](options)
-    return canonical, options
+    return canonical, ACTIVATIONS.normalize_args(canonical, options)
 
 
 def get_activation(spec: ActivationSpec) -> Callable[[Tensor], Tensor]:
@@ -152,7 +147,7 @@ def activation_layer(name: str, class_name: str) -> type[Activation]:
         },
     )
     layer_names = [n for n in (name, *ACTIVATIONS.aliases_of(name)) if n not in _NOT_LAYERS]
-    LAYERS.register(*layer_names)(layer)
+    LAYERS.register(*layer_names, relations=ACTIVATIONS.relations_of(name))(layer)
     return layer
 
 
@@ -235,19 +230,12 @@ def silu(x: Tensor, /) -> Tensor:
     return ops.Silu.apply(x)
 
 
-def _check_softplus(options: dict[str, Any]) -> None:
-    if options.get("beta", 1.0) == 0:
-        raise ArgumentError(
-            "softplus: beta must not be 0 (the output is divided by beta)",
-            key="beta",
-            expected="a non-zero number",
-            found="0",
-        )
-
-
-@register_activation("softplus", check=_check_softplus)
-def softplus(x: Tensor, /, beta: float = 1.0, threshold: float = 20.0) -> Tensor:
-    """log(1 + exp(beta·x))/beta, a smooth relu; x itself where beta·x > threshold."""
+@register_activation("softplus")
+def softplus(
+    x: Tensor, /, beta: Annotated[float, NotEqual(0)] = 1.0, threshold: float = 20.0
+) -> Tensor:
+    """log(1 + exp(beta·x))/beta, a smooth relu; x itself where beta·x > threshold (beta is
+    a divisor: not 0)."""
     return ops.Softplus.apply(x, beta=beta, threshold=threshold)
 
 
@@ -257,18 +245,7 @@ def softsign(x: Tensor, /) -> Tensor:
     return ops.Softsign.apply(x)
 
 
-def _check_hardtanh(options: dict[str, Any]) -> None:
-    low, high = options.get("min_val", -1.0), options.get("max_val", 1.0)
-    if not low < high:
-        raise ArgumentError(
-            f"hardtanh: min_val must be below max_val, got min_val={low}, max_val={high}",
-            key="max_val",
-            expected=f"a value above min_val={low}",
-            found=repr(high),
-        )
-
-
-@register_activation("hardtanh", "hard_tanh", check=_check_hardtanh)
+@register_activation("hardtanh", "hard_tanh", relations=(Less("min_val", "max_val"),))
 def hardtanh(x: Tensor, /, min_val: float = -1.0, max_val: float = 1.0) -> Tensor:
     """clip(x, min_val, max_val); gradient 1 strictly between the bounds, else 0."""
     return ops.Hardtanh.apply(x, min_val=float(min_val), max_val=float(max_val))
@@ -298,18 +275,8 @@ def gaussian(x: Tensor, /) -> Tensor:
     return ops.Gaussian.apply(x)
 
 
-def _check_polynomial(options: dict[str, Any]) -> None:
-    if not options["coefficients"]:
-        raise ArgumentError(
-            "polynomial: coefficients must list at least one value (c0, c1, c2, ...)",
-            key="coefficients",
-            expected="a non-empty list of numbers",
-            found="[]",
-        )
-
-
-@register_activation("polynomial", check=_check_polynomial)
-def polynomial(x: Tensor, /, coefficients: list[float]) -> Tensor:
+@register_activation("polynomial")
+def polynomial(x: Tensor, /, coefficients: Annotated[list[float], MinItems(1)]) -> Tensor:
     """c0 + c1·x + c2·x² + ... with `coefficients: [c0, c1, c2, ...]` (lowest power first)."""
     return ops.Polynomial.apply(x, coefficients=tuple(float(c) for c in coefficients))
 

@@ -357,3 +357,21 @@ def test_the_model_is_parsed_without_building_and_built_once(write, monkeypatch)
     monkeypatch.setattr(Linear, "__init__", counting)
     build(write, "model:\n  layers: [{type: linear, units: 8}, {type: linear, units: 3}]\n")
     assert built == [8, 3]
+
+
+def test_declared_constraints_of_layers_and_their_activations_are_reported_together(write):
+    found = problems(
+        write,
+        """
+model:
+  layers:
+    - {type: linear, units: 0, activation: {type: hardtanh, min_val: 2, max_val: 1}}
+    - {type: dropout, p: 1.5}
+    - {type: linear, units: 3, activation: {type: softplus, beta: 0}}
+""",
+    )
+    assert len(found) == 4, found
+    assert "model.layers[0].units: layer 'linear': units must be >= 1, got 0" in found[0]
+    assert "activation.max_val: activation 'hardtanh': min_val must be below max_val" in found[1]
+    assert "model.layers[1].p: layer 'dropout': p must be in [0, 1], got 1.5" in found[2]
+    assert "activation.beta: activation 'softplus': beta must not be 0" in found[3]
