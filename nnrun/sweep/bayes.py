@@ -41,7 +41,7 @@ class BayesSearch:
         early = spec.early_terminate
         pruner = (
             optuna.pruners.MedianPruner(
-                n_startup_trials=early["min_trials"], n_warmup_steps=early["min_epochs"]
+                n_startup_trials=early.min_trials, n_warmup_steps=early.min_epochs
             )
             if early
             else optuna.pruners.NopPruner()

@@ -24,6 +24,7 @@ from typing import Annotated, Any, Literal
 from nnrun.config.loader import load_file, parse_text
 from nnrun.config.paths import KeyPath, describe, did_you_mean, format_path
 from nnrun.config.resolve import ResolvedConfig
+from nnrun.config.sections import Located, Section, build_section, options_of, setting
 from nnrun.config.spec import REQUIRED, Option
 from nnrun.config.validate import validate_section
 from nnrun.constraints import Min
@@ -50,18 +51,23 @@ METRIC_SPEC: dict[str, Option] = {
     ),
 }
 
-EARLY_TERMINATE_SPEC: dict[str, Option] = {
-    "type": Option(
-        Literal["median"],
+
+@dataclass(frozen=True)
+class EarlyTerminate(Section):
+    """`early_terminate`: prune bad bayes trials early."""
+
+    type: Literal["median"] = setting(
         "median",
         "median: stop a trial whose metric is worse than the "
         "median of earlier trials at the same epoch",
-    ),
-    "min_epochs": Option(
-        Annotated[int, Min(1)], 3, "epochs every trial runs before it can be pruned"
-    ),
-    "min_trials": Option(Annotated[int, Min(0)], 3, "trials that must finish before any is pruned"),
-}
+    )
+    min_epochs: Annotated[int, Min(1)] = setting(
+        3, "epochs every trial runs before it can be pruned"
+    )
+    min_trials: Annotated[int, Min(0)] = setting(3, "trials that must finish before any is pruned")
+
+
+EARLY_TERMINATE_SPEC = options_of(EarlyTerminate)
 
 SWEEP_SPEC: dict[str, Option] = {
     "name": Option(str | None, None, "sweep name (default: the sweep file's name)"),
@@ -104,7 +110,7 @@ class SweepSpec:
     workers: int
     seed: int
     output_dir: str
-    early_terminate: dict[str, Any] | None
+    early_terminate: EarlyTerminate | None
     cfg: ResolvedConfig = field(compare=False, repr=False)
 
     @property
@@ -193,7 +199,13 @@ def load_sweep(
         workers=values["workers"],
         seed=values["seed"],
         output_dir=values["output_dir"],
-        early_terminate=values["early_terminate"],
+        early_terminate=(
+            build_section(
+                EarlyTerminate, values["early_terminate"], Located(("early_terminate",), cfg)
+            )
+            if values["early_terminate"] is not None
+            else None
+        ),
         cfg=cfg,
     )
 
