@@ -25,10 +25,13 @@ from nnrun.config.sections import Located
 from nnrun.data import DataBundle, Split, load_data
 from nnrun.errors import ConfigError, NnrunError, Problem
 from nnrun.init_from import apply_init_from
+from nnrun.losses.base import Loss
 from nnrun.metrics import BoundMetric, compute_metrics, resolve_metrics
 from nnrun.nn.model import NodeError, TraceRecord
 from nnrun.nn.module import Module
+from nnrun.optim.optimizer import Optimizer
 from nnrun.registry import LOSSES, OPTIMIZERS, SCHEDULES
+from nnrun.schedules import Schedule
 from nnrun.spec import SECTIONS, ExperimentSpec, located, parse_spec
 from nnrun.tasks import Task
 from nnrun.train.options import TrainSpec
@@ -47,9 +50,9 @@ class Experiment:
     model: Module
     view: GraphView
     trace: list[TraceRecord]
-    loss: Any
-    optimizer: Any
-    schedule: Any
+    loss: Loss
+    optimizer: Optimizer
+    schedule: Schedule | None
     metrics: list[BoundMetric]
     metric_keys: list[str] = field(default_factory=list)  # metrics.csv's metric columns
     frozen: list[str] = field(default_factory=list)
