@@ -276,7 +276,7 @@ class ModelBuilder:
                 for message, offset, expected in found:
                     where = (*here, "expr") if offset is not None else (*here, "in")
                     self.problems.add(where, message, expected, offset=offset)
-                if named is not None:
+                if named is not None and not found:  # else keep `in:` (no echo of errors)
                     refs, sources = named, list(named.values())
             for source in sources:
                 if _node_of(source) not in known:

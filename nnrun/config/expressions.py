@@ -28,13 +28,13 @@ def inside_string(location: Location | None, offset: tuple[int, int]) -> Locatio
         start = text[location.line - 1][location.column - 1]
     except (OSError, IndexError, UnicodeDecodeError):
         return location
-    if start in "|>":
-        row = location.line + 1 + line
-        indent = len(text[row - 1]) - len(text[row - 1].lstrip()) if row <= len(text) else 0
-        return Location(location.file, row, indent + column + 1)
-    if line:
-        row = location.line + line
-        indent = len(text[row - 1]) - len(text[row - 1].lstrip()) if row <= len(text) else 0
+    if start in "|>" or line:
+        # a block's lines are indented as its first line; other line breaks as their own line
+        first = location.line + 1 if start in "|>" else location.line + line
+        row = first + line if start in "|>" else first
+        if row > len(text):
+            return location
+        indent = len(text[first - 1]) - len(text[first - 1].lstrip())
         return Location(location.file, row, indent + column + 1)
     return Location(location.file, location.line, location.column + column + (start in "'\""))
 
