@@ -19,7 +19,8 @@ from nnrun.registry import suggest
 
 def inside_string(location: Location | None, offset: tuple[int, int]) -> Location | None:
     """The location of (line, column) inside the string value that starts at `location`:
-    past an opening quote, and for a block scalar (`|`, `>`) on the lines below it."""
+    past an opening quote, and for a block scalar (`|`, `>`) on the lines below it. (Escapes
+    in a quoted string shift the column; an escaped line break keeps the value's start.)"""
     if location is None or not location.line:
         return location
     line, column = offset
@@ -28,14 +29,14 @@ def inside_string(location: Location | None, offset: tuple[int, int]) -> Locatio
         start = text[location.line - 1][location.column - 1]
     except (OSError, IndexError, UnicodeDecodeError):
         return location
-    if start in "|>" or line:
-        # a block's lines are indented as its first line; other line breaks as their own line
-        first = location.line + 1 if start in "|>" else location.line + line
-        row = first + line if start in "|>" else first
+    if start in "|>":  # a block scalar: its lines follow, indented as the first one
+        row = location.line + 1 + line
         if row > len(text):
             return location
-        indent = len(text[first - 1]) - len(text[first - 1].lstrip())
+        indent = len(text[location.line]) - len(text[location.line].lstrip())
         return Location(location.file, row, indent + column + 1)
+    if line:  # a line break written as an escape ("\n"): no line of the file to point at
+        return location
     return Location(location.file, location.line, location.column + column + (start in "'\""))
 
 

@@ -227,3 +227,33 @@ def test_any_expression_text_builds_or_fails_with_located_config_errors(tmp_path
         build_model(cfg)
     except ConfigError as error:
         assert all(p.location is not None and p.location.line == 4 for p in error.problems)
+
+
+def test_states_and_attention_weights_are_selected_as_node_outputs(write):
+    exp = build(
+        write,
+        """
+model:
+  inputs: [x]
+  nodes:
+    seq: {type: reshape, shape: [4, 1], in: x}
+    start: {type: linear, units: 3, in: x}
+    start3: {type: reshape, shape: [1, 3], in: start}
+    h0: {type: transpose, dim0: 0, dim1: 1, in: start3}     # (1, N, 3), torch's layout
+    rnn: {type: lstm, hidden_size: 3, return_state: true, in: {x: seq, h0: h0}}
+    cell: {type: transpose, dim0: 0, dim1: 1, in: rnn.c_n}
+    flat: {type: flatten, in: cell}
+    att: {type: multihead_attention, num_heads: 1, return_weights: true, in: rnn}
+    mix: {type: expr, in: {w: att.weights, o: att}, expr: "sum(w) + sum(o)"}
+    both: {type: concat, in: [flat, mix]}
+    out: {type: linear, units: 3, in: both}
+  output: out
+""",
+    )
+    assert ("rnn", "cell") in exp.view.edges and ("att", "mix") in exp.view.edges
+    x = exp.data.splits["train"].inputs[:5]
+    out = exp.model(x)
+    assert out.shape == (5, 3)
+    out.sum().backward()
+    assert exp.model.start.weight.grad is not None  # through h0 into the recurrence
+    assert np.abs(exp.model.start.weight.grad).sum() > 0

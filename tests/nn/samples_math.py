@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import numpy as np
-
 from nnrun.nn.expression import FUNCTIONS
 from tests.nn.samples import LayerSample, away_from_kinks, rand
 
