@@ -197,7 +197,9 @@ def max_pool_indices(
     rows = np.arange(windows.out_hw[0])[:, None] * stride[0] - padding[0]
     cols = np.arange(windows.out_hw[1])[None, :] * stride[1] - padding[1]
     best = np.full(out.shape, -1, dtype=np.int64)
-    offsets = [(i * dilation[0], j * dilation[1]) for i in range(kernel[0]) for j in range(kernel[1])]
+    offsets = [
+        (i * dilation[0], j * dilation[1]) for i in range(kernel[0]) for j in range(kernel[1])
+    ]
     for tap, (di, dj) in zip(taps, offsets):
         found = (tap == out) & (best < 0)
         np.copyto(best, (rows + di) * x.shape[3] + cols + dj, where=found)

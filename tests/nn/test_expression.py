@@ -65,9 +65,7 @@ def test_every_expression_function_is_also_a_graph_node():
 
 def test_float32_inputs_give_float32_and_gradients_check_in_float64():
     x = np.random.default_rng(0).uniform(0.5, 2, (3, 2))
-    out = Expression("sqrt(x) * softplus(-x) + x @ transpose(x) @ x")(
-        Tensor(x.astype(np.float32))
-    )
+    out = Expression("sqrt(x) * softplus(-x) + x @ transpose(x) @ x")(Tensor(x.astype(np.float32)))
     assert out.dtype == np.float32
     assert gradcheck(lambda t: Expression("x @ transpose(x) @ x / (1 + x ** 2)")(t), [x])
 
@@ -236,6 +234,4 @@ def test_random_expression_trees_evaluate_like_numpy(tree):
     with np.errstate(over="ignore"):
         expected = np.broadcast_to(reference(x, y), x.shape)
         out = node(**{n: named[n] for n in node.names})
-    np.testing.assert_allclose(
-        np.broadcast_to(out.data, x.shape), expected, rtol=1e-9, atol=1e-12
-    )
+    np.testing.assert_allclose(np.broadcast_to(out.data, x.shape), expected, rtol=1e-9, atol=1e-12)
