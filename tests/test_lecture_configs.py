@@ -49,6 +49,7 @@ def test_forward_pass_graph_lists_the_lecture_nodes_in_topological_order():
     assert all(position[source] < position[target] for source, target in exp.view.edges)
 
 
+@pytest.mark.slow
 def test_quadratic_form_training_recovers_its_coefficients(tmp_path):
     invoke("train", str(LECTURE / "quadratic_form.yaml"), "--out", str(tmp_path / "run"), "-q")
     weights = load_checkpoint(tmp_path / "run" / "checkpoints" / "best").weights
