@@ -93,3 +93,11 @@ def test_every_lecture_config_is_referenced_from_the_readme():
     readme = (ROOT / "README.md").read_text()
     for config in LECTURE.glob("*.yaml"):
         assert f"configs/lecture/{config.name}" in readme, config.name
+
+
+def test_gradcheck_of_a_model_without_parameters_checks_its_input():
+    # f = v + w − s differs from the target by 2s: the loss and input gradient are not zero
+    text = invoke(
+        "gradcheck", str(LECTURE / "forward_pass.yaml"), "--set", "model.nodes.f.expr=v + w - s"
+    )
+    assert "all 1 input gradients match" in text
