@@ -249,6 +249,8 @@ class ModelBuilder:
                         at_key=True,
                     )
                 refs = []
+            elif refs is None and _layer_class(entry) is LAYERS.get("expr"):
+                refs = []  # it may read learned tensors only (`expr: "A + transpose(A)"`)
             elif refs is None:
                 self.problems.add(
                     here,
@@ -276,8 +278,10 @@ class ModelBuilder:
                 for message, offset, expected in found:
                     where = (*here, "expr") if offset is not None else (*here, "in")
                     self.problems.add(where, message, expected, offset=offset)
-                if named is not None and not found:  # else keep `in:` (no echo of errors)
+                if named is not None and not found:
                     refs, sources = named, list(named.values())
+                elif named is not None:  # keep `in:`, plus the tensors it reads (no echoes)
+                    sources = list(dict.fromkeys([*sources, *named.values()]))
             for source in sources:
                 if _node_of(source) not in known:
                     close = suggest(str(source), known)

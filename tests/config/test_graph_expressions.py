@@ -257,3 +257,23 @@ model:
     out.sum().backward()
     assert exp.model.start.weight.grad is not None  # through h0 into the recurrence
     assert np.abs(exp.model.start.weight.grad).sum() > 0
+
+
+def test_an_expression_of_learned_tensors_only_needs_no_inputs(write):
+    exp = build(
+        write,
+        """
+model:
+  inputs: [x]
+  nodes:
+    A: {type: parameter, shape: [4, 3]}
+    sym: {type: expr, expr: "transpose(A) @ A"}
+    out: {type: expr, in: [x, sym], expr: "x @ A @ sym"}
+  output: out
+""",
+    )
+    a = exp.model.A.data
+    x = exp.data.splits["train"].inputs[:2]
+    np.testing.assert_allclose(exp.model(x).data, x @ a @ (a.T @ a), rtol=1e-4)
+    records = {r.label: r for r in exp.trace}
+    assert records["sym"].output_shape == (3, 3)
