@@ -98,6 +98,7 @@ def parse_expression(text: str) -> Parsed:
     if "\0" in text:
         raise ExpressionError("the expression contains a NUL character", _offset_of(text, "\0"))
     lines = text.split("\n")
+    _check_closing_brackets(text)
     # Parenthesized, so leading spaces and line breaks are allowed; columns of line 1 shift.
     try:
         module = ast.parse("(" + text + "\n)", mode="eval")
@@ -117,9 +118,21 @@ def parse_expression(text: str) -> Parsed:
     return _Reader(lines).read(module.body)
 
 
-def _offset_of(text: str, needle: str) -> tuple[int, int]:
-    before = text[: text.index(needle)]
+def _offset_of(text: str, needle: str, start: int = 0) -> tuple[int, int]:
+    before = text[: text.index(needle, start)]
     return before.count("\n"), len(before) - (before.rfind("\n") + 1)
+
+
+def _check_closing_brackets(text: str) -> None:
+    """A bracket closed before it opens would pair with the parentheses parse_expression
+    wraps around the text (`x) + (y`): refuse it at its column."""
+    depth = 0
+    for index, char in enumerate(text):
+        depth += (char in "([{") - (char in ")]}")
+        if depth < 0:
+            raise ExpressionError(
+                f"unmatched {char!r}", _offset_of(text, char, index), expected="balanced brackets"
+            )
 
 
 class _Reader:

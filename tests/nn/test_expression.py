@@ -90,6 +90,8 @@ def test_float32_inputs_give_float32_and_gradients_check_in_float64():
         ("", "empty", (0, 0)),
         ("x +\n  zz(x)", "unknown function 'zz'", (1, 2)),
         ("é + lg(x)", "unknown function 'lg'", (0, 4)),
+        ("x) + (x", "unmatched ')'", (0, 1)),
+        ("x +\n x)", "unmatched ')'", (1, 2)),
     ],
 )
 def test_mistakes_are_located_inside_the_text(text, message, offset):
