@@ -363,14 +363,14 @@ class ModelBuilder:
         return GraphModel(inputs, graph_nodes, layers, outputs)
 
     def _check_selected_outputs(self, specs: dict[str, Any], layers: dict[str, Module]) -> None:
-        """`in: att.weights` must name an output the node's layer gives (its output_names)."""
+        """`in: att.weights` must name an output the node's layer gives (its result_names)."""
         for name, (here, _, refs, share) in specs.items():
             for ref in refs.values() if isinstance(refs, dict) else refs:
                 node, _, output = str(ref).partition(".")
                 layer = layers.get(specs[node][3] or node) if node in specs else None
                 if not output or (node in specs and layer is None):
                     continue
-                given = getattr(layer, "output_names", ()) if layer is not None else ()
+                given = getattr(layer, "result_names", ()) if layer is not None else ()
                 if output not in given:
                     self.problems.add(
                         (*here, "in"),

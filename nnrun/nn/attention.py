@@ -162,7 +162,7 @@ class ScaledDotProductAttention(Module):
         _check_probability("scaled_dot_product_attention", "dropout", dropout)
         self.causal, self.dropout, self.scale = causal, dropout, scale
         self.return_weights = return_weights
-        self.output_names = ("output", "weights") if return_weights else ()
+        self.result_names = ("output", "weights") if return_weights else ()
 
     def forward(
         self, query: Any, key: Any = None, value: Any = None, key_padding_mask: Any = None
@@ -226,7 +226,7 @@ class MultiheadAttention(Module):
         self.num_heads, self.dropout, self.bias, self.causal = num_heads, dropout, bias, causal
         self.init, self.bias_init = init, bias_init
         self.return_weights, self.average_weights = return_weights, average_weights
-        self.output_names = ("output", "weights") if return_weights else ()
+        self.result_names = ("output", "weights") if return_weights else ()
         self.embed_dim = 0
 
     def build(self, query: Any, *rest: Any, **kwargs: Any) -> None:

@@ -60,6 +60,8 @@ def _elementwise_layer(name: str, doc: str) -> type[Module]:
     fn = ELEMENTWISE[name]
 
     class Elementwise(Module):
+        function = name  # its name in ELEMENTWISE
+
         def forward(self, x: Any) -> Tensor:
             return fn(input_tensor(x))
 

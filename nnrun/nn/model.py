@@ -71,8 +71,8 @@ def call_node(
 
 def split_outputs(module: Module, result: Any) -> tuple[Any, dict[str, Any]]:
     """A layer's main output and its named extra outputs: a layer that returns several
-    (attention weights, final RNN states) names them in `output_names`, main one first."""
-    names = getattr(module, "output_names", ())
+    (attention weights, final RNN states) names them in `result_names`, main one first."""
+    names = getattr(module, "result_names", ())
     if not names:
         return result, {}
     return result[0], dict(zip(names, result))

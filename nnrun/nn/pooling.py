@@ -89,7 +89,7 @@ class _MaxPoolNd(_PoolNd):
         super().__init__()
         self._setup(kernel_size, stride, padding, dilation, ceil_mode)
         self.return_indices = return_indices
-        self.output_names = ("output", "indices") if return_indices else ()
+        self.result_names = ("output", "indices") if return_indices else ()
 
     def forward(self, x: Any) -> Tensor | tuple[Tensor, Tensor]:
         x = self._prepare(x)

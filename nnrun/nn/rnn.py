@@ -86,7 +86,7 @@ class _Recurrent(Module):
         self.output, self.init, self.bias_init = output, init, bias_init
         self.return_state = return_state
         states = ("h_n", "c_n") if self.gates == 4 else ("h_n",)
-        self.output_names = ("output", *states) if return_state else ()
+        self.result_names = ("output", *states) if return_state else ()
         self.input_size = 0
         self.between_layers = Dropout(dropout)
 
@@ -139,7 +139,7 @@ class _Recurrent(Module):
                 start = [state[index] for state in initial]
                 out = self._direction(x, f"l{layer}{suffix}", suffix != "", mask, start)
                 if self.return_state:
-                    finals.append([out[:, steps + i] for i in range(len(self.output_names) - 1)])
+                    finals.append([out[:, steps + i] for i in range(len(self.result_names) - 1)])
                     out = out[:, :steps]
                 outputs.append(out)
             x = outputs[0] if len(outputs) == 1 else F.concatenate(outputs, axis=-1)

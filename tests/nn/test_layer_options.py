@@ -58,7 +58,7 @@ def test_initial_and_final_states_match_torch(kind, bidirectional, layers, packe
     if packed:
         out = torch.nn.utils.rnn.pad_packed_sequence(out, batch_first=True, total_length=4)[0]
     theirs = (out, *state) if kind == "lstm" else (out, state)
-    assert ours.output_names == ("output", "h_n", "c_n")[: len(theirs)]
+    assert ours.result_names == ("output", "h_n", "c_n")[: len(theirs)]
     for mine, reference_out in zip(outs, theirs):
         np.testing.assert_allclose(mine.data, reference_out.detach().numpy(), atol=1e-12)
     backward_both(outs, theirs)
