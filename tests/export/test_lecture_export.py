@@ -6,8 +6,8 @@ from __future__ import annotations
 
 import pytest
 
-from nnrun.export.build import export_model
 from nnrun.errors import ExportError
+from nnrun.export.build import export_model
 from nnrun.nn.expression import FUNCTIONS
 from tests.export.helpers import assert_exports_like_predict, experiment
 
