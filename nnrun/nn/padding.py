@@ -190,6 +190,13 @@ class Upsample(Module):
                     expected="an integer >= 1 or a list of them",
                     found=repr(value),
                 )
+        if align_corners and mode == "nearest":
+            raise ArgumentError(
+                "upsample: align_corners only applies to the linear and bilinear modes (as torch)",
+                key="align_corners",
+                expected="mode: linear or bilinear",
+                found="mode: nearest",
+            )
         self.size, self.scale_factor, self.mode = size, scale_factor, mode
         self.align_corners = align_corners
 

@@ -236,3 +236,8 @@ def test_column_major_vectorisation_stacks_the_columns():
     matrix = np.array([[[1.0, 2.0], [3.0, 4.0]]])
     vec = LAYERS.build("reshape", shape=[-1], order="F")(matrix).data
     np.testing.assert_array_equal(vec, [[1.0, 3.0, 2.0, 4.0]])
+
+
+def test_align_corners_needs_a_linear_mode():
+    with pytest.raises(Exception, match="align_corners only applies"):
+        LAYERS.build("upsample", scale_factor=2, align_corners=True)
