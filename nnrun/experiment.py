@@ -51,7 +51,7 @@ class Experiment:
     view: GraphView
     trace: list[TraceRecord]
     loss: Loss
-    optimizer: Optimizer
+    optimizer: Optimizer | None  # None for a model without parameters (not trainable)
     schedule: Schedule | None
     metrics: list[BoundMetric]
     metric_keys: list[str] = field(default_factory=list)  # metrics.csv's metric columns
@@ -267,9 +267,13 @@ def build_experiment(
     frozen = []
     if spec.model.init_from is not None:
         frozen = apply_init_from(spec.model.init_from, model, base_dir)
-    optimizer = spec.optimizer.build(OPTIMIZERS, list(model.named_parameters()))
+    # A model without parameters (a pure computation, e.g. the lecture's forward pass) can
+    # be shown and checked but not trained: no optimizer, and `nnrun train` refuses it.
+    optimizer = None
+    if any(True for _ in model.parameters()):
+        optimizer = spec.optimizer.build(OPTIMIZERS, list(model.named_parameters()))
     schedule = None
-    if spec.schedule is not None:
+    if spec.schedule is not None and optimizer is not None:
         steps = len(data.loader("train", spec.seed))
         schedule = spec.schedule.build(SCHEDULES, optimizer, spec.train.epochs, steps)
     check_monitors(spec, metric_keys, "val" in data.splits, schedule)

@@ -18,13 +18,16 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
+from nnrun.config.expressions import expression_inputs, inside_string
 from nnrun.config.paths import KeyPath, describe, format_path
 from nnrun.config.resolve import ResolvedConfig
 from nnrun.config.validate import validate_component
 from nnrun.errors import ArgumentError, ConfigError, Problem
 from nnrun.nn.container import Sequential
+from nnrun.nn.expression import ExpressionError, parse_expression
 from nnrun.nn.model import GraphModel, Node, SequentialModel
 from nnrun.nn.module import Module
+from nnrun.nn.tensor_nodes import is_nullary
 from nnrun.registry import LAYERS, argument_registry, suggest
 
 BUILDER_KEYS = ("in", "repeat", "share", "layers")
@@ -110,9 +113,18 @@ class _Problems:
         self.items: list[Problem] = []
 
     def add(
-        self, path: KeyPath, message: str, expected: str = "", found: str = "", at_key: bool = False
+        self,
+        path: KeyPath,
+        message: str,
+        expected: str = "",
+        found: str = "",
+        at_key: bool = False,
+        offset: tuple[int, int] | None = None,
     ) -> None:
+        """`offset` is a (line, column) inside the string at `path` (an expression)."""
         where = self.cfg.where_key(path) if at_key else self.cfg.where(path)
+        if offset is not None:
+            where = inside_string(where, offset)
         self.items.append(Problem(message, format_path(path), where, expected, found))
 
     def extend(self, problems: Iterable[Problem]) -> None:
@@ -275,6 +287,7 @@ class ModelParser:
                 )
         edges: dict[str, list[str]] = {}
         specs: dict[str, tuple[KeyPath, Any, list[str] | dict[str, str], str | None]] = {}
+        learned = [n for n, e in nodes.items() if is_nullary(_layer_class(e))]
         for name, entry in nodes.items():
             here = (*path, "nodes", name)
             if not isinstance(entry, dict):
@@ -285,7 +298,19 @@ class ModelParser:
                 )
                 continue
             refs = entry.get("in")
-            if refs is None:
+            if name in learned:
+                if refs is not None:
+                    self.problems.add(
+                        (*here, "in"),
+                        f"node {name!r} ({entry.get('type')}) takes no inputs",
+                        "no 'in:'",
+                        describe(refs),
+                        at_key=True,
+                    )
+                refs = []
+            elif refs is None and _layer_class(entry) is LAYERS.get("expr"):
+                refs = []  # it may read learned tensors only (`expr: "A + transpose(A)"`)
+            elif refs is None:
                 self.problems.add(
                     here,
                     f"node {name!r} has no inputs",
@@ -307,8 +332,17 @@ class ModelParser:
                     describe(refs),
                 )
                 continue
+            if _layer_class(entry) is LAYERS.get("expr") and isinstance(refs, (list, dict)):
+                named, found = expression_inputs(entry.get("expr"), refs, learned)
+                for message, offset, expected in found:
+                    where = (*here, "expr") if offset is not None else (*here, "in")
+                    self.problems.add(where, message, expected, offset=offset)
+                if named is not None and not found:
+                    refs, sources = named, list(named.values())
+                elif named is not None:  # keep `in:`, plus the tensors it reads (no echoes)
+                    sources = list(dict.fromkeys([*sources, *named.values()]))
             for source in sources:
-                if source not in known:
+                if _node_of(source) not in known:
                     close = suggest(str(source), known)
                     hint = f" (did you mean {close[0]!r}?)" if close else ""
                     self.problems.add(
@@ -317,7 +351,7 @@ class ModelParser:
                         "one of " + ", ".join(sorted(known)),
                         repr(source),
                     )
-            edges[name] = [s for s in sources if s in known]
+            edges[name] = list(dict.fromkeys(_node_of(s) for s in sources if _node_of(s) in known))
             share = entry.get("share")
             if share is not None and (share not in nodes or share == name):
                 self.problems.add(
@@ -343,7 +377,7 @@ class ModelParser:
         if order is None:
             return None
         dangling = any(
-            s not in known
+            _node_of(s) not in known
             for _, _, refs, _ in specs.values()
             for s in (refs.values() if isinstance(refs, dict) else refs)
         )
@@ -489,6 +523,15 @@ class ModelParser:
                 problems = [_with_blocks(p, name, self.blocks) for p in problems]
             self.problems.extend(problems)
             return None
+        if LAYERS.get(name) is LAYERS.get("expr"):
+            try:  # the grammar, now: the layer is built only once the data is loaded
+                parse_expression(checked["expr"])
+            except ExpressionError as error:
+                where = (*path, "expr")
+                self.problems.add(
+                    where, str(error), error.expected, error.found, offset=error.offset
+                )
+                return None
         arguments = {k: v for k, v in args.items() if k != "type"}
         return LayerPlan(name, arguments, path)
 
@@ -561,14 +604,54 @@ class ModelParser:
         return None if plan is None else dataclasses.replace(plan, type_name=kind)
 
 
+def _check_selected_outputs(
+    nodes: tuple[NodePlan, ...], layers: dict[str, Module], problems: _Problems
+) -> None:
+    """`in: att.weights` must name an output the node's layer gives (its `result_names`,
+    which depend on the layer's options: checked on the built layers)."""
+    shares = {node.name: node.share for node in nodes}
+    for node_plan in nodes:
+        refs = node_plan.inputs
+        for ref in refs.values() if isinstance(refs, dict) else refs:
+            node, _, output = str(ref).partition(".")
+            layer = layers.get(shares[node] or node) if node in shares else None
+            if not output or (node in shares and layer is None):
+                continue
+            given = getattr(layer, "result_names", ()) if layer is not None else ()
+            if output not in given:
+                problems.add(
+                    (*node_plan.path, "in"),
+                    f"node {node_plan.name!r} reads {ref!r}, but {node!r} has no output "
+                    f"{output!r}"
+                    + ("" if given else " (it gives one output; see its return options)"),
+                    "one of " + ", ".join(f"{node}.{o}" for o in given) if given else node,
+                    repr(ref),
+                )
+
+
 def _entry_type(entry: Any) -> str:
     if isinstance(entry, str):
         return entry
     if isinstance(entry, dict):
         kind = str(entry.get("type", "?"))
+        if _layer_class(entry) is LAYERS.get("expr"):
+            return f"expr: {entry.get('expr')}"
         repeat = entry.get("repeat", 1)
         return f"{kind} ×{repeat}" if isinstance(repeat, int) and repeat > 1 else kind
     return "?"
+
+
+def _layer_class(entry: Any) -> Any:
+    """The registered class of a layer entry, or None (unknown names are reported later)."""
+    kind = (
+        entry if isinstance(entry, str) else entry.get("type") if isinstance(entry, dict) else None
+    )
+    return LAYERS.get(kind) if isinstance(kind, str) and kind in LAYERS else None
+
+
+def _node_of(ref: Any) -> Any:
+    """The node a reference reads: `att` for `att.weights` (a selected output)."""
+    return ref.partition(".")[0] if isinstance(ref, str) else ref
 
 
 def _with_blocks(problem: Problem, name: str, blocks: dict[str, Any]) -> Problem:
@@ -648,7 +731,8 @@ def _instantiate(plan: Plan, values: dict[str, Any], problems: _Problems) -> Mod
             layer = LAYERS.build(plan.type, **_substitute(plan.args, values))
         except ArgumentError as error:
             key_path = (*plan.path, error.key) if error.key else plan.path
-            problems.add(key_path, str(error), error.expected, error.found)
+            offset = getattr(error, "offset", None)  # inside an expression
+            problems.add(key_path, str(error), error.expected, error.found, offset=offset)
             return None
         layer.type_name = plan.type
         return layer
@@ -666,6 +750,9 @@ def _instantiate(plan: Plan, values: dict[str, Any], problems: _Problems) -> Mod
             if node.layer is not None:
                 owned[node.name] = _instantiate(node.layer, values, problems)
         if None in owned.values():
+            return None
+        _check_selected_outputs(plan.nodes, owned, problems)
+        if problems.items:
             return None
         nodes = [Node(n.name, n.inputs, n.path, n.share or n.name) for n in plan.nodes]
         module = GraphModel(plan.inputs, nodes, owned, plan.outputs)

@@ -293,8 +293,8 @@ def variant_schema(
         "required": ["type"],
     }
     doc = inspect.getdoc(registry.get(name))
-    if doc:
-        variant["description"] = doc.split("\n\n")[0]
+    if doc:  # what the component does and takes, e.g. attention's query/key/value order
+        variant["description"] = doc
     # A required argument may be given under any of its spellings (`lr` or `learning_rate`).
     for key in _required_parameters(registry, name):
         if len(spellings[key]) == 1:

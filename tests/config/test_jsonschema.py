@@ -160,3 +160,13 @@ def test_annotation_schema_reads_constraints():
     assert annotation_schema(Literal["a", "b"])["else"] == {"enum": ["a", "b"]}
     assert annotation_schema(str) == {"type": "string"}
     assert annotation_schema(list[float])["else"]["items"]["else"] == {"type": "number"}
+
+
+def test_layer_descriptions_give_the_attention_input_order(validator):
+    definitions = validator.schema["$defs"]
+    for name, order in [
+        ("multihead_attention", "query, key_value, value"),
+        ("scaled_dot_product_attention", "query, key, value"),
+    ]:
+        description = definitions[f"layer.{name}"]["description"]
+        assert f"in the order {order}" in " ".join(description.split())
