@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from nnrun import components  # noqa: F401  (the registries must be complete to validate)
 from nnrun.config.builder import ModelPlan, parse_model
 from nnrun.config.paths import KeyPath
 from nnrun.config.resolve import ResolvedConfig

@@ -4,14 +4,14 @@
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
 import pytest
 import yaml
-from typer.testing import CliRunner
 
-from nnrun.cli import app
 from nnrun.config.jsonschema import annotation_schema
 from nnrun.constraints import Min, Range
 
@@ -20,8 +20,14 @@ CONFIGS = Path(__file__).resolve().parents[2] / "configs"
 
 
 def cli_schema(*args: str) -> Any:
-    result = CliRunner().invoke(app, ["schema", *args])
-    assert result.exit_code == 0, result.output
+    """The schema as `nnrun schema` prints it, from a fresh process (as an editor gets it)."""
+    result = subprocess.run(
+        [sys.executable, "-m", "nnrun.cli", "schema", *args],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr
     schema = json.loads(result.stdout)
     jsonschema.Draft202012Validator.check_schema(schema)
     return jsonschema.Draft202012Validator(schema)
