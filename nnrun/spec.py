@@ -59,11 +59,6 @@ class ComponentSpec:
     name: str | None = None
     at: Located = field(default=Located(), compare=False, repr=False)
 
-    @property
-    def key(self) -> str:
-        """The name results are reported under (metrics)."""
-        return self.name or self.type
-
     def build(self, registry: Registry, *injected: Any) -> Any:
         """Construct the component; an argument the constructor refuses becomes a located
         config error."""

@@ -12,7 +12,7 @@ targets are float columns, ``sign`` targets are −1/+1 pair orders.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any, Literal
 
 import numpy as np
@@ -43,7 +43,6 @@ class Task:
     positions: bool = False
     whole_graph: bool = False
     pairwise: bool = False
-    doc: str = field(default="", compare=False)
 
     def __str__(self) -> str:
         return self.name
@@ -117,49 +116,49 @@ def softmax(scores: np.ndarray) -> np.ndarray:
 TASKS: dict[str, Task] = {
     task.name: task
     for task in (
+        # one class per example; outputs (N, C) scores
         Task(
             "classification",
             "class",
             {"type": "cross_entropy"},
             class_scores=True,
-            doc="one class per example; outputs (N, C) scores",
         ),
+        # two classes; outputs (N, 1) logits, positive when > 0
         Task(
             "binary",
             "binary",
             {"type": "bce_with_logits"},
-            doc="two classes; outputs (N, 1) logits, positive when > 0",
         ),
+        # numeric targets; outputs of the targets' shape
         Task(
             "regression",
             "value",
             {"type": "mse"},
             ("mae", "r2"),
-            doc="numeric targets; outputs of the targets' shape",
         ),
+        # one class per position; outputs (N, T, C)
         Task(
             "sequence",
             "class",
             {"type": "cross_entropy", "class_dim": -1},
             class_scores=True,
             positions=True,
-            doc="one class per position; outputs (N, T, C)",
         ),
+        # one class per graph node; the graph is one example
         Task(
             "node_classification",
             "class",
             {"type": "cross_entropy"},
             class_scores=True,
             whole_graph=True,
-            doc="one class per graph node; the graph is one example",
         ),
+        # pairs (a, b) with +1 when a ranks higher; outputs one score per item
         Task(
             "ranking",
             "sign",
             {"type": "margin_ranking", "margin": 1.0},
             ("pairwise_accuracy",),
             pairwise=True,
-            doc="pairs (a, b) with +1 when a ranks higher; outputs one score per item",
         ),
     )
 }

@@ -34,10 +34,6 @@ class Located:
         """Location of the value at ``path + keys`` (or of its nearest written ancestor)."""
         return self.config.where((*self.path, *keys)) if self.config is not None else None
 
-    def where_key(self, *keys: Any) -> Location | None:
-        """Location of the key ``path + keys`` itself."""
-        return self.config.where_key((*self.path, *keys)) if self.config is not None else None
-
     def key_path(self, *keys: Any) -> str:
         """The dotted path of ``path + keys``, as error messages show it."""
         return format_path((*self.path, *keys))
