@@ -8,6 +8,7 @@ import numpy as np
 
 from nnrun.autograd.function import Function
 from nnrun.autograd.tensor import Tensor
+from nnrun.constraints import Positive
 from nnrun.errors import ArgumentError, DataError
 from nnrun.init import initialize
 from nnrun.nn.module import Module
@@ -46,20 +47,12 @@ class Embedding(Module):
 
     def __init__(
         self,
-        num_embeddings: int,
-        embedding_dim: int,
+        num_embeddings: Positive,
+        embedding_dim: Positive,
         padding_idx: int | None = None,
         init: str | dict[str, Any] | None = None,
     ) -> None:
         super().__init__()
-        for key, value in (("num_embeddings", num_embeddings), ("embedding_dim", embedding_dim)):
-            if value < 1:
-                raise ArgumentError(
-                    f"embedding: {key} must be a positive integer, got {value}",
-                    key=key,
-                    expected="an integer >= 1",
-                    found=repr(value),
-                )
         if padding_idx is not None:
             if not -num_embeddings <= padding_idx < num_embeddings:
                 raise ArgumentError(

@@ -17,7 +17,8 @@ import numpy as np
 
 from nnrun import functional as F
 from nnrun.autograd.tensor import Tensor
-from nnrun.errors import ArgumentError, ShapeError
+from nnrun.constraints import Positive, Probability
+from nnrun.errors import ShapeError
 from nnrun.init import initialize, torch_default_uniform
 from nnrun.nn.dropout import Dropout
 from nnrun.nn.module import Module, input_tensor
@@ -57,11 +58,11 @@ class _Recurrent(Module):
 
     def __init__(
         self,
-        hidden_size: int,
-        num_layers: int = 1,
+        hidden_size: Positive,
+        num_layers: Positive = 1,
         bias: bool = True,
         bidirectional: bool = False,
-        dropout: float = 0.0,
+        dropout: Probability = 0.0,
         batch_first: bool = True,
         output: Literal["sequence", "last"] = "sequence",
         init: str | dict | None = None,
@@ -69,18 +70,6 @@ class _Recurrent(Module):
         return_state: bool = False,
     ):
         super().__init__()
-        if hidden_size < 1:
-            raise ArgumentError(
-                f"{self.kind}: hidden_size must be >= 1, got {hidden_size}", key="hidden_size"
-            )
-        if num_layers < 1:
-            raise ArgumentError(
-                f"{self.kind}: num_layers must be >= 1, got {num_layers}", key="num_layers"
-            )
-        if not 0.0 <= dropout < 1.0:
-            raise ArgumentError(
-                f"{self.kind}: dropout must be in [0, 1), got {dropout}", key="dropout"
-            )
         self.hidden_size, self.num_layers, self.bias = hidden_size, num_layers, bias
         self.bidirectional, self.dropout, self.batch_first = bidirectional, dropout, batch_first
         self.output, self.init, self.bias_init = output, init, bias_init
