@@ -227,12 +227,12 @@ class RNN(_Recurrent):
 
     def __init__(
         self,
-        hidden_size: int,
-        num_layers: int = 1,
+        hidden_size: Positive,
+        num_layers: Positive = 1,
         nonlinearity: Literal["tanh", "relu"] = "tanh",
         bias: bool = True,
         bidirectional: bool = False,
-        dropout: float = 0.0,
+        dropout: Probability = 0.0,
         batch_first: bool = True,
         output: Literal["sequence", "last"] = "sequence",
         init: str | dict | None = None,
