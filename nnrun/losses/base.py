@@ -13,7 +13,6 @@ from nnrun.errors import DataError, ShapeError
 Reduction = Literal["mean", "sum", "none"]
 ClassWeights = Annotated[list[Annotated[float, Min(0)]], MinItems(1)]
 """A weight per class, each >= 0."""
-Task = Literal["classification", "binary", "regression", "ranking", "embedding", "distribution"]
 Output = Literal["logits", "probabilities", "log_probabilities", "scores", "values", "embeddings"]
 
 
@@ -21,13 +20,12 @@ class Loss:
     """A loss: build from YAML options, call on (prediction, target) → scalar Tensor.
 
     `reduction` is "mean" (default), "sum" or "none" (per-element losses, the prediction's
-    batch shape). Class hints for the trainer: `task` (which metrics fit), `output` (what
-    the model's output means: logits, probabilities, ..., so predictions can be decoded) and
-    `inputs` (the call's arguments, in order).
+    batch shape). Class hints for the trainer: `output` (what the model's output means:
+    logits, probabilities, ..., so predictions can be decoded; which metrics fit is the
+    data's `Task`'s business) and `inputs` (the call's arguments, in order).
     """
 
     name: ClassVar[str]
-    task: ClassVar[Task]
     output: ClassVar[Output]
     inputs: ClassVar[tuple[str, ...]] = ("prediction", "target")
 

@@ -165,7 +165,6 @@ class CrossEntropy(_ClassScores):
     """
 
     name = "cross_entropy"
-    task = "classification"
     output = "logits"
     target_kinds = "fiu"
 
@@ -204,7 +203,6 @@ class NLL(_ClassScores):
     """
 
     name = "nll"
-    task = "classification"
     output = "log_probabilities"
 
     def __call__(self, prediction: Any, target: Any) -> Tensor:
@@ -228,7 +226,6 @@ class BinaryCrossEntropy(Loss):
     """
 
     name = "binary_cross_entropy"
-    task = "binary"
     output = "probabilities"
 
     def __init__(self, weight: list[float] | None = None, reduction: Reduction = "mean"):
@@ -265,7 +262,6 @@ class BCEWithLogits(Loss):
     """
 
     name = "bce_with_logits"
-    task = "binary"
     output = "logits"
 
     def __init__(
@@ -304,7 +300,6 @@ class Hinge(Loss):
     """
 
     name = "hinge"
-    task = "binary"
     output = "scores"
 
     def __init__(self, margin: float = 1.0, reduction: Reduction = "mean"):
@@ -328,7 +323,6 @@ class MultiMargin(Loss):
     """
 
     name = "multi_margin"
-    task = "classification"
     output = "scores"
 
     def __init__(

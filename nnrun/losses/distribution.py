@@ -21,7 +21,6 @@ class KLDiv(Loss):
     """
 
     name = "kl_div"
-    task = "distribution"
     output = "log_probabilities"
 
     def __init__(

@@ -51,7 +51,6 @@ class MarginRanking(Loss):
     """
 
     name = "margin_ranking"
-    task = "ranking"
     output = "scores"
     inputs: ClassVar[tuple[str, ...]] = ("input1", "input2", "target")
 
@@ -78,7 +77,6 @@ class CosineEmbedding(Loss):
     """
 
     name = "cosine_embedding"
-    task = "embedding"
     output = "embeddings"
     inputs: ClassVar[tuple[str, ...]] = ("input1", "input2", "target")
 
@@ -113,7 +111,6 @@ class TripletMargin(Loss):
     """
 
     name = "triplet_margin"
-    task = "embedding"
     output = "embeddings"
     inputs: ClassVar[tuple[str, ...]] = ("anchor", "positive", "negative")
 

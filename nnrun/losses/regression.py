@@ -21,7 +21,6 @@ class _Pointwise(Loss):
     """A loss of the elementwise difference; prediction and target need the same shape
     (no broadcasting). The target may be a Tensor that requires a gradient."""
 
-    task = "regression"
     output = "values"
     kind: str
 
