@@ -10,6 +10,7 @@ import typer
 from nnrun import __version__
 from nnrun.cli import (
     datasets,
+    diagnose,
     evaluate,
     gradcheck,
     graph,
@@ -66,6 +67,7 @@ COMMANDS = {
     "datasets": datasets.datasets,
     "runs": runs.runs,
     "plot": plot.plot,
+    "diagnose": diagnose.diagnose,
     "sweep": sweep.sweep,
     "sweep-report": sweep_report.sweep_report,
 }

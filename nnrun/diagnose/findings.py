@@ -1,0 +1,309 @@
+"""Findings: what a diagnostics record means, in plain words, with a stable code and the
+threshold that fired.
+
+Codes: `dead-units`, `vanishing-gradients`, `exploding-gradients`, `saturation`,
+`update-ratio-high`, `update-ratio-low`, `non-finite`. Each detector reads one record (the
+update-ratio-low one the records so far); `FindingTracker` remembers since when a finding
+holds. Thresholds are deliberately far from what healthy training shows (every config under
+configs/ trains without a finding), so a finding means something is wrong.
+"""
+
+from __future__ import annotations
+
+import math
+import statistics
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+DEAD_FRACTION = 0.5  # share of a ReLU layer's units that are zero for the whole batch
+SATURATED_FRACTION = 0.5  # share of a tanh/sigmoid layer's outputs in its flat region
+VANISHING_RATIO = 1e-2  # a layer's gradient RMS / the largest of the layers after it
+EXPLODING_RATIO = 1e2  # a layer's gradient RMS / the largest of the layers after it
+EXPLODING_RELATIVE = 1e1  # ‖grad‖ / ‖w‖ of a layer: one SGD step at lr 0.1 would double w
+UPDATE_RATIO_HIGH = 1e-1  # median over layers of ‖Δw‖/‖w‖ in one step
+UPDATE_RATIO_LOW = 1e-5  # largest over layers, median over the records so far
+SPARSE_GRADIENT = 0.5  # gradients mostly exactly zero (embeddings, dead units): not compared
+
+CODES = (
+    "non-finite",
+    "dead-units",
+    "vanishing-gradients",
+    "exploding-gradients",
+    "saturation",
+    "update-ratio-high",
+    "update-ratio-low",
+)
+
+
+@dataclass
+class Finding:
+    """One diagnosis: `code` for scripts, `message` for people, `threshold` that fired."""
+
+    code: str
+    layers: list[str]
+    message: str
+    threshold: str
+    value: float | None
+    epoch: int | None = None
+    step: int | None = None
+    since_epoch: int | None = None
+    last_epoch: int | None = None
+    details: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def layer(self) -> str | None:
+        return self.layers[0] if self.layers else None
+
+    @property
+    def key(self) -> tuple[str, str]:
+        # One finding per code and layer for per-layer problems, per code otherwise.
+        per_layer = self.code in ("dead-units", "saturation")
+        return self.code, self.layers[0] if per_layer and self.layers else ""
+
+    def to_json(self) -> dict[str, Any]:
+        data = asdict(self)
+        data["layer"] = self.layer
+        return data
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> Finding:
+        return cls(**{k: v for k, v in data.items() if k != "layer"})
+
+
+def _label(entry: dict[str, Any]) -> str:
+    return f"{entry['name']} ({entry['type']})"
+
+
+def _fmt(value: float) -> str:
+    return f"{value:.3g}"
+
+
+def _finite(value: Any) -> bool:
+    return isinstance(value, (int, float)) and math.isfinite(value)
+
+
+def _non_finite(layers: list[dict[str, Any]]) -> list[Finding]:
+    for entry in layers:
+        fraction = entry.get("nonfinite_fraction")
+        grad = entry.get("grad_norm", 0.0)
+        bad_grad = grad is None or (isinstance(grad, float) and not math.isfinite(grad))
+        if (fraction or 0) > 0 or bad_grad:
+            where = "output" if (fraction or 0) > 0 else "gradient"
+            return [
+                Finding(
+                    "non-finite",
+                    [entry["name"]],
+                    f"non-finite values (NaN/Inf) first appear in the {where} of "
+                    f"{_label(entry)}; layers before it are finite. Lower the learning rate "
+                    "or clip gradients (train.clip_grad_norm).",
+                    "any non-finite value (> 0)",
+                    fraction if where == "output" else None,
+                )
+            ]
+    return []
+
+
+def _dead_units(layers: list[dict[str, Any]]) -> list[Finding]:
+    found = []
+    for index, entry in enumerate(layers):
+        fraction = entry.get("dead_fraction")
+        if entry.get("activation") not in ("relu", "relu6", "hard_sigmoid") or fraction is None:
+            continue
+        if fraction >= DEAD_FRACTION:
+            source = ""
+            if entry.get("grad_norm") is None and index > 0:
+                source = f" (fed by {_label(layers[index - 1])})"
+            found.append(
+                Finding(
+                    "dead-units",
+                    [entry["name"]],
+                    f"{fraction:.0%} of the units of {_label(entry)}{source} are dead: zero "
+                    "for the whole batch, so they pass no gradient and stop learning. "
+                    "Check the bias init (a large negative bias kills ReLUs), lower the "
+                    "learning rate, or use leaky_relu.",
+                    f"dead_fraction >= {DEAD_FRACTION}",
+                    fraction,
+                )
+            )
+    return found
+
+
+def _gradient_layers(layers: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Parameterised layers whose gradient RMS can be compared: finite, not mostly zero."""
+    return [
+        e
+        for e in layers
+        if _finite(e.get("grad_rms"))
+        and e["grad_rms"] > 0
+        and (e.get("grad_zero_fraction") or 0) < SPARSE_GRADIENT
+    ]
+
+
+def _gradient_flow(layers: list[dict[str, Any]]) -> list[Finding]:
+    """Compare each layer's gradient RMS with the largest RMS among the layers after it."""
+    comparable = _gradient_layers(layers)
+    vanishing, exploding = [], []
+    for index, entry in enumerate(comparable[:-1]):
+        later = max(comparable[index + 1 :], key=lambda e: e["grad_rms"])
+        ratio = entry["grad_rms"] / later["grad_rms"]
+        if ratio < VANISHING_RATIO:
+            vanishing.append((entry, later, ratio))
+        elif ratio > EXPLODING_RATIO:
+            exploding.append((entry, later, ratio))
+    found = []
+    if vanishing:
+        worst = min(vanishing, key=lambda item: item[2])
+        names = ", ".join(_label(e) for e, _, _ in vanishing)
+        found.append(
+            Finding(
+                "vanishing-gradients",
+                [e["name"] for e, _, _ in vanishing],
+                f"gradients vanish before {names}: their gradient is down to "
+                f"{_fmt(worst[2])}× that of {_label(worst[1])}, so these early layers barely "
+                "learn. Use relu-family activations, a normalization layer, residual "
+                "connections, or an init matched to the activation.",
+                f"gradient RMS / largest later layer's < {VANISHING_RATIO:g}",
+                worst[2],
+            )
+        )
+    relative = [
+        e
+        for e in layers
+        if _finite(e.get("grad_norm"))
+        and _finite(e.get("param_norm"))
+        and e["param_norm"] > 0
+        and e["grad_norm"] / e["param_norm"] > EXPLODING_RELATIVE
+    ]
+    if exploding or relative:
+        if exploding:
+            worst = max(exploding, key=lambda item: item[2])
+            value, why = worst[2], f"{_fmt(worst[2])}× that of {_label(worst[1])}"
+            threshold = f"gradient RMS / largest later layer's > {EXPLODING_RATIO:g}"
+            names = [e["name"] for e, _, _ in exploding]
+        else:
+            worst_entry = max(relative, key=lambda e: e["grad_norm"] / e["param_norm"])
+            value = worst_entry["grad_norm"] / worst_entry["param_norm"]
+            why = f"{_fmt(value)}× the norm of the weights themselves"
+            threshold = f"‖grad‖ / ‖w‖ > {EXPLODING_RELATIVE:g}"
+            names = [e["name"] for e in relative]
+        found.append(
+            Finding(
+                "exploding-gradients",
+                names,
+                f"gradients explode in {', '.join(names)}: {why}. Clip gradients "
+                "(train.clip_grad_norm), lower the learning rate, or use a smaller init.",
+                threshold,
+                value,
+            )
+        )
+    return found
+
+
+def _saturation(layers: list[dict[str, Any]]) -> list[Finding]:
+    found = []
+    for entry in layers:
+        fraction = entry.get("saturated_fraction")
+        if fraction is not None and fraction >= SATURATED_FRACTION:
+            found.append(
+                Finding(
+                    "saturation",
+                    [entry["name"]],
+                    f"{fraction:.0%} of the outputs of {_label(entry)} are saturated (in the "
+                    f"flat part of {entry['activation']}, where the gradient is ~0). Scale "
+                    "the inputs (data.normalize), use a smaller init, or add a normalization "
+                    "layer before it.",
+                    f"saturated_fraction >= {SATURATED_FRACTION}",
+                    fraction,
+                )
+            )
+    return found
+
+
+def _update_ratios(layers: list[dict[str, Any]]) -> list[float]:
+    """‖Δw‖/‖w‖ of the layers whose gradient is not mostly zero (a dead or sparse layer does
+    not move for reasons other than the learning rate)."""
+    return [
+        e["update_ratio"]
+        for e in layers
+        if _finite(e.get("update_ratio")) and (e.get("grad_zero_fraction") or 0) < SPARSE_GRADIENT
+    ]
+
+
+def _update_ratio(history: list[dict[str, Any]]) -> list[Finding]:
+    ratios = _update_ratios(history[-1]["layers"])
+    if not ratios:
+        return []
+    current = statistics.median(ratios)
+    if current > UPDATE_RATIO_HIGH:
+        return [
+            Finding(
+                "update-ratio-high",
+                [],
+                f"one optimizer step changes the weights by {_fmt(current)} of their norm "
+                "(median over layers; about 1e-3 is usual): the learning rate is likely too "
+                "high.",
+                f"median ‖Δw‖/‖w‖ > {UPDATE_RATIO_HIGH:g}",
+                current,
+            )
+        ]
+    # Too low when even the fastest-moving layer crawls (vanishing gradients slow the early
+    # layers for another reason), typically over the records so far (so a schedule that
+    # decays the rate at the end is not a finding).
+    fastest = [max(r) for r in (_update_ratios(h["layers"]) for h in history) if r]
+    typical = statistics.median(fastest)
+    if typical < UPDATE_RATIO_LOW:
+        return [
+            Finding(
+                "update-ratio-low",
+                [],
+                f"optimizer steps change the weights by only {_fmt(typical)} of their norm "
+                "(largest over layers, median over the steps so far; about 1e-3 is usual): "
+                "the learning rate is likely too low.",
+                f"largest ‖Δw‖/‖w‖ < {UPDATE_RATIO_LOW:g}",
+                typical,
+            )
+        ]
+    return []
+
+
+def detect(history: list[dict[str, Any]]) -> list[Finding]:
+    """The findings of the latest record in `history` (records in order, latest last)."""
+    record = history[-1]
+    layers = record["layers"]
+    found = _non_finite(layers)
+    found += _dead_units(layers)
+    found += _gradient_flow(layers)
+    found += _saturation(layers)
+    found += _update_ratio(history)
+    for finding in found:
+        finding.epoch, finding.step = record.get("epoch"), record.get("step")
+    return found
+
+
+class FindingTracker:
+    """Findings over a run: each one once, with the epoch it first and last held."""
+
+    def __init__(self) -> None:
+        self.history: list[dict[str, Any]] = []
+        self.findings: dict[tuple[str, str], Finding] = {}
+
+    def add(self, record: dict[str, Any]) -> list[Finding]:
+        """Take the next record; returns the findings that are new with it."""
+        self.history.append(record)
+        new = []
+        for finding in detect(self.history):
+            known = self.findings.get(finding.key)
+            if known is None:
+                finding.since_epoch = finding.last_epoch = finding.epoch
+                self.findings[finding.key] = finding
+                new.append(finding)
+            else:
+                since = known.since_epoch
+                finding.since_epoch, finding.last_epoch = since, finding.epoch
+                self.findings[finding.key] = finding
+        return new
+
+    def summary(self) -> list[dict[str, Any]]:
+        order = {code: i for i, code in enumerate(CODES)}
+        ranked = sorted(self.findings.values(), key=lambda f: (order[f.code], f.since_epoch or 0))
+        return [f.to_json() for f in ranked]

@@ -1,0 +1,88 @@
+"""What `nnrun diagnose` shows: one record as a table per layer, and the findings."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from rich import box
+from rich.console import Console
+from rich.markup import escape
+from rich.table import Table
+
+from nnrun.diagnose.findings import FindingTracker
+from nnrun.diagnose.records import read_records, select_record
+
+
+def diagnose_run(run_dir: Path, epoch: int | None = None) -> dict[str, Any]:
+    """The chosen record (the last, or the last of `epoch`) and the findings of the run up
+    to and including it, as `nnrun diagnose --json` prints them."""
+    records = read_records(run_dir)
+    record = select_record(records, epoch)
+    tracker = FindingTracker()
+    for earlier in records[: records.index(record) + 1]:
+        tracker.add(earlier)
+    return {
+        "run": str(run_dir),
+        "epoch": record["epoch"],
+        "step": record["step"],
+        "records": len(records),
+        "record": record,
+        "findings": tracker.summary(),
+    }
+
+
+def _number(value: Any) -> str:
+    return "" if value is None else f"{value:.3g}"
+
+
+def _percent(value: Any) -> str:
+    return "" if value is None else f"{value:.0%}"
+
+
+# (header, record key, format): norms are L2 over the layer's trainable parameters.
+COLUMNS = (
+    ("‖grad‖", "grad_norm", _number),
+    ("‖w‖", "param_norm", _number),
+    ("‖Δw‖/‖w‖", "update_ratio", _number),
+    ("mean", "mean", _number),
+    ("std", "std", _number),
+    ("zero", "zero_fraction", _percent),
+    ("dead", "dead_fraction", _percent),
+    ("sat.", "saturated_fraction", _percent),
+    ("nan/inf", "nonfinite_fraction", _percent),
+)
+
+
+def render_diagnosis(result: dict[str, Any], console: Console) -> None:
+    record = result["record"]
+    table = Table(
+        title=f"diagnostics at epoch {record['epoch']}, step {record['step']} "
+        f"(fixed batch, loss {record['loss']:.4g})",
+        box=box.SIMPLE_HEAD,
+        padding=(0, 1),
+        pad_edge=False,
+    )
+    table.add_column("layer", no_wrap=True)
+    for header, _, _ in COLUMNS:
+        table.add_column(header, justify="right", no_wrap=True)
+    for entry in record["layers"]:
+        kind = entry["type"] + (f"→{entry['activation']}" if entry.get("activation") else "")
+        table.add_row(
+            escape(f"{entry['name']} {kind}"),
+            *(fmt(entry.get(key)) for _, key, fmt in COLUMNS),
+        )
+    if not console.is_terminal:  # a pipe's default 80 columns would cut the numbers
+        console = Console(width=130, file=console.file, no_color=console.no_color)
+    console.print(table)
+    findings = result["findings"]
+    if not findings:
+        console.print("no findings: gradients, updates and activations look healthy")
+    for finding in findings:
+        since = f" (since epoch {finding['since_epoch']})" if finding.get("since_epoch") else ""
+        console.print(
+            f"[bold yellow]{finding['code']}[/]{since}: {escape(finding['message'])} "
+            f"[dim]threshold: {escape(finding['threshold'])}[/]",
+            soft_wrap=True,
+            highlight=False,
+        )
