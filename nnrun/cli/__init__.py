@@ -16,6 +16,7 @@ from nnrun.cli import (
     graph,
     plot,
     predict,
+    report,
     runs,
     schema,
     sweep,
@@ -68,6 +69,7 @@ COMMANDS = {
     "runs": runs.runs,
     "plot": plot.plot,
     "diagnose": diagnose.diagnose,
+    "report": report.report,
     "sweep": sweep.sweep,
     "sweep-report": sweep_report.sweep_report,
 }

@@ -19,8 +19,8 @@ DEAD_FRACTION = 0.5  # share of a ReLU layer's units that are zero for the whole
 SATURATED_FRACTION = 0.5  # share of a tanh/sigmoid layer's outputs in its flat region
 VANISHING_RATIO = 1e-2  # a layer's gradient RMS / the largest of the layers after it
 EXPLODING_RATIO = 1e2  # a layer's gradient RMS / the largest of the layers after it
-EXPLODING_RELATIVE = 1e1  # ‖grad‖ / ‖w‖ of a layer: one SGD step at lr 0.1 would double w
-UPDATE_RATIO_HIGH = 1e-1  # median over layers of ‖Δw‖/‖w‖ in one step
+EXPLODING_GROWTH = 1e3  # a layer's gradient RMS / its value in the first record
+UPDATE_RATIO_HIGH = 1e-1  # median over layers of ‖Δw‖/‖w‖ in one step, twice in a row
 UPDATE_RATIO_LOW = 1e-5  # largest over layers, median over the records so far
 SPARSE_GRADIENT = 0.5  # gradients mostly exactly zero (embeddings, dead units): not compared
 
@@ -166,37 +166,46 @@ def _gradient_flow(layers: list[dict[str, Any]]) -> list[Finding]:
                 worst[2],
             )
         )
-    relative = [
-        e
-        for e in layers
-        if _finite(e.get("grad_norm"))
-        and _finite(e.get("param_norm"))
-        and e["param_norm"] > 0
-        and e["grad_norm"] / e["param_norm"] > EXPLODING_RELATIVE
-    ]
-    if exploding or relative:
-        if exploding:
-            worst = max(exploding, key=lambda item: item[2])
-            value, why = worst[2], f"{_fmt(worst[2])}× that of {_label(worst[1])}"
-            threshold = f"gradient RMS / largest later layer's > {EXPLODING_RATIO:g}"
-            names = [e["name"] for e, _, _ in exploding]
-        else:
-            worst_entry = max(relative, key=lambda e: e["grad_norm"] / e["param_norm"])
-            value = worst_entry["grad_norm"] / worst_entry["param_norm"]
-            why = f"{_fmt(value)}× the norm of the weights themselves"
-            threshold = f"‖grad‖ / ‖w‖ > {EXPLODING_RELATIVE:g}"
-            names = [e["name"] for e in relative]
+    if exploding:
+        worst = max(exploding, key=lambda item: item[2])
+        names = [e["name"] for e, _, _ in exploding]
         found.append(
             Finding(
                 "exploding-gradients",
                 names,
-                f"gradients explode in {', '.join(names)}: {why}. Clip gradients "
+                f"gradients explode towards the input: {', '.join(names)} get "
+                f"{_fmt(worst[2])}× the gradient of {_label(worst[1])}. Clip gradients "
                 "(train.clip_grad_norm), lower the learning rate, or use a smaller init.",
-                threshold,
-                value,
+                f"gradient RMS / largest later layer's > {EXPLODING_RATIO:g}",
+                worst[2],
             )
         )
     return found
+
+
+def _gradient_growth(history: list[dict[str, Any]]) -> list[Finding]:
+    """A layer whose gradient grew by orders of magnitude since the first record."""
+    first = {e["name"]: e for e in _gradient_layers(history[0]["layers"])}
+    grown = []
+    for entry in _gradient_layers(history[-1]["layers"]):
+        start = first.get(entry["name"])
+        if start is not None and entry["grad_rms"] / start["grad_rms"] > EXPLODING_GROWTH:
+            grown.append((entry, entry["grad_rms"] / start["grad_rms"]))
+    if len(history) < 2 or not grown:
+        return []
+    worst = max(grown, key=lambda item: item[1])
+    names = [e["name"] for e, _ in grown]
+    return [
+        Finding(
+            "exploding-gradients",
+            names,
+            f"gradients explode: the gradient of {_label(worst[0])} grew {_fmt(worst[1])}× "
+            f"since epoch {history[0].get('epoch')}. Clip gradients (train.clip_grad_norm) or "
+            "lower the learning rate.",
+            f"gradient RMS / its first recorded value > {EXPLODING_GROWTH:g}",
+            worst[1],
+        )
+    ]
 
 
 def _saturation(layers: list[dict[str, Any]]) -> list[Finding]:
@@ -230,20 +239,22 @@ def _update_ratios(layers: list[dict[str, Any]]) -> list[float]:
 
 
 def _update_ratio(history: list[dict[str, Any]]) -> list[Finding]:
-    ratios = _update_ratios(history[-1]["layers"])
-    if not ratios:
+    medians = [
+        statistics.median(r) for r in (_update_ratios(h["layers"]) for h in history[-2:]) if r
+    ]
+    if not medians:
         return []
-    current = statistics.median(ratios)
-    if current > UPDATE_RATIO_HIGH:
+    # Two records in a row: small fresh weights move fast for a moment in healthy runs too.
+    if len(medians) == 2 and min(medians) > UPDATE_RATIO_HIGH:
         return [
             Finding(
                 "update-ratio-high",
                 [],
-                f"one optimizer step changes the weights by {_fmt(current)} of their norm "
-                "(median over layers; about 1e-3 is usual): the learning rate is likely too "
-                "high.",
-                f"median ‖Δw‖/‖w‖ > {UPDATE_RATIO_HIGH:g}",
-                current,
+                f"one optimizer step changes the weights by {_fmt(medians[-1])} of their norm "
+                "(median over layers, two records in a row; about 1e-3 is usual): the "
+                "learning rate is likely too high.",
+                f"median ‖Δw‖/‖w‖ > {UPDATE_RATIO_HIGH:g} in two records in a row",
+                medians[-1],
             )
         ]
     # Too low when even the fastest-moving layer crawls (vanishing gradients slow the early
@@ -273,6 +284,8 @@ def detect(history: list[dict[str, Any]]) -> list[Finding]:
     found = _non_finite(layers)
     found += _dead_units(layers)
     found += _gradient_flow(layers)
+    if not any(f.code == "exploding-gradients" for f in found):
+        found += _gradient_growth(history)
     found += _saturation(layers)
     found += _update_ratio(history)
     for finding in found:
