@@ -15,6 +15,8 @@ import statistics
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
+from nnrun.diagnose.stats import ZERO_ACTIVATIONS
+
 DEAD_FRACTION = 0.5  # share of a ReLU layer's units that are zero for the whole batch
 SATURATED_FRACTION = 0.5  # share of a tanh/sigmoid layer's outputs in its flat region
 VANISHING_RATIO = 1e-2  # a layer's gradient RMS / the largest of the layers after it
@@ -107,16 +109,18 @@ def _dead_units(layers: list[dict[str, Any]]) -> list[Finding]:
     found = []
     for index, entry in enumerate(layers):
         fraction = entry.get("dead_fraction")
-        if entry.get("activation") not in ("relu", "relu6", "hard_sigmoid") or fraction is None:
+        if entry.get("activation") not in ZERO_ACTIVATIONS or fraction is None:
             continue
         if fraction >= DEAD_FRACTION:
-            source = ""
+            # A standalone relu layer names the layer whose outputs it zeroes, too.
+            names, source = [entry["name"]], ""
             if entry.get("grad_norm") is None and index > 0:
+                names.append(layers[index - 1]["name"])
                 source = f" (fed by {_label(layers[index - 1])})"
             found.append(
                 Finding(
                     "dead-units",
-                    [entry["name"]],
+                    names,
                     f"{fraction:.0%} of the units of {_label(entry)}{source} are dead: zero "
                     "for the whole batch, so they pass no gradient and stop learning. "
                     "Check the bias init (a large negative bias kills ReLUs), lower the "
