@@ -38,6 +38,7 @@ class Layer:
     activation: str | None
     options: dict[str, Any]
     channels_first: bool
+    params: list[Any]  # its trainable parameters (fixed once the model is built)
 
 
 def _activation_of(module: Module) -> tuple[str | None, dict[str, Any]]:
@@ -67,13 +68,10 @@ def config_layers(exp: Experiment) -> list[Layer]:
             # a standalone activation after a convolution keeps its channel layout
             isinstance(module, Activation) and previous_channels_first
         )
-        layers.append(Layer(name, kind, path, module, activation, options, channels_first))
+        params = [p for p in module.parameters() if p.requires_grad]
+        layers.append(Layer(name, kind, path, module, activation, options, channels_first, params))
         previous_channels_first = channels_first
     return layers
-
-
-def _trainable(module: Module) -> list[Any]:
-    return [p for p in module.parameters() if p.requires_grad]
 
 
 def record_step(
@@ -88,7 +86,7 @@ def record_step(
     one entry per layer (output statistics, and parameter statistics where it has any)."""
     model, optimizer = exp.model, exp.optimizer
     saved_weights = {name: array.copy() for name, array in model.state_dict().items()}
-    saved_optimizer = copy.deepcopy(optimizer.state_dict())
+    saved_optimizer = optimizer.state_dict()  # already copies of the state arrays
     saved_rng = copy.deepcopy(random.get_state())
     was_training = model.training
     outputs: dict[str, np.ndarray] = {}
@@ -110,11 +108,11 @@ def record_step(
         if loss.data.size != 1:
             loss = loss.mean()
         loss.backward()
-        before = {id(p): p.data.copy() for layer in layers for p in _trainable(layer.module)}
+        before = {id(p): p.data.copy() for layer in layers for p in layer.params}
         grads = {
             id(p): (p.grad.copy() if p.grad is not None else np.zeros_like(p.data))
             for layer in layers
-            for p in _trainable(layer.module)
+            for p in layer.params
         }
         params = [p for p in model.parameters() if p.requires_grad]
         if clip_norm is not None:
@@ -130,7 +128,7 @@ def record_step(
                 "path": layer.path,
                 "activation": layer.activation,
             }
-            trainable = _trainable(layer.module)
+            trainable = layer.params
             if trainable:
                 entry.update(
                     parameter_stats(

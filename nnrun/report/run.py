@@ -35,8 +35,11 @@ def _note(text: str) -> str:
     return f'<p class="muted">{escape(text)}</p>'
 
 
-def summary_section(run_dir: Path, summary: dict[str, Any]) -> Section:
-    """Name, status and the key results as cards, and every final value in a table."""
+def summary_section(
+    run_dir: Path, summary: dict[str, Any], findings: list[dict[str, Any]]
+) -> Section:
+    """Name, status, the key results as cards, the diagnostics' findings, and every final
+    value in a table."""
     status = summary.get("status", "running or crashed (no summary.json)")
     best = summary.get("best") or {}
     cards = [
@@ -62,6 +65,9 @@ def summary_section(run_dir: Path, summary: dict[str, Any]) -> Section:
     body = f'<div class="cards">{"".join(cards)}</div>'
     if summary.get("error"):
         body += f'<p class="finding">{escape(summary["error"])}</p>'
+    if findings:
+        body += findings_html(findings)
+        body += '<p><a href="#diagnostics">per-layer diagnostics below</a></p>'
     if rows:
         body += "<p>Values after the last epoch:</p>" + table(["metric", "value"], rows)
     body += _note(f"run directory: {run_dir}")
@@ -196,18 +202,22 @@ def findings_html(findings: list[dict[str, Any]]) -> str:
     return "".join(items)
 
 
-def diagnostics_section(run_dir: Path) -> Section:
+def run_findings(records: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The findings of the records, as the current detectors see them."""
+    tracker = FindingTracker()
+    for record in records:
+        tracker.add(record)
+    return tracker.summary()
+
+
+def diagnostics_section(records: list[dict[str, Any]]) -> Section:
     """Findings first, then one row per layer with a sparkline per statistic over the run."""
-    records = read_records(run_dir)
     if not records:
         return Section(
             "diagnostics",
             "Diagnostics",
             _note("not recorded: train with --diagnose (or train.diagnose: true) to see inside"),
         )
-    tracker = FindingTracker()
-    for record in records:
-        tracker.add(record)
     names = [entry["name"] for entry in records[-1]["layers"]]
     panels = [
         (title, key, log)
@@ -225,7 +235,7 @@ def diagnostics_section(run_dir: Path) -> Section:
         rows.append(cells)
     span = f"epochs {records[0]['epoch']}–{records[-1]['epoch']}, steps {records[0]['step']}–{records[-1]['step']}"
     body = (
-        findings_html(tracker.summary())
+        findings_html(run_findings(records))
         + _note(
             f"{len(records)} records on one fixed training batch ({span}); each cell: the statistic over the run, last value below"
         )
@@ -239,8 +249,9 @@ def build_run_report(run_dir: Path) -> str:
     from nnrun.train.session import open_run
 
     summary = _read_json(run_dir / "summary.json")
+    records = read_records(run_dir)
     sections = [
-        summary_section(run_dir, summary),
+        summary_section(run_dir, summary, run_findings(records)),
         curves_section(run_dir, summary),
         config_section(run_dir),
     ]
@@ -254,7 +265,7 @@ def build_run_report(run_dir: Path) -> str:
         ]
     else:
         sections += [graph_section(opened.experiment), confusion_section(opened)]
-    sections.append(diagnostics_section(run_dir))
+    sections.append(diagnostics_section(records))
     name = summary.get("name") or run_dir.name
     status = summary.get("status", "unknown")
     subtitle = (

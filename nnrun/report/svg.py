@@ -3,6 +3,7 @@ model graph. Pure string building (no plotting library), escaped for HTML."""
 
 from __future__ import annotations
 
+import itertools
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -30,6 +31,19 @@ def fmt(value: float) -> str:
     if magnitude >= 1e4 or magnitude < 1e-3:
         return f"{value:.0e}".replace("e-0", "e-").replace("e+0", "e")
     return f"{value:.3g}"
+
+
+def tick_labels(ticks: list[float], log: bool) -> list[str]:
+    """Labels for an axis: as many decimals as the spacing of linear ticks needs."""
+    if log or len(ticks) < 2:
+        return [fmt(t) for t in ticks]
+    step = min(b - a for a, b in itertools.pairwise(ticks))
+    if step <= 0 or not all(1e-3 <= abs(t) < 1e4 or t == 0 for t in ticks):
+        return [fmt(t) for t in ticks]
+    decimals = max(0, math.ceil(-math.log10(step) - 1e-9))
+    if round(step * 10**decimals, 6) % 1:  # steps like 0.25
+        decimals += 1
+    return [f"{t:.{decimals}f}" for t in ticks]
 
 
 def _finite(value: float | None) -> bool:
@@ -124,7 +138,7 @@ def wants_log(values: list[float]) -> bool:
 
 
 WIDTH, HEIGHT = 440, 250
-LEFT, RIGHT, TOP, BOTTOM = 56, 12, 28, 40
+LEFT, RIGHT, TOP, BOTTOM = 64, 12, 28, 40
 
 
 def _frame(x_axis: Axis, y_axis: Axis, title: str, x_label: str, y_label: str) -> list[str]:
@@ -135,19 +149,19 @@ def _frame(x_axis: Axis, y_axis: Axis, title: str, x_label: str, y_label: str) -
             f'height="{HEIGHT - TOP - BOTTOM}" class="plot"/>'
         ),
     ]
-    for tick in y_axis.ticks:
+    for tick, text in zip(y_axis.ticks, tick_labels(y_axis.ticks, y_axis.log)):
         y = y_axis(tick)
         parts.append(
             f'<line x1="{LEFT}" x2="{WIDTH - RIGHT}" y1="{y:.1f}" y2="{y:.1f}" class="grid"/>'
         )
         parts.append(
-            f'<text x="{LEFT - 4}" y="{y + 3:.1f}" class="tick" text-anchor="end">{fmt(tick)}</text>'
+            f'<text x="{LEFT - 4}" y="{y + 3:.1f}" class="tick" text-anchor="end">{text}</text>'
         )
-    for tick in x_axis.ticks:
+    for tick, text in zip(x_axis.ticks, tick_labels(x_axis.ticks, x_axis.log)):
         x = x_axis(tick)
         parts.append(
             f'<text x="{x:.1f}" y="{HEIGHT - BOTTOM + 14}" class="tick" text-anchor="middle">'
-            f"{fmt(tick)}</text>"
+            f"{text}</text>"
         )
     parts.append(
         f'<text x="{(LEFT + WIDTH - RIGHT) / 2}" y="{HEIGHT - 6}" class="label" '
@@ -190,8 +204,10 @@ def line_chart(
         parts.append(
             f'<line x1="{x:.1f}" x2="{x:.1f}" y1="{TOP}" y2="{HEIGHT - BOTTOM}" class="mark"/>'
         )
+        anchor, shift = ("end", -3) if x > (LEFT + WIDTH - RIGHT) / 2 else ("start", 3)
         parts.append(
-            f'<text x="{x + 3:.1f}" y="{TOP + 10}" class="tick">{escape(mark_label)}</text>'
+            f'<text x="{x + shift:.1f}" y="{TOP + 10}" class="tick" text-anchor="{anchor}">'
+            f"{escape(mark_label)}</text>"
         )
     legend_x = WIDTH - RIGHT  # legend entries go right to left in the title row
     for s in series:
