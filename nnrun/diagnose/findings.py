@@ -292,8 +292,11 @@ def detect(history: list[dict[str, Any]]) -> list[Finding]:
         found += _gradient_growth(history)
     found += _saturation(layers)
     found += _update_ratio(history)
+    paths = {e["name"]: e.get("path") for e in layers}
     for finding in found:
         finding.epoch, finding.step = record.get("epoch"), record.get("step")
+        # Where each named layer is in the config (model.layers[1], model.nodes.h1).
+        finding.details["paths"] = [paths.get(name) for name in finding.layers]
     return found
 
 
