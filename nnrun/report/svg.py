@@ -327,9 +327,14 @@ def heatmap(matrix: list[list[int]], names: list[str], title: str) -> str:
         f'<text x="14" y="{top + cell * size / 2}" class="label" text-anchor="middle" '
         f'transform="rotate(-90 14 {top + cell * size / 2})">true</text>'
     )
+    parts.append(
+        f'<rect x="{left}" y="{top}" width="{cell * size}" height="{cell * size}" class="plot"/>'
+    )
     for i, row in enumerate(matrix):
         total = sum(row) or 1
         for j, count in enumerate(row):
+            if not count and i != j:
+                continue  # an empty cell is the white background: big matrices stay small
             share = count / total
             shade = (
                 f"rgba(37,99,235,{share:.3f})"

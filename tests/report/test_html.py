@@ -110,3 +110,19 @@ def test_axes_pick_round_ticks_and_decades():
     assert log_ticks(1e-6, 1e2)[0] == 1e-6 and all(t <= 1e2 for t in log_ticks(1e-6, 1e2))
     axis = Axis.fit([0.001, 0.01], 0, 100, log=True)
     assert axis(0.001) == 0 and axis(0.01) == 100
+
+
+def test_a_run_without_summary_or_rebuildable_model_still_gets_every_section(
+    quickstart_report, tmp_path
+):
+    import shutil
+
+    run = tmp_path / "copy"
+    shutil.copytree(quickstart_report.parent, run)
+    (run / "summary.json").unlink()
+    (run / "config.yaml").write_text((run / "config.yaml").read_text().replace("digits", "nope"))
+    result = CliRunner().invoke(app, ["report", str(run)])
+    assert result.exit_code == 0, result.output
+    html = (run / "report.html").read_text()
+    assert parse(run / "report.html").sections == RUN_SECTIONS
+    assert "running or crashed" in html and "could not be rebuilt" in html
