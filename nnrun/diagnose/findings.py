@@ -162,10 +162,10 @@ def _gradient_flow(layers: list[dict[str, Any]]) -> list[Finding]:
             Finding(
                 "vanishing-gradients",
                 [e["name"] for e, _, _ in vanishing],
-                f"gradients vanish before {names}: their gradient is down to "
-                f"{_fmt(worst[2])}× that of {_label(worst[1])}, so these early layers barely "
-                "learn. Use relu-family activations, a normalization layer, residual "
-                "connections, or an init matched to the activation.",
+                f"gradients vanish in the early layers {names}: the gradient of "
+                f"{_label(worst[0])} is {_fmt(worst[2])}× that of {_label(worst[1])}, so "
+                "these layers barely learn. Use relu-family activations, a normalization "
+                "layer, residual connections, or an init matched to the activation.",
                 f"gradient RMS / largest later layer's < {VANISHING_RATIO:g}",
                 worst[2],
             )

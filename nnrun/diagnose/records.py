@@ -9,6 +9,7 @@ saturated_fraction, nonfinite_fraction (layers with a float output)}, ...]}`.
 from __future__ import annotations
 
 import json
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -16,6 +17,30 @@ from nnrun.errors import NnrunError
 from nnrun.fileio import append_line, dumps, write_bytes_atomic
 
 DIAGNOSTICS_FILE = "diagnostics.jsonl"
+
+
+@dataclass(frozen=True)
+class Statistic:
+    """A per-layer statistic of a record as tables and charts show it."""
+
+    title: str
+    key: str
+    share: bool = False  # a fraction, shown as a percentage
+    log: bool = False  # spans orders of magnitude: charted on a log scale
+
+
+# Norms are L2 over the layer's trainable parameters together.
+STATISTICS = (
+    Statistic("‖grad‖", "grad_norm", log=True),
+    Statistic("‖w‖", "param_norm"),
+    Statistic("‖Δw‖/‖w‖", "update_ratio", log=True),
+    Statistic("mean", "mean"),
+    Statistic("std", "std"),
+    Statistic("zero", "zero_fraction", share=True),
+    Statistic("dead", "dead_fraction", share=True),
+    Statistic("sat.", "saturated_fraction", share=True),
+    Statistic("nan/inf", "nonfinite_fraction", share=True),
+)
 
 
 def append_record(run_dir: Path, record: dict[str, Any]) -> None:

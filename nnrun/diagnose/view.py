@@ -11,7 +11,7 @@ from rich.markup import escape
 from rich.table import Table
 
 from nnrun.diagnose.findings import FindingTracker
-from nnrun.diagnose.records import read_records, select_record
+from nnrun.diagnose.records import STATISTICS, read_records, select_record
 
 
 def diagnose_run(run_dir: Path, epoch: int | None = None) -> dict[str, Any]:
@@ -32,26 +32,10 @@ def diagnose_run(run_dir: Path, epoch: int | None = None) -> dict[str, Any]:
     }
 
 
-def _number(value: Any) -> str:
-    return "" if value is None else f"{value:.3g}"
-
-
-def _percent(value: Any) -> str:
-    return "" if value is None else f"{value:.0%}"
-
-
-# (header, record key, format): norms are L2 over the layer's trainable parameters.
-COLUMNS = (
-    ("‖grad‖", "grad_norm", _number),
-    ("‖w‖", "param_norm", _number),
-    ("‖Δw‖/‖w‖", "update_ratio", _number),
-    ("mean", "mean", _number),
-    ("std", "std", _number),
-    ("zero", "zero_fraction", _percent),
-    ("dead", "dead_fraction", _percent),
-    ("sat.", "saturated_fraction", _percent),
-    ("nan/inf", "nonfinite_fraction", _percent),
-)
+def _cell(value: Any, share: bool) -> str:
+    if value is None:
+        return ""
+    return f"{value:.0%}" if share else f"{value:.3g}"
 
 
 def render_diagnosis(result: dict[str, Any], console: Console) -> None:
@@ -64,13 +48,13 @@ def render_diagnosis(result: dict[str, Any], console: Console) -> None:
         pad_edge=False,
     )
     table.add_column("layer", no_wrap=True)
-    for header, _, _ in COLUMNS:
-        table.add_column(header, justify="right", no_wrap=True)
+    for statistic in STATISTICS:
+        table.add_column(statistic.title, justify="right", no_wrap=True)
     for entry in record["layers"]:
         kind = entry["type"] + (f"→{entry['activation']}" if entry.get("activation") else "")
         table.add_row(
             escape(f"{entry['name']} {kind}"),
-            *(fmt(entry.get(key)) for _, key, fmt in COLUMNS),
+            *(_cell(entry.get(s.key), s.share) for s in STATISTICS),
         )
     if not console.is_terminal:  # a pipe's default 80 columns would cut the numbers
         console = Console(width=130, file=console.file, no_color=console.no_color)

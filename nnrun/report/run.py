@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from nnrun.diagnose.findings import FindingTracker
-from nnrun.diagnose.records import read_records
+from nnrun.diagnose.records import STATISTICS, read_records
 from nnrun.errors import NnrunError
 from nnrun.report.html import Section, page, table
 from nnrun.report.svg import (
@@ -176,18 +176,6 @@ def confusion_section(opened: Any) -> Section:
     return Section("confusion", "Confusion matrix", heatmap(matrix, names, title) + _note(pairs))
 
 
-# Small multiples: (column title, record key, log scale)
-DIAGNOSTIC_PANELS = (
-    ("‖grad‖", "grad_norm", True),
-    ("‖Δw‖/‖w‖", "update_ratio", True),
-    ("mean", "mean", False),
-    ("std", "std", False),
-    ("dead units", "dead_fraction", False),
-    ("saturated", "saturated_fraction", False),
-    ("non-finite", "nonfinite_fraction", False),
-)
-
-
 def findings_html(findings: list[dict[str, Any]]) -> str:
     if not findings:
         return '<p class="ok">no findings: gradients, updates and activations look healthy</p>'
@@ -220,26 +208,32 @@ def diagnostics_section(records: list[dict[str, Any]]) -> Section:
         )
     names = [entry["name"] for entry in records[-1]["layers"]]
     panels = [
-        (title, key, log)
-        for title, key, log in DIAGNOSTIC_PANELS
-        if any(e.get(key) is not None for r in records for e in r["layers"])
+        s for s in STATISTICS if any(e.get(s.key) is not None for r in records for e in r["layers"])
     ]
+    # One vertical scale per column, shared by all layers, so they compare at a glance.
+    bounds = {}
+    for statistic in panels:
+        values = [e.get(statistic.key) for r in records for e in r["layers"]]
+        values = [v for v in values if v is not None and (v > 0 or not statistic.log)]
+        bounds[statistic.key] = (min(values), max(values)) if values else None
     rows = []
     for name in names:
         entries = [next((e for e in r["layers"] if e["name"] == name), {}) for r in records]
         last = entries[-1]
         kind = last.get("type", "") + (f"→{last['activation']}" if last.get("activation") else "")
         cells = [f'<b>{escape(name)}</b><br><span class="muted">{escape(kind)}</span>']
-        for _title, key, log in panels:
-            cells.append(sparkline([e.get(key) for e in entries], log=log))
+        for statistic in panels:
+            values = [e.get(statistic.key) for e in entries]
+            cells.append(sparkline(values, statistic.log, bounds[statistic.key]))
         rows.append(cells)
     span = f"epochs {records[0]['epoch']}–{records[-1]['epoch']}, steps {records[0]['step']}–{records[-1]['step']}"
     body = (
         findings_html(run_findings(records))
         + _note(
-            f"{len(records)} records on one fixed training batch ({span}); each cell: the statistic over the run, last value below"
+            f"{len(records)} records on one fixed training batch ({span}); each cell: the "
+            "statistic over the run on the column's shared scale, last value below"
         )
-        + table(["layer", *(t for t, _, _ in panels)], rows).replace("<td>", '<td class="spark">')
+        + table(["layer", *(s.title for s in panels)], rows).replace("<td>", '<td class="spark">')
     )
     return Section("diagnostics", "Diagnostics", body)
 

@@ -287,22 +287,26 @@ def scatter_chart(
 
 
 def sparkline(
-    values: list[float | None], log: bool = False, width: int = 120, height: int = 34
+    values: list[float | None],
+    log: bool = False,
+    bounds: tuple[float, float] | None = None,
+    width: int = 100,
+    height: int = 34,
 ) -> str:
-    """A tiny line with its last value, for small multiples (None values are gaps)."""
+    """A tiny line with its last value, for small multiples (None values are gaps).
+    `bounds` (low, high) shares one vertical scale among the cells of a column."""
     finite = [v for v in values if _finite(v) and (v > 0 or not log)]
     if not finite:
         return '<span class="muted">–</span>'
-    y_axis = Axis.fit(finite, height - 4, 4, log=log)
+    y_axis = Axis.fit(list(bounds) if bounds else finite, height - 4, 4, log=log)
     x_axis = Axis(0, max(len(values) - 1, 1), 2, width - 2)
     points = [
         f"{x_axis(i):.1f},{y_axis(v):.1f}"
         for i, v in enumerate(values)
         if _finite(v) and (v > 0 or not log)
     ]
-    parts = [
-        f'<polyline points="{" ".join(points)}" fill="none" stroke="{PALETTE[0]}" stroke-width="1.5"/>'
-    ]
+    line = " ".join(points)
+    parts = [f'<polyline points="{line}" fill="none" stroke="{PALETTE[0]}" stroke-width="1.5"/>']
     if len(points) == 1:
         x, y = points[0].split(",")
         parts.append(f'<circle cx="{x}" cy="{y}" r="2" fill="{PALETTE[0]}"/>')
