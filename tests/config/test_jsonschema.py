@@ -111,3 +111,16 @@ def test_a_switch_with_settings_takes_a_boolean_or_its_mapping(value, valid):
 
     validator = jsonschema.Draft202012Validator(option_schema(DIAGNOSE_OPTION))
     assert validator.is_valid(value) == valid
+
+
+def test_layer_descriptions_give_the_attention_input_order():
+    import nnrun.components  # noqa: F401
+    from nnrun.config.jsonschema import component_schema
+    from nnrun.registry import LAYERS
+
+    variants = {v.get("title"): v for v in component_schema(LAYERS)["anyOf"]}
+    for name, order in [
+        ("multihead_attention", "query, key_value, value"),
+        ("scaled_dot_product_attention", "query, key, value"),
+    ]:
+        assert f"in the order {order}" in " ".join(variants[f"layer {name}"]["description"].split())
