@@ -84,24 +84,51 @@ def _finite(value: Any) -> bool:
     return isinstance(value, (int, float)) and math.isfinite(value)
 
 
-def _non_finite(layers: list[dict[str, Any]]) -> list[Finding]:
+def _non_finite(record: dict[str, Any]) -> list[Finding]:
+    """Where NaN/Inf first appear: a layer's output (in forward order), else the loss, else
+    the gradients (which run backwards from the loss)."""
+    layers = record["layers"]
     for entry in layers:
-        fraction = entry.get("nonfinite_fraction")
-        grad = entry.get("grad_norm", 0.0)
-        bad_grad = grad is None or (isinstance(grad, float) and not math.isfinite(grad))
-        if (fraction or 0) > 0 or bad_grad:
-            where = "output" if (fraction or 0) > 0 else "gradient"
+        fraction = entry.get("nonfinite_fraction") or 0
+        if fraction > 0:
             return [
                 Finding(
                     "non-finite",
                     [entry["name"]],
-                    f"non-finite values (NaN/Inf) first appear in the {where} of "
-                    f"{_label(entry)}; layers before it are finite. Lower the learning rate "
-                    "or clip gradients (train.clip_grad_norm).",
-                    "any non-finite value (> 0)",
-                    fraction if where == "output" else None,
+                    f"non-finite values (NaN/Inf) first appear in the output of {_label(entry)}"
+                    f" ({fraction:.0%} of it); the layers before it are finite. Lower the "
+                    "learning rate or clip gradients (train.clip_grad_norm).",
+                    "any non-finite output (> 0)",
+                    fraction,
                 )
             ]
+    if layers and not _finite(record.get("loss")):
+        last = layers[-1]
+        return [
+            Finding(
+                "non-finite",
+                [last["name"]],
+                f"the loss is non-finite although every layer's output is finite: the outputs "
+                f"of {_label(last)} are too large for the loss. Lower the learning rate or clip "
+                "gradients (train.clip_grad_norm).",
+                "a non-finite loss",
+                None,
+            )
+        ]
+    bad = [e for e in layers if "grad_norm" in e and not _finite(e["grad_norm"])]
+    if bad:
+        return [
+            Finding(
+                "non-finite",
+                [e["name"] for e in bad],
+                "non-finite gradients (NaN/Inf) in "
+                + ", ".join(_label(e) for e in bad)
+                + " while the forward pass is finite. Lower the learning rate or clip "
+                "gradients (train.clip_grad_norm).",
+                "any non-finite gradient",
+                None,
+            )
+        ]
     return []
 
 
@@ -114,7 +141,7 @@ def _dead_units(layers: list[dict[str, Any]]) -> list[Finding]:
         if fraction >= DEAD_FRACTION:
             # A standalone relu layer names the layer whose outputs it zeroes, too.
             names, source = [entry["name"]], ""
-            if entry.get("grad_norm") is None and index > 0:
+            if "param_norm" not in entry and index > 0:  # a parameterless relu layer
                 names.append(layers[index - 1]["name"])
                 source = f" (fed by {_label(layers[index - 1])})"
             found.append(
@@ -285,7 +312,7 @@ def detect(history: list[dict[str, Any]]) -> list[Finding]:
     """The findings of the latest record in `history` (records in order, latest last)."""
     record = history[-1]
     layers = record["layers"]
-    found = _non_finite(layers)
+    found = _non_finite(record)
     found += _dead_units(layers)
     found += _gradient_flow(layers)
     if not any(f.code == "exploding-gradients" for f in found):

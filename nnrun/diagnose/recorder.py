@@ -10,16 +10,24 @@ from nnrun.data import BatchLoader
 from nnrun.diagnose.findings import Finding, FindingTracker
 from nnrun.diagnose.options import diagnose_schedule
 from nnrun.diagnose.probe import config_layers, record_step
-from nnrun.diagnose.records import append_record, truncate_after
+from nnrun.diagnose.records import DIVERGED, append_record, truncate_after
 from nnrun.experiment import Experiment
 
 
 class Diagnostics:
     """Records every `every` optimizer steps, or once per epoch after its last step."""
 
-    def __init__(self, exp: Experiment, run_dir: Path, every: int | None, completed_step: int):
+    def __init__(
+        self,
+        exp: Experiment,
+        run_dir: Path,
+        reporter: Any,
+        every: int | None,
+        completed_step: int,
+    ):
         self.exp = exp
         self.run_dir = Path(run_dir)
+        self.reporter = reporter
         self.every = every
         self.layers = config_layers(exp)
         # The first batch of the training split in file order: the same examples every time,
@@ -32,14 +40,17 @@ class Diagnostics:
             self.tracker.add(record)
 
     @classmethod
-    def create(cls, exp: Experiment, run_dir: Path, completed_step: int) -> Diagnostics | None:
-        """The recorder for `exp`, or None when `train.diagnose` is off."""
+    def create(
+        cls, exp: Experiment, run_dir: Path, reporter: Any, completed_step: int
+    ) -> Diagnostics | None:
+        """The recorder for `exp` (findings go to `reporter.message`), or None when
+        `train.diagnose` is off."""
         on, every = diagnose_schedule(exp.train.get("diagnose"))
-        return cls(exp, run_dir, every, completed_step) if on else None
+        return cls(exp, run_dir, reporter, every, completed_step) if on else None
 
-    def record(self, epoch: int, step: int) -> None:
+    def record(self, epoch: int, step: int, **marks: Any) -> None:
         train = self.exp.train
-        record: dict[str, Any] = {"epoch": epoch, "step": step}
+        record: dict[str, Any] = {"epoch": epoch, "step": step, **marks}
         record.update(
             record_step(
                 self.exp,
@@ -62,11 +73,16 @@ class Diagnostics:
         if self.every is None:
             self.record(epoch, step)
 
-    def report(self, reporter: Any) -> None:
+    def report(self) -> None:
         """Show the findings that are new since the last report, under the epoch's row."""
         for finding in self.new:
-            reporter.message(f"[{finding.code}] {finding.message}", "warning")
+            self.reporter.message(f"[{finding.code}] {finding.message}", "warning")
         self.new = []
 
-    def summary(self) -> list[dict[str, Any]]:
+    def final(self, status: str, epoch: int, step: int) -> list[dict[str, Any]]:
+        """The run's findings for summary.json. A run that diverged gets one more record
+        first, of the weights that made the loss non-finite, to say where it starts."""
+        if status == "diverged":
+            self.record(epoch, step, after=DIVERGED)
+            self.report()
         return self.tracker.summary()

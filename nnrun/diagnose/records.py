@@ -1,6 +1,7 @@
 """`diagnostics.jsonl`: one strict-JSON record per recording pass, in training order.
 
-A record: `{"epoch": E, "step": S, "loss": L, "layers": [{"name", "type", "path",
+A record: `{"epoch": E, "step": S, "loss": L, ("after": "non-finite loss" for the one taken
+when training diverged,) "layers": [{"name", "type", "path",
 "activation", grad_norm, grad_rms, grad_zero_fraction, param_norm, update_norm,
 update_ratio (parameterised layers), shape, mean, std, zero_fraction, dead_fraction,
 saturated_fraction, nonfinite_fraction (layers with a float output)}, ...]}`.
@@ -17,6 +18,7 @@ from nnrun.errors import NnrunError
 from nnrun.fileio import append_line, dumps, write_bytes_atomic
 
 DIAGNOSTICS_FILE = "diagnostics.jsonl"
+DIVERGED = "non-finite loss"  # `after` of the record taken when training diverged
 
 
 @dataclass(frozen=True)
@@ -60,10 +62,10 @@ def read_records(run_dir: Path) -> list[dict[str, Any]]:
 
 
 def truncate_after(run_dir: Path, step: int) -> list[dict[str, Any]]:
-    """Keep the records up to optimizer step `step` (a resumed run continues from there);
-    returns them."""
+    """Keep the records up to optimizer step `step` (a resumed run continues from there;
+    the record a divergence left is dropped); returns them."""
     path = Path(run_dir) / DIAGNOSTICS_FILE
-    kept = [r for r in read_records(run_dir) if r["step"] <= step]
+    kept = [r for r in read_records(run_dir) if r["step"] <= step and r.get("after") != DIVERGED]
     if path.exists():
         write_bytes_atomic(path, "".join(dumps(r) + "\n" for r in kept).encode())
     return kept

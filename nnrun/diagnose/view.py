@@ -42,7 +42,7 @@ def render_diagnosis(result: dict[str, Any], console: Console) -> None:
     record = result["record"]
     table = Table(
         title=f"diagnostics at epoch {record['epoch']}, step {record['step']} "
-        f"(fixed batch, loss {record['loss']:.4g})",
+        f"(fixed batch, loss {_cell(record['loss'], False) or 'NaN'})",
         box=box.SIMPLE_HEAD,
         padding=(0, 1),
         pad_edge=False,

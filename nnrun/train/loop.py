@@ -219,7 +219,9 @@ class Trainer:
         self.logger = MetricsLogger(self.run_dir, experiment.metric_keys)
         if resume is not None:
             self._restore(resume)
-        self.diagnostics = Diagnostics.create(experiment, self.run_dir, self.progress.step)
+        self.diagnostics = Diagnostics.create(
+            experiment, self.run_dir, reporter, self.progress.step
+        )
 
     # ----------------------------------------------------------------- setup
     def _restore(self, checkpoint: Checkpoint) -> None:
@@ -455,7 +457,7 @@ class Trainer:
             )
         )
         if self.diagnostics:
-            self.diagnostics.report(self.reporter)
+            self.diagnostics.report()
         if progress.stopped_early:
             self.reporter.message(
                 f"early stopping: {self.monitor} has not improved for "
@@ -549,7 +551,8 @@ class Trainer:
         if error:
             summary["error"] = error
         if self.diagnostics:
-            summary["findings"] = self.diagnostics.summary()
+            epoch, step = self.progress.epoch + 1, self.progress.step
+            summary["findings"] = self.diagnostics.final(status, epoch, step)
         write_json_atomic(self.run_dir / "summary.json", summary)
         return summary
 

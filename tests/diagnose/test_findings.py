@@ -133,3 +133,14 @@ def test_tracker_reports_a_finding_once_with_the_epoch_it_began():
     [summary] = tracker.summary()
     assert summary["code"] == "dead-units" and summary["layer"] == "layers.0"
     assert (summary["since_epoch"], summary["last_epoch"]) == (2, 3)
+
+
+def test_a_non_finite_loss_with_finite_outputs_names_the_last_layer():
+    history = [record(layer("layers.0"), layer("layers.1", activation=None))]
+    history[0]["loss"] = None  # NaN, as strict JSON writes it
+    assert codes(history) == {"non-finite": ["layers.1"]}
+
+
+def test_non_finite_gradients_alone_are_named():
+    history = [record(layer("layers.0", grad_norm=None), layer("layers.1"))]
+    assert codes(history)["non-finite"] == ["layers.0"]

@@ -162,3 +162,21 @@ def test_a_healthy_mlp_has_no_finding(tmp_path, overrides):
     assert summary["findings"] == []
     assert "warning" not in printed
     assert summary["test"]["test_accuracy"] > 0.9
+
+
+def test_a_diverging_run_records_where_non_finite_values_start(tmp_path):
+    from nnrun.train.loop import NonFiniteLoss
+
+    wide_init = "{type: linear, units: 64, activation: relu, init: {type: normal, std: 1.0}}, "
+    layers = "model.layers=[" + wide_init * 4 + "{type: linear, units: 10}]"
+    with pytest.raises(NonFiniteLoss):
+        train(
+            CONFIGS / "healthy_mlp.yaml",
+            tmp_path / "run",
+            layers,
+            "optimizer={type: sgd, lr: 0.01}",
+        )
+    summary = json.loads((tmp_path / "run" / "summary.json").read_text())
+    records = read_records(tmp_path / "run")
+    assert summary["status"] == "diverged" and records[-1]["after"] == "non-finite loss"
+    assert "non-finite" in {f["code"] for f in summary["findings"]}
