@@ -29,6 +29,9 @@ class Diagnostics:
         self.run_dir = Path(run_dir)
         self.reporter = reporter
         self.every = every
+        # The step is taken as training takes it, gradient clipping included.
+        self.clip_norm = exp.train["clip_grad_norm"]
+        self.clip_value = exp.train["clip_grad_value"]
         self.layers = config_layers(exp)
         # The first batch of the training split in file order: the same examples every time,
         # so records are comparable across the run.
@@ -49,16 +52,10 @@ class Diagnostics:
         return cls(exp, run_dir, reporter, every, completed_step) if on else None
 
     def record(self, epoch: int, step: int, **marks: Any) -> None:
-        train = self.exp.train
         record: dict[str, Any] = {"epoch": epoch, "step": step, **marks}
         record.update(
             record_step(
-                self.exp,
-                self.layers,
-                self.inputs,
-                self.targets,
-                train["clip_grad_norm"],
-                train["clip_grad_value"],
+                self.exp, self.layers, self.inputs, self.targets, self.clip_norm, self.clip_value
             )
         )
         append_record(self.run_dir, record)
