@@ -11,12 +11,14 @@ from nnrun import __version__
 from nnrun.cli import (
     components,
     datasets,
+    diagnose,
     evaluate,
     export,
     gradcheck,
     graph,
     plot,
     predict,
+    report,
     runs,
     schema,
     sweep,
@@ -70,6 +72,8 @@ COMMANDS = {
     "datasets": datasets.datasets,
     "runs": runs.runs,
     "plot": plot.plot,
+    "diagnose": diagnose.diagnose,
+    "report": report.report,
     "sweep": sweep.sweep,
     "sweep-report": sweep_report.sweep_report,
 }

@@ -10,6 +10,8 @@ knows where it was written (`Located`), so a later error can still point at file
 from __future__ import annotations
 
 import dataclasses
+import functools
+import operator
 import typing
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -119,8 +121,12 @@ def _section_type(annotation: Any) -> type[Section] | None:
 
 
 def _plain_type(annotation: Any) -> Any:
-    """A nested section's type as the validator sees it: a mapping (or null)."""
-    return dict | None if _allows_none(annotation) else dict
+    """A nested section's type as the validator sees it: a mapping where the section is
+    (``bool | Diagnose | None`` → ``bool | dict | None``: a switch or its settings)."""
+    if typing.get_origin(annotation) not in (typing.Union, UnionType):
+        return dict
+    members = [dict if _section_type(m) else m for m in typing.get_args(annotation)]
+    return functools.reduce(operator.or_, members)
 
 
 def _allows_none(annotation: Any) -> bool:

@@ -8,6 +8,7 @@ from typing import Annotated, Literal
 
 from nnrun.config.sections import Section, options_of, setting
 from nnrun.constraints import Min
+from nnrun.diagnose.options import DIAGNOSE_DOC, Diagnose
 
 Mode = Literal["min", "max"]
 
@@ -57,6 +58,9 @@ class TrainSpec(Section):
     eval_batch_size: Annotated[int, Min(1)] | None = setting(
         None, "batch size for evaluation (default: data.batch_size)"
     )
+    # `None` is accepted (as off) so that leaving the key out keeps the default `false`
+    # instead of filling in the sub-section's defaults.
+    diagnose: bool | Diagnose | None = setting(False, DIAGNOSE_DOC)
     threads: Annotated[int, Min(1)] = setting(
         1, "BLAS threads (one thread holds up best on a shared machine)"
     )

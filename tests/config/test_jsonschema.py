@@ -144,6 +144,15 @@ def test_block_names_are_layer_types_only_where_blocks_may_exist(validator):
     assert locations(validator, use)
 
 
+@pytest.mark.parametrize(
+    ("value", "valid"),
+    [(True, True), (False, True), (None, True), ({"every": 5}, True), ({}, True)]
+    + [({"every": 0}, False), ({"evry": 5}, False), ("yes", False)],
+)
+def test_a_switch_with_settings_takes_a_boolean_or_its_mapping(validator, value, valid):
+    assert validator.is_valid({"train": {"diagnose": value}}) == valid
+
+
 def test_sweep_files_have_their_own_schema(sweep_validator):
     assert locations(sweep_validator, {"base": "a.yaml", "parameters": {}}) == []
     assert [
