@@ -8,6 +8,7 @@ from typing import Any, Literal
 import numpy as np
 
 from nnrun.autograd.tensor import Tensor
+from nnrun.constraints import Positive
 from nnrun.errors import ArgumentError, DataError, ShapeError
 from nnrun.init import initialize, torch_default_uniform
 from nnrun.nn.activation import ActivationSpec, describe_activation, get_activation
@@ -59,17 +60,17 @@ class _ConvBase(Module):
 
     def __init__(
         self,
-        out_channels: int,
+        out_channels: Positive,
         kernel_size: IntOrList,
         stride: IntOrList,
         padding: Any,
         dilation: IntOrList,
-        groups: int,
+        groups: Positive,
         bias: bool,
         activation: ActivationSpec,
         init: str | dict[str, Any] | None,
         bias_init: str | dict[str, Any] | None,
-        in_channels: int | None,
+        in_channels: Positive | None,
     ) -> None:
         super().__init__()
         layer, dims = self.name, self.dims
@@ -165,18 +166,18 @@ class _ConvNd(_ConvBase):
 
     def __init__(
         self,
-        out_channels: int,
+        out_channels: Positive,
         kernel_size: IntOrList,
         stride: IntOrList = 1,
         padding: IntOrList | Literal["same", "valid"] = 0,
         dilation: IntOrList = 1,
-        groups: int = 1,
+        groups: Positive = 1,
         bias: bool = True,
         padding_mode: Literal["zeros"] = "zeros",
         activation: str | dict[str, Any] | None = None,
         init: str | dict[str, Any] | None = None,
         bias_init: str | dict[str, Any] | None = None,
-        in_channels: int | None = None,
+        in_channels: Positive | None = None,
     ) -> None:
         super().__init__(
             out_channels, kernel_size, stride, padding, dilation, groups, bias, activation,
@@ -261,18 +262,18 @@ class _ConvTransposeNd(_ConvBase):
 
     def __init__(
         self,
-        out_channels: int,
+        out_channels: Positive,
         kernel_size: IntOrList,
         stride: IntOrList = 1,
         padding: IntOrList = 0,
         output_padding: IntOrList = 0,
-        groups: int = 1,
+        groups: Positive = 1,
         bias: bool = True,
         dilation: IntOrList = 1,
         activation: str | dict[str, Any] | None = None,
         init: str | dict[str, Any] | None = None,
         bias_init: str | dict[str, Any] | None = None,
-        in_channels: int | None = None,
+        in_channels: Positive | None = None,
     ) -> None:
         super().__init__(
             out_channels, kernel_size, stride, padding, dilation, groups, bias, activation,
