@@ -13,10 +13,13 @@ import json
 import math
 import os
 import secrets
+import shutil
 from pathlib import Path
 from typing import Any
 
 import numpy as np
+
+from nnrun.errors import NnrunError
 
 
 def json_safe(value: Any) -> Any:
@@ -102,3 +105,49 @@ def replace_symlink(link: Path, target: str) -> None:
     finally:
         temporary.unlink(missing_ok=True)
     fsync_directory(link.parent)
+
+
+class OutsideDirectory(NnrunError):
+    """A path that would make nnrun read or delete outside the directory it owns."""
+
+
+def plain_name(name: object) -> bool:
+    """Whether `name` is one plain entry name: not empty, ``.``, ``..``, absolute, nor with
+    a separator or NUL (what a manifest may list)."""
+    return (
+        isinstance(name, str)
+        and name not in ("", ".", "..")
+        and "/" not in name
+        and os.sep not in name
+        and "\0" not in name
+    )
+
+
+def inside(path: Path, root: Path, what: str = "path") -> Path:
+    """`path` fully resolved (symlinks followed), which must lie strictly inside `root`.
+
+    The one containment check before nnrun deletes or reads something it found on disk (a
+    tag's symlink target, a manifest entry): a planted symlink or ``..`` cannot redirect it.
+    """
+    resolved = Path(path).resolve()
+    base = Path(root).resolve()
+    if resolved == base or not resolved.is_relative_to(base):
+        raise OutsideDirectory(
+            f"{what} {path} resolves to {resolved}, outside {base}; nnrun only reads and "
+            "deletes inside the directories it owns"
+        )
+    return resolved
+
+
+def remove_tree_inside(path: Path, root: Path) -> None:
+    """Delete `path`, an entry of `root` or of a directory inside it. A symlink is unlinked,
+    never followed, so a planted link cannot make nnrun delete what it points to."""
+    path = Path(path)
+    parent = path.parent.resolve()
+    base = Path(root).resolve()
+    if not (parent == base or parent.is_relative_to(base)) or not plain_name(path.name):
+        raise OutsideDirectory(f"refusing to delete {path}: it is not inside {base}")
+    if path.is_symlink() or not path.is_dir():
+        path.unlink(missing_ok=True)
+    else:
+        shutil.rmtree(path, ignore_errors=True)
