@@ -9,6 +9,7 @@ import typer
 
 from nnrun.cli.common import SetOption, console, report_errors, threads
 from nnrun.errors import NnrunError
+from nnrun.markup import safe
 
 
 @report_errors
@@ -22,7 +23,7 @@ def train(
     force: Annotated[
         bool, typer.Option("--force", help="With --resume: accept a changed config.")
     ] = False,
-    seed: Annotated[int | None, typer.Option("--seed", help="Override the seed.")] = None,
+    seed: Annotated[int | None, typer.Option("--seed", min=0, help="Override the seed.")] = None,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Only start/end lines.")] = False,
     json_out: Annotated[bool, typer.Option("--json", help="One JSON object per epoch.")] = False,
 ) -> None:
@@ -35,6 +36,13 @@ def train(
     checkpoint = None
     if resume is not None:
         experiment, run_dir, checkpoint = resume_run(resume, config, set_ or [], force, seed)
+        if checkpoint is None:
+            console.print(
+                f"{safe(run_dir)} has no checkpoint yet (stopped during its first epoch): "
+                "restarting it from the beginning in place",
+                style="yellow",
+                highlight=False,
+            )
     else:
         if config is None:
             raise NnrunError("nnrun train needs a CONFIG file (or --resume RUN_DIR)")

@@ -19,8 +19,10 @@ from typing import Any
 import yaml
 from rich.console import Console
 from rich.table import Table
+from rich.text import Text
 
 from nnrun.errors import ArgumentError, DataError
+from nnrun.markup import safe
 from nnrun.train.display import format_duration, format_value
 from nnrun.train.metrics import metric_mode
 from nnrun.train.rundir import METRICS_CSV
@@ -210,12 +212,14 @@ def render_runs_table(records: list[RunRecord], console: Console) -> None:
     styles = {"finished": "green", "stopped": "green", "running": "cyan", "failed": "red"}
     for record in records:
         best = (
-            f"{record.best_metric} {format_value(record.best_value)}" if record.best_metric else "-"
+            f"{safe(record.best_metric)} {format_value(record.best_value)}"
+            if record.best_metric
+            else "-"
         )
         table.add_row(
-            record.name,
+            safe(record.name),
             record.started.strftime("%Y-%m-%d %H:%M") if record.started else "-",
-            f"[{styles.get(record.status, 'yellow')}]{record.status}",
+            Text(str(record.status), style=styles.get(record.status, "yellow")),
             "-" if record.epochs is None else str(record.epochs),
             best,
             format_duration(record.wall_time),
