@@ -16,7 +16,8 @@ import yaml
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
 from nnrun.config.paths import KeyPath, Located, format_path
-from nnrun.errors import ConfigError, Location, Problem
+from nnrun.errors import ConfigError, Location, NnrunError, Problem
+from nnrun.limits import MAX_CONFIG_BYTES, MAX_NESTING, read_bounded
 
 DELETE_TAG = "!delete"
 _MERGE_TAG = "tag:yaml.org,2002:merge"
@@ -77,13 +78,15 @@ def load_file(path: str | Path) -> Located:
     """Read and parse one YAML file; locations name the file as given in `path`."""
     file = str(path)
     try:
-        raw = Path(path).read_bytes()
+        raw = read_bounded(Path(path), MAX_CONFIG_BYTES, "config file")
     except FileNotFoundError:
         raise ConfigError(
             Problem("config file not found", expected="an existing YAML file", found=file)
         ) from None
     except OSError as err:
         raise ConfigError(Problem(f"cannot read config file {file}: {err.strerror}")) from None
+    except NnrunError as err:
+        raise ConfigError(Problem(str(err), location=Location(file))) from None
     try:
         text = raw.decode("utf-8-sig")
     except UnicodeDecodeError as err:
@@ -173,6 +176,8 @@ class _TreeBuilder:
         self._count += 1
         if self._count > _MAX_NODES:
             raise self._error(node, f"config too large (over {_MAX_NODES} values after aliases)")
+        if len(path) > MAX_NESTING:
+            raise self._error(node, f"nested too deeply (over {MAX_NESTING} levels)")
         self.out.values[path] = self._location(node)
         if node.tag == DELETE_TAG:
             return self._delete_marker(node, path, in_list)
