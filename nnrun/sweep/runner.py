@@ -18,7 +18,6 @@ import json
 import math
 import os
 import shlex
-import shutil
 import sys
 import time
 from collections import deque
@@ -27,9 +26,12 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+from nnrun import locking
 from nnrun.config.paths import format_path
 from nnrun.errors import ConfigError, NnrunError, Problem
-from nnrun.fileio import write_json_atomic
+from nnrun.fileio import remove_tree_inside, write_json_atomic, write_text_atomic
+from nnrun.limits import MAX_CONFIG_BYTES, read_bounded
+from nnrun.markup import make_console, safe
 from nnrun.sweep.executors import TrialExecutor, TrialFuture
 from nnrun.sweep.ledger import DONE, Ledger, latest_events
 from nnrun.sweep.space import (
@@ -59,15 +61,19 @@ def open_sweep(
     sweep_file: Path | None, out: Path | None = None, resume: Path | None = None
 ) -> tuple[SweepSpec, Path]:
     """The validated sweep and its directory: a new one, or `resume` (also `out` when it
-    already holds a sweep). A sweep file given with an existing sweep must match its copy."""
+    already holds a sweep). A sweep file given with an existing sweep must match its copy.
+
+    Everything is validated before anything is created, and the directory's lock is held
+    from here until `run_sweep` ends, so two sweeps never share a directory."""
     existing = (
         resume
         if resume is not None
         else (out if out is not None and (Path(out) / SWEEP_FILE).exists() else None)
     )
     if existing is not None:
-        spec, sweep_dir = reopen_sweep(Path(existing)), Path(existing)
-        if sweep_file is not None and Path(sweep_file).read_text(encoding="utf-8-sig") != spec.text:
+        sweep_dir = Path(existing)
+        spec = reopen_sweep(sweep_dir)
+        if sweep_file is not None and read_sweep_text(Path(sweep_file)) != spec.text:
             raise ConfigError(
                 Problem(
                     f"{sweep_file} differs from the sweep being resumed ({sweep_dir / SWEEP_FILE})"
@@ -77,36 +83,59 @@ def open_sweep(
                     found=str(sweep_file),
                 )
             )
-    else:
-        if sweep_file is None:
-            raise NnrunError("nnrun sweep needs a SWEEP file (or --resume SWEEP_DIR)")
-        spec = load_sweep(sweep_file)
-        if out is not None:
-            sweep_dir = Path(out)
-            sweep_dir.mkdir(parents=True, exist_ok=True)
-        else:
-            sweep_dir = create_run_dir(Path(spec.output_dir), spec.name)
-        (sweep_dir / SWEEP_FILE).write_text(spec.text, encoding="utf-8")
-        write_json_atomic(
-            sweep_dir / META_FILE,
-            {
-                "source": str(Path(sweep_file).resolve()),
-                "base": str(spec.base),
-                "command": " ".join(shlex.quote(a) for a in sys.argv),
-                "created": datetime.now().isoformat(timespec="seconds"),
-            },
-        )
+        check_base(spec)
+        locking.acquire(sweep_dir, "sweep")
+        return spec, sweep_dir
+    if sweep_file is None:
+        raise NnrunError("nnrun sweep needs a SWEEP file (or --resume SWEEP_DIR)")
+    spec = load_sweep(sweep_file)
     check_base(spec)
+    if out is not None:
+        sweep_dir = Path(out)
+        sweep_dir.mkdir(parents=True, exist_ok=True)
+    else:
+        sweep_dir = create_run_dir(Path(spec.output_dir), spec.name)
+    locking.acquire(sweep_dir, "sweep")
+    if (sweep_dir / SWEEP_FILE).exists():  # another sweep took --out meanwhile
+        locking.release(sweep_dir)
+        raise NnrunError(f"{sweep_dir} already holds a sweep; resume it with --resume {sweep_dir}")
+    write_text_atomic(sweep_dir / SWEEP_FILE, spec.text)
+    write_json_atomic(
+        sweep_dir / META_FILE,
+        {
+            "source": str(Path(sweep_file).resolve()),
+            "base": str(spec.base),
+            "command": " ".join(shlex.quote(a) for a in sys.argv),
+            "created": datetime.now().isoformat(timespec="seconds"),
+        },
+    )
     return spec, sweep_dir
+
+
+def read_sweep_text(path: Path) -> str:
+    """A sweep file's text (bounded, regular files only)."""
+    try:
+        return read_bounded(path, MAX_CONFIG_BYTES, "sweep file").decode("utf-8-sig")
+    except (OSError, UnicodeDecodeError) as error:
+        raise NnrunError(f"cannot read sweep file {path}: {error}") from None
 
 
 def reopen_sweep(sweep_dir: Path) -> SweepSpec:
     """The validated spec of an existing sweep directory (its saved sweep file)."""
     if not (sweep_dir / SWEEP_FILE).exists() or not (sweep_dir / META_FILE).exists():
         raise NnrunError(f"{sweep_dir} is not a sweep directory (no {SWEEP_FILE} and {META_FILE})")
-    meta = json.loads((sweep_dir / META_FILE).read_text())
-    text = (sweep_dir / SWEEP_FILE).read_text(encoding="utf-8")
-    return load_sweep(sweep_dir / SWEEP_FILE, text, base_dir=Path(meta["source"]).parent)
+    try:
+        meta = json.loads(read_bounded(sweep_dir / META_FILE, 1 << 20, "sweep metadata"))
+        source = meta["source"]
+        if not isinstance(source, str) or not source or "\0" in source:
+            raise TypeError(f"source must be a path, found {source!r}")
+    except (OSError, ValueError, KeyError, TypeError) as error:
+        raise NnrunError(
+            f"{sweep_dir / META_FILE} is corrupted ({error}); it should be the JSON object "
+            "nnrun wrote when the sweep started"
+        ) from None
+    text = read_sweep_text(sweep_dir / SWEEP_FILE)
+    return load_sweep(sweep_dir / SWEEP_FILE, text, base_dir=Path(source).parent)
 
 
 def trial_command(spec: SweepSpec, trial: Trial) -> str:
@@ -211,7 +240,7 @@ class SweepRunner:
         if spec.method == "bayes":
             return self._plan_bayes()
         if spec.method == "grid":
-            points = grid_points(list(spec.params))[: spec.run_cap]
+            points = grid_points(list(spec.params), spec.run_cap)
         else:
             points = random_points(list(spec.params), spec.run_cap, spec.seed)
         for index, params in enumerate(points):
@@ -288,8 +317,8 @@ class SweepRunner:
 
     def _submit(self, trial: Trial) -> None:
         run_dir = self.sweep_dir / TRIALS_DIR / trial.id
-        if run_dir.exists():  # left by an interrupted or failed attempt: start clean
-            shutil.rmtree(run_dir)
+        if run_dir.exists() or run_dir.is_symlink():  # left by an earlier attempt: start clean
+            remove_tree_inside(run_dir, self.sweep_dir)
         run_dir.mkdir(parents=True)
         command = trial_command(self.spec, trial)
         event = self._record(trial, "running", command=command)
@@ -420,23 +449,35 @@ def run_sweep(
     console: Any = None,
 ) -> SweepOutcome:
     """Run (or resume) a sweep to the end and write its summaries; see `open_sweep`."""
-    from rich.console import Console
+    console = console or make_console()
+    if workers is not None and workers < 1:
+        raise NnrunError(f"--workers must be at least 1, not {workers}")
+    spec, sweep_dir = open_sweep(sweep_file, out, resume)
+    try:
+        return _run(spec, sweep_dir, workers, executor, address, console)
+    finally:
+        locking.release(sweep_dir)
 
+
+def _run(
+    spec: SweepSpec,
+    sweep_dir: Path,
+    workers: int | None,
+    executor: str,
+    address: str | None,
+    console: Any,
+) -> SweepOutcome:
     from nnrun.sweep.executors import make_executor
     from nnrun.sweep.report import aggregate, write_summaries
     from nnrun.sweep.view import make_view
 
-    console = console or Console()
-    spec, sweep_dir = open_sweep(sweep_file, out, resume)
-    if workers is not None and workers < 1:
-        raise NnrunError(f"--workers must be at least 1, not {workers}")
     pool = make_executor(executor, workers or spec.workers, address)
     console.print(
-        f"sweep [bold]{spec.name}[/]: {spec.method} over "
-        f"{', '.join(spec.varying) or 'constants'} on {pool.describe()}",
+        f"sweep [bold]{safe(spec.name)}[/]: {spec.method} over "
+        f"{safe(', '.join(spec.varying) or 'constants')} on {safe(pool.describe())}",
         highlight=False,
     )
-    console.print(f"  {sweep_dir}", style="dim", highlight=False)
+    console.print(f"  {safe(sweep_dir)}", style="dim", highlight=False)
     latest = SweepRunner(spec, sweep_dir, pool, make_view(spec, console)).run()
     rows = aggregate(spec, latest)
     write_summaries(spec, sweep_dir, rows)
