@@ -57,7 +57,7 @@ def print_error(error: NnrunError) -> None:
         )
         for problem in error.problems:
             errors.print(f"  {safe(problem)}", highlight=False, soft_wrap=True)
-    elif getattr(error, "exit_code", 2) == 130:  # Ctrl-C: not a mistake, a pause
+    elif getattr(error, "exit_code", 2) in (130, 143):  # Ctrl-C, SIGTERM: a pause, no mistake
         errors.print(f"[bold yellow]{safe(error)}[/]", highlight=False, soft_wrap=True)
     else:
         errors.print(f"[bold red]error:[/] {safe(error)}", highlight=False, soft_wrap=True)

@@ -18,9 +18,12 @@ import json
 import math
 import os
 import shlex
+import signal
 import sys
 import time
 from collections import deque
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -52,9 +55,33 @@ POLL_SECONDS = 0.1
 
 
 class SweepInterrupted(NnrunError):
-    """Ctrl-C: trials in flight were asked to stop; the ledger says how to resume."""
+    """Ctrl-C or SIGTERM: trials in flight were stopped; the ledger says how to resume.
+    Exit code 130 (SIGINT) or 143 (SIGTERM), as a shell reports a process ended by them."""
 
-    exit_code = 130
+    def __init__(self, message: str, exit_code: int = 130):
+        super().__init__(message)
+        self.exit_code = exit_code
+
+
+@contextmanager
+def _terminate_as_interrupt() -> Iterator[list[int]]:
+    """SIGTERM raises KeyboardInterrupt like Ctrl-C, so both stop a sweep the same way;
+    yields a list that receives the signal number."""
+    received: list[int] = []
+
+    def handler(signum: int, frame: Any) -> None:
+        received.append(signum)
+        raise KeyboardInterrupt
+
+    try:
+        previous = {sig: signal.signal(sig, handler) for sig in (signal.SIGTERM, signal.SIGINT)}
+    except ValueError:  # not the main thread: leave signals alone
+        previous = {}
+    try:
+        yield received
+    finally:
+        for sig, old in previous.items():
+            signal.signal(sig, old)
 
 
 def open_sweep(
@@ -225,6 +252,7 @@ class SweepRunner:
         self.executor = executor
         self.view = view
         self.ledger = Ledger(sweep_dir)
+        self.ledger.repair()
         self.latest = latest_events(self.ledger.read())
         self.pending: deque[Trial] = deque()
         self.running: dict[str, Running] = {}
@@ -288,32 +316,49 @@ class SweepRunner:
 
     # ------------------------------------------------------------------ running
     def run(self) -> dict[str, dict[str, Any]]:
-        """Run until every trial has ended; returns each trial's last ledger event."""
+        """Run until every trial has ended; returns each trial's last ledger event.
+
+        Ctrl-C or SIGTERM stops the sweep: the trials in flight are killed and recorded as
+        ``interrupted`` (run again on resume), and `SweepInterrupted` says how to resume."""
+        interrupted = False
         try:
-            total = self.plan()
-            done = sum(1 for e in self.latest.values() if e["status"] in DONE)
-            self.view.start(total, done, list(self.latest.values()))
-            while True:
-                while len(self.running) < self.executor.workers:
-                    trial = self._next_trial()
-                    if trial is None:
-                        break
-                    self._submit(trial)
-                if not self.running:
-                    break
-                if not self._poll():
-                    time.sleep(POLL_SECONDS)
+            with _terminate_as_interrupt() as received:
+                self._run_all()
         except KeyboardInterrupt:
-            raise SweepInterrupted(
-                f"sweep interrupted; {len(self.running)} trial(s) in flight were stopped and "
-                f"will run again. Resume with:\n  nnrun sweep --resume {self.sweep_dir}"
-            ) from None
-        finally:
+            interrupted = True
             for entry in self.running.values():
                 (entry.run_dir / STOP_FILE).touch()
-            self.executor.close()
+                command = self.latest[entry.trial.id].get("command")
+                self._record(entry.trial, "interrupted", command=command)
+            raise SweepInterrupted(
+                f"sweep interrupted; {len(self.running)} trial(s) in flight were stopped and "
+                f"will run again. Resume with:\n  nnrun sweep --resume {self.sweep_dir}",
+                exit_code=128 + received[0] if received else 130,
+            ) from None
+        finally:
+            if interrupted:
+                self.executor.close(abort=True)
+            else:
+                for entry in self.running.values():
+                    (entry.run_dir / STOP_FILE).touch()
+                self.executor.close()
             self.view.stop()
         return self.latest
+
+    def _run_all(self) -> None:
+        total = self.plan()
+        done = sum(1 for e in self.latest.values() if e["status"] in DONE)
+        self.view.start(total, done, list(self.latest.values()))
+        while True:
+            while len(self.running) < self.executor.workers:
+                trial = self._next_trial()
+                if trial is None:
+                    break
+                self._submit(trial)
+            if not self.running:
+                break
+            if not self._poll():
+                time.sleep(POLL_SECONDS)
 
     def _submit(self, trial: Trial) -> None:
         run_dir = self.sweep_dir / TRIALS_DIR / trial.id
