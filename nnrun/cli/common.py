@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import functools
 import math
+import signal
 from collections.abc import Callable
 from typing import Annotated, Any, TypeVar
 
 import typer
 
+from nnrun import _startup
 from nnrun.errors import ConfigError, NnrunError
 from nnrun.markup import make_console, safe
 
@@ -28,6 +30,8 @@ def report_errors(fn: F) -> F:
 
     @functools.wraps(fn)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
+        if _startup.COMMAND:  # from here Ctrl-C is a KeyboardInterrupt, handled below
+            signal.signal(signal.SIGINT, signal.default_int_handler)
         try:
             return fn(*args, **kwargs)
         except NnrunError as error:
@@ -43,6 +47,9 @@ def report_errors(fn: F) -> F:
         except KeyboardInterrupt:  # Ctrl-C outside the trainer's own handling
             errors.print("interrupted", style="yellow", highlight=False)
             raise typer.Exit(130) from None
+        finally:
+            if _startup.COMMAND:  # and quiet again while the process winds down
+                signal.signal(signal.SIGINT, _startup.exit_quietly)
 
     return wrapper  # type: ignore[return-value]
 
