@@ -14,6 +14,8 @@ import math
 import os
 import secrets
 import shutil
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -57,11 +59,23 @@ def write_synced(path: Path, data: bytes) -> dict[str, Any]:
 
     Returns its manifest entry: size in bytes and sha256.
     """
-    with open(path, "xb") as handle:
+    with naming(path), open(path, "xb") as handle:
         handle.write(data)
         handle.flush()
         os.fsync(handle.fileno())
     return {"bytes": len(data), "sha256": hashlib.sha256(data).hexdigest()}
+
+
+@contextmanager
+def naming(path: Path) -> Iterator[None]:
+    """Give an OSError raised inside (a full disk on write, say) the file's name, so the
+    one-paragraph error says which file; the CLI prints it with the OS's reason."""
+    try:
+        yield
+    except OSError as error:
+        if error.filename is None:
+            raise OSError(error.errno, error.strerror or str(error), str(path)) from None
+        raise
 
 
 def write_bytes_atomic(path: Path, data: bytes) -> None:
@@ -88,7 +102,7 @@ def write_json_atomic(path: Path, obj: Any) -> None:
 
 def append_line(path: Path, line: str, *, sync: bool = False) -> None:
     """Append one whole line (`line` ends in a newline) to `path`; fsync it when `sync`."""
-    with open(path, "a", encoding="utf-8", newline="") as handle:
+    with naming(path), open(path, "a", encoding="utf-8", newline="") as handle:
         handle.write(line)
         handle.flush()
         if sync:

@@ -226,9 +226,12 @@ class _TreeBuilder:
                 expected="a string, number, boolean or null",
             )
         try:
-            return self.loader.construct_object(node)
+            value = self.loader.construct_object(node)
         except ValueError as err:  # e.g. an integer with more digits than Python accepts
             raise self._error(node, f"invalid number: {err}", path) from None
+        if isinstance(value, str) and "\0" in value:  # no name, path or option holds NUL
+            raise self._error(node, 'a NUL character ("\\0") in a value', path)
+        return value
 
     def _pairs(self, node: MappingNode, path: KeyPath) -> list[tuple[ScalarNode, Node]]:
         """The key/value nodes of a mapping with YAML merge keys (``<<: *base``) applied.
