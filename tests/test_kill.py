@@ -1,0 +1,106 @@
+"""Random SIGKILLs during `train` and `sweep` (seeded): afterwards every checkpoint that
+`last`/`best` point to loads, resuming completes, and no process of the killed command is
+left (issue 12). Tiny configs keep the whole test around a minute on 2 cores."""
+
+from __future__ import annotations
+
+import random
+import subprocess
+import time
+from pathlib import Path
+
+import pytest
+
+from nnrun.checkpoint import CheckpointManager
+from nnrun.sweep.ledger import read_ledger
+from tests.cli.conftest import TINY, command, environment, invoke
+
+KILLS = 10
+SWEEP = """\
+base: tiny.yaml
+method: grid
+metric: {name: val_loss}
+workers: 2
+parameters:
+  optimizer.lr: {values: [0.01, 0.03]}
+  train.epochs: {value: 2}
+"""
+
+
+def session_members(session: int) -> list[int]:
+    """Live processes of session `session` (the killed command and anything it started)."""
+    members = []
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if int(fields[3]) == session and fields[0] != "Z":
+            members.append(int(entry.name))
+    return members
+
+
+def kill_after(args: list, delay: float, cwd: Path) -> None:
+    """Start `nnrun ARGS` in its own session, SIGKILL it after `delay` seconds (or let it
+    finish first), and check that nothing of its session outlives it."""
+    process = subprocess.Popen(
+        command(*args),
+        cwd=cwd,
+        env=environment(),
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
+    )
+    try:
+        process.wait(timeout=delay)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()
+    deadline = time.monotonic() + 10
+    while session_members(process.pid) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert not session_members(process.pid), "processes of the killed command are left"
+
+
+def assert_tagged_checkpoints_load(checkpoints: Path) -> None:
+    manager = CheckpointManager(checkpoints)
+    for tag in ("last", "best"):
+        if (checkpoints / tag).is_symlink():
+            manager.load(tag)  # raises on a missing, torn or mixed checkpoint
+
+
+@pytest.fixture
+def tiny_dir(tmp_path: Path) -> Path:
+    (tmp_path / "tiny.yaml").write_text(TINY.replace("epochs: 2", "epochs: 12"))
+    (tmp_path / "sweep.yaml").write_text(SWEEP)
+    return tmp_path
+
+
+def test_random_kills_during_train_lose_nothing_and_resume_completes(tiny_dir):
+    rng = random.Random(12)
+    for kill in range(KILLS):
+        run = tiny_dir / f"run{kill}"
+        kill_after(["train", "tiny.yaml", "--out", run, "--quiet"], rng.uniform(0.2, 3.0), tiny_dir)
+        assert_tagged_checkpoints_load(run / "checkpoints")
+        if (run / "config.yaml").exists():
+            result = invoke("train", "--resume", run, "--quiet", "--set", "train.epochs=12")
+        else:  # killed before the run directory held anything
+            result = invoke("train", tiny_dir / "tiny.yaml", "--out", run, "--quiet")
+        assert result.exit_code == 0, result.output
+        assert_tagged_checkpoints_load(run / "checkpoints")
+
+
+def test_random_kills_during_sweep_lose_nothing_and_resume_completes(tiny_dir):
+    rng = random.Random(34)
+    for kill in range(KILLS):
+        out = tiny_dir / f"sweep{kill}"
+        kill_after(["sweep", "sweep.yaml", "--out", out], rng.uniform(0.3, 4.0), tiny_dir)
+        read_ledger(out / "ledger.jsonl")  # readable, whatever the kill tore
+        for trial in sorted((out / "trials").glob("*")):
+            assert_tagged_checkpoints_load(trial / "checkpoints")
+        result = invoke("sweep", tiny_dir / "sweep.yaml", "--out", out, "--workers", "2")
+        assert result.exit_code == 0, result.output
+        last = {e["trial"]: e["status"] for e in read_ledger(out / "ledger.jsonl")}
+        assert sorted(last.values()) == ["finished", "finished"]
