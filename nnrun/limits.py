@@ -14,6 +14,7 @@ from pathlib import Path
 from nnrun.errors import NnrunError
 
 MAX_CONFIG_BYTES = 4 << 20  # a config or sweep file
+BOOKKEEPING_BYTES = 64 << 20  # summary.json, run.json and the like
 MAX_STRING_CHARS = 1 << 20  # one value after `${...}` substitution
 MAX_NESTING = 64  # mappings and lists inside each other
 MAX_GRID_POINTS = 1_000_000  # grid points a sweep may enumerate (it runs run_cap of them)

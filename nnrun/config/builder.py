@@ -262,7 +262,9 @@ class ModelBuilder:
                     )
             edges[name] = [s for s in sources if s in known]
             share = entry.get("share")
-            if share is not None and (share not in nodes or share == name):
+            if share is not None and (
+                not isinstance(share, str) or share not in nodes or share == name
+            ):
                 self.problems.add(
                     (*here, "share"),
                     "share must name another layer node",
@@ -386,7 +388,7 @@ class ModelBuilder:
             copies = [first] + [self._layer(single, path, view, params) for _ in range(repeat - 1)]
             return Sequential(*copies)
         kind = entry.get("type")
-        if kind in self.blocks:
+        if isinstance(kind, str) and kind in self.blocks:
             return self._block(kind, entry, path)
         if kind == "sequential":
             return self._chain(entry.get("layers"), (*path, "layers"), GraphView(), params)

@@ -25,7 +25,7 @@ import numpy as np
 
 from nnrun.errors import ArgumentError, ConfigError, NnrunError
 from nnrun.fileio import append_line, dumps, replace_symlink, write_bytes_atomic
-from nnrun.limits import read_bounded
+from nnrun.limits import read_bounded, regular_file
 
 LATEST = "latest"
 METRICS_CSV = "metrics.csv"
@@ -146,7 +146,7 @@ class MetricsLogger:
         self.jsonl_path = Path(run_dir) / METRICS_JSONL
         header_line = _csv_line(self.header)
         if self.csv_path.exists() and self.csv_path.stat().st_size:
-            with open(self.csv_path, newline="") as handle:
+            with open(self.csv_path, newline="", errors="replace") as handle:
                 found = handle.readline()
             if found != header_line:
                 raise ConfigError(
@@ -211,7 +211,8 @@ def _csv_line(cells: Sequence[str]) -> str:
 
 def complete_lines(path: Path) -> list[str]:
     """Lines of `path` ending in a newline: a line torn by a crash is dropped."""
-    with open(path, newline="") as handle:
+    regular_file(path, "metrics log")  # not /dev/zero: that has no end of line
+    with open(path, newline="", errors="replace") as handle:  # bad bytes: a dropped row
         return [line for line in handle if line.endswith("\n")]
 
 
