@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import functools
 import math
+import os
 import signal
+import sys
 from collections.abc import Callable
 from typing import Annotated, Any, TypeVar
 
@@ -46,7 +48,13 @@ def report_errors(fn: F) -> F:
             raise typer.Exit(2) from None
         except KeyboardInterrupt:  # Ctrl-C outside the trainer's own handling
             errors.print("interrupted", style="yellow", highlight=False)
-            raise typer.Exit(130) from None
+            if not _startup.COMMAND:
+                raise typer.Exit(130) from None
+            # Leave now: an interrupt that passed through C code running Python (PyRun_*)
+            # makes the interpreter kill itself with SIGINT at exit, whatever we return.
+            sys.stdout.flush()
+            sys.stderr.flush()
+            os._exit(130)
         finally:
             if _startup.COMMAND:  # and quiet again while the process winds down
                 signal.signal(signal.SIGINT, _startup.exit_quietly)

@@ -27,6 +27,7 @@ from nnrun.errors import CheckpointError, ConfigError, NnrunError, Problem
 from nnrun.experiment import Experiment, build_experiment, validate
 from nnrun.fileio import write_json_atomic, write_text_atomic
 from nnrun.limits import read_bounded
+from nnrun.train.loop import restore_state
 from nnrun.train.rundir import create_run_dir, resolve_run, update_latest
 
 CONFIG_FILE = "config.yaml"
@@ -127,6 +128,8 @@ def resume_run(
     continue from: it is restarted in place (the checkpoint returned is None).
     """
     run_dir = resolve_run(target)
+    if not (run_dir / CONFIG_FILE).exists():  # checked before the lock: no stray .lock files
+        raise CheckpointError(f"{run_dir} is not a run directory (no {CONFIG_FILE})")
     locking.acquire(run_dir)
     try:
         return _resume(run_dir, config, overrides, force, seed)
@@ -138,8 +141,6 @@ def resume_run(
 def _resume(
     run_dir: Path, config: Path | None, overrides: list[str], force: bool, seed: int | None
 ) -> tuple[Experiment, Path, Checkpoint | None]:
-    from nnrun.train.loop import restore_state
-
     saved_path = run_dir / CONFIG_FILE
     if not saved_path.exists():
         raise CheckpointError(f"{run_dir} is not a run directory (no {CONFIG_FILE})")
