@@ -422,6 +422,10 @@ def load_checkpoint(path: str | Path) -> Checkpoint:
     for folder in (path / "checkpoints", path):
         for tag in ("best", "last"):
             if (folder / tag / MANIFEST_FILE).is_file():
+                try:  # a run's own tag: its checkpoint lives beside it, nowhere else
+                    inside(folder / tag, folder, f"checkpoint {tag!r}")
+                except OutsideDirectory as error:
+                    raise CheckpointError(str(error)) from None
                 return _load_directory(folder / tag)
     raise CheckpointError(
         f"no checkpoint at {path}: expected a checkpoint directory (with {MANIFEST_FILE}), "
