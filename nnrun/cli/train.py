@@ -28,6 +28,7 @@ def train(
     json_out: Annotated[bool, typer.Option("--json", help="One JSON object per epoch.")] = False,
 ) -> None:
     """Train a model from a config file (or continue one with --resume)."""
+    from nnrun import locking
     from nnrun.experiment import build_experiment, resolve
     from nnrun.train.display import make_reporter
     from nnrun.train.loop import Trainer
@@ -50,5 +51,10 @@ def train(
         run_dir = start_run(experiment, out)
     mode = "json" if json_out else "quiet" if quiet else "auto"
     reporter = make_reporter(mode, console)
+    try:
+        trainer = Trainer(experiment, run_dir, reporter, resume=checkpoint)
+    except BaseException:
+        locking.release(run_dir)  # fit() would have released it
+        raise
     with threads(experiment.train["threads"]):
-        Trainer(experiment, run_dir, reporter, resume=checkpoint).fit()
+        trainer.fit()
