@@ -8,6 +8,7 @@ fsync of the directory).
 
 from __future__ import annotations
 
+import errno
 import hashlib
 import json
 import math
@@ -81,6 +82,8 @@ def naming(path: Path) -> Iterator[None]:
 def write_bytes_atomic(path: Path, data: bytes) -> None:
     """Replace `path` by `data` atomically: temp file beside it, fsync, rename, fsync dir."""
     path = Path(path)
+    if path.is_dir():  # refused up front, naming `path` rather than the temporary file
+        raise IsADirectoryError(errno.EISDIR, os.strerror(errno.EISDIR), str(path))
     temporary = path.with_name(f".{path.name}.{secrets.token_hex(8)}.tmp")
     try:
         write_synced(temporary, data)

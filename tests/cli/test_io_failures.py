@@ -68,3 +68,16 @@ def test_a_torn_last_metrics_line_does_not_break_the_summary(tmp_path):
     text = "".join(json.dumps(r) + "\n" for r in rows) + '{"epoch": 2, "split": "tr'
     (tmp_path / "metrics.jsonl").write_text(text)
     assert _last_rows(tmp_path) == {"train": {"loss": 0.5}, "val": {"loss": 0.7}}
+
+
+@pytest.mark.parametrize("command", ["predict", "export"])
+def test_an_out_that_is_a_directory_is_named_for_predict_and_export(tiny, tmp_path, command):
+    if command == "export":
+        pytest.importorskip("onnx")
+    run = tmp_path / "run"
+    assert invoke("train", tiny, "--out", run, "--quiet").exit_code == 0
+    (tmp_path / "in.csv").write_text("5.1,3.5,1.4,0.2\n")
+    args = ["predict", run, tmp_path / "in.csv"] if command == "predict" else ["export", run]
+    result = invoke(*args, "--out", tmp_path)
+    assert result.exit_code == 2, result.output
+    assert f"cannot use {tmp_path}: Is a directory" in result.output
