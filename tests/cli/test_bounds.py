@@ -29,7 +29,7 @@ def test_out_of_range_options_are_usage_errors(tiny, tmp_path, args):
     args = [str(tiny) if a == "CONFIG" else str(tmp_path) if a == "RUN" else a for a in args]
     result = invoke(*args)
     assert result.exit_code == 2, result.output
-    assert "Traceback" not in result.output
+    assert f"Invalid value for '{args[-2]}'" in result.output, result.output
 
 
 def test_a_negative_seed_in_the_config_is_refused(tiny):
