@@ -120,7 +120,9 @@ def option_schema(option: Option) -> dict[str, Any]:
     if option.spec is not None:
         schema = section_schema(option.spec)
         if not _allows_none(option.type):
-            schema["type"] = "object"
+            schema["type"] = ["object"]
+        if bool in typing.get_args(option.type):  # a switch or its settings (`diagnose`)
+            schema["type"] = [*schema["type"], "boolean"]
     else:
         schema = annotation_schema(option.type)
     if option.choices is not None:
@@ -175,6 +177,9 @@ def component_schema(
             "properties": properties,
             "required": ["type"],
         }
+        doc = inspect.getdoc(registry.get(name))
+        if doc:  # what the component does and takes, e.g. attention's query/key/value order
+            variant["description"] = doc
         # A required argument may be given under any of its spellings (`lr` or `learning_rate`).
         for key in _required_parameters(registry, name):
             if len(spellings[key]) == 1:

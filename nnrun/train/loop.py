@@ -20,6 +20,7 @@ from nnrun import locking, random
 from nnrun.autograd.grad_mode import no_grad
 from nnrun.checkpoint import Checkpoint, CheckpointManager, nnrun_version, periodic_tag
 from nnrun.data import IGNORE_INDEX, BatchLoader
+from nnrun.diagnose.recorder import Diagnostics
 from nnrun.errors import CheckpointError, NnrunError
 from nnrun.experiment import Experiment, as_input, loss_arguments
 from nnrun.fileio import write_json_atomic
@@ -249,6 +250,9 @@ class Trainer:
             self._restore(resume)
         else:  # a run restarted in place drops rows of its first, never-saved epoch
             self.logger.truncate_after(0)
+        self.diagnostics = Diagnostics.create(
+            experiment, self.run_dir, reporter, self.progress.step
+        )
 
     # ----------------------------------------------------------------- setup
     def _restore(self, checkpoint: Checkpoint) -> None:
@@ -400,6 +404,8 @@ class Trainer:
                 exp.schedule.step()
             progress.step += 1
             progress.batch = index + 1
+            if self.diagnostics:
+                self.diagnostics.after_step(epoch, progress.step)
             numpy_outputs = _numpy_outputs(outputs)
             acc.add(
                 value,
@@ -419,6 +425,8 @@ class Trainer:
             if self.stop_requested:
                 self._save("last", {}, partial=acc)
                 raise TrainingInterrupted(self._resume_hint())
+        if self.diagnostics:
+            self.diagnostics.end_epoch(epoch, progress.step)
         self._end_epoch(epoch, acc, time.perf_counter() - started)
 
     def _end_epoch(self, epoch: int, acc: EpochAccumulator, seconds: float) -> None:
@@ -474,6 +482,8 @@ class Trainer:
                 patience_left=patience_left,
             )
         )
+        if self.diagnostics:
+            self.diagnostics.report()
         if progress.stopped_early:
             self.reporter.message(
                 f"early stopping: {self.monitor} has not improved for "
@@ -566,6 +576,9 @@ class Trainer:
         }
         if error:
             summary["error"] = error
+        if self.diagnostics:
+            epoch, step = self.progress.epoch + 1, self.progress.step
+            summary["findings"] = self.diagnostics.final(status, epoch, step)
         write_json_atomic(self.run_dir / "summary.json", summary)
         return summary
 

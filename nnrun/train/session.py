@@ -39,6 +39,17 @@ def start_run(exp: Experiment, out: Path | None) -> Path:
 
     The run directory's lock is taken first and held until the trainer ends (or the process
     dies), so a second process on the same ``--out`` is refused instead of mixing files."""
+    if exp.optimizer is None:
+        raise ConfigError(
+            Problem(
+                "the model has no parameters to train (nnrun graph, validate and gradcheck "
+                "show and check it)",
+                "model",
+                exp.cfg.where(("model",)),
+                expected="a layer or parameter node with weights",
+                found="no parameters",
+            )
+        )
     output_dir = Path(exp.config["output_dir"])
     if out is not None:
         run_dir = Path(out)
@@ -153,7 +164,8 @@ def _resume(
     changes = [
         line
         for line in config_differences(saved_config, new_config)
-        if not line.startswith("train.epochs:")
+        # Training longer or switching diagnostics on does not change the experiment.
+        if not line.startswith(("train.epochs:", "train.diagnose"))
     ]
     if changes and not force:
         raise ConfigError(
@@ -162,7 +174,7 @@ def _resume(
                 "the same experiment. Differences: " + "; ".join(changes) + ". Pass --force to "
                 "resume with the new config anyway, or start a new run.",
                 location=None,
-                expected="the saved config (only train.epochs may change)",
+                expected="the saved config (only train.epochs and train.diagnose may change)",
                 found=f"{len(changes)} difference(s)",
             )
         )
