@@ -168,3 +168,27 @@ def remove_tree_inside(path: Path, root: Path) -> None:
         path.unlink(missing_ok=True)
     else:
         shutil.rmtree(path, ignore_errors=True)
+
+
+def read_text_file(path: Path, what: str = "file", limit: int = 64 << 20) -> str:
+    """The UTF-8 text of bookkeeping file `path` (bounded, regular files only); damage is an
+    NnrunError naming the file, never a traceback."""
+    from nnrun.limits import read_bounded
+
+    try:
+        return read_bounded(Path(path), limit, what).decode("utf-8")
+    except UnicodeDecodeError as error:
+        raise NnrunError(f"{what} {path} is not UTF-8 text (byte {error.start})") from None
+
+
+def read_json_object(path: Path, what: str = "file") -> dict[str, Any]:
+    """The JSON object in bookkeeping file `path`; anything else (garbage, a list, a torn
+    file) is an NnrunError naming the file."""
+    text = read_text_file(path, what)
+    try:
+        value = json.loads(text)
+    except ValueError as error:
+        raise NnrunError(f"{what} {path} is not valid JSON ({error})") from None
+    if not isinstance(value, dict):
+        raise NnrunError(f"{what} {path} should hold a JSON object, not {type(value).__name__}")
+    return value

@@ -114,3 +114,10 @@ def test_check_allocation_names_the_size():
     check_allocation(1000, 8, "small")
     with pytest.raises(LimitExceeded, match="GiB|TiB"):
         check_allocation(10**12, 8, "huge")
+
+
+def test_an_integer_beyond_float_range_is_refused_at_its_line(tmp_path):
+    path = tmp_path / "c.yaml"
+    path.write_text(TINY + "optimizer: {type: adam, lr: 1" + "0" * 400 + "}\n")
+    error = quickly(lambda: build_experiment(resolve(path)))
+    assert "c.yaml:4:" in str(error) and "number too large" in str(error)

@@ -9,6 +9,7 @@ duplicate keys are an error, and the tag ``!delete`` marks an inherited key for 
 from __future__ import annotations
 
 import re
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -30,6 +31,7 @@ _PLAIN_SCALAR_TAGS = {
 _TEXT_SCALAR_TAGS = {"tag:yaml.org,2002:timestamp"}
 # Alias expansion can blow a small file up exponentially ("billion laughs").
 _MAX_NODES = 200_000
+_LARGEST_FLOAT = sys.float_info.max
 
 
 class _Loader(yaml.SafeLoader):
@@ -231,6 +233,8 @@ class _TreeBuilder:
             raise self._error(node, f"invalid number: {err}", path) from None
         if isinstance(value, str) and "\0" in value:  # no name, path or option holds NUL
             raise self._error(node, 'a NUL character ("\\0") in a value', path)
+        if isinstance(value, int) and abs(value) > _LARGEST_FLOAT:  # 10**400: not a setting
+            raise self._error(node, "number too large", path, expected="at most ±1.8e308")
         return value
 
     def _pairs(self, node: MappingNode, path: KeyPath) -> list[tuple[ScalarNode, Node]]:

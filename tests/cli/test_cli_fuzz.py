@@ -162,7 +162,7 @@ def trained_run(tmp_path_factory) -> Path:
     folder = tmp_path_factory.mktemp("fuzz-run")
     config = folder / "c.yaml"
     config.write_text(yaml.safe_dump(BASE | {"train": {"epochs": 2}}))
-    result = invoke("train", config, "--out", folder / "run", "--quiet")
+    result = invoke("train", config, "--out", folder / "run", "--quiet", "--diagnose")
     assert result.exit_code == 0, result.output
     (folder / "inputs.csv").write_text("5.1,3.5,1.4,0.2\n6.3,2.9,5.6,1.8\n")
     return folder
@@ -219,12 +219,17 @@ def check_corrupted_run(trained: Path, data: st.DataObject) -> None:
             names = [str(p.relative_to(run)) for p in files]
             target = run / data.draw(st.sampled_from(names), label="file")
             corrupt(target, data, outside)
-        command = data.draw(st.sampled_from(["eval", "resume", "runs", "predict"]), label="cmd")
+        command = data.draw(
+            st.sampled_from(["eval", "resume", "runs", "predict", "report", "diagnose"]),
+            label="cmd",
+        )
         args = {
             "eval": ["eval", run],
             "resume": ["train", "--resume", run, "--quiet", "--set", "train.epochs=3"],
             "runs": ["runs", folder],
             "predict": ["predict", run, trained / "inputs.csv"],
+            "report": ["report", run, "--out", folder / "report.html"],
+            "diagnose": ["diagnose", run],
         }[command]
         assert_clean(invoke(*args))
         assert (outside / "keep").read_text() == "keep"  # nothing outside the run was touched
