@@ -23,7 +23,7 @@ metric: {name: val_loss}
 workers: 2
 parameters:
   optimizer.lr: {values: [0.01, 0.03]}
-  train.epochs: {value: 2}
+  train.epochs: {value: 15}
 """
 
 
@@ -42,9 +42,10 @@ def session_members(session: int) -> list[int]:
     return members
 
 
-def kill_after(args: list, delay: float, cwd: Path) -> None:
-    """Start `nnrun ARGS` in its own session, SIGKILL it after `delay` seconds (or let it
-    finish first), and check that nothing of its session outlives it."""
+def kill_after(args: list, delay: float, cwd: Path, started: Path | None = None) -> None:
+    """Start `nnrun ARGS` in its own session and SIGKILL it `delay` seconds after it starts
+    (or, with `started`, after that file appears: the work has begun, whatever the speed
+    of the machine); check that nothing of its session outlives it."""
     process = subprocess.Popen(
         command(*args),
         cwd=cwd,
@@ -53,6 +54,10 @@ def kill_after(args: list, delay: float, cwd: Path) -> None:
         stderr=subprocess.DEVNULL,
         start_new_session=True,
     )
+    deadline = time.monotonic() + 60
+    while started is not None and not started.exists() and process.poll() is None:
+        assert time.monotonic() < deadline, "the command never started its work"
+        time.sleep(0.01)
     try:
         process.wait(timeout=delay)
     except subprocess.TimeoutExpired:
@@ -81,7 +86,7 @@ def assert_tagged_checkpoints_load(checkpoints: Path) -> None:
 
 @pytest.fixture
 def tiny_dir(tmp_path: Path) -> Path:
-    (tmp_path / "tiny.yaml").write_text(TINY.replace("epochs: 2", "epochs: 12"))
+    (tmp_path / "tiny.yaml").write_text(TINY.replace("epochs: 2", "epochs: 400"))
     (tmp_path / "sweep.yaml").write_text(SWEEP)
     return tmp_path
 
@@ -90,10 +95,16 @@ def test_random_kills_during_train_lose_nothing_and_resume_completes(tiny_dir):
     rng = random.Random(12)
     for kill in range(KILLS):
         run = tiny_dir / f"run{kill}"
-        kill_after(["train", "tiny.yaml", "--out", run, "--quiet"], rng.uniform(0.2, 3.0), tiny_dir)
+        # Odd kills land anywhere from start-up on; even ones while epochs are being saved.
+        started = None if kill % 2 else run / "metrics.jsonl"
+        delay = rng.uniform(0.2, 2.5) if kill % 2 else rng.uniform(0.0, 0.6)
+        kill_after(["train", "tiny.yaml", "--out", run, "--quiet"], delay, tiny_dir, started)
         assert_tagged_checkpoints_load(run / "checkpoints")
-        if (run / "config.yaml").exists():
-            result = invoke("train", "--resume", run, "--quiet", "--set", "train.epochs=12")
+        if (run / "config.yaml").exists():  # two more epochs than saved: a quick resume
+            manager = CheckpointManager(run / "checkpoints")
+            done = manager.load("last").metadata.epoch if manager.exists("last") else 0
+            epochs = f"train.epochs={done + 2}"
+            result = invoke("train", "--resume", run, "--quiet", "--set", epochs)
         else:  # killed before the run directory held anything
             result = invoke("train", tiny_dir / "tiny.yaml", "--out", run, "--quiet")
         assert result.exit_code == 0, result.output
@@ -104,7 +115,9 @@ def test_random_kills_during_sweep_lose_nothing_and_resume_completes(tiny_dir):
     rng = random.Random(34)
     for kill in range(KILLS):
         out = tiny_dir / f"sweep{kill}"
-        kill_after(["sweep", "sweep.yaml", "--out", out], rng.uniform(0.3, 4.0), tiny_dir)
+        started = None if kill % 2 else out / "trials" / "0000-r0" / "metrics.jsonl"
+        delay = rng.uniform(0.3, 4.0) if kill % 2 else rng.uniform(0.0, 0.4)
+        kill_after(["sweep", "sweep.yaml", "--out", out], delay, tiny_dir, started)
         read_ledger(out / "ledger.jsonl")  # readable, whatever the kill tore
         for trial in sorted((out / "trials").glob("*")):
             assert_tagged_checkpoints_load(trial / "checkpoints")
