@@ -234,7 +234,7 @@ class Conv(Function):
             grad_x = padded[:, :, top : top + h, left : left + w]
             if self.one_d:
                 grad_x = grad_x[:, :, 0]
-        return grad_x, grad_w, grad_b
+        return (grad_x, grad_w, grad_b)[: len(needs)]
 
 
 class ConvTranspose(Function):
@@ -301,4 +301,4 @@ class ConvTranspose(Function):
             grad_w = grouped_outer(self.x_rows, cols, groups).reshape(self.weight_shape)
         if len(needs) == 3 and needs[2]:
             grad_b = to_rows(grad4, order).sum(axis=1)
-        return grad_x, grad_w, grad_b
+        return (grad_x, grad_w, grad_b)[: len(needs)]
