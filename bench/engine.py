@@ -149,8 +149,8 @@ def worker(framework: str, model: str, steps: int, threads: int) -> None:
     if framework in ("nnrun", "numpy"):
         from nnrun.runtime import keep_freed_memory
 
-        # The allocator setting the nnrun CLI applies; the plain-NumPy baseline gets it too,
-        # so that comparison stays like for like (PyTorch has its own caching allocator).
+        # `import nnrun` applies it; the plain-NumPy baseline gets it too, so that the
+        # comparison stays like for like (PyTorch has its own caching allocator).
         keep_freed_memory()
     if framework == "torch":
         import torch

@@ -33,10 +33,6 @@ def time_steps(step: Callable[[], None], warmup: int, steps: int) -> list[float]
 
 def child(framework: str, threads: int, warmup: int, steps: int, builders: dict) -> None:
     """Run one framework's timing in this process and print the times as JSON."""
-    if framework == "nnrun":
-        from nnrun.runtime import keep_freed_memory
-
-        keep_freed_memory()  # what the nnrun command line applies to every run
     if framework == "torch":
         import torch
 

@@ -13,7 +13,10 @@ from nnrun.functional import (
     tensordot,
     where,
 )
+from nnrun.runtime import keep_freed_memory
 from nnrun.testing.gradcheck import GradcheckError, gradcheck
+
+keep_freed_memory()
 
 __version__ = "0.1.0"
 

@@ -15,7 +15,6 @@ from rich.console import Console
 
 from nnrun import __version__
 from nnrun.errors import ConfigError, NnrunError
-from nnrun.runtime import keep_freed_memory
 
 app = typer.Typer(
     name="nnrun",
@@ -50,7 +49,6 @@ def main(
     debug: Annotated[bool, typer.Option("--debug", help="Show tracebacks of errors.")] = False,
 ) -> None:
     State.debug = debug
-    keep_freed_memory()
 
 
 def report_errors(fn: F) -> F:
