@@ -206,7 +206,9 @@ class Trainer:
         self.mode = metric_mode(self.monitor, experiment.metrics) if mode == "auto" else mode
         checkpoint = train["checkpoint"]
         self.every = checkpoint.get("every")
-        self.checkpoints = CheckpointManager(self.run_dir / "checkpoints", checkpoint.get("keep"))
+        self.checkpoints = CheckpointManager(
+            self.run_dir / "checkpoints", checkpoint.get("keep"), checkpoint.get("background", True)
+        )
         self.info = experiment.data.info
         self.train_loader = experiment.data.loader("train", experiment.seed)
         self.eval_batch = train["eval_batch_size"] or experiment.data.batch_size
@@ -241,14 +243,21 @@ class Trainer:
             "data_info": self.info.to_json(),
         }
 
-    def _save(self, tag: str, metrics: dict[str, float], partial: EpochAccumulator | None = None):
+    def _save(
+        self,
+        tag: str,
+        metrics: dict[str, float],
+        partial: EpochAccumulator | None = None,
+        also: tuple[str, ...] = (),
+    ) -> None:
         metadata = {
             "config": self.exp.config_text,
             "epoch": self.progress.epoch,
             "step": self.progress.step,
             "metrics": metrics,
         }
-        self.checkpoints.save(tag, self.exp.model.state_dict(), metadata, self._state(partial))
+        state = self._state(partial)
+        self.checkpoints.save(tag, self.exp.model.state_dict(), metadata, state, also)
 
     # ----------------------------------------------------------------- signals
     @contextmanager
@@ -314,6 +323,7 @@ class Trainer:
             summary = self._write_summary("failed", {}, f"{type(error).__name__}: {error}")
             raise
         finally:
+            self.checkpoints.wait()
             self.reporter.end(summary)
         return summary
 
@@ -424,11 +434,9 @@ class Trainer:
                     lr=lr,
                     seconds=seconds,
                 )
-        if improved:
-            self._save("best", metrics)
-        if self.every and epoch % self.every == 0:
-            self._save(periodic_tag(epoch), metrics)
-        self._save("last", metrics)
+        # One write per epoch; `best` and the periodic tag are second names for its files.
+        periodic = (periodic_tag(epoch),) if self.every and epoch % self.every == 0 else ()
+        self._save("last", metrics, also=(("best",) if improved else ()) + periodic)
         patience_left = None
         if self.early:
             patience_left = self.early["patience"] - progress.bad_epochs
