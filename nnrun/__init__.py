@@ -1,6 +1,7 @@
 """nnrun: declarative neural-network experiments on a NumPy autograd engine."""
 
 from nnrun.autograd import Function, Tensor, enable_grad, is_grad_enabled, no_grad
+from nnrun.compile import compile_step
 from nnrun.functional import (
     concatenate,
     einsum,
@@ -25,6 +26,7 @@ __all__ = [
     "GradcheckError",
     "Tensor",
     "__version__",
+    "compile_step",
     "concatenate",
     "einsum",
     "enable_grad",

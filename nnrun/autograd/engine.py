@@ -127,7 +127,14 @@ def accumulate(pending: dict[int, list], key: int, grad: np.ndarray, owned: bool
 
 def backward(root: Tensor, grad: np.ndarray, retain_graph: bool = False) -> None:
     """Accumulate d(root)/d(leaf) · grad into every leaf's `.grad` that requires it."""
-    order = topological_order(root)
+    run_backward(topological_order(root), root, grad, retain_graph)
+
+
+def run_backward(
+    order: list[Tensor], root: Tensor, grad: np.ndarray, retain_graph: bool = False
+) -> None:
+    """Backpropagate `grad` from `root` over `order`, its `topological_order` (a compiled
+    step passes the order it recorded, skipping the sort)."""
     pending: dict[int, list] = {id(root): [grad, False]}  # id -> [gradient, owned]
     for node in reversed(order):
         entry = pending.pop(id(node), None)

@@ -7,7 +7,7 @@ import json
 import math
 import signal
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -18,7 +18,9 @@ import numpy as np
 
 from nnrun import random
 from nnrun.autograd.grad_mode import no_grad
+from nnrun.autograd.tensor import Tensor
 from nnrun.checkpoint import Checkpoint, CheckpointManager, nnrun_version, periodic_tag
+from nnrun.compile import compiled_call
 from nnrun.data import IGNORE_INDEX, BatchLoader
 from nnrun.errors import NnrunError
 from nnrun.experiment import Experiment, as_input, loss_arguments
@@ -217,6 +219,14 @@ class Trainer:
         self.stop_status: str | None = None
         self.started = time.time()
         self.logger = MetricsLogger(self.run_dir, experiment.metric_keys)
+        self.forward = compiled_call(
+            model_forward(experiment, reduce=True),
+            train.get("compile", "auto"),
+            experiment.model,
+            "train",
+            key=lambda: experiment.model.training,
+            note=lambda message: reporter.message(message, "yellow"),
+        )
         if resume is not None:
             self._restore(resume)
 
@@ -350,10 +360,7 @@ class Trainer:
         for index, (inputs, targets) in enumerate(self.train_loader.batches(progress.epoch)):
             if index < skip:
                 continue
-            outputs = exp.model(as_input(inputs))
-            loss = exp.loss(*loss_arguments(outputs, targets, exp.loss))
-            if loss.data.size != 1:
-                loss = loss.mean()
+            outputs, loss = self.forward(inputs, targets)
             value = float(loss.data)
             if not math.isfinite(value):
                 if on_nan == "stop":
@@ -372,7 +379,7 @@ class Trainer:
                 )
                 continue
             progress.last_finite_loss = value
-            loss.backward()
+            self.forward.backward(loss)
             if clip_norm is not None:
                 clip_grad_norm(params, clip_norm)
             if clip_value is not None:
@@ -566,16 +573,39 @@ def _last_rows(run_dir: Path) -> dict[str, dict[str, float]]:
     return rows
 
 
+def model_forward(exp: Experiment, reduce: bool) -> Callable[[Any, Any], tuple[Any, Tensor]]:
+    """(outputs, loss) of a batch; the loss averaged to a scalar if `reduce`."""
+
+    def forward(inputs: Any, targets: Any) -> tuple[Any, Tensor]:
+        outputs = exp.model(as_input(inputs))
+        loss = exp.loss(*loss_arguments(outputs, targets, exp.loss))
+        return outputs, loss.mean() if reduce and loss.data.size != 1 else loss
+
+    return forward
+
+
+def _silent(message: str) -> None:
+    """Evaluation says nothing about a fallback: the training run has said it."""
+
+
+def _replayed(exp: Experiment, fn: Callable[..., Any], purpose: str) -> Callable[..., Any]:
+    """`fn` as a forward-only plan (the training run already noted a fallback)."""
+    model = exp.model
+    mode = exp.train.get("compile", "auto")
+    return compiled_call(fn, mode, model, purpose, key=lambda: model.training, note=_silent)
+
+
 def predict_outputs(exp: Experiment, inputs: Any, batch_size: int) -> Any:
     """Model outputs (numpy) for inputs, in eval mode and batches, without graphs."""
     model = exp.model
     model.eval()
     chunks: list[Any] = []
+    forward = _replayed(exp, lambda x: model(as_input(x)), "predict")
     with no_grad():
         if isinstance(inputs, dict) or batch_size <= 0:
-            return _numpy_outputs(model(as_input(inputs)))
+            return _numpy_outputs(forward(inputs))
         for start in range(0, len(inputs), batch_size):
-            chunks.append(_numpy_outputs(model(as_input(inputs[start : start + batch_size]))))
+            chunks.append(_numpy_outputs(forward(inputs[start : start + batch_size])))
     if chunks and isinstance(chunks[0], tuple):
         return tuple(np.concatenate(parts) for parts in zip(*chunks))
     return np.concatenate(chunks) if chunks else np.empty((0,))
@@ -589,10 +619,10 @@ def evaluate_split(
     model, info = exp.model, exp.data.info
     model.eval()
     acc = EpochAccumulator()
+    forward = _replayed(exp, model_forward(exp, reduce=False), "eval")
     with no_grad():
         for inputs, targets in BatchLoader(part, batch_size, shuffle=False).batches(0):
-            outputs = model(as_input(inputs))
-            loss = exp.loss(*loss_arguments(outputs, targets, exp.loss))
+            outputs, loss = forward(inputs, targets)
             acc.add(
                 float(loss.data.mean()),
                 _weight(targets, info.task),

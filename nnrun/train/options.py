@@ -49,6 +49,13 @@ TRAIN_SPEC: dict[str, Option] = {
     "eval_batch_size": Option(
         int | None, None, "batch size for evaluation (default: data.batch_size)", min=1
     ),
+    "compile": Option(
+        bool | str,
+        "auto",
+        "record the model's graph once per batch shape and replay it (bitwise equal); "
+        "auto falls back to eager for a model that cannot be replayed, on refuses it",
+        choices=("auto", "on", "off", True, False),
+    ),
     "threads": Option(int, 1, "BLAS threads (one thread holds up best on a shared machine)", min=1),
 }
 
