@@ -217,3 +217,15 @@ def test_best_is_a_second_name_for_the_files_of_the_epoch_that_improved(small_co
     best_weights, last_weights = weights(tmp_path / "run", "best"), weights(tmp_path / "run")
     same = all(np.array_equal(best_weights[k], last_weights[k]) for k in best_weights)
     assert same == (best_epoch == 4)
+
+
+def test_compiled_and_eager_runs_are_bitwise_identical(small_config, tmp_path):
+    exp = build_experiment(resolve(small_config, ["train.compile=on"]))
+    trainer = Trainer(exp, start_run(exp, tmp_path / "on"), quiet())
+    trainer.fit()
+    assert trainer.forward.replaying
+    train(small_config, tmp_path / "off", "train.compile=off")
+    assert_same_run(tmp_path / "on", tmp_path / "off")
+    for tag in ("best", "last"):
+        on, off = weights(tmp_path / "on", tag), weights(tmp_path / "off", tag)
+        assert all(np.array_equal(on[k], off[k]) for k in on)
