@@ -46,6 +46,7 @@ from safetensors.numpy import load as load_safetensors
 from safetensors.numpy import save as save_safetensors
 
 from nnrun.errors import CheckpointError
+from nnrun.fileio import fsync_directory, replace_symlink, write_synced
 
 FORMAT_VERSION = 1
 MODEL_FILE = "model.safetensors"
@@ -140,53 +141,6 @@ def check_compatible(
             f"the weights{where} do not fit the model (was it saved from a different "
             f"architecture?): {'; '.join(problems)}"
         )
-
-
-# ---------------------------------------------------------------- durable file operations
-
-
-def fsync_directory(path: Path) -> None:
-    """Make renames and new entries in directory `path` durable."""
-    fd = os.open(path, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
-
-
-def _write_synced(path: Path, data: bytes) -> dict[str, Any]:
-    """Create `path` with `data`, fsync it; return its manifest entry (size, sha256)."""
-    with open(path, "xb") as handle:
-        handle.write(data)
-        handle.flush()
-        os.fsync(handle.fileno())
-    return {"bytes": len(data), "sha256": hashlib.sha256(data).hexdigest()}
-
-
-def write_bytes_atomic(path: Path, data: bytes) -> None:
-    """Replace `path` by `data` atomically: temp file beside it, fsync, rename, fsync dir."""
-    path = Path(path)
-    temporary = path.with_name(f".{path.name}.{secrets.token_hex(8)}.tmp")
-    try:
-        _write_synced(temporary, data)
-        os.replace(temporary, path)
-    finally:
-        temporary.unlink(missing_ok=True)
-    fsync_directory(path.parent)
-
-
-def replace_symlink(link: Path, target: str, sync: bool = True) -> None:
-    """Point symlink `link` at `target` (relative to link's directory) atomically; with
-    `sync`, fsync the directory so the swap is durable."""
-    link = Path(link)
-    temporary = link.with_name(f".{link.name}.{secrets.token_hex(8)}.link")
-    os.symlink(target, temporary)
-    try:
-        os.replace(temporary, link)
-    finally:
-        temporary.unlink(missing_ok=True)
-    if sync:
-        fsync_directory(link.parent)
 
 
 # ---------------------------------------------------------------- safetensors encoding
@@ -530,9 +484,9 @@ class CheckpointManager:
         version = self.directory / f".{tags[0]}.{secrets.token_hex(8)}"
         version.mkdir()
         try:
-            entries = {name: _write_synced(version / name, data) for name, data in files.items()}
+            entries = {name: write_synced(version / name, data) for name, data in files.items()}
             manifest = {"format_version": FORMAT_VERSION, "tag": tags[0], "files": entries}
-            _write_synced(version / MANIFEST_FILE, json.dumps(manifest, indent=2).encode())
+            write_synced(version / MANIFEST_FILE, json.dumps(manifest, indent=2).encode())
             fsync_directory(version)
         except BaseException:
             shutil.rmtree(version, ignore_errors=True)

@@ -147,7 +147,7 @@ def test_killed_save_leftovers_are_ignored_then_swept(tmp_path, monkeypatch):
     manager = CheckpointManager(tmp_path)
     old = weights()
     manager.save("last", old, METADATA)
-    real_write = ckpt._write_synced
+    real_write = ckpt.write_synced
     written = []
 
     def write_then_die(path, data):
@@ -156,7 +156,7 @@ def test_killed_save_leftovers_are_ignored_then_swept(tmp_path, monkeypatch):
         written.append(path)
         return real_write(path, data[: len(data) // 2])  # half a file on disk
 
-    monkeypatch.setattr(ckpt, "_write_synced", write_then_die)
+    monkeypatch.setattr(ckpt, "write_synced", write_then_die)
     monkeypatch.setattr(shutil, "rmtree", lambda *args, **kwargs: None)
     with pytest.raises(KeyboardInterrupt):
         manager.save("last", old, METADATA, state={"x": np.zeros(2)})

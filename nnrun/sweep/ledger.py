@@ -13,12 +13,11 @@ after each epoch), ``wall_time``, ``error``.
 from __future__ import annotations
 
 import json
-import os
 from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from nnrun.train.display import json_safe
+from nnrun.fileio import append_line, dumps, json_safe
 
 LEDGER_FILE = "ledger.jsonl"
 DONE = ("finished", "pruned")  # a trial in one of these states is not run again
@@ -33,11 +32,7 @@ class Ledger:
     def append(self, event: dict[str, Any]) -> dict[str, Any]:
         """Write one event (a ``time`` is added) durably; returns what was written."""
         record = json_safe({"time": datetime.now().isoformat(timespec="seconds"), **event})
-        line = json.dumps(record, allow_nan=False) + "\n"
-        with open(self.path, "a", encoding="utf-8") as handle:
-            handle.write(line)
-            handle.flush()
-            os.fsync(handle.fileno())
+        append_line(self.path, dumps(record) + "\n", sync=True)
         return record
 
     def read(self) -> list[dict[str, Any]]:

@@ -29,6 +29,7 @@ from typing import Any
 
 from nnrun.config.paths import format_path
 from nnrun.errors import ConfigError, NnrunError, Problem
+from nnrun.fileio import write_json_atomic
 from nnrun.sweep.executors import TrialExecutor, TrialFuture
 from nnrun.sweep.ledger import DONE, Ledger, latest_events
 from nnrun.sweep.space import (
@@ -40,7 +41,7 @@ from nnrun.sweep.space import (
 )
 from nnrun.sweep.spec import SweepSpec, check_base, load_sweep
 from nnrun.sweep.trial import STOP_FILE
-from nnrun.train.rundir import create_run_dir, write_json_atomic
+from nnrun.train.rundir import create_run_dir
 
 SWEEP_FILE = "sweep.yaml"
 META_FILE = "sweep.json"

@@ -102,8 +102,8 @@ def run_trial(payload: dict[str, Any]) -> dict[str, Any]:
 
 def _train(payload: dict[str, Any], run_dir: Path, reporter: TrialReporter) -> dict[str, Any]:
     from nnrun.experiment import build_experiment, resolve
+    from nnrun.fileio import write_json_atomic
     from nnrun.train.loop import Trainer
-    from nnrun.train.rundir import write_json_atomic
     from nnrun.train.session import RUN_FILE, start_run
 
     cfg = resolve(payload["base"], payload["overrides"], payload["seed"])

@@ -21,7 +21,6 @@ is a dict with these keys, all optional:
 
 from __future__ import annotations
 
-import json
 import math
 import time
 from collections.abc import Callable
@@ -29,7 +28,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal, Protocol
 
-import numpy as np
 from rich.console import Console
 from rich.progress import (
     BarColumn,
@@ -40,6 +38,8 @@ from rich.progress import (
 )
 from rich.table import Column, Table
 from rich.text import Text
+
+from nnrun.fileio import dumps, json_safe
 
 ReporterMode = Literal["auto", "rich", "plain", "json", "quiet"]
 
@@ -175,22 +175,6 @@ def format_duration(seconds: float | None) -> str:
     return f"{hours}h{minutes:02d}m"
 
 
-def json_safe(value: Any) -> Any:
-    """`value` with NumPy scalars/arrays and paths made plain, recursively, and NaN/Inf
-    as None: JSON has no NaN, and strict parsers (jq, JavaScript) reject it."""
-    if isinstance(value, dict):
-        return {str(key): json_safe(item) for key, item in value.items()}
-    if isinstance(value, (list, tuple, np.ndarray)):
-        return [json_safe(item) for item in value]
-    if isinstance(value, np.generic):
-        value = value.item()
-    if isinstance(value, float) and not math.isfinite(value):
-        return None
-    if isinstance(value, Path):
-        return str(value)
-    return value
-
-
 def _start_lines(info: RunInfo) -> list[str]:
     """The start announcement: run path first, then the run's size."""
     parts = [info.config_name, f"{info.epochs} epochs"]
@@ -295,7 +279,7 @@ class JsonReporter:
         self.err_console = err_console or Console(stderr=True)
 
     def _emit(self, record: dict[str, Any]) -> None:
-        self.console.out(json.dumps(json_safe(record), allow_nan=False), highlight=False)
+        self.console.out(dumps(record), highlight=False)
 
     def start(self, info: RunInfo) -> None:
         for line in _start_lines(info):

@@ -10,9 +10,9 @@ from rich.table import Table
 
 from nnrun.data.predict import read_labeled
 from nnrun.errors import DataError
+from nnrun.fileio import write_json_atomic
 from nnrun.train.loop import evaluate_split
 from nnrun.train.metrics import confusion_matrix
-from nnrun.train.rundir import write_json_atomic
 from nnrun.train.session import open_run
 
 CLASSIFICATION_TASKS = ("classification", "binary", "node_classification", "sequence")

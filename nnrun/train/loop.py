@@ -24,10 +24,11 @@ from nnrun.compile import compiled_call
 from nnrun.data import IGNORE_INDEX, BatchLoader
 from nnrun.errors import NnrunError
 from nnrun.experiment import Experiment, as_input, loss_arguments
+from nnrun.fileio import write_json_atomic
 from nnrun.optim.clip import clip_grad_norm, clip_grad_value
 from nnrun.train.display import EpochRow, Reporter, RunInfo
 from nnrun.train.metrics import compute_metrics, metric_mode, metric_outputs
-from nnrun.train.rundir import MetricsLogger, write_json_atomic
+from nnrun.train.rundir import MetricsLogger
 
 # Whole-epoch outputs are kept for exact train metrics up to this many numbers; beyond it
 # (e.g. a language model's (N, T, vocab) logits) train metrics are batch-size-weighted means.

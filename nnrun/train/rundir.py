@@ -23,8 +23,8 @@ from typing import Any
 
 import numpy as np
 
-from nnrun.checkpoint import replace_symlink, write_bytes_atomic
 from nnrun.errors import ArgumentError, ConfigError
+from nnrun.fileio import append_line, dumps, replace_symlink, write_bytes_atomic
 
 LATEST = "latest"
 METRICS_CSV = "metrics.csv"
@@ -107,23 +107,6 @@ def _run_order(run_dir: Path) -> tuple[str, int]:
     return stamp, int(suffix or 0)
 
 
-def _to_json(value: Any) -> Any:
-    """JSON form of NumPy values and paths (json.dumps `default`)."""
-    if isinstance(value, np.generic):
-        return value.item()
-    if isinstance(value, np.ndarray):
-        return value.tolist()
-    if isinstance(value, Path):
-        return str(value)
-    raise TypeError(f"cannot write {type(value).__name__} {value!r} as JSON")
-
-
-def write_json_atomic(path: Path, obj: Any) -> None:
-    """Write `obj` as indented JSON to `path`, replacing any old file atomically."""
-    text = json.dumps(obj, indent=2, default=_to_json) + "\n"
-    write_bytes_atomic(Path(path), text.encode())
-
-
 class MetricsLogger:
     """Appends one row per (epoch, split) to ``metrics.csv`` and ``metrics.jsonl``.
 
@@ -175,8 +158,8 @@ class MetricsLogger:
         values = [epoch, step, split, loss, *(metrics.get(k) for k in self.columns), lr, seconds]
         row = {key: _plain(value) for key, value in zip(self.header, values)}
         cells = [_csv_cell(value) for value in row.values()]
-        _append(self.csv_path, _csv_line(cells))
-        _append(self.jsonl_path, json.dumps(row) + "\n")
+        append_line(self.csv_path, _csv_line(cells))
+        append_line(self.jsonl_path, dumps(row) + "\n")
 
     def truncate_after(self, epoch: int) -> None:
         """Drop rows of epochs after `epoch` (and any torn last line) from both logs."""
@@ -206,12 +189,6 @@ def _csv_line(cells: Sequence[str]) -> str:
     buffer = io.StringIO()
     csv.writer(buffer, lineterminator="\n").writerow(cells)
     return buffer.getvalue()
-
-
-def _append(path: Path, text: str) -> None:
-    with open(path, "a", newline="") as handle:
-        handle.write(text)
-        handle.flush()
 
 
 def _complete_lines(path: Path) -> list[str]:

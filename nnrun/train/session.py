@@ -18,7 +18,8 @@ from nnrun.config.resolve import ResolvedConfig, load_resolved_dict, resolve_con
 from nnrun.data import DataBundle, Preprocessor
 from nnrun.errors import CheckpointError, ConfigError, Problem
 from nnrun.experiment import Experiment, build_experiment, validate
-from nnrun.train.rundir import create_run_dir, resolve_run, update_latest, write_json_atomic
+from nnrun.fileio import write_json_atomic
+from nnrun.train.rundir import create_run_dir, resolve_run, update_latest
 
 CONFIG_FILE = "config.yaml"
 RUN_FILE = "run.json"

@@ -88,10 +88,7 @@ class _Silent:
 @pytest.fixture
 def cli() -> typer.Typer:
     from nnrun.cli import app
-    from nnrun.sweep_cli import register
 
-    register(app)
-    register(app)  # a second registration changes nothing
     assert [c.name for c in app.registered_commands].count("sweep") == 1
     return app
 

@@ -17,7 +17,6 @@ from nnrun.train.rundir import (
     create_run_dir,
     resolve_run,
     update_latest,
-    write_json_atomic,
 )
 
 NOW = datetime(2025, 3, 4, 5, 6, 7)
@@ -153,14 +152,3 @@ def test_unknown_metric_columns_are_refused(tmp_path):
         logger.log(1, "train", metrics={"f1": 0.3})
     with pytest.raises(ValueError, match="loss"):
         MetricsLogger(tmp_path / "x", ["loss"])
-
-
-def test_write_json_atomic_replaces_whole_file_and_converts_numpy(tmp_path):
-    path = tmp_path / "summary.json"
-    write_json_atomic(path, {"old": True})
-    write_json_atomic(path, {"best": np.float32(0.5), "shape": np.array([2, 3]), "dir": tmp_path})
-    assert json.loads(path.read_text()) == {"best": 0.5, "shape": [2, 3], "dir": str(tmp_path)}
-    assert [p.name for p in tmp_path.iterdir()] == ["summary.json"]
-    with pytest.raises(TypeError, match="set"):
-        write_json_atomic(path, {"bad": {1, 2}})
-    assert json.loads(path.read_text())["best"] == 0.5  # the failed write changed nothing

@@ -1,4 +1,4 @@
-"""The `nnrun sweep` and `nnrun sweep-report` commands; `register(app)` adds them."""
+"""`nnrun sweep`: a grid, random or Bayesian search over a config."""
 
 from __future__ import annotations
 
@@ -7,19 +7,11 @@ from typing import Annotated
 
 import typer
 
+from nnrun.cli.common import console, report_errors
 from nnrun.errors import NnrunError
 
 
-def register(app: typer.Typer) -> None:
-    """Add `sweep` and `sweep-report` to `app` (once: a second call changes nothing)."""
-    if any(command.name == "sweep" for command in app.registered_commands):
-        return
-    from nnrun.cli import report_errors
-
-    app.command("sweep")(report_errors(sweep))
-    app.command("sweep-report")(report_errors(sweep_report))
-
-
+@report_errors
 def sweep(
     sweep_file: Annotated[
         Path | None, typer.Argument(help="The sweep YAML file (optional with --resume).")
@@ -50,7 +42,6 @@ def sweep(
     ] = None,
 ) -> None:
     """Run a grid, random or Bayesian search over a config; resumable with --resume."""
-    from nnrun.cli import console
     from nnrun.sweep.report import BEST_CONFIG, SUMMARY_MD, results_table, set_line
     from nnrun.sweep.runner import display_path, run_sweep
 
@@ -83,35 +74,3 @@ def sweep(
         highlight=False,
         soft_wrap=True,
     )
-
-
-def sweep_report(
-    sweep_dir: Annotated[Path, typer.Argument(help="A sweep directory.")],
-    top: Annotated[int | None, typer.Option("--top", help="Show only the best N.")] = None,
-) -> None:
-    """The ranked results of a sweep, how each parameter relates to the metric, and a plot."""
-    from nnrun.cli import console
-    from nnrun.sweep.ledger import LEDGER_FILE, latest_events, read_ledger
-    from nnrun.sweep.report import (
-        PLOT_FILE,
-        aggregate,
-        effects_tables,
-        parameter_effects,
-        plot_sweep,
-        results_table,
-        write_summaries,
-    )
-    from nnrun.sweep.runner import reopen_sweep
-
-    spec = reopen_sweep(sweep_dir)
-    latest = latest_events(read_ledger(sweep_dir / LEDGER_FILE))
-    if not latest:
-        raise NnrunError(f"{sweep_dir} has no trials yet ({LEDGER_FILE} is empty)")
-    rows = aggregate(spec, latest)
-    write_summaries(spec, sweep_dir, rows)
-    console.print(results_table(spec, rows, top))
-    for table in effects_tables(spec, parameter_effects(spec, rows)):
-        console.print(table)
-    plot = plot_sweep(spec, rows, sweep_dir / PLOT_FILE)
-    if plot is not None:
-        console.print(f"plot written to {plot}", highlight=False)

@@ -1,0 +1,5 @@
+"""`python -m nnrun.cli`."""
+
+from nnrun.cli import app
+
+app()

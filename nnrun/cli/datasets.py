@@ -1,0 +1,21 @@
+"""`nnrun datasets`: the built-in datasets."""
+
+from __future__ import annotations
+
+from nnrun.cli.common import console, report_errors
+
+
+@report_errors
+def datasets() -> None:
+    """List the built-in datasets with their task, shape and size."""
+    from rich.table import Table
+
+    from nnrun.data import dataset_table
+
+    table = Table(title="built-in datasets")
+    rows = dataset_table()
+    for column in rows[0]:
+        table.add_column(column)
+    for row in rows:
+        table.add_row(*(str(v) for v in row.values()))
+    console.print(table)

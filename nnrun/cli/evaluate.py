@@ -1,0 +1,33 @@
+"""`nnrun eval`: loss, metrics and confusion matrix of a trained model."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from nnrun.cli.common import console, report_errors
+
+
+@report_errors
+def evaluate(
+    run: Annotated[Path, typer.Argument(help="A run directory or a checkpoint.")],
+    split: Annotated[str, typer.Option("--split", help="test, val or train.")] = "test",
+    data: Annotated[
+        Path | None, typer.Option("--data", help="Evaluate on this labelled file instead.")
+    ] = None,
+    json_out: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+    batch_size: Annotated[int, typer.Option("--batch-size")] = 256,
+) -> None:
+    """Loss, metrics (and a confusion matrix) of a trained model on a split or new data."""
+    from nnrun.train.evaluation import evaluate_run
+
+    result = evaluate_run(run, split, data, batch_size)
+    if json_out:
+        print(json.dumps(result, indent=2))
+    else:
+        from nnrun.train.evaluation import render_evaluation
+
+        render_evaluation(result, console)

@@ -1,0 +1,26 @@
+"""`nnrun plot`: loss and metric curves of a run."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from nnrun.cli.common import console, errors, report_errors
+
+
+@report_errors
+def plot(
+    run: Annotated[Path, typer.Argument(help="A run directory.")],
+    out: Annotated[Path | None, typer.Option("--out", help="PNG file to write.")] = None,
+) -> None:
+    """Loss and metric curves: a PNG with matplotlib, else drawn in the terminal."""
+    from nnrun.train.plotting import plot_run
+    from nnrun.train.rundir import resolve_run
+
+    result = plot_run(resolve_run(run), out)
+    if isinstance(result, Path):
+        errors.print(f"plot written to {result}")
+    else:
+        console.print(result)

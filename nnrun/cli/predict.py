@@ -1,0 +1,56 @@
+"""`nnrun predict`: predictions of a trained model, or generated text."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from nnrun.cli.common import errors, report_errors
+from nnrun.errors import NnrunError
+
+
+@report_errors
+def predict(
+    run: Annotated[Path, typer.Argument(help="A run directory or a checkpoint.")],
+    inputs: Annotated[
+        Path | None,
+        typer.Argument(help="CSV, .npy, .npz or JSON Lines inputs (a .txt file for text models)."),
+    ] = None,
+    out: Annotated[
+        Path | None,
+        typer.Option(
+            "--out", help="Write predictions here (.csv, .npy or .jsonl); default: stdout."
+        ),
+    ] = None,
+    proba: Annotated[bool, typer.Option("--proba", help="Class probabilities.")] = False,
+    batch_size: Annotated[int, typer.Option("--batch-size")] = 256,
+    generate: Annotated[
+        int | None,
+        typer.Option(
+            "--generate", help="Language models: sample this many tokens and print the text."
+        ),
+    ] = None,
+    prompt: Annotated[str, typer.Option("--prompt", help="Text to start generating from.")] = "",
+    temperature: Annotated[
+        float,
+        typer.Option("--temperature", help="Sampling temperature (0: always the likeliest token)."),
+    ] = 0.8,
+    seed: Annotated[int, typer.Option("--seed", help="Seed for sampling.")] = 0,
+) -> None:
+    """Predict with a trained model (the training preprocessing is applied), or generate
+    text from a language model with --generate."""
+    from nnrun.train.prediction import generate_text, predict_file
+
+    if generate is not None:
+        print(generate_text(run, prompt, generate, temperature, seed))
+        return
+    if inputs is None:
+        raise NnrunError("nnrun predict needs an INPUT file (or --generate N for text models)")
+    text = predict_file(run, inputs, out, proba, batch_size)
+    if text is not None:
+        sys.stdout.write(text)
+    else:
+        errors.print(f"predictions written to {out}")

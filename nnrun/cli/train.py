@@ -1,0 +1,46 @@
+"""`nnrun train`: train a model from a config, or continue a run."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from nnrun.cli.common import SetOption, console, report_errors, threads
+from nnrun.errors import NnrunError
+
+
+@report_errors
+def train(
+    config: Annotated[Path | None, typer.Argument(help="The experiment's YAML file.")] = None,
+    set_: SetOption = None,
+    out: Annotated[Path | None, typer.Option("--out", help="Run directory to use.")] = None,
+    resume: Annotated[
+        Path | None, typer.Option("--resume", help="Continue a run from its last checkpoint.")
+    ] = None,
+    force: Annotated[
+        bool, typer.Option("--force", help="With --resume: accept a changed config.")
+    ] = False,
+    seed: Annotated[int | None, typer.Option("--seed", help="Override the seed.")] = None,
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Only start/end lines.")] = False,
+    json_out: Annotated[bool, typer.Option("--json", help="One JSON object per epoch.")] = False,
+) -> None:
+    """Train a model from a config file (or continue one with --resume)."""
+    from nnrun.experiment import build_experiment, resolve
+    from nnrun.train.display import make_reporter
+    from nnrun.train.loop import Trainer
+    from nnrun.train.session import resume_run, start_run
+
+    checkpoint = None
+    if resume is not None:
+        experiment, run_dir, checkpoint = resume_run(resume, config, set_ or [], force, seed)
+    else:
+        if config is None:
+            raise NnrunError("nnrun train needs a CONFIG file (or --resume RUN_DIR)")
+        experiment = build_experiment(resolve(config, set_ or [], seed))
+        run_dir = start_run(experiment, out)
+    mode = "json" if json_out else "quiet" if quiet else "auto"
+    reporter = make_reporter(mode, console)
+    with threads(experiment.train["threads"]):
+        Trainer(experiment, run_dir, reporter, resume=checkpoint).fit()

@@ -1,0 +1,29 @@
+"""`nnrun validate`: resolve and check a config, print the model summary."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from nnrun.cli.common import SetOption, console, report_errors
+
+
+@report_errors
+def validate(
+    config: Annotated[Path, typer.Argument(help="The experiment's YAML file.")],
+    set_: SetOption = None,
+    explain: Annotated[
+        bool, typer.Option("--explain", help="Show every effective value and where it came from.")
+    ] = False,
+) -> None:
+    """Resolve and validate a config, then print a model summary."""
+    from nnrun.experiment import build_experiment, resolve
+    from nnrun.train.summary import render_explain, render_model_summary
+
+    experiment = build_experiment(resolve(config, set_ or []))
+    if explain:
+        render_explain(experiment.cfg, console)
+    render_model_summary(experiment, console)
+    console.print(f"[green]ok[/]: {config} is valid")
