@@ -30,7 +30,7 @@ import sys
 from collections.abc import Callable
 
 import numpy as np
-from harness import time_steps
+from harness import blas_kernel, machine_env, time_steps
 
 FRAMEWORKS = ("compiled", "eager", "torch", "numpy", "before")
 WORKLOADS = {
@@ -211,25 +211,6 @@ def worker(framework: str, workload: str, threads: int, warmup: int, steps: int)
     print(json.dumps(statistics.median(time_steps(step, warmup, steps))))
 
 
-def kernel() -> None:
-    import numpy  # noqa: F401  (loads the BLAS)
-    from threadpoolctl import threadpool_info
-
-    pools = [
-        f"{p['internal_api']} {p.get('version')} {p.get('architecture')}" for p in threadpool_info()
-    ]
-    print(json.dumps("; ".join(pools)))
-
-
-def child_env(threads: int) -> dict[str, str]:
-    env = dict(os.environ)
-    for name in ("OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE"):
-        env.pop(name, None)  # the machine's own kernel, for the processes we start only
-    for name in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
-        env[name] = str(threads)
-    return env
-
-
 def run(args: list[str], env: dict[str, str]) -> object:
     command = [sys.executable, os.path.abspath(__file__), *args]
     out = subprocess.run(command, env=env, capture_output=True, text=True, check=True)
@@ -260,15 +241,11 @@ def main() -> None:
     parser.add_argument("--baseline", help="an older nnrun checkout, for the 'before' column")
     parser.add_argument("--worker", choices=FRAMEWORKS)
     parser.add_argument("--workload", choices=sorted(WORKLOADS))
-    parser.add_argument("--kernel", action="store_true")
     args = parser.parse_args()
-    if args.kernel:
-        kernel()
-        return
     if args.worker:
         worker(args.worker, args.workload, args.threads, args.warmup, args.steps)
         return
-    env = child_env(args.threads)
+    env = machine_env(args.threads)
     frameworks = FRAMEWORKS if args.baseline else FRAMEWORKS[:-1]
     envs = {framework: env for framework in frameworks}
     if args.baseline:
@@ -284,7 +261,7 @@ def main() -> None:
                 value = run(options, envs[framework])
                 if value is not None:
                     results[workload][framework].append(value)
-    print(f"BLAS: {run(['--kernel'], env)}")
+    print(f"BLAS: {blas_kernel(env)}")
     print(
         f"threads {args.threads}; {args.rounds} rounds x {args.steps} steps; "
         "ms per step, median (min–max over rounds)"

@@ -66,7 +66,12 @@ class Compiled:
         self._close()
         arrays: list[np.ndarray] = []
         try:
-            signature = (_flatten(args, arrays), self.key(), GradMode.enabled)
+            if all(type(arg) is np.ndarray for arg in args):  # the common case, quickly
+                arrays = list(args)
+                shapes = tuple([(arg.shape, arg.dtype) for arg in args])
+            else:
+                shapes = _flatten(args, arrays)
+            signature = (shapes, self.key(), GradMode.enabled)
             plan = self.plans.get(signature)
         except (Unreplayable, TypeError) as reason:  # TypeError: an unhashable key
             self._fall_back(None, str(reason))
