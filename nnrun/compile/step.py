@@ -11,7 +11,6 @@ training step on top.
 from __future__ import annotations
 
 import warnings
-import weakref
 from collections.abc import Callable
 from typing import Any
 
@@ -194,28 +193,15 @@ def _refuse(message: str) -> None:
     )
 
 
-_cache: weakref.WeakKeyDictionary[Any, dict[Any, Compiled | Eager]] = weakref.WeakKeyDictionary()
-
-
 def compiled_call(
     fn: Callable[..., Any],
     mode: str | bool,
-    owner: Any,
-    purpose: Any,
     key: Callable[[], Any] = tuple,
     note: Callable[[str], None] = _warn,
 ) -> Compiled | Eager:
-    """`fn` as `mode` (train.compile: "auto", "on"/True, "off"/False) asks, kept per
-    `owner` (e.g. the model, held weakly) and `purpose` so plans outlive one loop over the
-    data. `auto` runs a model that cannot be replayed eagerly after one `note`; `on` raises
-    CompileError instead."""
-    calls = _cache.setdefault(owner, {})
+    """`fn` as `mode` (train.compile: "auto", "on"/True, "off"/False) asks: `auto` runs a
+    model that cannot be replayed eagerly after one `note`, `on` raises CompileError."""
     mode = {True: "on", False: "off"}.get(mode, mode)  # type: ignore[call-overload]
-    found = calls.get((purpose, mode))
-    if found is None:
-        if mode == "off":
-            found = Eager(fn)
-        else:
-            found = Compiled(fn, key, _refuse if mode == "on" else note, "the model")
-        calls[(purpose, mode)] = found
-    return found
+    if mode == "off":
+        return Eager(fn)
+    return Compiled(fn, key, _refuse if mode == "on" else note, "the model")

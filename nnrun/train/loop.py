@@ -20,7 +20,7 @@ from nnrun import random
 from nnrun.autograd.grad_mode import no_grad
 from nnrun.autograd.tensor import Tensor
 from nnrun.checkpoint import Checkpoint, CheckpointManager, nnrun_version, periodic_tag
-from nnrun.compile import compiled_call
+from nnrun.compile import Compiled, Eager, compiled_call
 from nnrun.data import IGNORE_INDEX, BatchLoader
 from nnrun.errors import NnrunError
 from nnrun.experiment import Experiment, as_input, loss_arguments
@@ -223,11 +223,10 @@ class Trainer:
         self.forward = compiled_call(
             model_forward(experiment, reduce=True),
             train.get("compile", "auto"),
-            experiment.model,
-            "train",
             key=lambda: experiment.model.training,
             note=lambda message: reporter.message(message, "yellow"),
         )
+        self.eval_forward = replayed(experiment, model_forward(experiment, reduce=False))
         if resume is not None:
             self._restore(resume)
 
@@ -494,7 +493,7 @@ class Trainer:
     # ----------------------------------------------------------------- evaluation
     def evaluate(self, split: str) -> dict[str, float]:
         """Loss and metrics of a split, without building graphs."""
-        return evaluate_split(self.exp, split, self.eval_batch)[0]
+        return evaluate_split(self.exp, split, self.eval_batch, forward=self.eval_forward)[0]
 
     def _finish(self) -> dict[str, float]:
         """Test metrics of the best checkpoint (what `nnrun eval` and `predict` use).
@@ -589,11 +588,12 @@ def _silent(message: str) -> None:
     """Evaluation says nothing about a fallback: the training run has said it."""
 
 
-def _replayed(exp: Experiment, fn: Callable[..., Any], purpose: str) -> Callable[..., Any]:
-    """`fn` as a forward-only plan (the training run already noted a fallback)."""
+def replayed(exp: Experiment, fn: Callable[..., Any]) -> Compiled | Eager:
+    """`fn` (a forward pass of `exp.model`) compiled as train.compile asks; evaluation
+    replays forward-only plans (and stays quiet about a fallback: training noted it)."""
     model = exp.model
     mode = exp.train.get("compile", "auto")
-    return compiled_call(fn, mode, model, purpose, key=lambda: model.training, note=_silent)
+    return compiled_call(fn, mode, key=lambda: model.training, note=_silent)
 
 
 def predict_outputs(exp: Experiment, inputs: Any, batch_size: int) -> Any:
@@ -601,7 +601,7 @@ def predict_outputs(exp: Experiment, inputs: Any, batch_size: int) -> Any:
     model = exp.model
     model.eval()
     chunks: list[Any] = []
-    forward = _replayed(exp, lambda x: model(as_input(x)), "predict")
+    forward = replayed(exp, lambda x: model(as_input(x)))
     with no_grad():
         if isinstance(inputs, dict) or batch_size <= 0:
             return _numpy_outputs(forward(inputs))
@@ -613,14 +613,19 @@ def predict_outputs(exp: Experiment, inputs: Any, batch_size: int) -> Any:
 
 
 def evaluate_split(
-    exp: Experiment, split: str, batch_size: int, data_split: Any = None
+    exp: Experiment,
+    split: str,
+    batch_size: int,
+    data_split: Any = None,
+    forward: Compiled | Eager | None = None,
 ) -> tuple[dict[str, float], Any, np.ndarray]:
-    """(loss and metrics, outputs, targets) of one split in eval mode."""
+    """(loss and metrics, outputs, targets) of one split in eval mode; `forward` is a
+    `replayed` model_forward kept across calls (the trainer's, evaluating every epoch)."""
     part = data_split if data_split is not None else exp.data.splits[split]
     model, info = exp.model, exp.data.info
     model.eval()
     acc = EpochAccumulator()
-    forward = _replayed(exp, model_forward(exp, reduce=False), "eval")
+    forward = forward or replayed(exp, model_forward(exp, reduce=False))
     with no_grad():
         for inputs, targets in BatchLoader(part, batch_size, shuffle=False).batches(0):
             outputs, loss = forward(inputs, targets)

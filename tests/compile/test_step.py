@@ -82,7 +82,7 @@ def test_compile_on_refuses_a_model_it_cannot_replay():
     def forward(x):
         return model(x)
 
-    compiled = compiled_call(forward, "on", model, "test")
+    compiled = compiled_call(forward, "on")
     x = np.ones((4, 5), np.float32)
     with no_grad():
         compiled(x)
@@ -94,7 +94,7 @@ def test_compile_on_refuses_a_model_it_cannot_replay():
 def test_forward_only_plans_replay_under_no_grad():
     model = mlp()
     model.eval()
-    compiled = compiled_call(lambda x: model(x), "auto", model, "predict")
+    compiled = compiled_call(lambda x: model(x), "auto")
     data = [x for x, _ in batches([6] * 4)]
     with no_grad():
         outputs = [compiled(x).data.copy() for x in data]
