@@ -170,6 +170,8 @@ class Tape:
             if out.requires_grad:
                 ctx.parents = op.parents
                 out._ctx = ctx
+        if self.order is None:  # forward only: nothing will read the intermediates
+            self._drop_intermediates()
         return self.result
 
     def backward(self, root: Tensor) -> bool:
@@ -179,7 +181,22 @@ class Tape:
         if not order or order[-1] is not root:
             return False
         run_backward(order, root, np.ones_like(root.data))
+        self._drop_intermediates()
         return True
+
+    def _drop_intermediates(self) -> None:
+        """Forget the values only the ops used: holding them until the next replay would
+        keep a step's worth of activations out of the allocator's reach."""
+        kept = {id(t) for t in _tensors(self.result)}
+        for op in self.ops:
+            if id(op.out) not in kept:
+                op.out.data = None
+
+
+def _tensors(value: Any) -> list[Tensor]:
+    found: list[Tensor] = []
+    _map_tensors(value, found.append)
+    return found
 
 
 def _map_tensors(value: Any, fn: Callable[[Tensor], Any]) -> Any:

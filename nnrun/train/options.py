@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any, Literal
 
 from nnrun.config.spec import Option
+from nnrun.diagnose.options import DIAGNOSE_OPTION
 
 EARLY_STOPPING_SPEC: dict[str, Option] = {
     "monitor": Option(str, "val_loss", "metric to watch, e.g. val_loss or val_accuracy"),
@@ -56,6 +57,7 @@ TRAIN_SPEC: dict[str, Option] = {
         "auto falls back to eager for a model that cannot be replayed, on refuses it",
         choices=("auto", "on", "off", True, False),
     ),
+    "diagnose": DIAGNOSE_OPTION,
     "threads": Option(int, 1, "BLAS threads (one thread holds up best on a shared machine)", min=1),
 }
 
