@@ -211,7 +211,7 @@ class Trainer:
         checkpoint = train["checkpoint"]
         self.every = checkpoint.get("every")
         self.checkpoints = CheckpointManager(
-            self.run_dir / "checkpoints", checkpoint.get("keep"), checkpoint.get("background", True)
+            self.run_dir / "checkpoints", checkpoint.get("keep"), checkpoint.get("background", False)
         )
         self.info = experiment.data.info
         self.train_loader = experiment.data.loader("train", experiment.seed)

@@ -21,7 +21,7 @@ CHECKPOINT_SPEC: dict[str, Option] = {
     "every": Option(int | None, None, "also keep a checkpoint every N epochs", min=1),
     "keep": Option(int | None, None, "how many periodic checkpoints to keep", min=1),
     "background": Option(
-        bool, True, "write checkpoints on a background thread (the next save waits for it)"
+        bool, False, "write checkpoints on a background thread (the next save waits for it)"
     ),
 }
 
