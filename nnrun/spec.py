@@ -13,7 +13,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any
 
 from nnrun import components  # noqa: F401  (the registries must be complete to validate)
 from nnrun.config.builder import ModelPlan, parse_model
@@ -27,6 +27,7 @@ from nnrun.config.validate import (
     validate_section,
     validate_top_level,
 )
+from nnrun.constraints import Min
 from nnrun.data.options import DATA_SPEC, DataSpec
 from nnrun.errors import ArgumentError, ConfigError, Problem
 from nnrun.registry import LAYERS, LOSSES, METRICS, OPTIMIZERS, SCHEDULES, Registry, type_name
@@ -35,7 +36,9 @@ from nnrun.train.options import TRAIN_SPEC, TrainSpec
 
 SECTIONS: dict[str, Any] = {
     "name": Option(str | None, None, "run name (default: the config file's name)"),
-    "seed": Option(int, 0, "seed for initialization, dropout, shuffling and splits"),
+    "seed": Option(
+        Annotated[int, Min(0)], 0, "seed for initialization, dropout, shuffling and splits"
+    ),
     "data": DATA_SPEC,
     "model": None,  # checked by the builder
     "blocks": None,  # checked by the builder where blocks are used

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from nnrun.cli.common import console, report_errors
+from nnrun.markup import safe
 
 
 @report_errors
@@ -17,5 +18,5 @@ def datasets() -> None:
     for column in rows[0]:
         table.add_column(column)
     for row in rows:
-        table.add_row(*(str(v) for v in row.values()))
+        table.add_row(*(safe(v) for v in row.values()))
     console.print(table)

@@ -353,7 +353,9 @@ class ModelParser:
                     )
             edges[name] = list(dict.fromkeys(_node_of(s) for s in sources if _node_of(s) in known))
             share = entry.get("share")
-            if share is not None and (share not in nodes or share == name):
+            if share is not None and (
+                not isinstance(share, str) or share not in nodes or share == name
+            ):
                 self.problems.add(
                     (*here, "share"),
                     "share must name another layer node",
@@ -419,33 +421,46 @@ class ModelParser:
             return None
         return GraphPlan(tuple(inputs), tuple(graph_nodes), tuple(outputs))
 
-    def _check_shares(self, specs: dict[str, tuple[KeyPath, Any, Any, str | None]]) -> None:
-        """A node that shares reuses a layer of its own elsewhere: the node it names must
-        not share in turn (a chain or a loop of shares has no layer), and the sharing node
-        takes no layer options of its own (a `type` must be the shared layer's)."""
+    def _check_shares(self, specs: dict[str, tuple]) -> None:
+        """A node that shares must name a node with its own layer of the same type: follow
+        share chains to that node, and report cycles and type clashes at the YAML line."""
+        owners: dict[str, str] = {}
+        in_cycle: set[str] = set()
         for name, (here, entry, _, share) in specs.items():
-            if share is None:
+            if share is None or name in in_cycle:
                 continue
-            _, target, _, target_share = specs[share]
-            if target_share is not None:
+            seen = [name]
+            while share is not None and share not in seen:
+                seen.append(share)
+                share = specs[share][3] if share in specs else None
+            if share is not None:
+                cycle = seen[seen.index(share) :]
+                in_cycle.update(cycle)
                 self.problems.add(
                     (*here, "share"),
-                    f"node {name!r} shares {share!r}, which itself shares {target_share!r}",
-                    "a node with a layer of its own",
-                    repr(share),
+                    "nodes share each other in a circle: " + " -> ".join([*cycle, share]),
+                    "share to name a node with its own layer",
+                    repr(entry.get("share")),
                 )
                 continue
-            own, shared = entry.get("type"), target.get("type")
-            if own is not None and own != shared:
+            owners[name] = owner = seen[-1]
+            owner_entry = specs[owner][1]
+            owner_type = owner_entry.get("type") if isinstance(owner_entry, dict) else owner_entry
+            own_type = entry.get("type")
+            if own_type is not None and _layer_name(own_type) != _layer_name(owner_type):
                 self.problems.add(
                     (*here, "type"),
-                    f"node {name!r} shares the layer of {share!r}, a {shared!r}, "
-                    f"but says type {own!r}",
-                    f"type {shared!r} or no type",
-                    repr(own),
+                    f"node {name!r} shares the layer of {owner!r}, a {owner_type!r}, "
+                    f"but says type {own_type!r}",
+                    f"type {owner_type!r} (or no type)",
+                    repr(own_type),
                 )
+        for name, (here, entry, refs, share) in specs.items():
+            if share is not None:  # a node in a cycle keeps its name: no layer is built
+                specs[name] = (here, entry, refs, owners.get(name, share))
+        for name, (here, entry, _, share) in specs.items():
             extra = [key for key in entry if key not in ("in", "share", "type")]
-            if extra:
+            if share is not None and extra:
                 self.problems.add(
                     (*here, extra[0]),
                     f"node {name!r} shares the layer of {share!r} and takes no layer options",
@@ -507,7 +522,7 @@ class ModelParser:
             body = self._layer(single, path, view, params)
             return None if body is None else RepeatPlan(body, repeat)
         kind = entry.get("type")
-        if kind in self.blocks:
+        if isinstance(kind, str) and kind in self.blocks:
             return self._block(kind, entry, path)
         if kind == "sequential":
             return self._chain(entry.get("layers"), (*path, "layers"), GraphView(), params)
@@ -542,8 +557,8 @@ class ModelParser:
             cycle = [*self.active_blocks[self.active_blocks.index(kind) :], kind]
             self.problems.add(
                 (*path, "type"),
-                f"block {kind!r} uses itself: " + " -> ".join(cycle),
-                "blocks that do not contain themselves",
+                f"block {kind!r} uses itself ({' -> '.join(cycle)}); a block cannot contain itself",
+                "a layer type or another block",
                 repr(kind),
             )
             return None
@@ -627,6 +642,14 @@ def _check_selected_outputs(
                     "one of " + ", ".join(f"{node}.{o}" for o in given) if given else node,
                     repr(ref),
                 )
+
+
+def _layer_name(kind: Any) -> Any:
+    """A layer type with aliases resolved (``dense`` is ``linear``); other names as given."""
+    try:
+        return LAYERS.canonical(kind) if isinstance(kind, str) else kind
+    except ArgumentError:
+        return kind
 
 
 def _entry_type(entry: Any) -> str:

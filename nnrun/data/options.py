@@ -105,7 +105,9 @@ class DataSpec(Section):
     val: str | None = setting(None, "validation file (default: carved from train by split.val)")
     test: str | None = setting(None, "test file (default: carved from train by split.test)")
     split: SplitSpec = setting(SplitSpec, "fractions carved from one file; seeded")
-    seed: int | None = setting(None, "seed for splitting and generating data; default: run seed")
+    seed: Annotated[int, Min(0)] | None = setting(
+        None, "seed for splitting and generating data; default: run seed"
+    )
     normalize: Literal["standard", "minmax", "none"] = setting(
         "standard",
         "feature scaling fitted on the TRAIN split only: "

@@ -30,6 +30,9 @@ class CheckpointPolicy(Section):
 
     every: Annotated[int, Min(1)] | None = setting(None, "also keep a checkpoint every N epochs")
     keep: Annotated[int, Min(1)] | None = setting(None, "how many periodic checkpoints to keep")
+    background: bool = setting(
+        False, "write checkpoints on a background thread (the next save waits for it)"
+    )
 
 
 @dataclass(frozen=True)
@@ -57,6 +60,11 @@ class TrainSpec(Section):
     checkpoint: CheckpointPolicy = setting(CheckpointPolicy, "periodic checkpoints")
     eval_batch_size: Annotated[int, Min(1)] | None = setting(
         None, "batch size for evaluation (default: data.batch_size)"
+    )
+    compile: Literal["auto", "on", "off", True, False] = setting(
+        "auto",
+        "record the model's graph once per batch shape and replay it (bitwise equal); "
+        "auto falls back to eager for a model that cannot be replayed, on refuses it",
     )
     # `None` is accepted (as off) so that leaving the key out keeps the default `false`
     # instead of filling in the sub-section's defaults.
