@@ -31,4 +31,5 @@ from nnrun.nn import (  # noqa: F401
     shape,
     transformer,
 )
+from nnrun.loggers import csv, mlflow, tensorboard  # noqa: F401
 from nnrun.train import metrics  # noqa: F401

@@ -25,22 +25,39 @@ def train(
     seed: Annotated[int | None, typer.Option("--seed", help="Override the seed.")] = None,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Only start/end lines.")] = False,
     json_out: Annotated[bool, typer.Option("--json", help="One JSON object per epoch.")] = False,
+    logger: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--logger",
+            help="Also log to this backend: tensorboard or mlflow (repeatable; adds to "
+            "train.loggers).",
+        ),
+    ] = None,
 ) -> None:
     """Train a model from a config file (or continue one with --resume)."""
     from nnrun.experiment import build_experiment, resolve
+    from nnrun.loggers import LoggingReporter, add_loggers, build_loggers, run_context
     from nnrun.train.display import make_reporter
     from nnrun.train.loop import Trainer
     from nnrun.train.session import resume_run, start_run
 
     checkpoint = None
     if resume is not None:
-        experiment, run_dir, checkpoint = resume_run(resume, config, set_ or [], force, seed)
+        experiment, run_dir, checkpoint = resume_run(
+            resume, config, set_ or [], force, seed, loggers=logger or []
+        )
+        loggers = build_loggers(experiment.train["loggers"])
     else:
         if config is None:
             raise NnrunError("nnrun train needs a CONFIG file (or --resume RUN_DIR)")
-        experiment = build_experiment(resolve(config, set_ or [], seed))
+        cfg = resolve(config, set_ or [], seed)
+        add_loggers(cfg.data, logger or [])
+        experiment = build_experiment(cfg)
+        loggers = build_loggers(experiment.train["loggers"])  # before the run directory
         run_dir = start_run(experiment, out)
     mode = "json" if json_out else "quiet" if quiet else "auto"
-    reporter = make_reporter(mode, console)
+    reporter = LoggingReporter(
+        make_reporter(mode, console), loggers, run_context(experiment, run_dir)
+    )
     with threads(experiment.train["threads"]):
         Trainer(experiment, run_dir, reporter, resume=checkpoint).fit()

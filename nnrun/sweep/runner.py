@@ -190,8 +190,17 @@ class PointResults:
 class SweepRunner:
     """Runs the not-yet-done trials of a sweep, at most `workers` at a time."""
 
-    def __init__(self, spec: SweepSpec, sweep_dir: Path, executor: TrialExecutor, view: Any):
+    def __init__(
+        self,
+        spec: SweepSpec,
+        sweep_dir: Path,
+        executor: TrialExecutor,
+        view: Any,
+        parents: dict[str, str] | None = None,
+    ):
+        """`parents`: the sweep's parent run id per logger (trials nest under them)."""
         self.spec = spec
+        self.parents = dict(parents or {})
         self.sweep_dir = sweep_dir
         self.executor = executor
         self.view = view
@@ -301,6 +310,7 @@ class SweepRunner:
             "run_dir": str(run_dir.resolve()),
             "command": command,
             "metric": self.spec.metric,
+            "parents": self.parents,
         }
         self.running[trial.id] = Running(
             trial, self.executor.submit(payload), run_dir, MetricTail(run_dir, self.spec.metric)
@@ -409,6 +419,16 @@ class SweepOutcome:
     latest: dict[str, dict[str, Any]]
 
 
+def sweep_loggers(spec: SweepSpec, sweep_dir: Path) -> Any:
+    """The base config's loggers, opened around the sweep (see `SweepLoggers`)."""
+    from nnrun.experiment import resolve, validate
+    from nnrun.loggers import SweepLoggers
+
+    cfg = resolve(spec.base)
+    base = validate(cfg)[0]
+    return SweepLoggers(base, cfg.to_yaml(), sweep_dir)
+
+
 def run_sweep(
     sweep_file: Path | None,
     *,
@@ -428,6 +448,7 @@ def run_sweep(
 
     console = console or Console()
     spec, sweep_dir = open_sweep(sweep_file, out, resume)
+    loggers = sweep_loggers(spec, sweep_dir)
     if workers is not None and workers < 1:
         raise NnrunError(f"--workers must be at least 1, not {workers}")
     pool = make_executor(executor, workers or spec.workers, address)
@@ -437,7 +458,16 @@ def run_sweep(
         highlight=False,
     )
     console.print(f"  {sweep_dir}", style="dim", highlight=False)
-    latest = SweepRunner(spec, sweep_dir, pool, make_view(spec, console)).run()
+    status = "failed"
+    try:
+        parents = loggers.start()
+        latest = SweepRunner(spec, sweep_dir, pool, make_view(spec, console), parents=parents).run()
+        status = "finished"
+    except SweepInterrupted:
+        status = "interrupted"
+        raise
+    finally:
+        loggers.end(status)
     rows = aggregate(spec, latest)
     write_summaries(spec, sweep_dir, rows)
     return SweepOutcome(spec, sweep_dir, rows, latest)

@@ -5,6 +5,8 @@ from __future__ import annotations
 from typing import Any, Literal
 
 from nnrun.config.spec import Option
+from nnrun.config.validate import ComponentList
+from nnrun.registry import LOGGERS
 
 EARLY_STOPPING_SPEC: dict[str, Option] = {
     "monitor": Option(str, "val_loss", "metric to watch, e.g. val_loss or val_accuracy"),
@@ -47,6 +49,11 @@ TRAIN_SPEC: dict[str, Option] = {
         int | None, None, "batch size for evaluation (default: data.batch_size)", min=1
     ),
     "threads": Option(int, 1, "BLAS threads (one thread holds up best on a shared machine)", min=1),
+    "loggers": Option(
+        ComponentList(LOGGERS),
+        [{"type": "csv"}],
+        "where metrics go: csv (metrics.csv, always written), tensorboard, mlflow",
+    ),
 }
 
 Mode = Literal["min", "max"]

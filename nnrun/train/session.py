@@ -86,13 +86,21 @@ def _base_dir(run_dir: Path) -> Path:
 
 
 def resume_run(
-    target: Path, config: Path | None, overrides: list[str], force: bool, seed: int | None
+    target: Path,
+    config: Path | None,
+    overrides: list[str],
+    force: bool,
+    seed: int | None,
+    loggers: list[str] = (),
 ) -> tuple[Experiment, Path, Checkpoint]:
     """The experiment and `last` checkpoint of a run to continue.
 
-    The run's saved config is used; `--set train.epochs=N` may extend it, any other change
-    (from CONFIG or --set) is refused unless `force`, naming the differences.
+    The run's saved config is used; `--set train.epochs=N` may extend it and `loggers` (from
+    ``--logger``) or ``train.loggers`` may add loggers; any other change (from CONFIG or
+    --set) is refused unless `force`, naming the differences.
     """
+    from nnrun.loggers import add_loggers
+
     run_dir = resolve_run(target)
     saved_path = run_dir / CONFIG_FILE
     if not saved_path.exists():
@@ -102,11 +110,12 @@ def resume_run(
     candidate = resolve_config(config if config else saved_path, overrides)
     if seed is not None:
         candidate.data["seed"] = seed
+    add_loggers(candidate.data, loggers)
     new_config, _ = validate(candidate)
     changes = [
         line
         for line in config_differences(saved_config, new_config)
-        if not line.startswith("train.epochs:")
+        if not line.startswith(("train.epochs:", "train.loggers:"))
     ]
     if changes and not force:
         raise ConfigError(
