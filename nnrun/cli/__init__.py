@@ -22,14 +22,17 @@ from nnrun.cli import (
     train,
     validate,
 )
-from nnrun.cli.common import State
+from nnrun.cli.common import Command, Group, State
 from nnrun.runtime import keep_freed_memory
 
 app = typer.Typer(
     name="nnrun",
-    help="Declarative neural-network experiments on a NumPy autograd engine.",
+    help="Declarative neural-network experiments on a NumPy autograd engine.\n\n"
+    "Examples:\n"
+    "  nnrun train configs/quickstart.yaml\n"
+    "  nnrun eval outputs/quickstart/latest",
+    cls=Group,
     no_args_is_help=True,
-    add_completion=False,
     pretty_exceptions_enable=False,
 )
 
@@ -70,4 +73,4 @@ COMMANDS = {
     "sweep-report": sweep_report.sweep_report,
 }
 for _name, _command in COMMANDS.items():
-    app.command(_name)(_command)
+    app.command(_name, cls=Command)(_command)

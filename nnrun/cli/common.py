@@ -8,8 +8,10 @@ from typing import Annotated, Any, TypeVar
 
 import typer
 from rich.console import Console
+from typer.core import TyperCommand, TyperGroup
 from rich.markup import escape
 
+from nnrun.cli.completion import complete_set
 from nnrun.errors import ConfigError, NnrunError
 
 console = Console()
@@ -55,9 +57,36 @@ def print_error(error: NnrunError) -> None:
         errors.print(f"[bold red]error:[/] {escape(str(error))}", highlight=False, soft_wrap=True)
 
 
+class _FlagsWithoutType:
+    """Typer's Rich help prints a type next to every option, `<bool>` on flags that take
+    no value (its plain help leaves it out: only the Rich panel asks every option for
+    `display_type_rich`, which falls back to the annotation unless a metavar is set). An
+    empty metavar gives flags an empty type column."""
+
+    def get_params(self, ctx: Any) -> list[Any]:
+        params = super().get_params(ctx)  # type: ignore[misc]
+        for param in params:
+            if getattr(param, "is_flag", False) and param.metavar is None:
+                param.metavar = ""
+        return params
+
+
+class Command(_FlagsWithoutType, TyperCommand):
+    """Every nnrun command."""
+
+
+class Group(_FlagsWithoutType, TyperGroup):
+    """The `nnrun` command group."""
+
+
 SetOption = Annotated[
     list[str] | None,
-    typer.Option("--set", help="Override a config value: --set optimizer.lr=3e-4 (YAML value)."),
+    typer.Option(
+        "--set",
+        metavar="<key=value>",
+        help="Override a config value: --set optimizer.lr=3e-4 (YAML value).",
+        autocompletion=complete_set,
+    ),
 ]
 
 

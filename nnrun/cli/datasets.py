@@ -7,7 +7,11 @@ from nnrun.cli.common import console, report_errors
 
 @report_errors
 def datasets() -> None:
-    """List the built-in datasets with their task, shape and size."""
+    """List the built-in datasets with their task, shape and size.
+
+    Examples:
+      nnrun datasets
+    """
     from rich.table import Table
 
     from nnrun.data import dataset_table

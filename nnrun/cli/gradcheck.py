@@ -8,15 +8,22 @@ from typing import Annotated
 import typer
 
 from nnrun.cli.common import SetOption, console, report_errors
+from nnrun.cli.completion import complete_config
 
 
 @report_errors
 def gradcheck(
-    config: Annotated[Path, typer.Argument(help="The experiment's YAML file.")],
+    config: Annotated[
+        Path, typer.Argument(help="The experiment's YAML file.", autocompletion=complete_config)
+    ],
     set_: SetOption = None,
     batch: Annotated[int, typer.Option("--batch", help="Examples to check on.")] = 4,
 ) -> None:
-    """Check every parameter's backprop gradient against central differences (float64)."""
+    """Check every parameter's backprop gradient against central differences (float64).
+
+    Examples:
+      nnrun gradcheck configs/digits_mlp.yaml --batch 4
+    """
     from nnrun.experiment import build_experiment, resolve
     from nnrun.train.summary import check_gradients
 

@@ -9,12 +9,15 @@ from typing import Annotated
 import typer
 
 from nnrun.cli.common import errors, report_errors
+from nnrun.cli.completion import complete_run
 from nnrun.errors import NnrunError
 
 
 @report_errors
 def predict(
-    run: Annotated[Path, typer.Argument(help="A run directory or a checkpoint.")],
+    run: Annotated[
+        Path, typer.Argument(help="A run directory or a checkpoint.", autocompletion=complete_run)
+    ],
     inputs: Annotated[
         Path | None,
         typer.Argument(help="CSV, .npy, .npz or JSON Lines inputs (a .txt file for text models)."),
@@ -40,8 +43,14 @@ def predict(
     ] = 0.8,
     seed: Annotated[int, typer.Option("--seed", help="Seed for sampling.")] = 0,
 ) -> None:
-    """Predict with a trained model (the training preprocessing is applied), or generate
-    text from a language model with --generate."""
+    """Predict with a trained model (its training preprocessing applied), or generate text.
+
+    Language models sample text with --generate.
+
+    Examples:
+      nnrun predict outputs/quickstart/latest inputs.npy --proba --out probs.csv
+      nnrun predict outputs/char_lstm/latest --generate 300 --prompt "ROMEO:"
+    """
     from nnrun.train.prediction import generate_text, predict_file
 
     if generate is not None:

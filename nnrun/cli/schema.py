@@ -15,7 +15,11 @@ from nnrun.cli.common import errors, report_errors
 def schema(
     out: Annotated[Path | None, typer.Option("--out", help="Write to a file.")] = None,
 ) -> None:
-    """Print the JSON Schema of config files (for editor completion and checking)."""
+    """Print the JSON Schema of config files (for editor completion and checking).
+
+    Examples:
+      nnrun schema --out nnrun.schema.json
+    """
     from nnrun.config.jsonschema import config_json_schema
     from nnrun.experiment import SECTIONS
     from nnrun.registry import (

@@ -8,16 +8,26 @@ from typing import Annotated
 import typer
 
 from nnrun.cli.common import SetOption, console, report_errors, threads
+from nnrun.cli.completion import complete_config, complete_logger, complete_run
 from nnrun.errors import NnrunError
 
 
 @report_errors
 def train(
-    config: Annotated[Path | None, typer.Argument(help="The experiment's YAML file.")] = None,
+    config: Annotated[
+        Path | None,
+        typer.Argument(help="The experiment's YAML file.", autocompletion=complete_config),
+    ] = None,
     set_: SetOption = None,
     out: Annotated[Path | None, typer.Option("--out", help="Run directory to use.")] = None,
     resume: Annotated[
-        Path | None, typer.Option("--resume", help="Continue a run from its last checkpoint.")
+        Path | None,
+        typer.Option(
+            "--resume",
+            metavar="<run>",
+            help="Continue a run from its last checkpoint.",
+            autocompletion=complete_run,
+        ),
     ] = None,
     force: Annotated[
         bool, typer.Option("--force", help="With --resume: accept a changed config.")
@@ -29,12 +39,19 @@ def train(
         list[str] | None,
         typer.Option(
             "--logger",
+            metavar="<name>",
+            autocompletion=complete_logger,
             help="Also log to this backend: tensorboard or mlflow (repeatable; adds to "
             "train.loggers).",
         ),
     ] = None,
 ) -> None:
-    """Train a model from a config file (or continue one with --resume)."""
+    """Train a model from a config file (or continue one with --resume).
+
+    Examples:
+      nnrun train configs/quickstart.yaml --set optimizer.lr=0.003 --logger mlflow
+      nnrun train --resume outputs/quickstart/latest --set train.epochs=30
+    """
     from nnrun.experiment import build_experiment, resolve
     from nnrun.loggers import LoggingReporter, add_loggers, build_loggers, run_context
     from nnrun.train.display import make_reporter
