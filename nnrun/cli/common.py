@@ -8,8 +8,8 @@ from typing import Annotated, Any, TypeVar
 
 import typer
 from rich.console import Console
-from typer.core import TyperCommand, TyperGroup
 from rich.markup import escape
+from typer.core import TyperCommand, TyperGroup
 
 from nnrun.cli.completion import complete_set
 from nnrun.errors import ConfigError, NnrunError

@@ -23,7 +23,12 @@ def workdir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     """configs/ with YAML and other files, and outputs/ with a run, a sweep and clutter."""
     monkeypatch.chdir(tmp_path)
     (tmp_path / "configs" / "sweeps").mkdir(parents=True)
-    for name in ("configs/mlp.yaml", "configs/cnn.yml", "configs/notes.txt", "configs/sweeps/lr.yaml"):
+    for name in (
+        "configs/mlp.yaml",
+        "configs/cnn.yml",
+        "configs/notes.txt",
+        "configs/sweeps/lr.yaml",
+    ):
         (tmp_path / name).write_text("name: x\n")
     run = tmp_path / "outputs" / "mlp" / "20261130-091500"
     (run / "checkpoints" / "best").mkdir(parents=True)
@@ -70,10 +75,14 @@ def test_sweeps_are_directories_holding_a_sweep_file(workdir):
 def test_set_completes_keys_then_registered_names_and_choices():
     keys = [key for key, _ in complete_set("train.e")]
     assert keys == ["train.epochs=", "train.early_stopping.", "train.eval_batch_size="]
-    assert "train.early_stopping.patience=" in [key for key, _ in complete_set("train.early_stopping.")]
+    assert "train.early_stopping.patience=" in [
+        key for key, _ in complete_set("train.early_stopping.")
+    ]
     assert {"data.", "train.", "loss=", "optimizer="} <= {key for key, _ in complete_set("")}
     assert ("model.layers.0.type=linear", "layer") in complete_set("model.layers.0.type=li")
-    assert [v for v, _ in complete_set("model.nodes.h1.activation=rel")] == ["model.nodes.h1.activation=relu"]
+    assert [v for v, _ in complete_set("model.nodes.h1.activation=rel")] == [
+        "model.nodes.h1.activation=relu"
+    ]
     assert [v for v, _ in complete_set("optimizer=ada")] == [
         "optimizer=adagrad",
         "optimizer=adam",
@@ -84,7 +93,10 @@ def test_set_completes_keys_then_registered_names_and_choices():
         "data.normalize=minmax",
         "data.normalize=none",
     ]
-    assert [v for v, _ in complete_set("data.shuffle=")] == ["data.shuffle=true", "data.shuffle=false"]
+    assert [v for v, _ in complete_set("data.shuffle=")] == [
+        "data.shuffle=true",
+        "data.shuffle=false",
+    ]
     assert complete_set("seed=") == []
 
 
