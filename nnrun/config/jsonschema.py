@@ -16,6 +16,7 @@ from typing import Any
 
 from nnrun.config.paths import is_plain, to_plain
 from nnrun.config.spec import Option
+from nnrun.config.validate import ComponentList
 from nnrun.registry import Registry
 
 DIALECT = "https://json-schema.org/draft/2020-12/schema"
@@ -121,6 +122,8 @@ def option_schema(option: Option) -> dict[str, Any]:
         schema = section_schema(option.spec)
         if not _allows_none(option.type):
             schema["type"] = "object"
+    elif isinstance(option.type, ComponentList):
+        schema = {"type": "array", "items": component_schema(option.type.registry)}
     else:
         schema = annotation_schema(option.type)
     if option.choices is not None:
