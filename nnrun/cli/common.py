@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+import inspect
 from collections.abc import Callable
 from typing import Annotated, Any, TypeVar
 
@@ -73,6 +74,13 @@ class _FlagsWithoutType:
 
 class Command(_FlagsWithoutType, TyperCommand):
     """Every nnrun command."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        if self.short_help is None and self.help:
+            # `nnrun --help` lists each command's first paragraph, where Rich would keep the
+            # docstring's line breaks.
+            self.short_help = " ".join(inspect.cleandoc(self.help).split("\n\n")[0].split())
 
 
 class Group(_FlagsWithoutType, TyperGroup):

@@ -42,9 +42,17 @@ def predict_file(
 ) -> str | None:
     """Predict for every example of `inputs`; return CSV text when `out` is None."""
     opened = open_run(run)
-    exp = opened.experiment
-    info, preprocessor = exp.data.info, opened.preprocessor
-    x = read_inputs(inputs, info, preprocessor)
+    x = read_inputs(inputs, opened.experiment.data.info, opened.preprocessor)
+    values, columns = predictions(opened.experiment, opened.preprocessor, x, proba, batch_size)
+    return write_predictions(values, columns, out)
+
+
+def predictions(
+    exp: Any, preprocessor: Any, x: np.ndarray, proba: bool, batch_size: int
+) -> tuple[np.ndarray, list[str]]:
+    """(values, column names) that `nnrun predict` writes for model inputs `x`: labels (or
+    class probabilities with `proba`) for classifiers, the model's outputs otherwise."""
+    info = exp.data.info
     outputs = predict_outputs(exp, x, batch_size)
     if isinstance(outputs, tuple):
         raise DataError("this model has several outputs; predict writes single-output models")
@@ -65,7 +73,7 @@ def predict_file(
     else:
         values = outputs
         columns = [f"output_{i}" for i in range(int(np.prod(outputs.shape[1:]) or 1))]
-    return write_predictions(np.asarray(values), columns, out)
+    return np.asarray(values), columns
 
 
 def write_predictions(values: np.ndarray, columns: list[str], out: Path | None) -> str | None:
