@@ -27,17 +27,16 @@ class TensorBoardLogger(Logger):
         self.log_dir = log_dir
         self.graph = graph
         self.writer: Any = None
-        self.path: Path | None = None
 
     def start(self, run: RunContext) -> None:
-        self.path = (
+        path = (
             run.run_dir / EVENTS_DIR
             if self.log_dir is None
             else Path(self.log_dir) / run.relative_name()
         )
         resumed = run.resumed_from_epoch
         self.writer = _summary_writer()(
-            str(self.path),
+            str(path),
             purge_step=resumed + 1 if resumed else None,
             # File names hold the time in whole seconds: a resume within the same second
             # must neither overwrite the first file nor sort before it.

@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import importlib.util
 import math
+import os
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -72,3 +76,20 @@ def test_yaml_mapping_with_log_dir_puts_events_below_it_by_run_path(config, tmp_
     assert len(runs) == 1
     run = tmp_path / "outputs" / "logged" / runs[0].name
     assert_events_match_csv(read_events(runs[0]), run)
+
+
+def test_opening_a_writer_does_not_import_torch_and_leaves_it_importable():
+    code = (
+        "import sys, importlib.util\n"
+        "from nnrun.loggers.tensorboard import _summary_writer\n"
+        "_summary_writer()\n"
+        "print('torch' in sys.modules, importlib.util.find_spec('torch') is not None)\n"
+    )
+    root = Path(__file__).resolve().parents[2]
+    env = {**os.environ, "PYTHONPATH": str(root)}
+    result = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, env=env, check=True
+    )
+    imported, installed = result.stdout.split()
+    assert imported == "False"
+    assert installed == str(importlib.util.find_spec("torch") is not None)
