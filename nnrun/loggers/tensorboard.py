@@ -35,6 +35,7 @@ class TensorBoardLogger(Logger):
             else Path(self.log_dir) / run.relative_name()
         )
         resumed = run.resumed_from_epoch
+        continued = resumed and path.is_dir()  # not a logger first added on resume
         self.writer = _summary_writer()(
             str(path),
             purge_step=resumed + 1 if resumed else None,
@@ -42,11 +43,12 @@ class TensorBoardLogger(Logger):
             # must neither overwrite the first file nor sort before it.
             filename_suffix=f".from-epoch-{resumed:06d}",
         )
-        if resumed:
+        if continued:
             return
         # Indented: TensorBoard renders text as Markdown, where indentation keeps YAML as is.
         self.writer.add_text("config", _indent(run.config_text), 0)
         if self.graph and run.graph is not None and run.graph.nodes:
+            # The public add_graph traces a torch model; the file writer takes a GraphDef.
             self.writer._get_file_writer().add_onnx_graph(_graph_def(run.graph))
         self.writer.flush()
 

@@ -93,3 +93,11 @@ def test_opening_a_writer_does_not_import_torch_and_leaves_it_importable():
     imported, installed = result.stdout.split()
     assert imported == "False"
     assert installed == str(importlib.util.find_spec("torch") is not None)
+
+
+def test_a_logger_added_on_resume_starts_at_the_next_epoch_with_the_config(config, tmp_path):
+    train(str(config), "--out", "run", "--set", "train.epochs=2")
+    train("--resume", "run", "--set", "train.epochs=3", "--logger", "tensorboard")
+    events = read_events(tmp_path / "run" / "tensorboard")
+    assert [event.step for event in events.Scalars("train_loss")] == [3]
+    assert events.Tensors("config/text_summary")
