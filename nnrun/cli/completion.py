@@ -15,17 +15,18 @@ from typing import Any
 
 OUTPUTS = Path("outputs")
 CONFIG_SUFFIXES = (".yaml", ".yml")
-# A key path (as written after --set) -> the registry kind its value names.
-_VALUE_KINDS: list[tuple[re.Pattern[str], str]] = [
-    (re.compile(r"(model|blocks)(\..+)?\.(type)$|model\.(layers|nodes)\.[^.]+$"), "layer"),
-    (re.compile(r".*\.activation$"), "activation"),
-    (re.compile(r".*\.(init|bias_init|weight_init)$"), "initializer"),
-    (re.compile(r"loss(\.type)?$"), "loss"),
-    (re.compile(r"optimizer(\.type)?$"), "optimizer"),
-    (re.compile(r"schedule(\.type)?$"), "schedule"),
-    (re.compile(r"metrics\.\d+(\.type)?$"), "metric"),
-    (re.compile(r"data\.dataset$"), "dataset"),
-    (re.compile(r"train\.loggers\.\d+(\.type)?$"), "logger"),
+# A key path (as written after --set) -> the registry kind its value names. Patterns stay
+# text until used (re caches them): compiling at import would slow every `nnrun` start.
+_VALUE_KINDS: list[tuple[str, str]] = [
+    (r"(model|blocks)(\..+)?\.(type)|model\.(layers|nodes)\.[^.]+", "layer"),
+    (r".*\.activation", "activation"),
+    (r".*\.(init|bias_init|weight_init)", "initializer"),
+    (r"loss(\.type)?", "loss"),
+    (r"optimizer(\.type)?", "optimizer"),
+    (r"schedule(\.type)?", "schedule"),
+    (r"metrics\.\d+(\.type)?", "metric"),
+    (r"data\.dataset", "dataset"),
+    (r"train\.loggers\.\d+(\.type)?", "logger"),
 ]
 
 
@@ -83,7 +84,7 @@ def _values(key: str) -> list[tuple[str, str]]:
     from nnrun.config.spec import Option
 
     for pattern, kind in _VALUE_KINDS:
-        if pattern.fullmatch(key):
+        if re.fullmatch(pattern, key):
             registry = _registries()[kind]
             return [(name, kind) for name in registry.names()]
     option = _options().get(key)
@@ -108,7 +109,7 @@ def _keys() -> Iterator[tuple[str, str]]:
 
 
 def _kind_of(key: str) -> str:
-    return next(kind for pattern, kind in _VALUE_KINDS if pattern.fullmatch(key))
+    return next(kind for pattern, kind in _VALUE_KINDS if re.fullmatch(pattern, key))
 
 
 def _options() -> dict[str, Any]:
