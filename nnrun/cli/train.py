@@ -68,7 +68,7 @@ def train(
         if config is None:
             raise NnrunError("nnrun train needs a CONFIG file (or --resume RUN_DIR)")
         cfg = resolve(config, set_ or [], seed)
-        add_loggers(cfg.data, logger or [])
+        add_loggers(cfg, logger or [])
         experiment = build_experiment(cfg)
         loggers = build_loggers(experiment.train["loggers"])  # before the run directory
         run_dir = start_run(experiment, out)

@@ -13,6 +13,8 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
+from nnrun.config.resolve import ResolvedConfig
+from nnrun.errors import Location
 from nnrun.loggers import csv, mlflow, tensorboard  # noqa: F401  (fill the registry)
 from nnrun.loggers.base import Logger, MissingExtra, RunContext
 from nnrun.registry import LOGGERS
@@ -31,19 +33,23 @@ __all__ = [
 ]
 
 
-def add_loggers(config: dict[str, Any], names: Iterable[str]) -> None:
+def add_loggers(cfg: ResolvedConfig, names: Iterable[str]) -> None:
     """Append loggers named on the command line to a (not yet validated) config's
-    ``train.loggers``, unless already listed. The default ``csv`` stays."""
+    ``train.loggers``, unless already listed; each is located at its ``--logger`` option for
+    error messages. The default ``csv`` stays."""
     names = list(names)
     if not names:
         return
-    train = config.get("train")
+    train = cfg.data.get("train")
     if not isinstance(train, dict):
-        train = config["train"] = {}
+        train = cfg.data["train"] = {}
     listed = train.get("loggers")
     loggers = list(listed) if isinstance(listed, list) else ["csv"]
     present = {item.get("type") if isinstance(item, dict) else item for item in loggers}
-    loggers += [name for name in dict.fromkeys(names) if name not in present]
+    for name in dict.fromkeys(names):
+        if name not in present:
+            cfg.value_locations[("train", "loggers", len(loggers))] = Location(f"--logger {name}")
+            loggers.append(name)
     train["loggers"] = loggers
 
 

@@ -110,7 +110,7 @@ def resume_run(
     candidate = resolve_config(config if config else saved_path, overrides)
     if seed is not None:
         candidate.data["seed"] = seed
-    add_loggers(candidate.data, loggers)
+    add_loggers(candidate, loggers)
     new_config, _ = validate(candidate)
     changes = [
         line

@@ -37,13 +37,21 @@ def test_unknown_logger_or_option_is_reported_at_its_key(config):
     assert "train.loggers[1].uri" in text and "tracking_uri" in text
 
 
-def test_command_line_loggers_are_added_once_after_the_listed_ones():
-    config = {"train": {"loggers": ["csv", {"type": "mlflow"}]}}
-    add_loggers(config, ["tensorboard", "mlflow", "tensorboard"])
-    assert config["train"]["loggers"] == ["csv", {"type": "mlflow"}, "tensorboard"]
-    config = {"train": None}
-    add_loggers(config, ["mlflow"])
-    assert config["train"]["loggers"] == ["csv", "mlflow"]
+def test_command_line_loggers_are_added_once_after_the_listed_ones(config):
+    cfg = resolve(config, ["train.loggers=[csv, {type: mlflow}]"])
+    add_loggers(cfg, ["tensorboard", "mlflow", "tensorboard"])
+    assert cfg.data["train"]["loggers"] == ["csv", {"type": "mlflow"}, "tensorboard"]
+    cfg = resolve(config, ["train=null"])
+    add_loggers(cfg, ["mlflow"])
+    assert cfg.data["train"]["loggers"] == ["csv", "mlflow"]
+
+
+def test_a_misspelt_command_line_logger_is_reported_at_its_option(config):
+    cfg = resolve(config)
+    add_loggers(cfg, ["tensorbord"])
+    with pytest.raises(ConfigError) as error:
+        validate(cfg)
+    assert str(error.value).startswith("--logger tensorbord: train.loggers[1]: unknown logger")
 
 
 def test_csv_is_the_trainers_own_log_and_adds_no_logger():
