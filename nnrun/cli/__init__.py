@@ -1,7 +1,11 @@
 """The `nnrun` command line: one module per command, shared console and error reporting in
-`nnrun.cli.common`. User mistakes print one clear paragraph and exit 2."""
+`nnrun.cli.common`. User mistakes print one clear paragraph and exit 2.
 
-from __future__ import annotations
+Start-up time matters (`nnrun --help`, every completion request): commands import heavy
+modules inside their functions, and the command modules do not use ``from __future__ import
+annotations``. Typer reads every command's signature at start; string annotations would be
+compiled with `eval` one by one (about 10 ms for all commands), plain ones cost nothing.
+"""
 
 from typing import Annotated
 

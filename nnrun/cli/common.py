@@ -1,7 +1,5 @@
 """What every command shares: the consoles, error reporting, and common options."""
 
-from __future__ import annotations
-
 import functools
 import inspect
 from collections.abc import Callable

@@ -5,8 +5,6 @@ Imported when the CLI starts, so only the standard library is imported at module
 registries are loaded when a ``--set`` value is completed (a few hundred milliseconds).
 """
 
-from __future__ import annotations
-
 import os
 import re
 from collections.abc import Iterator

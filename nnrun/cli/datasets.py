@@ -1,7 +1,5 @@
 """`nnrun datasets`: the built-in datasets."""
 
-from __future__ import annotations
-
 from nnrun.cli.common import console, report_errors
 
 

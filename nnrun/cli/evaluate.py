@@ -1,7 +1,5 @@
 """`nnrun eval`: loss, metrics and confusion matrix of a trained model."""
 
-from __future__ import annotations
-
 import json
 from pathlib import Path
 from typing import Annotated, Literal

@@ -1,7 +1,5 @@
 """`nnrun export`: a trained model as one self-contained ONNX file (preprocessing inside)."""
 
-from __future__ import annotations
-
 from enum import Enum
 from pathlib import Path
 from typing import Annotated

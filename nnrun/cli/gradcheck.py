@@ -1,7 +1,5 @@
 """`nnrun gradcheck`: backprop gradients against central differences."""
 
-from __future__ import annotations
-
 from pathlib import Path
 from typing import Annotated
 

@@ -1,7 +1,5 @@
 """`nnrun graph`: the computation graph the builder made."""
 
-from __future__ import annotations
-
 from pathlib import Path
 from typing import Annotated, Literal
 

@@ -1,7 +1,5 @@
 """`nnrun plot`: loss and metric curves of a run."""
 
-from __future__ import annotations
-
 from pathlib import Path
 from typing import Annotated
 

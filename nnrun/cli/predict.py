@@ -1,7 +1,5 @@
 """`nnrun predict`: predictions of a trained model, or generated text."""
 
-from __future__ import annotations
-
 import sys
 from pathlib import Path
 from typing import Annotated

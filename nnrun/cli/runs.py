@@ -1,7 +1,5 @@
 """`nnrun runs`: the runs under an output directory."""
 
-from __future__ import annotations
-
 from pathlib import Path
 from typing import Annotated
 

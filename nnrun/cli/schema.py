@@ -1,7 +1,5 @@
 """`nnrun schema`: the JSON Schema of config files."""
 
-from __future__ import annotations
-
 import json
 from pathlib import Path
 from typing import Annotated

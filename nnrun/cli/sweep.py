@@ -1,7 +1,5 @@
 """`nnrun sweep`: a grid, random or Bayesian search over a config."""
 
-from __future__ import annotations
-
 from pathlib import Path
 from typing import Annotated, Literal
 

@@ -1,7 +1,5 @@
 """`nnrun sweep-report`: the ranked results of a sweep."""
 
-from __future__ import annotations
-
 from pathlib import Path
 from typing import Annotated
 

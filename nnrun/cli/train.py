@@ -1,7 +1,5 @@
 """`nnrun train`: train a model from a config, or continue a run."""
 
-from __future__ import annotations
-
 from pathlib import Path
 from typing import Annotated
 

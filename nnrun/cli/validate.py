@@ -1,7 +1,5 @@
 """`nnrun validate`: resolve and check a config, print the model summary."""
 
-from __future__ import annotations
-
 from pathlib import Path
 from typing import Annotated
 
