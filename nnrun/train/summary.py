@@ -11,13 +11,16 @@ from rich.console import Console
 from rich.table import Table
 
 from nnrun import random
+from nnrun.autograd.tensor import Tensor
 from nnrun.config.resolve import ResolvedConfig
 from nnrun.experiment import Experiment, as_input, loss_arguments, sample_batch
 from nnrun.nn.model import TraceRecord
 from nnrun.testing.gradcheck import gradcheck_report
 
 
-def _shape_text(shape: Any) -> str:
+def _shape_text(shape: Any, batched: bool = True) -> str:
+    if isinstance(shape, tuple) and not batched:
+        return str(shape)
     if isinstance(shape, tuple):
         return "(" + ", ".join(["N", *map(str, shape[1:])]) + ")" if shape else "()"
     return json.dumps(shape)
@@ -58,7 +61,7 @@ def render_model_summary(exp: Experiment, console: Console) -> None:
         table.add_row(
             record.label,
             record.type,
-            _shape_text(record.output_shape),
+            _shape_text(record.output_shape, record.batched),
             f"{record.parameters:,}" if record.parameters else "",
         )
         if record.type != "input":
@@ -94,7 +97,7 @@ def render_graph(exp: Experiment, fmt: str, console: Console | None) -> str:
     nodes = []
     for name, kind, path in exp.view.nodes:
         record = traced.get(name)
-        shape = _shape_text(record.output_shape) if record else "?"
+        shape = _shape_text(record.output_shape, record.batched) if record else "?"
         params = record.parameters if record else 0
         nodes.append((name, kind, shape, params, path))
     inputs: dict[str, list[str]] = {}
@@ -148,16 +151,22 @@ def check_gradients(exp: Experiment, batch: int, console: Console) -> bool:
     named = [(n, p) for n, p in model.named_parameters() if p.requires_grad]
     state = random.get_state()
 
-    def objective() -> Any:
+    # Without parameters (a pure computation) the gradients checked are the inputs'.
+    inputs_checked = not named and isinstance(x, Tensor) and x.dtype.kind == "f"
+
+    def objective(*inputs: Any) -> Any:
         random.set_state(state)
-        value = loss(*loss_arguments(model(x), targets, loss))
+        value = loss(*loss_arguments(model(*inputs or (x,)), targets, loss))
         return value if value.data.size == 1 else value.mean()
 
     results = gradcheck_report(
-        objective, [], params=[p for _, p in named], names=[n for n, _ in named]
+        objective,
+        [x.data] if inputs_checked else [],
+        params=[p for _, p in named],
+        names=["input"] if inputs_checked else [n for n, _ in named],
     )
     table = Table(title=f"gradient check of {exp.name} (float64, {len(targets)} examples)")
-    table.add_column("parameter", no_wrap=True)
+    table.add_column("input" if inputs_checked else "parameter", no_wrap=True)
     for column in ("shape", "checked", "max abs error", "max rel error", "ok"):
         table.add_column(column, justify="right")
     for r in results:
@@ -174,5 +183,6 @@ def check_gradients(exp: Experiment, batch: int, console: Console) -> bool:
     for r in bad:
         console.print(f"[red]{r.describe()}[/]")
     if not bad:
-        console.print(f"[green]all {len(results)} parameter gradients match[/]")
+        what = "input" if inputs_checked else "parameter"
+        console.print(f"[green]all {len(results)} {what} gradients match[/]")
     return not bad

@@ -110,3 +110,16 @@ def test_component_list_options_list_the_registered_components():
     assert errors(validator, good) == []
     assert errors(validator, {"train": {"loggers": ["tensorbord"]}})
     assert errors(validator, {"train": {"loggers": [{"type": "mlflow", "uri": "x"}]}})
+
+
+def test_layer_descriptions_give_the_attention_input_order():
+    import nnrun.components  # noqa: F401
+    from nnrun.config.jsonschema import component_schema
+    from nnrun.registry import LAYERS
+
+    variants = {v.get("title"): v for v in component_schema(LAYERS)["anyOf"]}
+    for name, order in [
+        ("multihead_attention", "query, key_value, value"),
+        ("scaled_dot_product_attention", "query, key, value"),
+    ]:
+        assert f"in the order {order}" in " ".join(variants[f"layer {name}"]["description"].split())
