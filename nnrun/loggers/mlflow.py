@@ -46,18 +46,13 @@ class MlflowLogger(Logger):
         self.client: Any = None
         self.run_id: str | None = None
         self.run: RunContext | None = None
+        self.artifact_root = ""
 
     # ------------------------------------------------------------------ a run
     def start(self, run: RunContext) -> None:
-        self.run = run
-        self.client = self._client(run)
-        saved = run.run_dir / RUN_FILE
-        if run.resumed_from_epoch and saved.is_file():
-            self.run_id = json.loads(saved.read_text())["run_id"]
-            self.client.update_run(self.run_id, status="RUNNING")
-            return
         from mlflow.utils.mlflow_tags import MLFLOW_PARENT_RUN_ID
 
+        self.run = run
         tags = {
             "nnrun.version": _version(),
             "nnrun.run_dir": str(run.run_dir.resolve()),
@@ -65,13 +60,10 @@ class MlflowLogger(Logger):
         }
         if "mlflow" in run.parents:
             tags[MLFLOW_PARENT_RUN_ID] = run.parents["mlflow"]
-        created = self.client.create_run(
-            self._experiment_id(run), run_name=run.trial or run.relative_name(), tags=tags
-        )
-        self.run_id = created.info.run_id
-        write_json_atomic(saved, {"tracking_uri": self.client.tracking_uri, "run_id": self.run_id})
-        self._log_params(flatten(run.config))
-        self.client.log_artifact(self.run_id, str(run.run_dir / "config.yaml"))
+        name = run.trial or run.relative_name()
+        if self._open(run, name, tags, reopen=bool(run.resumed_from_epoch)):
+            self._log_params(flatten(run.config))
+            self.client.log_artifact(self.run_id, str(run.run_dir / "config.yaml"))
 
     def log_epoch(self, epoch: int, values: dict[str, float]) -> None:
         from mlflow.entities import Metric
@@ -101,19 +93,8 @@ class MlflowLogger(Logger):
     # ------------------------------------------------------------------ a sweep
     def start_group(self, group: RunContext) -> str | None:
         """The sweep's parent run (reopened when the sweep resumes); trials nest under it."""
-        self.client = self._client(group)
-        saved = group.run_dir / RUN_FILE
-        if saved.is_file():
-            self.run_id = json.loads(saved.read_text())["run_id"]
-            self.client.update_run(self.run_id, status="RUNNING")
-            return self.run_id
-        created = self.client.create_run(
-            self._experiment_id(group),
-            run_name=group.relative_name(),
-            tags={"nnrun.version": _version(), "nnrun.sweep_dir": str(group.run_dir.resolve())},
-        )
-        self.run_id = created.info.run_id
-        write_json_atomic(saved, {"tracking_uri": self.client.tracking_uri, "run_id": self.run_id})
+        tags = {"nnrun.version": _version(), "nnrun.sweep_dir": str(group.run_dir.resolve())}
+        self._open(group, group.relative_name(), tags, reopen=True)
         return self.run_id
 
     def end_group(self, status: str) -> None:
@@ -121,6 +102,20 @@ class MlflowLogger(Logger):
             self.client.set_terminated(self.run_id, _STATUS.get(status, "FAILED"))
 
     # ------------------------------------------------------------------ helpers
+    def _open(self, run: RunContext, name: str, tags: dict[str, str], reopen: bool) -> bool:
+        """Continue the MLflow run recorded in ``<run_dir>/mlflow.json`` when `reopen` and
+        there is one, else create one and record it. True when created."""
+        self.client = self._client(run)
+        saved = run.run_dir / RUN_FILE
+        if reopen and saved.is_file():
+            self.run_id = json.loads(saved.read_text())["run_id"]
+            self.client.update_run(self.run_id, status="RUNNING")
+            return False
+        created = self.client.create_run(self._experiment_id(run), run_name=name, tags=tags)
+        self.run_id = created.info.run_id
+        write_json_atomic(saved, {"tracking_uri": self.client.tracking_uri, "run_id": self.run_id})
+        return True
+
     def _client(self, run: RunContext) -> Any:
         from mlflow.tracking import MlflowClient
 
