@@ -24,7 +24,12 @@ ARTIFACTS = "mlartifacts"
 # MLflow accepts at most this many params per log_batch call.
 PARAMS_PER_BATCH = 100
 # nnrun's end status -> MLflow's run status.
-_STATUS = {"finished": "FINISHED", "stopped": "FINISHED", "interrupted": "KILLED"}
+_STATUS = {
+    "finished": "FINISHED",
+    "stopped": "FINISHED",  # early stopping
+    "interrupted": "KILLED",
+    "pruned": "KILLED",  # stopped by its sweep
+}
 
 
 @LOGGERS.register("mlflow")
