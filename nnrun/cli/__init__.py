@@ -14,12 +14,14 @@ import typer
 from nnrun import __version__
 from nnrun.cli import (
     datasets,
+    diagnose,
     evaluate,
     export,
     gradcheck,
     graph,
     plot,
     predict,
+    report,
     runs,
     schema,
     sweep,
@@ -75,6 +77,8 @@ COMMANDS = {
     "datasets": datasets.datasets,
     "runs": runs.runs,
     "plot": plot.plot,
+    "diagnose": diagnose.diagnose,
+    "report": report.report,
     "sweep": sweep.sweep,
     "sweep-report": sweep_report.sweep_report,
 }

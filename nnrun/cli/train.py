@@ -43,6 +43,14 @@ def train(
             "train.loggers).",
         ),
     ] = None,
+    diagnose: Annotated[
+        bool,
+        typer.Option(
+            "--diagnose",
+            help="Record gradient, update and activation statistics per layer once per epoch "
+            "(train.diagnose: true) and report findings.",
+        ),
+    ] = False,
 ) -> None:
     """Train a model from a config file (or continue one with --resume).
 
@@ -57,15 +65,21 @@ def train(
     from nnrun.train.session import resume_run, start_run
 
     checkpoint = None
+    overrides = list(set_ or [])
     if resume is not None:
+        if diagnose:
+            overrides.append("train.diagnose=true")
         experiment, run_dir, checkpoint = resume_run(
-            resume, config, set_ or [], force, seed, loggers=logger or []
+            resume, config, overrides, force, seed, loggers=logger or []
         )
         loggers = build_loggers(experiment.train["loggers"])
     else:
         if config is None:
             raise NnrunError("nnrun train needs a CONFIG file (or --resume RUN_DIR)")
-        cfg = resolve(config, set_ or [], seed)
+        cfg = resolve(config, overrides, seed)
+        if diagnose and not (cfg.data.get("train") or {}).get("diagnose"):
+            # --diagnose turns diagnostics on; a schedule the config already sets is kept.
+            cfg = resolve(config, [*overrides, "train.diagnose=true"], seed)
         add_loggers(cfg, logger or [])
         experiment = build_experiment(cfg)
         loggers = build_loggers(experiment.train["loggers"])  # before the run directory

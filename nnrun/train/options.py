@@ -6,6 +6,7 @@ from typing import Any, Literal
 
 from nnrun.config.spec import Option
 from nnrun.config.validate import ComponentList
+from nnrun.diagnose.options import DIAGNOSE_OPTION
 from nnrun.registry import LOGGERS
 
 EARLY_STOPPING_SPEC: dict[str, Option] = {
@@ -48,6 +49,7 @@ TRAIN_SPEC: dict[str, Option] = {
     "eval_batch_size": Option(
         int | None, None, "batch size for evaluation (default: data.batch_size)", min=1
     ),
+    "diagnose": DIAGNOSE_OPTION,
     "threads": Option(int, 1, "BLAS threads (one thread holds up best on a shared machine)", min=1),
     "loggers": Option(
         ComponentList(LOGGERS),

@@ -126,7 +126,9 @@ def resume_run(
     changes = [
         line
         for line in config_differences(saved_config, new_config)
-        if not line.startswith(("train.epochs:", "train.loggers:"))
+        # Training longer, switching diagnostics on or adding loggers does not change the
+        # experiment.
+        if not line.startswith(("train.epochs:", "train.diagnose", "train.loggers:"))
     ]
     if changes and not force:
         raise ConfigError(
@@ -135,7 +137,8 @@ def resume_run(
                 "the same experiment. Differences: " + "; ".join(changes) + ". Pass --force to "
                 "resume with the new config anyway, or start a new run.",
                 location=None,
-                expected="the saved config (only train.epochs may change)",
+                expected="the saved config (only train.epochs, train.diagnose and train.loggers "
+                "may change)",
                 found=f"{len(changes)} difference(s)",
             )
         )
