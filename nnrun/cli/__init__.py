@@ -30,7 +30,6 @@ from nnrun.cli import (
     validate,
 )
 from nnrun.cli.common import Command, Group, State
-from nnrun.runtime import keep_freed_memory
 
 app = typer.Typer(
     name="nnrun",
@@ -61,7 +60,6 @@ def main(
     debug: Annotated[bool, typer.Option("--debug", help="Show tracebacks of errors.")] = False,
 ) -> None:
     State.debug = debug
-    keep_freed_memory()
 
 
 # The order of this table is the order of `nnrun --help`.

@@ -1,6 +1,7 @@
 """`nnrun datasets`: the built-in datasets."""
 
 from nnrun.cli.common import console, report_errors
+from nnrun.markup import safe
 
 
 @report_errors
@@ -19,5 +20,5 @@ def datasets() -> None:
     for column in rows[0]:
         table.add_column(column)
     for row in rows:
-        table.add_row(*(str(v) for v in row.values()))
+        table.add_row(*(safe(v) for v in row.values()))
     console.print(table)

@@ -15,7 +15,7 @@ def gradcheck(
         Path, typer.Argument(help="The experiment's YAML file.", autocompletion=complete_config)
     ],
     set_: SetOption = None,
-    batch: Annotated[int, typer.Option("--batch", help="Examples to check on.")] = 4,
+    batch: Annotated[int, typer.Option("--batch", min=1, help="Examples to check on.")] = 4,
 ) -> None:
     """Check every parameter's backprop gradient against central differences (float64).
 

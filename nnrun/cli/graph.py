@@ -7,6 +7,7 @@ import typer
 
 from nnrun.cli.common import SetOption, console, errors, report_errors
 from nnrun.cli.completion import complete_config
+from nnrun.markup import safe
 
 
 @report_errors
@@ -34,4 +35,4 @@ def graph(
     text = render_graph(experiment, format_, console if out is None else None)
     if out is not None:
         out.write_text(text)
-        errors.print(f"graph written to {out}")
+        errors.print(f"graph written to {safe(out)}", highlight=False)

@@ -7,6 +7,7 @@ import typer
 
 from nnrun.cli.common import console, errors, report_errors
 from nnrun.cli.completion import complete_run
+from nnrun.markup import safe
 
 
 @report_errors
@@ -25,6 +26,6 @@ def plot(
 
     result = plot_run(resolve_run(run), out)
     if isinstance(result, Path):
-        errors.print(f"plot written to {result}")
+        errors.print(f"plot written to {safe(result)}", highlight=False)
     else:
         console.print(result)

@@ -8,6 +8,7 @@ import typer
 from nnrun.cli.common import console, report_errors
 from nnrun.cli.completion import complete_config, complete_sweep
 from nnrun.errors import NnrunError
+from nnrun.markup import safe
 
 
 @report_errors
@@ -74,17 +75,17 @@ def sweep(
     best = outcome.rows[0] if outcome.rows and outcome.rows[0].rank == 1 else None
     if best is None:
         console.print(
-            f"[bold red]no trial finished[/]; see the errors in {outcome.sweep_dir / SUMMARY_MD}",
+            f"[bold red]no trial finished[/]; see the errors in {safe(outcome.sweep_dir / SUMMARY_MD)}",
             highlight=False,
         )
         raise typer.Exit(1)
     console.print(
-        f"best: nnrun train {display_path(outcome.spec.base)} {set_line(best.params)}",
+        f"best: nnrun train {safe(display_path(outcome.spec.base))} {safe(set_line(best.params))}",
         highlight=False,
         soft_wrap=True,
     )
     console.print(
-        f"  or: nnrun train {display_path(outcome.sweep_dir / BEST_CONFIG)}",
+        f"  or: nnrun train {safe(display_path(outcome.sweep_dir / BEST_CONFIG))}",
         highlight=False,
         soft_wrap=True,
     )

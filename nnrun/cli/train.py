@@ -8,6 +8,7 @@ import typer
 from nnrun.cli.common import SetOption, console, report_errors, threads
 from nnrun.cli.completion import complete_config, complete_logger, complete_run
 from nnrun.errors import NnrunError
+from nnrun.markup import safe
 
 
 @report_errors
@@ -30,7 +31,7 @@ def train(
     force: Annotated[
         bool, typer.Option("--force", help="With --resume: accept a changed config.")
     ] = False,
-    seed: Annotated[int | None, typer.Option("--seed", help="Override the seed.")] = None,
+    seed: Annotated[int | None, typer.Option("--seed", min=0, help="Override the seed.")] = None,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Only start/end lines.")] = False,
     json_out: Annotated[bool, typer.Option("--json", help="One JSON object per epoch.")] = False,
     logger: Annotated[
@@ -58,6 +59,7 @@ def train(
       nnrun train configs/quickstart.yaml --set optimizer.lr=0.003 --logger mlflow
       nnrun train --resume outputs/quickstart/latest --set train.epochs=30
     """
+    from nnrun import locking
     from nnrun.experiment import build_experiment, resolve
     from nnrun.loggers import LoggingReporter, add_loggers, build_loggers, run_context
     from nnrun.train.display import make_reporter
@@ -72,7 +74,18 @@ def train(
         experiment, run_dir, checkpoint = resume_run(
             resume, config, overrides, force, seed, loggers=logger or []
         )
-        loggers = build_loggers(experiment.train["loggers"])
+        if checkpoint is None:
+            console.print(
+                f"{safe(run_dir)} has no checkpoint yet (stopped during its first epoch): "
+                "restarting it from the beginning in place",
+                style="yellow",
+                highlight=False,
+            )
+        try:
+            loggers = build_loggers(experiment.train["loggers"])
+        except BaseException:
+            locking.release(run_dir)
+            raise
     else:
         if config is None:
             raise NnrunError("nnrun train needs a CONFIG file (or --resume RUN_DIR)")
@@ -88,5 +101,10 @@ def train(
     reporter = LoggingReporter(
         make_reporter(mode, console), loggers, run_context(experiment, run_dir)
     )
+    try:
+        trainer = Trainer(experiment, run_dir, reporter, resume=checkpoint)
+    except BaseException:
+        locking.release(run_dir)  # fit() would have released it
+        raise
     with threads(experiment.train["threads"]):
-        Trainer(experiment, run_dir, reporter, resume=checkpoint).fit()
+        trainer.fit()

@@ -7,6 +7,7 @@ import typer
 
 from nnrun.cli.common import SetOption, console, report_errors
 from nnrun.cli.completion import complete_config
+from nnrun.markup import safe
 
 
 @report_errors
@@ -32,4 +33,4 @@ def validate(
     if explain:
         render_explain(experiment.cfg, console)
     render_model_summary(experiment, console)
-    console.print(f"[green]ok[/]: {config} is valid")
+    console.print(f"[green]ok[/]: {safe(config)} is valid", highlight=False)

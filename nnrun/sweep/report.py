@@ -16,6 +16,7 @@ from typing import Any
 from rich.table import Table
 from rich.text import Text
 
+from nnrun.markup import safe
 from nnrun.sweep.space import as_override, canonical_json
 from nnrun.sweep.spec import SweepSpec
 from nnrun.train.display import format_value
@@ -101,17 +102,19 @@ def mean_std(row: PointRow) -> str:
 def results_table(spec: SweepSpec, rows: list[PointRow], limit: int | None = None) -> Table:
     """The ranked results as a Rich table; the best row is highlighted."""
     arrow = "↑" if spec.maximize else "↓"
-    table = Table(title=f"{spec.name}: {spec.metric} {arrow}", title_justify="left")
+    table = Table(title=f"{safe(spec.name)}: {safe(spec.metric)} {arrow}", title_justify="left")
     table.add_column("rank", justify="right")
     table.add_column("point", justify="right")
     for key in spec.varying:
-        table.add_column(key, justify="right", overflow="fold")
-    table.add_column(spec.metric + (" (mean ± std)" if spec.repeats > 1 else ""), justify="right")
+        table.add_column(safe(key), justify="right", overflow="fold")
+    table.add_column(
+        safe(spec.metric) + (" (mean ± std)" if spec.repeats > 1 else ""), justify="right"
+    )
     table.add_column("runs")
     for row in rows[:limit]:
         style = "bold green" if row.rank == 1 else ("dim" if row.mean is None else "")
         cells = [str(row.rank or "-"), str(row.point)]
-        cells += [_short(row.params.get(key)) for key in spec.varying]
+        cells += [safe(_short(row.params.get(key))) for key in spec.varying]
         cells += [mean_std(row), row.status]
         table.add_row(*cells, style=style)
     return table
@@ -303,17 +306,17 @@ def _spearman(x: list[float], y: list[float]) -> float | None:
 def effects_tables(spec: SweepSpec, effects: list[Effect]) -> list[Table]:
     tables = []
     for effect in effects:
-        title = effect.key
+        title = safe(effect.key)
         if effect.correlation is not None:
             title += f"  (Spearman ρ = {effect.correlation:+.2f})"
         table = Table(title=title, title_justify="left")
         table.add_column("value" if len(effect.groups[0][0].split(" .. ")) == 1 else "range")
-        table.add_column(f"mean {spec.metric}", justify="right")
+        table.add_column(f"mean {safe(spec.metric)}", justify="right")
         table.add_column("points", justify="right")
         best = (max if spec.maximize else min)(m for _, m, _ in effect.groups)
         for label, metric, count in effect.groups:
             style = "bold green" if metric == best and len(effect.groups) > 1 else ""
-            table.add_row(label, Text(format_value(metric), style=style), str(count))
+            table.add_row(safe(label), Text(format_value(metric), style=style), str(count))
         tables.append(table)
     return tables
 

@@ -7,7 +7,7 @@ import json
 import math
 import signal
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -16,18 +16,20 @@ from typing import Any
 
 import numpy as np
 
-from nnrun import random
+from nnrun import locking, random
 from nnrun.autograd.grad_mode import no_grad
+from nnrun.autograd.tensor import Tensor
 from nnrun.checkpoint import Checkpoint, CheckpointManager, nnrun_version, periodic_tag
+from nnrun.compile import Compiled, Eager, compiled_call
 from nnrun.data import IGNORE_INDEX, BatchLoader
 from nnrun.diagnose.recorder import Diagnostics
-from nnrun.errors import NnrunError
+from nnrun.errors import CheckpointError, NnrunError
 from nnrun.experiment import Experiment, as_input, loss_arguments
 from nnrun.fileio import write_json_atomic
 from nnrun.optim.clip import clip_grad_norm, clip_grad_value
 from nnrun.train.display import EpochRow, Reporter, RunInfo
 from nnrun.train.metrics import compute_metrics, metric_mode, metric_outputs
-from nnrun.train.rundir import MetricsLogger
+from nnrun.train.rundir import MetricsLogger, complete_lines
 
 # Whole-epoch outputs are kept for exact train metrics up to this many numbers; beyond it
 # (e.g. a language model's (N, T, vocab) logits) train metrics are batch-size-weighted means.
@@ -67,6 +69,35 @@ class Progress:
     @classmethod
     def from_state(cls, state: dict[str, Any]) -> Progress:
         return cls(**state)
+
+
+def restore_state(exp: Experiment, checkpoint: Checkpoint) -> Progress:
+    """Put a checkpoint's weights and training state into `exp`; returns the progress.
+
+    A state of the wrong shape (edited or foreign ``state.json``) is a `CheckpointError`
+    naming the checkpoint, found before the resumed run changes anything on disk."""
+    state = checkpoint.state
+    try:
+        if not isinstance(state, dict):
+            raise TypeError("it holds no training state")
+        exp.model.load_state_dict(checkpoint.weights)
+        exp.optimizer.load_state_dict(state["optimizer"])
+        if exp.schedule is not None and state.get("schedule") is not None:
+            exp.schedule.load_state_dict(state["schedule"])
+        random.set_state(state["rng"])
+        progress = Progress.from_state(state["progress"])
+        if progress.partial:  # the unfinished epoch's sums must read back too
+            EpochAccumulator.from_state(progress.partial)
+        numbers = (progress.epoch, progress.step, progress.batch, progress.bad_epochs)
+        if not all(isinstance(n, int) and not isinstance(n, bool) and n >= 0 for n in numbers):
+            raise TypeError(f"progress counters must be non-negative integers, got {numbers}")
+    except (KeyError, TypeError, ValueError, AttributeError, IndexError, CheckpointError) as error:
+        detail = f"missing {error}" if isinstance(error, KeyError) else str(error)
+        raise CheckpointError(
+            f"the training state of checkpoint {checkpoint.path} is unusable ({detail}); "
+            "it was edited or not written by this nnrun"
+        ) from None
+    return progress
 
 
 class EpochAccumulator:
@@ -208,7 +239,9 @@ class Trainer:
         self.mode = metric_mode(self.monitor, experiment.metrics) if mode == "auto" else mode
         checkpoint = train["checkpoint"]
         self.every = checkpoint.get("every")
-        self.checkpoints = CheckpointManager(self.run_dir / "checkpoints", checkpoint.get("keep"))
+        self.checkpoints = CheckpointManager(
+            self.run_dir / "checkpoints", checkpoint.get("keep"), checkpoint.get("background", False)
+        )
         self.info = experiment.data.info
         self.train_loader = experiment.data.loader("train", experiment.seed)
         self.eval_batch = train["eval_batch_size"] or experiment.data.batch_size
@@ -217,21 +250,24 @@ class Trainer:
         self.stop_status: str | None = None
         self.started = time.time()
         self.logger = MetricsLogger(self.run_dir, experiment.metric_keys)
+        self.forward = compiled_call(
+            model_forward(experiment, reduce=True),
+            train.get("compile", "auto"),
+            key=lambda: experiment.model.training,
+            note=lambda message: reporter.message(message, "yellow"),
+        )
+        self.eval_forward = replayed(experiment, model_forward(experiment, reduce=False))
         if resume is not None:
             self._restore(resume)
+        else:  # a run restarted in place drops rows of its first, never-saved epoch
+            self.logger.truncate_after(0)
         self.diagnostics = Diagnostics.create(
             experiment, self.run_dir, reporter, self.progress.step
         )
 
     # ----------------------------------------------------------------- setup
     def _restore(self, checkpoint: Checkpoint) -> None:
-        state = checkpoint.state or {}
-        self.exp.model.load_state_dict(checkpoint.weights)
-        self.exp.optimizer.load_state_dict(state["optimizer"])
-        if self.exp.schedule is not None and state.get("schedule") is not None:
-            self.exp.schedule.load_state_dict(state["schedule"])
-        random.set_state(state["rng"])
-        self.progress = Progress.from_state(state["progress"])
+        self.progress = restore_state(self.exp, checkpoint)
         self.logger.truncate_after(self.progress.epoch)
 
     def _state(self, partial: EpochAccumulator | None) -> dict[str, Any]:
@@ -246,14 +282,21 @@ class Trainer:
             "data_info": self.info.to_json(),
         }
 
-    def _save(self, tag: str, metrics: dict[str, float], partial: EpochAccumulator | None = None):
+    def _save(
+        self,
+        tag: str,
+        metrics: dict[str, float],
+        partial: EpochAccumulator | None = None,
+        also: tuple[str, ...] = (),
+    ) -> None:
         metadata = {
             "config": self.exp.config_text,
             "epoch": self.progress.epoch,
             "step": self.progress.step,
             "metrics": metrics,
         }
-        self.checkpoints.save(tag, self.exp.model.state_dict(), metadata, self._state(partial))
+        state = self._state(partial)
+        self.checkpoints.save(tag, self.exp.model.state_dict(), metadata, state, also)
 
     # ----------------------------------------------------------------- signals
     @contextmanager
@@ -319,7 +362,9 @@ class Trainer:
             summary = self._write_summary("failed", {}, f"{type(error).__name__}: {error}")
             raise
         finally:
+            self.checkpoints.wait()
             self.reporter.end(summary)
+            locking.release(self.run_dir)  # taken by start_run / resume_run
         return summary
 
     def request_stop(self, status: str = "stopped") -> None:
@@ -345,10 +390,7 @@ class Trainer:
         for index, (inputs, targets) in enumerate(self.train_loader.batches(progress.epoch)):
             if index < skip:
                 continue
-            outputs = exp.model(as_input(inputs))
-            loss = exp.loss(*loss_arguments(outputs, targets, exp.loss))
-            if loss.data.size != 1:
-                loss = loss.mean()
+            outputs, loss = self.forward(inputs, targets)
             value = float(loss.data)
             if not math.isfinite(value):
                 if on_nan == "stop":
@@ -367,7 +409,7 @@ class Trainer:
                 )
                 continue
             progress.last_finite_loss = value
-            loss.backward()
+            self.forward.backward(loss)
             if clip_norm is not None:
                 clip_grad_norm(params, clip_norm)
             if clip_value is not None:
@@ -433,11 +475,9 @@ class Trainer:
                     lr=lr,
                     seconds=seconds,
                 )
-        if improved:
-            self._save("best", metrics)
-        if self.every and epoch % self.every == 0:
-            self._save(periodic_tag(epoch), metrics)
-        self._save("last", metrics)
+        # One write per epoch; `best` and the periodic tag are second names for its files.
+        periodic = (periodic_tag(epoch),) if self.every and epoch % self.every == 0 else ()
+        self._save("last", metrics, also=(("best",) if improved else ()) + periodic)
         patience_left = None
         if self.early:
             patience_left = self.early["patience"] - progress.bad_epochs
@@ -489,7 +529,7 @@ class Trainer:
     # ----------------------------------------------------------------- evaluation
     def evaluate(self, split: str) -> dict[str, float]:
         """Loss and metrics of a split, without building graphs."""
-        return evaluate_split(self.exp, split, self.eval_batch)[0]
+        return evaluate_split(self.exp, split, self.eval_batch, forward=self.eval_forward)[0]
 
     def _finish(self) -> dict[str, float]:
         """Test metrics of the best checkpoint (what `nnrun eval` and `predict` use).
@@ -563,8 +603,13 @@ def _last_rows(run_dir: Path) -> dict[str, dict[str, float]]:
     path = run_dir / "metrics.jsonl"
     if not path.exists():
         return rows
-    for line in path.read_text().splitlines():
-        row = json.loads(line)
+    for line in complete_lines(path):  # a line torn by a crash or a full disk is skipped
+        try:
+            row = json.loads(line)
+        except ValueError:
+            continue
+        if not isinstance(row, dict) or not isinstance(row.get("split"), str):
+            continue
         split = row.pop("split")
         for key in ("epoch", "step", "lr", "seconds"):
             row.pop(key, None)
@@ -572,33 +617,62 @@ def _last_rows(run_dir: Path) -> dict[str, dict[str, float]]:
     return rows
 
 
+def model_forward(exp: Experiment, reduce: bool) -> Callable[[Any, Any], tuple[Any, Tensor]]:
+    """(outputs, loss) of a batch; the loss averaged to a scalar if `reduce`."""
+
+    def forward(inputs: Any, targets: Any) -> tuple[Any, Tensor]:
+        outputs = exp.model(as_input(inputs))
+        loss = exp.loss(*loss_arguments(outputs, targets, exp.loss))
+        return outputs, loss.mean() if reduce and loss.data.size != 1 else loss
+
+    return forward
+
+
+def _silent(message: str) -> None:
+    """Evaluation says nothing about a fallback: the training run has said it."""
+
+
+def replayed(exp: Experiment, fn: Callable[..., Any]) -> Compiled | Eager:
+    """`fn` (a forward pass of `exp.model`) compiled as train.compile asks; evaluation
+    replays forward-only plans (and stays quiet about a fallback: training noted it)."""
+    model = exp.model
+    mode = exp.train.get("compile", "auto")
+    return compiled_call(fn, mode, key=lambda: model.training, note=_silent)
+
+
 def predict_outputs(exp: Experiment, inputs: Any, batch_size: int) -> Any:
     """Model outputs (numpy) for inputs, in eval mode and batches, without graphs."""
     model = exp.model
     model.eval()
     chunks: list[Any] = []
+    forward = replayed(exp, lambda x: model(as_input(x)))
     with no_grad():
         if isinstance(inputs, dict) or batch_size <= 0:
-            return _numpy_outputs(model(as_input(inputs)))
+            return _numpy_outputs(forward(inputs))
         for start in range(0, len(inputs), batch_size):
-            chunks.append(_numpy_outputs(model(as_input(inputs[start : start + batch_size]))))
+            chunks.append(_numpy_outputs(forward(inputs[start : start + batch_size])))
     if chunks and isinstance(chunks[0], tuple):
         return tuple(np.concatenate(parts) for parts in zip(*chunks))
     return np.concatenate(chunks) if chunks else np.empty((0,))
 
 
 def evaluate_split(
-    exp: Experiment, split: str, batch_size: int, data_split: Any = None
+    exp: Experiment,
+    split: str,
+    batch_size: int,
+    data_split: Any = None,
+    forward: Compiled | Eager | None = None,
 ) -> tuple[dict[str, float], Any, np.ndarray]:
-    """(loss and metrics, outputs, targets) of one split in eval mode."""
+    """(loss and metrics, outputs, targets) of one split in eval mode; `forward` is a
+    `replayed` model_forward kept across calls (the trainer's, evaluating every epoch)."""
     part = data_split if data_split is not None else exp.data.splits[split]
     model, info = exp.model, exp.data.info
     model.eval()
     acc = EpochAccumulator()
+    forward = forward or replayed(exp, model_forward(exp, reduce=False))
     with no_grad():
         for inputs, targets in BatchLoader(part, batch_size, shuffle=False).batches(0):
-            outputs = model(as_input(inputs))
-            loss = exp.loss(*loss_arguments(outputs, targets, exp.loss))
+            outputs, loss = forward(inputs, targets)
             acc.add(
                 float(loss.data.mean()),
                 _weight(targets, info.task),

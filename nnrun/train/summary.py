@@ -14,6 +14,7 @@ from nnrun import random
 from nnrun.autograd.tensor import Tensor
 from nnrun.config.resolve import ResolvedConfig
 from nnrun.experiment import Experiment, as_input, loss_arguments, sample_batch
+from nnrun.markup import make_console, safe
 from nnrun.nn.model import TraceRecord
 from nnrun.testing.gradcheck import gradcheck_report
 
@@ -35,7 +36,7 @@ def render_explain(cfg: ResolvedConfig, console: Console) -> None:
     for column in ("key", "value", "from"):
         table.add_column(column)
     for path, value, source in cfg.explain():
-        table.add_row(path, json.dumps(value), source)
+        table.add_row(safe(path), safe(json.dumps(value)), safe(source))
     console.print(table)
 
 
@@ -51,7 +52,7 @@ def _numel(shape: Any) -> int:
 
 def render_model_summary(exp: Experiment, console: Console) -> None:
     """Layer/node, type, output shape and parameters, with totals and memory estimates."""
-    table = Table(title=f"model {exp.name}")
+    table = Table(title=f"model {safe(exp.name)}")
     table.add_column("layer / node")
     table.add_column("type")
     table.add_column("output shape")
@@ -59,9 +60,9 @@ def render_model_summary(exp: Experiment, console: Console) -> None:
     activations = 0
     for record in exp.trace:
         table.add_row(
-            record.label,
-            record.type,
-            _shape_text(record.output_shape, record.batched),
+            safe(record.label),
+            safe(record.type),
+            safe(_shape_text(record.output_shape, record.batched)),
             f"{record.parameters:,}" if record.parameters else "",
         )
         if record.type != "input":
@@ -83,11 +84,13 @@ def render_model_summary(exp: Experiment, console: Console) -> None:
     console.print(
         f"parameters: {total:,} ({trainable:,} trainable), "
         f"{total * itemsize / 2**20:.2f} MiB; activations: ≈{per_batch / 2**20:.2f} MiB for "
-        f"{batch_text} (forward; backprop keeps about as much again)"
+        f"{batch_text} (forward; backprop keeps about as much again)",
+        highlight=False,
     )
     console.print(
-        f"data: {exp.data.info.name} ({exp.task}); "
-        + ", ".join(f"{k} {len(v)}" for k, v in exp.data.splits.items())
+        f"data: {safe(exp.data.info.name)} ({exp.task}); "
+        + ", ".join(f"{k} {len(v)}" for k, v in exp.data.splits.items()),
+        highlight=False,
     )
 
 
@@ -119,16 +122,20 @@ def render_graph(exp: Experiment, fmt: str, console: Console | None) -> str:
         lines += [f"  {ids[s]} --> {ids[t]}" for s, t in exp.view.edges]
         text = "\n".join(lines) + "\n"
     else:
-        table = Table(title=f"computation graph of {exp.name}")
+        table = Table(title=f"computation graph of {safe(exp.name)}")
         for column in ("node", "op", "output shape", "parameters", "inputs"):
             table.add_column(column)
         for name, kind, shape, params, _ in nodes:
             table.add_row(
-                name, kind, shape, f"{params:,}" if params else "", ", ".join(inputs.get(name, []))
+                safe(name),
+                safe(kind),
+                safe(shape),
+                f"{params:,}" if params else "",
+                safe(", ".join(inputs.get(name, []))),
             )
         if console is not None:
             console.print(table)
-        text_console = Console(width=120, record=True, file=io.StringIO())
+        text_console = make_console(width=120, record=True, file=io.StringIO())
         text_console.print(table)
         text = text_console.export_text()
     if console is not None and fmt != "text":
@@ -165,13 +172,13 @@ def check_gradients(exp: Experiment, batch: int, console: Console) -> bool:
         params=[p for _, p in named],
         names=["input"] if inputs_checked else [n for n, _ in named],
     )
-    table = Table(title=f"gradient check of {exp.name} (float64, {len(targets)} examples)")
+    table = Table(title=f"gradient check of {safe(exp.name)} (float64, {len(targets)} examples)")
     table.add_column("input" if inputs_checked else "parameter", no_wrap=True)
     for column in ("shape", "checked", "max abs error", "max rel error", "ok"):
         table.add_column(column, justify="right")
     for r in results:
         table.add_row(
-            r.name,
+            safe(r.name),
             str(r.shape),
             r.method,
             f"{r.max_abs_error:.2e}",
@@ -181,7 +188,7 @@ def check_gradients(exp: Experiment, batch: int, console: Console) -> bool:
     console.print(table)
     bad = [r for r in results if not r.ok]
     for r in bad:
-        console.print(f"[red]{r.describe()}[/]")
+        console.print(f"[red]{safe(r.describe())}[/]", highlight=False)
     if not bad:
         what = "input" if inputs_checked else "parameter"
         console.print(f"[green]all {len(results)} {what} gradients match[/]")
