@@ -21,7 +21,7 @@ from nnrun.autograd.tensor import Tensor
 from nnrun.config.builder import GraphView, instantiate
 from nnrun.config.paths import describe, did_you_mean, format_path
 from nnrun.config.resolve import ResolvedConfig, resolve_config
-from nnrun.config.sections import Located
+from nnrun.config.sections import Located, located
 from nnrun.data import DataBundle, Split, load_data
 from nnrun.errors import ConfigError, NnrunError, Problem
 from nnrun.init_from import apply_init_from
@@ -32,7 +32,7 @@ from nnrun.nn.module import Module
 from nnrun.optim.optimizer import Optimizer
 from nnrun.registry import LOSSES, OPTIMIZERS, SCHEDULES
 from nnrun.schedules import Schedule
-from nnrun.spec import SECTIONS, ExperimentSpec, located, parse_spec
+from nnrun.spec import SECTIONS, ExperimentSpec, parse_spec
 from nnrun.tasks import Task
 from nnrun.train.options import TrainSpec
 

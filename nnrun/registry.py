@@ -290,6 +290,9 @@ OPTIMIZERS = Registry("optimizer", arg_aliases={"learning_rate": "lr"}, injected
 SCHEDULES = Registry("schedule", injected=("optimizer", "epochs", "steps_per_epoch"))
 METRICS = Registry("metric")
 DATASETS = Registry("dataset")
+# Training loggers; `run_dir`/`columns` are what the trainer hands its built-in CSV logger.
+LOGGERS = Registry("logger", injected=("run_dir", "columns"))
+
 REGISTRIES = (
     LAYERS,
     ACTIVATIONS,
@@ -299,6 +302,7 @@ REGISTRIES = (
     SCHEDULES,
     METRICS,
     DATASETS,
+    LOGGERS,
 )
 """Every registry, for tools that walk them all (the schema, the component reference)."""
 

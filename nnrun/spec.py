@@ -10,7 +10,6 @@ time, a metric that does not fit the data's task).
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Annotated, Any
@@ -19,7 +18,15 @@ from nnrun import components  # noqa: F401  (the registries must be complete to 
 from nnrun.config.builder import ModelPlan, parse_model
 from nnrun.config.paths import KeyPath
 from nnrun.config.resolve import ResolvedConfig
-from nnrun.config.sections import Located, Section, build_section, options_of, setting
+from nnrun.config.sections import (
+    ComponentSpec,
+    Located,
+    Section,
+    build_section,
+    component_spec,
+    options_of,
+    setting,
+)
 from nnrun.config.spec import Option
 from nnrun.config.validate import (
     ComponentList,
@@ -29,7 +36,7 @@ from nnrun.config.validate import (
 )
 from nnrun.constraints import Min
 from nnrun.data.options import DATA_SPEC, DataSpec
-from nnrun.errors import ArgumentError, ConfigError, Problem
+from nnrun.errors import ConfigError, Problem
 from nnrun.registry import LAYERS, LOSSES, METRICS, OPTIMIZERS, SCHEDULES, Registry, type_name
 from nnrun.tasks import Task
 from nnrun.train.options import TRAIN_SPEC, TrainSpec
@@ -50,40 +57,6 @@ SECTIONS: dict[str, Any] = {
     "output_dir": Option(str, "outputs", "where run directories go"),
 }
 """How each top-level key is validated (see `nnrun.config.validate.Section`)."""
-
-
-@dataclass(frozen=True)
-class ComponentSpec:
-    """A reference to a registered component: its canonical `type`, its arguments and where
-    it was written. `name` renames a metric's results."""
-
-    type: str
-    args: Mapping[str, Any] = field(default_factory=dict)
-    name: str | None = None
-    at: Located = field(default=Located(), compare=False, repr=False)
-
-    def build(self, registry: Registry, *injected: Any) -> Any:
-        """Construct the component; an argument the constructor refuses becomes a located
-        config error."""
-        return located(self.at, lambda: registry.build(self.type, *injected, **self.args))
-
-
-def located(at: Located, make: Any) -> Any:
-    """Call `make()`; an `ArgumentError` becomes a `ConfigError` at `at` (or at the key the
-    error names under it)."""
-    try:
-        return make()
-    except ArgumentError as error:
-        keys = (error.key,) if error.key else ()
-        raise ConfigError(
-            Problem(str(error), at.key_path(*keys), at.where(*keys), error.expected, error.found)
-        ) from None
-
-
-def component_spec(value: Mapping[str, Any], at: Located) -> ComponentSpec:
-    """A validated ``{type: name, **arguments}`` (metrics may carry a ``name``)."""
-    args = {key: item for key, item in value.items() if key not in ("type", "name")}
-    return ComponentSpec(value["type"], args, value.get("name"), at)
 
 
 @dataclass(frozen=True)

@@ -1,7 +1,11 @@
 """The `nnrun` command line: one module per command, shared console and error reporting in
-`nnrun.cli.common`. User mistakes print one clear paragraph and exit 2."""
+`nnrun.cli.common`. User mistakes print one clear paragraph and exit 2.
 
-from __future__ import annotations
+Start-up time matters (`nnrun --help`, every completion request): commands import heavy
+modules inside their functions, and the command modules do not use ``from __future__ import
+annotations``. Typer reads every command's signature at start; string annotations would be
+compiled with `eval` one by one (about 10 ms for all commands), plain ones cost nothing.
+"""
 
 from typing import Annotated
 
@@ -26,13 +30,16 @@ from nnrun.cli import (
     train,
     validate,
 )
-from nnrun.cli.common import State
+from nnrun.cli.common import Command, Group, State
 
 app = typer.Typer(
     name="nnrun",
-    help="Declarative neural-network experiments on a NumPy autograd engine.",
+    help="Declarative neural-network experiments on a NumPy autograd engine.\n\n"
+    "Examples:\n"
+    "  nnrun train configs/quickstart.yaml\n"
+    "  nnrun eval outputs/quickstart/latest",
+    cls=Group,
     no_args_is_help=True,
-    add_completion=False,
     pretty_exceptions_enable=False,
 )
 
@@ -76,4 +83,4 @@ COMMANDS = {
     "sweep-report": sweep_report.sweep_report,
 }
 for _name, _command in COMMANDS.items():
-    app.command(_name)(_command)
+    app.command(_name, cls=Command)(_command)

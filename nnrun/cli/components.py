@@ -1,12 +1,11 @@
 """`nnrun components`: the reference of registered components and their arguments."""
 
-from __future__ import annotations
-
 from typing import Annotated
 
 import typer
 
 from nnrun.cli.common import console, report_errors
+from nnrun.markup import safe
 
 
 @report_errors
@@ -17,7 +16,12 @@ def components(
     ] = None,
     name: Annotated[str | None, typer.Argument(help="One component, e.g. linear.")] = None,
 ) -> None:
-    """List registered components with their arguments, allowed values and defaults."""
+    """List registered components with their arguments, allowed values and defaults.
+
+    Examples:
+      nnrun components optimizer
+      nnrun components layer linear
+    """
     from rich.table import Table
 
     from nnrun.components_reference import entry, kinds, reference
@@ -43,8 +47,8 @@ def components(
         for column in ("argument", "allowed", "default"):
             table.add_column(column)
         for argument in item.arguments:
-            table.add_row(argument.name, argument.allowed, argument.default)
+            table.add_row(safe(argument.name), safe(argument.allowed), safe(argument.default))
         if item.summary:
-            table.caption = item.summary
+            table.caption = safe(item.summary)
             table.caption_justify = "left"
         console.print(table)

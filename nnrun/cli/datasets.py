@@ -1,14 +1,16 @@
 """`nnrun datasets`: the built-in datasets."""
 
-from __future__ import annotations
-
 from nnrun.cli.common import console, report_errors
 from nnrun.markup import safe
 
 
 @report_errors
 def datasets() -> None:
-    """List the built-in datasets with their task, shape and size."""
+    """List the built-in datasets with their task, shape and size.
+
+    Examples:
+      nnrun datasets
+    """
     from rich.table import Table
 
     from nnrun.data import dataset_table

@@ -1,7 +1,5 @@
 """`nnrun schema`: the JSON Schema of config files (or of sweep files)."""
 
-from __future__ import annotations
-
 import json
 from pathlib import Path
 from typing import Annotated
@@ -17,7 +15,12 @@ def schema(
     out: Annotated[Path | None, typer.Option("--out", help="Write to a file.")] = None,
     sweep: Annotated[bool, typer.Option("--sweep", help="The schema of sweep files.")] = False,
 ) -> None:
-    """Print the JSON Schema of config files (for editor completion and checking)."""
+    """Print the JSON Schema of config files (for editor completion and checking).
+
+    Examples:
+      nnrun schema --out nnrun.schema.json
+      nnrun schema --sweep --out nnrun.sweep.schema.json
+    """
     from nnrun.config.jsonschema import config_json_schema, sweep_json_schema
     from nnrun.registry import REGISTRIES
     from nnrun.spec import SECTIONS

@@ -1,13 +1,12 @@
 """`nnrun sweep`: a grid, random or Bayesian search over a config."""
 
-from __future__ import annotations
-
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Literal
 
 import typer
 
 from nnrun.cli.common import console, report_errors
+from nnrun.cli.completion import complete_config, complete_sweep
 from nnrun.errors import NnrunError
 from nnrun.markup import safe
 
@@ -15,14 +14,18 @@ from nnrun.markup import safe
 @report_errors
 def sweep(
     sweep_file: Annotated[
-        Path | None, typer.Argument(help="The sweep YAML file (optional with --resume).")
+        Path | None,
+        typer.Argument(
+            help="The sweep YAML file (optional with --resume).", autocompletion=complete_config
+        ),
     ] = None,
     workers: Annotated[
         int | None,
         typer.Option("--workers", "-w", help="Trials at a time (default: the file's workers)."),
     ] = None,
     executor: Annotated[
-        str, typer.Option("--executor", help="process (local processes) or dask.")
+        Literal["process", "dask"],
+        typer.Option("--executor", help="Local processes, or a Dask cluster."),
     ] = "process",
     address: Annotated[
         str | None,
@@ -32,7 +35,13 @@ def sweep(
         ),
     ] = None,
     resume: Annotated[
-        Path | None, typer.Option("--resume", help="Continue the sweep in this directory.")
+        Path | None,
+        typer.Option(
+            "--resume",
+            metavar="<sweep_dir>",
+            help="Continue the sweep in this directory.",
+            autocompletion=complete_sweep,
+        ),
     ] = None,
     out: Annotated[
         Path | None,
@@ -42,7 +51,12 @@ def sweep(
         ),
     ] = None,
 ) -> None:
-    """Run a grid, random or Bayesian search over a config; resumable with --resume."""
+    """Run a grid, random or Bayesian search over a config; resumable with --resume.
+
+    Examples:
+      nnrun sweep configs/sweeps/digits_lr.yaml --workers 2
+      nnrun sweep --resume outputs/sweeps/digits_lr/20261130-091500
+    """
     from nnrun.sweep.report import BEST_CONFIG, SUMMARY_MD, results_table, set_line
     from nnrun.sweep.runner import display_path, run_sweep
 

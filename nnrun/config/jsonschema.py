@@ -23,6 +23,7 @@ from typing import Any
 
 from nnrun.config.paths import is_plain, to_plain
 from nnrun.config.spec import Option
+from nnrun.config.validate import ComponentList
 from nnrun.constraints import split
 from nnrun.registry import ARGUMENT_KINDS, Registry
 
@@ -339,6 +340,8 @@ def option_schema(option: Option) -> dict[str, Any]:
             schema["type"] = ["object"]
         if bool in typing.get_args(option.type):  # a switch or its settings (`diagnose`)
             schema["type"] = [*schema["type"], "boolean"]
+    elif isinstance(option.type, ComponentList):
+        schema = {"type": "array", "items": {"$ref": f"#/$defs/{option.type.registry.kind}"}}
     else:
         schema = annotation_schema(option.type)
     if not option.required and is_plain(option.default):

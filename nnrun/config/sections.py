@@ -16,11 +16,13 @@ import typing
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from types import UnionType
-from typing import Any, TypeVar
+from typing import Annotated, Any, TypeVar
 
 from nnrun.config.paths import KeyPath, format_path
 from nnrun.config.spec import REQUIRED, Option
-from nnrun.errors import Location
+from nnrun.config.validate import ComponentList
+from nnrun.errors import ArgumentError, ConfigError, Location, Problem
+from nnrun.registry import Registry
 
 S = TypeVar("S", bound="Section")
 
@@ -44,12 +46,46 @@ class Located:
 NOWHERE = Located()
 
 
+@dataclass(frozen=True)
+class ComponentSpec:
+    """A reference to a registered component: its canonical `type`, its arguments and where
+    it was written. `name` renames a metric's results."""
+
+    type: str
+    args: Mapping[str, Any] = field(default_factory=dict)
+    name: str | None = None
+    at: Located = field(default=Located(), compare=False, repr=False)
+
+    def build(self, registry: Registry, *injected: Any) -> Any:
+        """Construct the component; an argument the constructor refuses becomes a located
+        config error."""
+        return located(self.at, lambda: registry.build(self.type, *injected, **self.args))
+
+
+def located(at: Located, make: Any) -> Any:
+    """Call `make()`; an `ArgumentError` becomes a `ConfigError` at `at` (or at the key the
+    error names under it)."""
+    try:
+        return make()
+    except ArgumentError as error:
+        keys = (error.key,) if error.key else ()
+        raise ConfigError(
+            Problem(str(error), at.key_path(*keys), at.where(*keys), error.expected, error.found)
+        ) from None
+
+
+def component_spec(value: Mapping[str, Any], at: Located) -> ComponentSpec:
+    """A validated ``{type: name, **arguments}`` (metrics may carry a ``name``)."""
+    args = {key: item for key, item in value.items() if key not in ("type", "name")}
+    return ComponentSpec(value["type"], args, value.get("name"), at)
+
+
 def setting(default: Any = REQUIRED, doc: str = "", aliases: tuple[str, ...] = ()) -> Any:
     """A section field: its default (`REQUIRED` if none), description and other spellings."""
     metadata = {"doc": doc, "aliases": aliases}
     if default is REQUIRED:
         return field(metadata={**metadata, "required": True})
-    if isinstance(default, (dict, list)):
+    if isinstance(default, (dict, list, tuple)):
         return field(default_factory=lambda: type(default)(default), metadata=metadata)
     if isinstance(default, type) and issubclass(default, Section):
         return field(default_factory=default, metadata=metadata)
@@ -71,6 +107,12 @@ def options_of(cls: type[Section]) -> dict[str, Option]:
         if item.name == "at":
             continue
         annotation = hints[item.name]
+        components = _component_list(annotation)
+        if components is not None:
+            defaults = item.default_factory()  # type: ignore[misc]
+            plain = [{"type": c.type, **c.args} for c in defaults]
+            options[item.name] = Option(components, plain, item.metadata.get("doc", ""))
+            continue
         nested = _section_type(annotation)
         if item.metadata.get("required"):
             default: Any = REQUIRED
@@ -100,12 +142,25 @@ def build_section(cls: type[S], values: Mapping[str, Any] | None, at: Located = 
             continue
         value = values[item.name]
         nested = _section_type(hints[item.name])
-        if nested is not None and isinstance(value, Mapping):
+        if _component_list(hints[item.name]) is not None:
+            value = tuple(
+                component_spec(entry, Located((*at.path, item.name, index), at.config))
+                for index, entry in enumerate(value)
+            )
+        elif nested is not None and isinstance(value, Mapping):
             value = build_section(nested, value, Located((*at.path, item.name), at.config))
         elif isinstance(value, list):
             value = tuple(value)
         kwargs[item.name] = value
     return cls(**kwargs, at=at)
+
+
+def _component_list(annotation: Any) -> ComponentList | None:
+    """The registry list an ``Annotated[tuple[ComponentSpec, ...], ComponentList(...)]``
+    field holds (e.g. `train.loggers`), else None."""
+    if typing.get_origin(annotation) is not Annotated:
+        return None
+    return next((m for m in annotation.__metadata__ if isinstance(m, ComponentList)), None)
 
 
 def _section_type(annotation: Any) -> type[Section] | None:

@@ -6,9 +6,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Annotated, Literal
 
-from nnrun.config.sections import Section, options_of, setting
+from nnrun.config.sections import ComponentSpec, Section, options_of, setting
+from nnrun.config.validate import ComponentList
 from nnrun.constraints import Min
 from nnrun.diagnose.options import DIAGNOSE_DOC, Diagnose
+from nnrun.registry import LOGGERS
 
 Mode = Literal["min", "max"]
 
@@ -71,6 +73,10 @@ class TrainSpec(Section):
     diagnose: bool | Diagnose | None = setting(False, DIAGNOSE_DOC)
     threads: Annotated[int, Min(1)] = setting(
         1, "BLAS threads (one thread holds up best on a shared machine)"
+    )
+    loggers: Annotated[tuple[ComponentSpec, ...], ComponentList(LOGGERS)] = setting(
+        (ComponentSpec("csv"),),
+        "where metrics go: csv (metrics.csv, always written), tensorboard, mlflow",
     )
 
 

@@ -144,6 +144,15 @@ def test_block_names_are_layer_types_only_where_blocks_may_exist(validator):
     assert locations(validator, use)
 
 
+def test_component_list_options_list_the_registered_components(validator):
+    good = {"train": {"loggers": ["csv", {"type": "tensorboard", "log_dir": "tb"}]}}
+    assert locations(validator, good) == []
+    assert [p for p, _ in locations(validator, {"train": {"loggers": ["tensorbord"]}})] == [
+        ["train", "loggers", 0]
+    ]
+    assert locations(validator, {"train": {"loggers": [{"type": "mlflow", "uri": "x"}]}})
+
+
 @pytest.mark.parametrize(
     ("value", "valid"),
     [(True, True), (False, True), (None, True), ({"every": 5}, True), ({}, True)]
