@@ -3,9 +3,13 @@
 
 from __future__ import annotations
 
+import signal
+import sys
 from typing import Annotated
 
+import click
 import typer
+from typer.core import TyperGroup
 
 from nnrun import __version__
 from nnrun.cli import (
@@ -25,8 +29,27 @@ from nnrun.cli import (
 from nnrun.cli.common import State
 from nnrun.runtime import keep_freed_memory
 
+# Commands that only print: a closed stdout (`nnrun validate ... | head`) ends them quietly
+# the way it ends other Unix tools. `train` and `sweep` keep Python's handling, so a closed
+# pipe cannot kill a run between two checkpoint writes.
+PRINTING_COMMANDS = frozenset(
+    {"eval", "predict", "validate", "graph", "schema", "datasets", "runs", "plot", "sweep-report"}
+)
+
+
+class _Group(TyperGroup):
+    """Global flags may follow the command: `nnrun train --debug cfg.yaml`."""
+
+    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+        end = args.index("--") if "--" in args else len(args)
+        if "--debug" in args[:end]:
+            args = ["--debug", *(a for a in args[:end] if a != "--debug"), *args[end:]]
+        return super().parse_args(ctx, args)
+
+
 app = typer.Typer(
     name="nnrun",
+    cls=_Group,
     help="Declarative neural-network experiments on a NumPy autograd engine.",
     no_args_is_help=True,
     add_completion=False,
@@ -42,6 +65,7 @@ def _version(value: bool) -> None:
 
 @app.callback()
 def main(
+    ctx: typer.Context,
     version: Annotated[
         bool,
         typer.Option(
@@ -51,7 +75,20 @@ def main(
     debug: Annotated[bool, typer.Option("--debug", help="Show tracebacks of errors.")] = False,
 ) -> None:
     State.debug = debug
+    if ctx.invoked_subcommand in PRINTING_COMMANDS:
+        _die_quietly_on_closed_stdout()
     keep_freed_memory()
+
+
+def _die_quietly_on_closed_stdout() -> None:
+    """Restore the default SIGPIPE action (exit status 141 in the shell, no message) when
+    printing to the process's real stdout; not for an in-process runner's captured output."""
+    if sys.stdout is not sys.__stdout__:
+        return
+    try:
+        signal.signal(signal.SIGPIPE, signal.SIG_DFL)
+    except (AttributeError, ValueError):  # no SIGPIPE (Windows) or not the main thread
+        pass
 
 
 # The order of this table is the order of `nnrun --help`.

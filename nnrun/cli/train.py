@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from nnrun.cli.common import SetOption, console, report_errors, threads
+from nnrun.cli.common import SetOption, console, print_resolved, report_errors, threads
 from nnrun.errors import NnrunError
 
 
@@ -17,7 +17,12 @@ def train(
     set_: SetOption = None,
     out: Annotated[Path | None, typer.Option("--out", help="Run directory to use.")] = None,
     resume: Annotated[
-        Path | None, typer.Option("--resume", help="Continue a run from its last checkpoint.")
+        Path | None,
+        typer.Option(
+            "--resume",
+            help="Continue a run from its last checkpoint. A CONFIG given too is compared "
+            "with the run's saved config (only train.epochs may differ without --force).",
+        ),
     ] = None,
     force: Annotated[
         bool, typer.Option("--force", help="With --resume: accept a changed config.")
@@ -25,6 +30,13 @@ def train(
     seed: Annotated[int | None, typer.Option("--seed", help="Override the seed.")] = None,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Only start/end lines.")] = False,
     json_out: Annotated[bool, typer.Option("--json", help="One JSON object per epoch.")] = False,
+    print_config: Annotated[
+        bool,
+        typer.Option(
+            "--print-config",
+            help="Print the fully resolved config (extends, ${...}, --set applied) and exit.",
+        ),
+    ] = False,
 ) -> None:
     """Train a model from a config file (or continue one with --resume)."""
     from nnrun.experiment import build_experiment, resolve
@@ -32,6 +44,11 @@ def train(
     from nnrun.train.loop import Trainer
     from nnrun.train.session import resume_run, start_run
 
+    if print_config:
+        if config is None:
+            raise NnrunError("--print-config needs a CONFIG file")
+        print_resolved(config, set_ or [], seed)
+        return
     checkpoint = None
     if resume is not None:
         experiment, run_dir, checkpoint = resume_run(resume, config, set_ or [], force, seed)

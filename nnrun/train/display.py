@@ -163,9 +163,14 @@ def format_lr(lr: float | None) -> str:
 
 
 def format_duration(seconds: float | None) -> str:
-    """``1.2s``, ``2m03s`` or ``1h02m``."""
+    """``85ms``, ``1.23s``, ``12.3s``, ``2m03s`` or ``1h02m``: three significant digits
+    below a minute, so fast epochs still show how long they took."""
     if seconds is None or not math.isfinite(seconds):
         return "-"
+    if seconds < 0.9995:
+        return f"{seconds * 1000:.0f}ms"
+    if seconds < 9.995:
+        return f"{seconds:.2f}s"
     if seconds < 60:
         return f"{seconds:.1f}s"
     minutes, secs = divmod(round(seconds), 60)

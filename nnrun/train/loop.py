@@ -432,8 +432,9 @@ class Trainer:
         self._save("last", metrics)
         patience_left = None
         if self.early:
-            patience_left = self.early["patience"] - progress.bad_epochs
-            if progress.bad_epochs > self.early["patience"]:
+            # Keras/Lightning: stop once `patience` epochs in a row brought no improvement.
+            patience_left = max(self.early["patience"] - progress.bad_epochs, 0)
+            if not improved and progress.bad_epochs >= self.early["patience"]:
                 progress.stopped_early = True
         self.reporter.epoch_end(
             EpochRow(
