@@ -284,10 +284,15 @@ def _build(cfg: ResolvedConfig, path: tuple, make: Any) -> Any:
 
 
 def build_experiment(
-    cfg: ResolvedConfig, base_dir: Path | None = None, data: DataBundle | None = None
+    cfg: ResolvedConfig,
+    base_dir: Path | None = None,
+    data: DataBundle | None = None,
+    pretrained: bool = True,
 ) -> Experiment:
     """Validate `cfg` and build the run: data, model (sized by a dry run), loss, optimizer,
-    schedule and metrics. Raises ConfigError/DataError with located, complete messages."""
+    schedule and metrics. Raises ConfigError/DataError with located, complete messages.
+    `pretrained=False` skips loading `model.init_from` weights (only freezes), for a run
+    whose own checkpoint is loaded next."""
     config, built = validate(cfg)
     assert built is not None
     base_dir = Path(base_dir) if base_dir is not None else Path(cfg.path).resolve().parent
@@ -309,7 +314,8 @@ def build_experiment(
         else None
     )
     if init_from is not None:
-        frozen = apply_init_from(cfg, init_from, model, base_dir)
+        output_dir = Path(config["output_dir"])
+        frozen = apply_init_from(cfg, init_from, model, base_dir, output_dir, pretrained)
     optimizer_spec = config.get("optimizer") or {"type": "adam"}
     if isinstance(optimizer_spec, str):
         optimizer_spec = {"type": optimizer_spec}

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Annotated
 
@@ -26,7 +25,9 @@ def evaluate(
 
     result = evaluate_run(run, split, data, batch_size)
     if json_out:
-        print(json.dumps(result, indent=2))
+        from nnrun.fileio import dumps
+
+        print(dumps(result, indent=2))
     else:
         from nnrun.train.evaluation import render_evaluation
 

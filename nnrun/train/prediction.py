@@ -5,6 +5,9 @@ from __future__ import annotations
 
 import io
 import json
+import shutil
+import sys
+import tempfile
 from pathlib import Path
 from typing import Any
 
@@ -37,20 +40,43 @@ def class_probabilities(outputs: np.ndarray, kind: str, task: str) -> np.ndarray
     return _softmax(outputs.astype(np.float64))
 
 
+STDIN = Path("-")
+STDIN_FORMATS = ("csv", "jsonl", "npy")
+
+
 def predict_file(
-    run: Path, inputs: Path, out: Path | None, proba: bool, batch_size: int
+    run: Path,
+    inputs: Path,
+    out: Path | None,
+    proba: bool,
+    batch_size: int,
+    fmt: str = "auto",
 ) -> str | None:
-    """Predict for every example of `inputs`; return CSV text when `out` is None."""
+    """Predict for every example of `inputs` (``-``: standard input, read as `fmt`, default
+    CSV); return CSV text when `out` is None."""
     opened = open_run(run)
     exp = opened.experiment
     info, preprocessor = exp.data.info, opened.preprocessor
-    x = read_inputs(inputs, info, preprocessor)
+    kind = getattr(exp.loss, "output", "values")
+    gives_classes = info.task in LABEL_TASKS and kind in (
+        "logits",
+        "probabilities",
+        "log_probabilities",
+    )
+    if proba and not gives_classes:
+        raise DataError(
+            f"--proba asks for class probabilities, but this is a {info.task} model whose "
+            f"outputs are {kind}; leave out --proba to get its outputs"
+        )
+    if inputs == STDIN:
+        x = _read_stdin(info, preprocessor, "csv" if fmt == "auto" else fmt)
+    else:
+        x = read_inputs(inputs, info, preprocessor, fmt)
     outputs = predict_outputs(exp, x, batch_size)
     if isinstance(outputs, tuple):
         raise DataError("this model has several outputs; predict writes single-output models")
-    kind = getattr(exp.loss, "output", "values")
     columns: list[str]
-    if info.task in LABEL_TASKS and kind in ("logits", "probabilities", "log_probabilities"):
+    if gives_classes:
         probabilities = class_probabilities(outputs, kind, info.task)
         names = [str(c) for c in (preprocessor.classes or range(probabilities.shape[-1]))]
         if proba:
@@ -66,6 +92,21 @@ def predict_file(
         values = outputs
         columns = [f"output_{i}" for i in range(int(np.prod(outputs.shape[1:]) or 1))]
     return write_predictions(np.asarray(values), columns, out)
+
+
+def _read_stdin(info: Any, preprocessor: Any, fmt: str) -> np.ndarray:
+    """Inputs piped in: spooled to a file of the format's extension and read as a file is
+    (errors name ``stdin``, with the row)."""
+    if fmt not in STDIN_FORMATS:
+        raise DataError(f"--format {fmt!r}: standard input can be {', '.join(STDIN_FORMATS)}")
+    with tempfile.TemporaryDirectory() as folder:
+        spooled = Path(folder) / f"stdin.{fmt}"
+        with open(spooled, "wb") as handle:
+            shutil.copyfileobj(sys.stdin.buffer, handle)
+        try:
+            return read_inputs(spooled, info, preprocessor, fmt)
+        except DataError as error:
+            raise DataError(str(error).replace(str(spooled), "stdin")) from None
 
 
 def write_predictions(values: np.ndarray, columns: list[str], out: Path | None) -> str | None:

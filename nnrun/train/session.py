@@ -19,7 +19,7 @@ from nnrun.data import DataBundle, Preprocessor
 from nnrun.errors import CheckpointError, ConfigError, Problem
 from nnrun.experiment import Experiment, build_experiment, validate
 from nnrun.fileio import write_json_atomic
-from nnrun.train.rundir import create_run_dir, resolve_run, update_latest
+from nnrun.train.rundir import LATEST, create_run_dir, resolve_run, update_latest
 
 CONFIG_FILE = "config.yaml"
 RUN_FILE = "run.json"
@@ -30,6 +30,17 @@ def start_run(exp: Experiment, out: Path | None) -> Path:
     output_dir = Path(exp.config["output_dir"])
     if out is not None:
         run_dir = Path(out)
+        if holds_runs(run_dir):
+            raise ConfigError(
+                Problem(
+                    f"{run_dir} holds other runs (runs of a config go to "
+                    f"{output_dir}/<name>/<time>/); a run written into it would hide them "
+                    f"from nnrun runs. Pick a new directory, e.g. --out {run_dir / 'my_run'}, "
+                    "or leave out --out",
+                    expected="a new or empty directory",
+                    found=str(run_dir),
+                )
+            )
         run_dir.mkdir(parents=True, exist_ok=True)
         if (run_dir / CONFIG_FILE).exists():
             raise ConfigError(
@@ -41,6 +52,16 @@ def start_run(exp: Experiment, out: Path | None) -> Path:
                 )
             )
     else:
+        if (output_dir / exp.name / CONFIG_FILE).exists():
+            raise ConfigError(
+                Problem(
+                    f"{output_dir / exp.name} is a single run (written with --out), where the "
+                    f"runs of {exp.name!r} would go; move it aside, or give this run "
+                    "another name (--set name=...)",
+                    expected=f"{output_dir / exp.name} to hold runs",
+                    found="a run directory",
+                )
+            )
         run_dir = create_run_dir(output_dir, exp.name)
     (run_dir / CONFIG_FILE).write_text(exp.config_text)
     write_json_atomic(
@@ -55,6 +76,16 @@ def start_run(exp: Experiment, out: Path | None) -> Path:
     if out is None:
         update_latest(output_dir, exp.name, run_dir)
     return run_dir
+
+
+def holds_runs(path: Path) -> bool:
+    """Whether `path` is a folder of runs (`output_dir/<name>`): it has a `latest` pointer
+    or a run directory directly inside."""
+    if not path.is_dir():
+        return False
+    if (path / LATEST).exists() or (path / LATEST).is_symlink():
+        return True
+    return any((child / CONFIG_FILE).is_file() for child in path.iterdir() if child.is_dir())
 
 
 def _leaves(value: Any, path: tuple = ()) -> dict[tuple, Any]:
@@ -120,7 +151,7 @@ def resume_run(
             )
         )
     candidate.path = str(saved_path)
-    exp = build_experiment(candidate, _base_dir(run_dir))
+    exp = build_experiment(candidate, _base_dir(run_dir), pretrained=False)
     (run_dir / CONFIG_FILE).write_text(exp.config_text)
     checkpoint = load_checkpoint(run_dir / "checkpoints" / "last")
     _check_weights(exp, checkpoint)
@@ -167,7 +198,7 @@ def open_run(target: Path, data: DataBundle | None = None) -> OpenedRun:
     else:
         cfg = _config_from_checkpoint(checkpoint)
         base_dir = Path.cwd()
-    exp = build_experiment(cfg, base_dir, data=data)
+    exp = build_experiment(cfg, base_dir, data=data, pretrained=False)
     _check_weights(exp, checkpoint)
     exp.model.load_state_dict(checkpoint.weights)
     state = checkpoint.state or {}

@@ -1,0 +1,399 @@
+"""What users of Keras, Lightning and Hydra expect, through the command line (issue 14):
+early stopping, errors said once, resume with a config, eval per split, transfer by run
+name, predict from stdin, printed configs, flags after the command, closed pipes."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import numpy as np
+import pytest
+from typer.testing import CliRunner
+
+from nnrun.cli import app
+
+ROOT = Path(__file__).resolve().parents[1]
+runner = CliRunner()
+
+IRIS = """
+name: iris_small
+seed: 1
+data: {dataset: iris, batch_size: 16, split: {val: 0.2, test: 0.2}}
+model:
+  layers:
+    - {type: linear, units: 8, activation: tanh}
+    - {type: linear, units: 3}
+optimizer: {type: adam, lr: 0.05}
+train: {epochs: 3}
+"""
+
+REGRESSION = """
+name: reg
+seed: 0
+data: {dataset: diabetes, batch_size: 64}
+model:
+  layers: [{type: linear, units: 1}]
+train: {epochs: 1}
+"""
+
+
+def invoke(*args: str, input: str | bytes | None = None):
+    return runner.invoke(app, [str(a) for a in args], input=input)
+
+
+def ok(*args: str, input: str | bytes | None = None):
+    result = invoke(*args, input=input)
+    assert result.exit_code == 0, result.output
+    return result
+
+
+@pytest.fixture
+def iris(tmp_path: Path) -> Path:
+    path = tmp_path / "iris.yaml"
+    path.write_text(textwrap.dedent(IRIS))
+    return path
+
+
+@pytest.fixture
+def iris_run(iris: Path, tmp_path: Path) -> Path:
+    run = tmp_path / "run"
+    ok("train", iris, "--out", run, "--quiet")
+    return run
+
+
+# ---------------------------------------------------------------- 1. early stopping
+
+
+def keras_stop_epoch(values: list[float], patience: int, min_delta: float, mode: str) -> int:
+    """The epoch (1-based) at which Keras's EarlyStopping callback stops, re-implemented
+    from its on_epoch_end: wait += 1; reset on improvement; stop when wait >= patience."""
+    sign = 1 if mode == "min" else -1  # compare signed values: lower is better
+    best, wait = float("inf"), 0
+    for epoch, value in enumerate(values, start=1):
+        wait += 1
+        if sign * value + min_delta < best:
+            best, wait = sign * value, 0
+            continue
+        if wait >= patience:
+            return epoch
+    return len(values)
+
+
+@pytest.mark.parametrize(
+    ("monitor", "mode", "patience", "min_delta"),
+    [("val_loss", "min", 2, 0.02), ("val_accuracy", "max", 3, 0.0), ("train_loss", "min", 1, 0.05)],
+)
+def test_early_stopping_stops_where_keras_would(iris, tmp_path, monitor, mode, patience, min_delta):
+    run = tmp_path / "es"
+    result = ok(
+        "train",
+        iris,
+        "--out",
+        run,
+        "--set",
+        "train.epochs=60",
+        "--set",
+        "optimizer.lr=0.2",
+        "--set",
+        f"train.early_stopping={{monitor: {monitor}, mode: {mode}, patience: {patience}, "
+        f"min_delta: {min_delta}}}",
+    )
+    split, _, key = monitor.partition("_")
+    rows = [json.loads(line) for line in (run / "metrics.jsonl").read_text().splitlines()]
+    values = [row[key] for row in rows if row["split"] == split]
+    summary = json.loads((run / "summary.json").read_text())
+    assert summary["epochs"] == len(values)
+    assert summary["epochs"] == keras_stop_epoch(values, patience, min_delta, mode)
+    if summary["status"] == "stopped":
+        assert "patience 0 left" in result.output
+    assert "-1 left" not in result.output
+
+
+def test_early_stopping_after_exactly_patience_epochs_without_improvement(iris, tmp_path):
+    result = ok(
+        "train",
+        iris,
+        "--out",
+        tmp_path / "es",
+        "--set",
+        "train.epochs=20",
+        "--set",
+        "train.early_stopping={monitor: train_loss, patience: 5, min_delta: 100}",
+    )
+    lines = [line for line in result.output.splitlines() if line.startswith("epoch ")]
+    assert len(lines) == 6  # the first epoch sets the best, then 5 without improvement
+    assert [line.rsplit("  ", 1)[-1] for line in lines[1:]] == [
+        f"patience {n} left" for n in (4, 3, 2, 1, 0)
+    ]
+
+
+# ---------------------------------------------------------------- 5. NaN
+
+
+def test_nan_in_the_first_epoch_says_no_checkpoint_exists_and_is_printed_once(iris, tmp_path):
+    result = invoke(
+        "train", iris, "--out", tmp_path / "nan", "--set", "optimizer={type: sgd, lr: 1.0e+300}"
+    )
+    assert result.exit_code == 3
+    assert result.output.count("the loss became nan") == 1
+    assert "No checkpoint was written" in result.output
+    assert "checkpoints" not in result.output.replace("No checkpoint", "")
+    assert not (tmp_path / "nan" / "checkpoints").exists()
+
+
+def test_nan_after_an_epoch_names_the_last_checkpoint_that_exists(iris, tmp_path):
+    run = tmp_path / "nan"
+    result = invoke(
+        "train",
+        iris,
+        "--out",
+        run,
+        "--set",
+        "optimizer={type: sgd, lr: 0.01}",
+        "--set",
+        "schedule={type: exponential, gamma: 1.0e+300}",  # epoch 2 takes a huge step
+    )
+    assert result.exit_code == 3, result.output
+    assert result.output.count("the loss became") == 1
+    message = " ".join(result.output.split())
+    assert "The last good checkpoint (epoch 1) is kept in" in message
+    assert (run / "checkpoints" / "last").is_dir()
+
+
+# ---------------------------------------------------------------- 6. train CONFIG --resume
+
+
+def test_resume_with_a_config_compares_it_and_uses_it(iris, iris_run, tmp_path):
+    changed = tmp_path / "changed.yaml"
+    changed.write_text(iris.read_text().replace("lr: 0.05", "lr: 0.01"))
+    refused = invoke("train", changed, "--resume", iris_run)
+    assert refused.exit_code == 2 and "optimizer.lr: 0.05 -> 0.01" in refused.output
+    longer = tmp_path / "longer.yaml"
+    longer.write_text(iris.read_text().replace("epochs: 3", "epochs: 4"))
+    ok("train", longer, "--resume", iris_run, "--quiet")
+    assert json.loads((iris_run / "summary.json").read_text())["epochs"] == 4
+    ok("train", changed, "--resume", iris_run, "--force", "--set", "train.epochs=5", "-q")
+    assert "lr: 0.01" in (iris_run / "config.yaml").read_text()
+
+
+# ---------------------------------------------------------------- 7. eval per split
+
+
+def test_eval_keeps_one_entry_per_split_with_prefixed_metric_names(iris_run):
+    test = json.loads(ok("eval", iris_run, "--json").stdout)
+    val = json.loads(ok("eval", iris_run, "--split", "val", "--json").stdout)
+    assert set(test["metrics"]) == {"test_loss", "test_accuracy"}
+    assert set(val["metrics"]) == {"val_loss", "val_accuracy"}
+    stored = json.loads((iris_run / "eval.json").read_text())
+    assert stored["test"]["metrics"] == test["metrics"]
+    assert stored["val"]["metrics"] == val["metrics"]
+    summary = json.loads((iris_run / "summary.json").read_text())
+    assert summary["test"] == pytest.approx(test["metrics"])
+    assert "test_accuracy" in ok("eval", iris_run).output
+
+
+# ---------------------------------------------------------------- 8. transfer recipe
+
+
+@pytest.fixture
+def project(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A working directory with the shipped cnn_digits and transfer configs."""
+    (tmp_path / "configs").mkdir()
+    for name in ("cnn_digits", "transfer"):
+        shutil.copy(ROOT / "configs" / f"{name}.yaml", tmp_path / "configs")
+    monkeypatch.chdir(tmp_path)
+    return tmp_path
+
+
+def test_transfer_recipe_works_as_documented(project):
+    ok("train", "configs/cnn_digits.yaml", "--set", "train.epochs=1", "-q")
+    ok("train", "configs/transfer.yaml", "--set", "train.epochs=1", "-q")
+    assert (project / "outputs" / "transfer" / "latest").exists()
+    run = next((project / "outputs" / "cnn_digits").glob("2*"))
+    ok(
+        "train",
+        "configs/transfer.yaml",
+        "--set",
+        "train.epochs=1",
+        "--set",
+        f"model.init_from.checkpoint=outputs/cnn_digits/{run.name}",
+        "-q",
+    )
+    # eval does not need the pre-trained source: the run has its own checkpoints
+    shutil.rmtree(project / "outputs" / "cnn_digits")
+    ok("eval", "outputs/transfer/latest")
+
+
+def test_missing_run_name_says_where_it_looked(project):
+    result = invoke("train", "configs/transfer.yaml", "-q")
+    assert result.exit_code == 2
+    assert "no checkpoint at outputs/cnn_digits" in result.output
+    assert "model.init_from.checkpoint" in result.output
+
+
+def test_out_into_a_folder_of_runs_is_refused(project):
+    ok("train", "configs/cnn_digits.yaml", "--set", "train.epochs=1", "-q")
+    result = invoke("train", "configs/cnn_digits.yaml", "--out", "outputs/cnn_digits")
+    assert result.exit_code == 2 and "holds other runs" in result.output
+    assert "cnn_digits" in ok("runs").output
+
+
+# ---------------------------------------------------------------- 9. --proba
+
+
+def test_proba_for_a_regression_model_is_refused(tmp_path):
+    config = tmp_path / "reg.yaml"
+    config.write_text(textwrap.dedent(REGRESSION))
+    ok("train", config, "--out", tmp_path / "reg", "-q")
+    inputs = tmp_path / "x.npy"
+    np.save(inputs, np.zeros((2, 10)))
+    result = invoke("predict", tmp_path / "reg", inputs, "--proba")
+    assert result.exit_code == 2
+    assert "--proba" in result.output and "regression" in result.output
+    assert ok("predict", tmp_path / "reg", inputs).stdout.startswith("output_0")
+
+
+# ---------------------------------------------------------------- 12. closed stdout
+
+
+def test_validate_into_a_closed_pipe_exits_quietly(iris):
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    process = subprocess.Popen(
+        [sys.executable, "-m", "nnrun.cli", "validate", str(iris), "--explain"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        env=env,
+    )
+    process.stdout.close()  # like `| head` that has already exited
+    stderr = process.stderr.read().decode()
+    code = process.wait()
+    assert code in (0, -signal.SIGPIPE), stderr
+    assert stderr == ""
+
+
+# ---------------------------------------------------------------- 13. predict from stdin
+
+
+def test_predict_reads_csv_jsonl_and_npy_from_stdin(iris_run):
+    csv = "sepal_length,sepal_width,petal_length,petal_width\n5.1,3.5,1.4,0.2\n6.7,3.0,5.2,2.3\n"
+    from_csv = ok("predict", iris_run, "-", input=csv).stdout.splitlines()
+    assert from_csv[0] == "label" and len(from_csv) == 3
+    arrays = "[5.1, 3.5, 1.4, 0.2]\n[6.7, 3.0, 5.2, 2.3]\n"
+    assert ok("predict", iris_run, "-", "--format", "jsonl", input=arrays).stdout.splitlines() == (
+        from_csv
+    )
+    objects = "".join(
+        json.dumps(dict(zip(csv.splitlines()[0].split(","), map(float, row.split(","))))) + "\n"
+        for row in csv.splitlines()[1:]
+    )
+    assert ok("predict", iris_run, "-", "--format", "jsonl", input=objects).stdout.splitlines() == (
+        from_csv
+    )
+    import io
+
+    buffer = io.BytesIO()
+    np.save(buffer, np.array([[5.1, 3.5, 1.4, 0.2], [6.7, 3.0, 5.2, 2.3]]))
+    from_npy = ok("predict", iris_run, "-", "--format", "npy", input=buffer.getvalue())
+    assert from_npy.stdout.splitlines() == from_csv
+    bad = invoke("predict", iris_run, "-", input="1,2\n")
+    assert bad.exit_code == 2 and "stdin, row 1" in bad.output
+
+
+# ---------------------------------------------------------------- 16. printed config
+
+
+def test_print_config_is_the_resolved_config_and_runs_as_a_config(iris, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    base = tmp_path / "base.yaml"
+    base.write_text(iris.read_text().replace("units: 8", 'units: "${data.batch_size}"'))
+    child = tmp_path / "child.yaml"
+    child.write_text("extends: base.yaml\nname: child\n")
+    printed = ok("train", child, "--print-config", "--set", "optimizer.lr=0.01").stdout
+    assert "extends" not in printed and "${" not in printed
+    assert "lr: 0.01" in printed and "units: 16" in printed and "name: child" in printed
+    again = tmp_path / "printed.yaml"
+    again.write_text(printed)
+    assert ok("validate", again, "--print").stdout == printed
+    assert not (tmp_path / "outputs").exists()  # --print-config trained nothing
+    ok("train", again, "-q")
+    assert (tmp_path / "outputs" / "child" / "latest").exists()
+
+
+# ---------------------------------------------------------------- 17. --debug after the command
+
+
+def test_debug_after_the_command_shows_the_traceback(tmp_path):
+    missing = tmp_path / "missing.yaml"
+    quiet = invoke("validate", missing)
+    assert quiet.exit_code == 2 and isinstance(quiet.exception, SystemExit)
+    loud = invoke("validate", "--debug", missing)
+    assert loud.exit_code != 0 and not isinstance(loud.exception, SystemExit)
+    assert type(loud.exception).__name__ == "ConfigError"
+
+
+# ---------------------------------------------------------------- 18. epoch time
+
+
+def test_fast_epochs_show_milliseconds_not_zero_seconds(iris, tmp_path):
+    output = ok("train", iris, "--out", tmp_path / "r").output
+    epochs = [line for line in output.splitlines() if line.startswith("epoch ")]
+    assert epochs and all(" 0.0s" not in line for line in epochs)
+    assert all(line.split("  ")[-2].endswith(("ms", "s")) for line in epochs)
+
+
+# ---------------------------------------------------------------- 19. metrics
+
+
+def test_new_metrics_are_logged_and_match_sklearn_on_the_eval_split(tmp_path):
+    sklearn = pytest.importorskip("sklearn.metrics")
+    config = tmp_path / "bc.yaml"
+    config.write_text(
+        textwrap.dedent(
+            """
+            name: bc
+            data: {dataset: breast_cancer}
+            model: {layers: [{type: linear, units: 1}]}
+            train: {epochs: 2}
+            metrics: [auc, average_precision, log_loss, balanced_accuracy, matthews_corrcoef]
+            """
+        )
+    )
+    run = tmp_path / "bc"
+    lines = ok("train", config, "--out", run, "--json").stdout.splitlines()
+    first = json.loads(lines[0])
+    assert {"val_auc", "val_average_precision", "val_log_loss", "val_matthews_corrcoef"} <= set(
+        first
+    )
+    report = json.loads(ok("eval", run, "--json").stdout)["metrics"]
+
+    from nnrun.train.loop import predict_outputs
+    from nnrun.train.session import open_run
+
+    opened = open_run(run)
+    split = opened.experiment.data.splits["test"]
+    logits = predict_outputs(opened.experiment, split.inputs, 256)[:, 0].astype(np.float64)
+    targets = split.targets[:, 0].astype(int)
+    assert report["test_auc"] == pytest.approx(sklearn.roc_auc_score(targets, logits))
+    assert report["test_average_precision"] == pytest.approx(
+        sklearn.average_precision_score(targets, logits)
+    )
+    assert report["test_log_loss"] == pytest.approx(
+        sklearn.log_loss(targets, 1 / (1 + np.exp(-logits))), rel=1e-5
+    )
+    predictions = (logits > 0).astype(int)
+    assert report["test_matthews_corrcoef"] == pytest.approx(
+        sklearn.matthews_corrcoef(targets, predictions)
+    )
+
+
+def test_unknown_metric_suggests_registered_names_not_aliases(iris):
+    result = invoke("validate", iris, "--set", "metrics=[aucc]")
+    assert result.exit_code == 2
+    assert "did you mean 'auc'" in result.output and "'acc'" not in result.output
