@@ -397,3 +397,99 @@ def test_unknown_metric_suggests_registered_names_not_aliases(iris):
     result = invoke("validate", iris, "--set", "metrics=[aucc]")
     assert result.exit_code == 2
     assert "did you mean 'auc'" in result.output and "'acc'" not in result.output
+
+
+# ---------------------------------------------------------------- sweeps (2, 3, 4, 11, 15)
+
+SWEEP = """\
+name: lrs
+base: tiny.yaml
+method: grid
+metric: {name: val_accuracy, goal: maximize}
+parameters:
+  optimizer.lr: {values: [0.01, 0.003]}
+  model.layers.0.units: {values: [8, 16]}
+"""
+
+
+@pytest.fixture
+def sweep_project(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A working directory with a tiny base config and a sweep over it; trials run in this
+    process (the process pool's start-up is not what these tests are about)."""
+    from tests.sweep.conftest import BASE, InlineExecutor
+
+    (tmp_path / "tiny.yaml").write_text(BASE)
+    (tmp_path / "lrs.yaml").write_text(SWEEP)
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setattr(
+        "nnrun.sweep.executors.make_executor", lambda *args, **kwargs: InlineExecutor()
+    )
+    return tmp_path
+
+
+def test_best_command_reproduces_the_best_trial_exactly(sweep_project):
+    import shlex
+
+    output = ok("sweep", "lrs.yaml").output
+    line = next(line for line in output.splitlines() if line.startswith("best: "))
+    words = shlex.split(line.removeprefix("best: "))
+    assert words[:2] == ["nnrun", "train"] and "--seed" in words
+    assert "the same config" in output and "best.yaml" in output
+    sweep_dir = sweep_project / "outputs" / "sweeps" / "lrs" / "latest"
+    summary = (sweep_dir / "summary.csv").read_text().splitlines()
+    best_value = float(summary[1].split(",")[summary[0].split(",").index("val_accuracy_mean")])
+    ok(*words[1:], "--out", "again", "-q")
+    again = json.loads((sweep_project / "again" / "summary.json").read_text())
+    assert again["final"]["val_accuracy"] == best_value
+    assert "--seed" in (sweep_dir / "summary.md").read_text()
+
+
+def test_sweep_keeps_its_name_on_resume_and_in_the_report(sweep_project):
+    ok("sweep", "lrs.yaml")
+    latest = sweep_project / "outputs" / "sweeps" / "lrs" / "latest"
+    first_line = (latest / "summary.md").read_text().splitlines()[0]
+    assert first_line == "# Sweep lrs"
+    resumed = ok("sweep", "--resume", "lrs").output
+    assert "sweep lrs" in resumed and "lrs: val_accuracy" in resumed
+    report = ok("sweep-report", "lrs").output
+    assert "lrs: val_accuracy" in report and "sweep:" not in report
+    assert (latest / "summary.md").read_text().splitlines()[0] == first_line
+
+
+def test_sweep_directories_get_a_latest_link_and_are_found_by_name(sweep_project):
+    ok("sweep", "lrs.yaml")
+    folder = sweep_project / "outputs" / "sweeps" / "lrs"
+    assert (folder / "latest").is_symlink()
+    assert (folder / "latest" / "ledger.jsonl").is_file()
+    assert "lrs: val_accuracy" in ok("sweep-report", "outputs/sweeps/lrs").output
+    assert "lrs: val_accuracy" in ok("sweep-report", "lrs").output
+    missing = invoke("sweep-report", "nope")
+    assert missing.exit_code == 2 and "no sweep at nope" in missing.output
+
+
+def test_a_misspelt_metric_is_refused_before_any_trial_and_leaves_nothing(sweep_project):
+    (sweep_project / "lrs.yaml").write_text(SWEEP.replace("val_accuracy", "val_acuracy"))
+    result = invoke("sweep", "lrs.yaml", "--out", "outputs/sweeps/mine")
+    assert result.exit_code == 2
+    assert "lrs.yaml:4" in result.output and "val_acuracy" in result.output
+    assert "did you mean 'val_accuracy'" in result.output
+    assert not (sweep_project / "outputs").exists()
+    (sweep_project / "lrs.yaml").write_text(SWEEP)
+    ok("sweep", "lrs.yaml", "--out", "outputs/sweeps/mine")
+
+
+def test_a_sweep_dir_without_trials_takes_the_corrected_file(sweep_project):
+    out = sweep_project / "outputs" / "sweeps" / "mine"
+    out.mkdir(parents=True)
+    (out / "sweep.yaml").write_text(SWEEP.replace("0.003", "0.03"))
+    (out / "sweep.json").write_text(json.dumps({"source": str(sweep_project / "lrs.yaml")}))
+    ok("sweep", "lrs.yaml", "--out", out)
+    assert (out / "sweep.yaml").read_text() == SWEEP
+
+
+def test_sweep_table_headers_are_whole_parameter_keys_at_80_columns(sweep_project, monkeypatch):
+    monkeypatch.setenv("COLUMNS", "80")
+    output = ok("sweep", "lrs.yaml").output
+    header = next(line for line in output.splitlines() if "rank" in line)
+    assert "model.layers.0.units" in header and "optimizer.lr" in header
+    assert all(len(line) <= 80 for line in output.splitlines() if "│" in line or "┃" in line)

@@ -13,8 +13,15 @@ from nnrun.cli.common import console, report_errors
 @report_errors
 def runs(
     directory: Annotated[Path, typer.Argument(help="Where runs are.")] = Path("outputs"),
+    json_out: Annotated[bool, typer.Option("--json", help="Print the runs as JSON.")] = False,
 ) -> None:
     """List runs: name, start, status, epochs, best metric, time."""
-    from nnrun.train.history import list_runs, render_runs_table
+    from nnrun.train.history import list_runs, render_runs_table, runs_json
 
-    render_runs_table(list_runs(directory), console)
+    records = list_runs(directory)
+    if json_out:
+        from nnrun.fileio import dumps
+
+        print(dumps(runs_json(records), indent=2))
+        return
+    render_runs_table(records, console)

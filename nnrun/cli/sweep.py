@@ -31,7 +31,10 @@ def sweep(
         ),
     ] = None,
     resume: Annotated[
-        Path | None, typer.Option("--resume", help="Continue the sweep in this directory.")
+        Path | None,
+        typer.Option(
+            "--resume", help="Continue a sweep: its directory, or its name (its latest run)."
+        ),
     ] = None,
     out: Annotated[
         Path | None,
@@ -42,7 +45,13 @@ def sweep(
     ] = None,
 ) -> None:
     """Run a grid, random or Bayesian search over a config; resumable with --resume."""
-    from nnrun.sweep.report import BEST_CONFIG, SUMMARY_MD, results_table, set_line
+    from nnrun.sweep.report import (
+        BEST_CONFIG,
+        SUMMARY_MD,
+        best_command,
+        best_note,
+        results_table,
+    )
     from nnrun.sweep.runner import display_path, run_sweep
 
     if resume is not None and out is not None:
@@ -56,7 +65,7 @@ def sweep(
         resume=resume,
         console=console,
     )
-    console.print(results_table(outcome.spec, outcome.rows))
+    console.print(results_table(outcome.spec, outcome.rows, width=console.width))
     best = outcome.rows[0] if outcome.rows and outcome.rows[0].rank == 1 else None
     if best is None:
         console.print(
@@ -65,12 +74,12 @@ def sweep(
         )
         raise typer.Exit(1)
     console.print(
-        f"best: nnrun train {display_path(outcome.spec.base)} {set_line(best.params)}",
-        highlight=False,
-        soft_wrap=True,
+        f"best: {best_command(outcome.spec, best)}", highlight=False, soft_wrap=True, markup=False
     )
     console.print(
-        f"  or: nnrun train {display_path(outcome.sweep_dir / BEST_CONFIG)}",
+        f"  or: nnrun train {display_path(outcome.sweep_dir / BEST_CONFIG)}  "
+        f"(the same config: these parameters, {best_note(outcome.spec, best)})",
         highlight=False,
         soft_wrap=True,
+        markup=False,
     )

@@ -31,7 +31,7 @@ from nnrun.config.paths import format_path
 from nnrun.errors import ConfigError, NnrunError, Problem
 from nnrun.fileio import write_json_atomic
 from nnrun.sweep.executors import TrialExecutor, TrialFuture
-from nnrun.sweep.ledger import DONE, Ledger, latest_events
+from nnrun.sweep.ledger import DONE, LEDGER_FILE, Ledger, latest_events, read_ledger
 from nnrun.sweep.space import (
     Trial,
     as_override,
@@ -39,9 +39,9 @@ from nnrun.sweep.space import (
     make_trials,
     random_points,
 )
-from nnrun.sweep.spec import SweepSpec, check_base, load_sweep
+from nnrun.sweep.spec import SWEEP_SPEC, SweepSpec, check_base, check_metric, load_sweep
 from nnrun.sweep.trial import STOP_FILE
-from nnrun.train.rundir import create_run_dir
+from nnrun.train.rundir import create_run_dir, resolve_run, update_latest
 
 SWEEP_FILE = "sweep.yaml"
 META_FILE = "sweep.json"
@@ -58,55 +58,95 @@ class SweepInterrupted(NnrunError):
 def open_sweep(
     sweep_file: Path | None, out: Path | None = None, resume: Path | None = None
 ) -> tuple[SweepSpec, Path]:
-    """The validated sweep and its directory: a new one, or `resume` (also `out` when it
-    already holds a sweep). A sweep file given with an existing sweep must match its copy."""
+    """The validated sweep and its directory: a new one, or `resume` (a sweep directory, a
+    folder of sweeps or a sweep's name; also `out` when it already holds a sweep). A sweep
+    file given with an existing sweep must match its copy, unless no trial has run yet.
+    Everything is checked before anything is written: a sweep that fails validation
+    leaves nothing on disk."""
     existing = (
-        resume
+        find_sweep(resume)
         if resume is not None
-        else (out if out is not None and (Path(out) / SWEEP_FILE).exists() else None)
+        else (Path(out) if out is not None and (Path(out) / SWEEP_FILE).exists() else None)
     )
     if existing is not None:
-        spec, sweep_dir = reopen_sweep(Path(existing)), Path(existing)
-        if sweep_file is not None and Path(sweep_file).read_text(encoding="utf-8-sig") != spec.text:
-            raise ConfigError(
-                Problem(
-                    f"{sweep_file} differs from the sweep being resumed ({sweep_dir / SWEEP_FILE})"
-                    "; resuming would mix two sweeps. Leave out the sweep file to resume, or pick "
-                    "another --out",
-                    expected="the same sweep file",
-                    found=str(sweep_file),
+        spec, sweep_dir = reopen_sweep(existing), existing
+        given = None if sweep_file is None else Path(sweep_file).read_text(encoding="utf-8-sig")
+        if given is not None and given != spec.text:
+            if (sweep_dir / LEDGER_FILE).exists() and read_ledger(sweep_dir / LEDGER_FILE):
+                raise ConfigError(
+                    Problem(
+                        f"{sweep_file} differs from the sweep being resumed "
+                        f"({sweep_dir / SWEEP_FILE}); resuming would mix two sweeps. Leave out "
+                        "the sweep file to resume, or pick another --out",
+                        expected="the same sweep file",
+                        found=str(sweep_file),
+                    )
                 )
-            )
+            spec = load_sweep(sweep_file)  # no trial ran yet: start over with the new file
+            check_sweep(spec)
+            _write_sweep_files(spec, sweep_dir, sweep_file)
     else:
         if sweep_file is None:
             raise NnrunError("nnrun sweep needs a SWEEP file (or --resume SWEEP_DIR)")
         spec = load_sweep(sweep_file)
+        check_sweep(spec)
         if out is not None:
             sweep_dir = Path(out)
             sweep_dir.mkdir(parents=True, exist_ok=True)
         else:
             sweep_dir = create_run_dir(Path(spec.output_dir), spec.name)
-        (sweep_dir / SWEEP_FILE).write_text(spec.text, encoding="utf-8")
-        write_json_atomic(
-            sweep_dir / META_FILE,
-            {
-                "source": str(Path(sweep_file).resolve()),
-                "base": str(spec.base),
-                "command": " ".join(shlex.quote(a) for a in sys.argv),
-                "created": datetime.now().isoformat(timespec="seconds"),
-            },
-        )
+            update_latest(Path(spec.output_dir), spec.name, sweep_dir)
+        _write_sweep_files(spec, sweep_dir, sweep_file)
     check_base(spec)
     return spec, sweep_dir
 
 
+def check_sweep(spec: SweepSpec) -> None:
+    """The checks a new sweep passes before its directory is made: the base config takes
+    every parameter, and it logs the sweep's metric."""
+    check_base(spec)
+    check_metric(spec)
+
+
+def _write_sweep_files(spec: SweepSpec, sweep_dir: Path, sweep_file: Path) -> None:
+    (sweep_dir / SWEEP_FILE).write_text(spec.text, encoding="utf-8")
+    write_json_atomic(
+        sweep_dir / META_FILE,
+        {
+            "source": str(Path(sweep_file).resolve()),
+            "base": str(spec.base),
+            "command": " ".join(shlex.quote(a) for a in sys.argv),
+            "created": datetime.now().isoformat(timespec="seconds"),
+        },
+    )
+
+
+def find_sweep(target: Path) -> Path:
+    """The sweep directory meant by `target`: a sweep directory, a folder of sweeps (its
+    `latest`, else the newest), or a sweep's name under the default output directory."""
+    path = Path(target)
+    if not path.exists() and len(path.parts) == 1:
+        named = Path(SWEEP_SPEC["output_dir"].default) / path
+        if not named.exists():
+            raise NnrunError(f"no sweep at {path} or {named}")
+        path = named
+    if path.is_dir() and not (path / SWEEP_FILE).exists():
+        path = resolve_run(path)
+    return path
+
+
 def reopen_sweep(sweep_dir: Path) -> SweepSpec:
-    """The validated spec of an existing sweep directory (its saved sweep file)."""
+    """The validated spec of an existing sweep directory (its saved sweep file), under the
+    name it was started with."""
     if not (sweep_dir / SWEEP_FILE).exists() or not (sweep_dir / META_FILE).exists():
         raise NnrunError(f"{sweep_dir} is not a sweep directory (no {SWEEP_FILE} and {META_FILE})")
     meta = json.loads((sweep_dir / META_FILE).read_text())
     text = (sweep_dir / SWEEP_FILE).read_text(encoding="utf-8")
-    return load_sweep(sweep_dir / SWEEP_FILE, text, base_dir=Path(meta["source"]).parent)
+    source = Path(meta["source"])
+    # Without a `name:` key the name is the original file's, not the copy's ("sweep").
+    return load_sweep(
+        sweep_dir / SWEEP_FILE, text, base_dir=source.parent, default_name=source.stem
+    )
 
 
 def trial_command(spec: SweepSpec, trial: Trial) -> str:
