@@ -493,3 +493,72 @@ def test_sweep_table_headers_are_whole_parameter_keys_at_80_columns(sweep_projec
     header = next(line for line in output.splitlines() if "rank" in line)
     assert "model.layers.0.units" in header and "optimizer.lr" in header
     assert all(len(line) <= 80 for line in output.splitlines() if "│" in line or "┃" in line)
+
+
+# ---------------------------------------------------------------- 10. graph view
+
+
+def test_graph_opens_small_blocks_so_the_skip_connection_shows():
+    output = ok("graph", ROOT / "configs" / "residual_mlp.yaml").output
+    rows = {line.split("│")[1].strip(): line for line in output.splitlines() if "│" in line}
+    assert "body.0.sum" in rows and "body.3.out" in rows
+    assert "stem, body.0.fc2" in rows["body.0.sum"]  # the skip: the block's input is added
+    folded = ok("graph", ROOT / "configs" / "residual_mlp.yaml", "--no-expand").output
+    assert "residual ×4" in folded and "body.0.sum" not in folded
+    dot = ok("graph", ROOT / "configs" / "residual_mlp.yaml", "--format", "dot").output
+    assert '"stem" -> "body.0.sum";' in dot and '"body.0.out" -> "body.1.sum";' in dot
+
+
+def test_graph_labels_edge_index_as_two_by_e():
+    output = ok("graph", ROOT / "configs" / "gcn_karate.yaml").output
+    row = next(line for line in output.splitlines() if "edge_index" in line and "input" in line)
+    assert "(2, E)" in row and "(N, 156)" not in output
+
+
+# ---------------------------------------------------------------- 11. narrow terminals
+
+
+@pytest.fixture
+def columns_80(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("COLUMNS", "80")
+
+
+def table_cells(output: str) -> list[list[str]]:
+    return [
+        [cell.strip() for cell in line.split("│")[1:-1]]
+        for line in output.splitlines()
+        if line.startswith("│")
+    ]
+
+
+def test_datasets_at_80_columns_shows_whole_names_on_one_line(columns_80):
+    from nnrun.registry import DATASETS
+
+    output = ok("datasets").output
+    assert all(len(line) <= 80 for line in output.splitlines())
+    names = [cells[0] for cells in table_cells(output)]
+    assert names == DATASETS.names()  # one line each: nothing wrapped, nothing cut
+    assert "…" not in output
+
+
+def test_datasets_json_lists_every_dataset_with_all_fields():
+    rows = json.loads(ok("datasets", "--json").stdout)
+    iris = next(row for row in rows if row["name"] == "iris")
+    assert iris["task"] == "classification" and iris["description"]
+    assert next(row for row in rows if row["name"] == "shakespeare")["aliases"] == [
+        "tiny_shakespeare"
+    ]
+
+
+def test_runs_at_80_columns_never_cut_or_wrap_run_paths(columns_80, iris, tmp_path):
+    outputs = tmp_path / "outputs"
+    long_name = "an_experiment_with_a_rather_long_descriptive_name"
+    for _ in range(2):
+        ok("train", iris, "-q", "--set", f"name={long_name}", "--set", f"output_dir={outputs}")
+    output = ok("runs", outputs).output
+    runs = [cells[0] for cells in table_cells(output)]
+    assert len(runs) == 2 and all(run.startswith(f"{long_name}/2") for run in runs)
+    assert "…" not in output
+    records = json.loads(ok("runs", outputs, "--json").stdout)
+    assert [record["run"] for record in records] == runs
+    assert {"path", "status", "epochs", "best_metric", "best_value"} <= set(records[0])

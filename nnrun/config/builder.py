@@ -33,10 +33,12 @@ MODEL_KEYS = ("layers", "inputs", "nodes", "output", "init_from")
 
 @dataclass
 class GraphView:
-    """What `nnrun graph` draws: nodes (name, type, config path) and edges (from, to)."""
+    """What `nnrun graph` draws: nodes (name, type, config path), edges (from, to) and the
+    output nodes. A block's module carries the view of its own body as `block_view`."""
 
     nodes: list[tuple[str, str, str]] = field(default_factory=list)
     edges: list[tuple[str, str]] = field(default_factory=list)
+    outputs: list[str] = field(default_factory=list)
 
 
 @dataclass
@@ -157,6 +159,7 @@ class ModelBuilder:
             if layer is not None:
                 layers.append(layer)
                 paths.append(here)
+        view.outputs = [previous]
         if len(layers) != len(entries):
             return None
         return SequentialModel(layers, paths)
@@ -205,6 +208,7 @@ class ModelBuilder:
             )
         for name in inputs:
             view.nodes.append((name, "input", format_path((*path, "inputs"))))
+        view.outputs = list(outputs)
         for name in [*inputs, *nodes]:
             if not NODE_NAME.match(str(name)) or hasattr(GraphModel, str(name)):
                 where = (*path, "nodes", name) if name in nodes else (*path, "inputs")
@@ -458,6 +462,7 @@ class ModelBuilder:
             return None
         if module is not None:
             module.type_name = kind
+            module.block_view = view  # for `nnrun graph --expand`
         return module
 
 
