@@ -562,3 +562,101 @@ def test_runs_at_80_columns_never_cut_or_wrap_run_paths(columns_80, iris, tmp_pa
     records = json.loads(ok("runs", outputs, "--json").stdout)
     assert [record["run"] for record in records] == runs
     assert {"path", "status", "epochs", "best_metric", "best_value"} <= set(records[0])
+
+
+# ---------------------------------------------------------------- 14. plot
+
+
+@pytest.fixture
+def no_matplotlib(monkeypatch: pytest.MonkeyPatch) -> None:
+    import importlib.util
+
+    find_spec = importlib.util.find_spec
+    monkeypatch.setattr(
+        importlib.util,
+        "find_spec",
+        lambda name, *args: None if name == "matplotlib" else find_spec(name, *args),
+    )
+
+
+def steep_run(path: Path) -> Path:
+    """A run whose loss falls three decades (10 → 0.01)."""
+    from nnrun.train.rundir import MetricsLogger
+
+    path.mkdir(parents=True)
+    (path / "config.yaml").write_text("name: steep\n")
+    logger = MetricsLogger(path, [])
+    for epoch in range(1, 7):
+        for split, factor in (("train", 1.0), ("val", 1.5)):
+            logger.log(epoch, split, loss=factor * 10.0 ** (2 - epoch), lr=0.1, seconds=0.1)
+    return path
+
+
+def test_plot_without_colour_tells_train_from_val_by_line_style(
+    iris_run, no_matplotlib, monkeypatch
+):
+    monkeypatch.setenv("NO_COLOR", "1")
+    output = ok("plot", iris_run).output
+    assert "\x1b[" not in output
+    assert "━ train" in output and "┅ val" in output
+
+
+def test_plot_out_png_without_matplotlib_names_the_install_command(iris_run, no_matplotlib):
+    result = invoke("plot", iris_run, "--out", iris_run / "x.png")
+    assert result.exit_code == 2
+    assert "pip install 'nnrun[plot]'" in " ".join(result.output.split())
+
+
+def test_plot_png_title_is_the_run_name_and_steep_loss_is_log_scaled(tmp_path, monkeypatch):
+    pytest.importorskip("matplotlib")
+    from matplotlib.axes import Axes
+    from matplotlib.figure import Figure
+
+    titles: list[str] = []
+    scales: list[str] = []
+    suptitle, set_yscale = Figure.suptitle, Axes.set_yscale
+    monkeypatch.setattr(
+        Figure, "suptitle", lambda self, t, **k: titles.append(t) or suptitle(self, t, **k)
+    )
+    monkeypatch.setattr(
+        Axes, "set_yscale", lambda self, v, **k: scales.append(v) or set_yscale(self, v, **k)
+    )
+    run = steep_run(tmp_path / "outputs" / "steep" / "20260101-120000")
+    ok("plot", run, "--out", tmp_path / "curves.png")
+    assert titles == ["steep · 20260101-120000"] and str(tmp_path) not in titles[0]
+    assert scales == ["log"] and (tmp_path / "curves.png").stat().st_size > 0
+
+
+def test_terminal_plot_uses_a_log_axis_for_a_loss_over_three_decades(tmp_path, no_matplotlib):
+    output = ok("plot", steep_run(tmp_path / "run")).output
+    assert "loss (log scale, lower is better)" in output
+
+
+def test_sweep_plot_puts_log_sampled_parameters_on_a_log_axis(sweep_project, monkeypatch):
+    pytest.importorskip("matplotlib")
+    from matplotlib.axes import Axes
+
+    scales: dict[str, str] = {}
+    set_xscale, set_xlabel = Axes.set_xscale, Axes.set_xlabel
+    monkeypatch.setattr(
+        Axes,
+        "set_xscale",
+        lambda self, v, **k: setattr(self, "_scale_", v) or set_xscale(self, v, **k),
+    )
+    monkeypatch.setattr(
+        Axes,
+        "set_xlabel",
+        lambda self, label, **k: (
+            scales.setdefault(label, getattr(self, "_scale_", "linear"))
+            or set_xlabel(self, label, **k)
+        ),
+    )
+    (sweep_project / "rnd.yaml").write_text(
+        "base: tiny.yaml\nmethod: random\nrun_cap: 3\n"
+        "metric: {name: val_accuracy, goal: maximize}\nparameters:\n"
+        "  optimizer.lr: {distribution: log_uniform, min: 1.0e-4, max: 0.1}\n"
+        "  model.layers.0.units: {values: [8, 16]}\n"
+    )
+    ok("sweep", "rnd.yaml")
+    ok("sweep-report", "rnd")
+    assert scales == {"optimizer.lr": "log", "model.layers.0.units": "linear"}
