@@ -266,14 +266,11 @@ model:
 
 
 def test_a_node_cannot_shadow_an_input(write):
-    found = problems(
-        write,
-        """
+    found = problems(write, """
 model:
   inputs: [x]
   nodes:
     x: {type: linear, units: 3, in: x}
   output: x
-""",
-    )
+""")
     assert any("has the name of a model input" in p and "c.yaml:8:" in p for p in found)
