@@ -80,3 +80,7 @@ class DataError(NnrunError):
 
 class CheckpointError(NnrunError):
     """A checkpoint that is missing, corrupt, or does not fit the model."""
+
+
+class ExportError(NnrunError):
+    """A model or run that cannot be exported (a layer with no ONNX form, a graph task)."""

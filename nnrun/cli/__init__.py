@@ -15,6 +15,7 @@ from nnrun import __version__
 from nnrun.cli import (
     datasets,
     evaluate,
+    export,
     gradcheck,
     graph,
     plot,
@@ -96,6 +97,7 @@ COMMANDS = {
     "train": train.train,
     "eval": evaluate.evaluate,
     "predict": predict.predict,
+    "export": export.export,
     "validate": validate.validate,
     "graph": graph.graph,
     "gradcheck": gradcheck.gradcheck,

@@ -55,28 +55,48 @@ def predict_file(
     """Predict for every example of `inputs` (``-``: standard input, read as `fmt`, default
     CSV); return CSV text when `out` is None."""
     opened = open_run(run)
-    exp = opened.experiment
-    info, preprocessor = exp.data.info, opened.preprocessor
+    info = opened.experiment.data.info
+    _check_proba(opened.experiment, proba)  # before reading the inputs
+    if inputs == STDIN:
+        x = _read_stdin(info, opened.preprocessor, "csv" if fmt == "auto" else fmt)
+    else:
+        x = read_inputs(inputs, info, opened.preprocessor, fmt)
+    values, columns = predictions(opened.experiment, opened.preprocessor, x, proba, batch_size)
+    return write_predictions(values, columns, out)
+
+
+def _gives_classes(exp: Any) -> bool:
+    """Whether the model's outputs decode to classes (what --proba needs)."""
     kind = getattr(exp.loss, "output", "values")
-    gives_classes = info.task in LABEL_TASKS and kind in (
+    return exp.data.info.task in LABEL_TASKS and kind in (
         "logits",
         "probabilities",
         "log_probabilities",
     )
-    if proba and not gives_classes:
+
+
+def _check_proba(exp: Any, proba: bool) -> None:
+    if proba and not _gives_classes(exp):
+        kind = getattr(exp.loss, "output", "values")
         raise DataError(
-            f"--proba asks for class probabilities, but this is a {info.task} model whose "
-            f"outputs are {kind}; leave out --proba to get its outputs"
+            f"--proba asks for class probabilities, but this is a {exp.data.info.task} model "
+            f"whose outputs are {kind}; leave out --proba to get its outputs"
         )
-    if inputs == STDIN:
-        x = _read_stdin(info, preprocessor, "csv" if fmt == "auto" else fmt)
-    else:
-        x = read_inputs(inputs, info, preprocessor, fmt)
+
+
+def predictions(
+    exp: Any, preprocessor: Any, x: np.ndarray, proba: bool, batch_size: int
+) -> tuple[np.ndarray, list[str]]:
+    """(values, column names) that `nnrun predict` writes for model inputs `x`: labels (or
+    class probabilities with `proba`) for classifiers, the model's outputs otherwise (the
+    command refuses --proba for those before it gets here)."""
+    info = exp.data.info
     outputs = predict_outputs(exp, x, batch_size)
     if isinstance(outputs, tuple):
         raise DataError("this model has several outputs; predict writes single-output models")
+    kind = getattr(exp.loss, "output", "values")
     columns: list[str]
-    if gives_classes:
+    if _gives_classes(exp):
         probabilities = class_probabilities(outputs, kind, info.task)
         names = [str(c) for c in (preprocessor.classes or range(probabilities.shape[-1]))]
         if proba:
@@ -91,7 +111,7 @@ def predict_file(
     else:
         values = outputs
         columns = [f"output_{i}" for i in range(int(np.prod(outputs.shape[1:]) or 1))]
-    return write_predictions(np.asarray(values), columns, out)
+    return np.asarray(values), columns
 
 
 def _read_stdin(info: Any, preprocessor: Any, fmt: str) -> np.ndarray:

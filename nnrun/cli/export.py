@@ -1,0 +1,56 @@
+"""`nnrun export`: a trained model as one self-contained ONNX file (preprocessing inside)."""
+
+from __future__ import annotations
+
+from enum import Enum
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.markup import escape
+
+from nnrun.cli.common import console, report_errors
+from nnrun.errors import NnrunError
+
+
+class Format(str, Enum):
+    onnx = "onnx"
+
+
+class Tag(str, Enum):
+    best = "best"
+    last = "last"
+
+
+@report_errors
+def export(
+    run: Annotated[Path, typer.Argument(help="A run directory or a checkpoint.")],
+    format: Annotated[Format, typer.Option("--format", help="The file format.")] = Format.onnx,
+    out: Annotated[
+        Path | None,
+        typer.Option("--out", help="Where to write the model (default: RUN/model.onnx)."),
+    ] = None,
+    checkpoint: Annotated[
+        Tag, typer.Option("--checkpoint", help="Which checkpoint of a run directory.")
+    ] = Tag.best,
+    opset: Annotated[int, typer.Option("--opset", help="ONNX opset version (>= 17).")] = 17,
+) -> None:
+    """Export a trained model to ONNX: input the raw array `nnrun predict` reads (features
+    before normalization, or token ids), output what `nnrun predict --proba` prints for
+    classifiers and the predicted values for regression.
+
+    Example: nnrun export outputs/quickstart --out quickstart.onnx
+    """
+    try:
+        import onnx
+    except ImportError:
+        raise NnrunError(
+            'ONNX export needs the onnx package: pip install -e ".[export]" (or pip install onnx)'
+        ) from None
+    from nnrun.export.build import describe, export_run
+
+    path = export_run(run, out, checkpoint.value, opset)
+    import onnx
+
+    text = f"wrote {path}: {describe(onnx.load(path))}"
+    console.print(escape(text), highlight=False, soft_wrap=True)

@@ -1,0 +1,14 @@
+"""Imports every converter module, so each registers its converters."""
+
+from nnrun.export import (  # noqa: F401
+    activation,
+    attention,
+    conv,
+    embedding,
+    linear,
+    model,
+    normalization,
+    pooling,
+    recurrent,
+    shape,
+)
