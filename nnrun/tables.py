@@ -55,10 +55,11 @@ def fitted_table(
     """A Rich table of `rows` no wider than `width` where it can be: columns join in
     priority order while they fit whole, the others are left out (the `math.inf` columns
     are always shown; alone they may still be wider, and then overflow rather than cut)."""
-    needs = []
+    naturals, needs = [], []
     for index, column in enumerate(columns):
         natural = max([len(column.header), *(_cell_width(row[index]) for row in rows)])
         floor = max(column.min_width, len(column.header))
+        naturals.append(natural)
         needs.append(min(natural, floor) if column.wrap else natural)
     edge, per_column = _BORDERED if bordered else _BORDERLESS
     # Most important first; a column that does not fit is left out and the next one tried.
@@ -70,6 +71,11 @@ def fitted_table(
         if used + needs[i] + per_column <= width:
             used += needs[i] + per_column
             shown.append(i)
+    # Free-text columns share what is left, the more important first, up to their width.
+    widths = dict(enumerate(needs))
+    for i in sorted((i for i in shown if columns[i].wrap), key=lambda i: -columns[i].priority):
+        extra = min(naturals[i] - needs[i], max(width - used, 0))
+        widths[i], used = needs[i] + extra, used + extra
     shown.sort()
     hidden = [columns[i].header for i in range(len(columns)) if i not in shown]
     caption = f"not shown at this width: {', '.join(hidden)}" if hidden else None
@@ -79,7 +85,9 @@ def fitted_table(
     for i in shown:
         column = columns[i]
         if column.wrap:
-            table.add_column(column.header, justify=column.justify, overflow="fold")
+            table.add_column(
+                column.header, justify=column.justify, overflow="fold", width=widths[i]
+            )
         else:
             table.add_column(
                 column.header, justify=column.justify, no_wrap=True, min_width=needs[i]

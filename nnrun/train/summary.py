@@ -42,12 +42,16 @@ def _shape_text(shape: Any, rows: int | None = None, edges: int | None = None) -
 
 
 def render_explain(cfg: ResolvedConfig, console: Console) -> None:
-    table = Table(title="effective configuration")
-    for column in ("key", "value", "from"):
-        table.add_column(column)
-    for path, value, source in cfg.explain():
-        table.add_row(path, json.dumps(value), source)
-    console.print(table)
+    """Every effective value and its source; key paths (what --set takes) are never cut."""
+    from nnrun.tables import Col, fitted_table
+
+    columns = [
+        Col("key"),
+        Col("value", priority=2, wrap=True, min_width=12),
+        Col("from", priority=1, wrap=True, min_width=30),
+    ]
+    rows = [[path, json.dumps(value), source] for path, value, source in cfg.explain()]
+    console.print(fitted_table(columns, rows, console.width, title="effective configuration"))
 
 
 def _shape_texts(exp: Experiment) -> Any:
