@@ -18,21 +18,10 @@ import pytest
 from typer.testing import CliRunner
 
 from nnrun.cli import app
+from tests.test_cli import CONFIG as IRIS  # iris, 3 epochs, a validation split
 
 ROOT = Path(__file__).resolve().parents[1]
 runner = CliRunner()
-
-IRIS = """
-name: iris_small
-seed: 1
-data: {dataset: iris, batch_size: 16, split: {val: 0.2, test: 0.2}}
-model:
-  layers:
-    - {type: linear, units: 8, activation: tanh}
-    - {type: linear, units: 3}
-optimizer: {type: adam, lr: 0.05}
-train: {epochs: 3}
-"""
 
 REGRESSION = """
 name: reg
