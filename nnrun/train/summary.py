@@ -164,12 +164,8 @@ class _GraphWalk:
     ) -> list[str]:
         """Add `view`'s nodes under `prefix`; `sources` maps its input nodes to the outer
         nodes they stand for. Returns the full names of the view's outputs."""
-        names: dict[str, list[str]] = dict(sources)
-        feeds: dict[str, list[str]] = {}
-        for source, target in view.edges:
-            feeds.setdefault(target, []).extend(names.get(source, [prefix + source]))
-            names.setdefault(source, [prefix + source])
-        for name, kind, _ in view.nodes:
+        names: dict[str, list[str]] = dict(sources)  # node → the full names it stands for
+        for name, kind, _ in view.nodes:  # in topological order: sources come first
             if name in sources:
                 continue
             inputs = [full for s, t in view.edges if t == name for full in names[s]]
