@@ -391,7 +391,6 @@ def test_unknown_metric_suggests_registered_names_not_aliases(iris):
 # ---------------------------------------------------------------- sweeps (2, 3, 4, 11, 15)
 
 SWEEP = """\
-name: lrs
 base: tiny.yaml
 method: grid
 metric: {name: val_accuracy, goal: maximize}
@@ -434,6 +433,7 @@ def test_best_command_reproduces_the_best_trial_exactly(sweep_project):
 
 
 def test_sweep_keeps_its_name_on_resume_and_in_the_report(sweep_project):
+    assert "\nname:" not in "\n" + SWEEP  # named after its file, not its copy sweep.yaml
     ok("sweep", "lrs.yaml")
     latest = sweep_project / "outputs" / "sweeps" / "lrs" / "latest"
     first_line = (latest / "summary.md").read_text().splitlines()[0]
@@ -460,7 +460,7 @@ def test_a_misspelt_metric_is_refused_before_any_trial_and_leaves_nothing(sweep_
     (sweep_project / "lrs.yaml").write_text(SWEEP.replace("val_accuracy", "val_acuracy"))
     result = invoke("sweep", "lrs.yaml", "--out", "outputs/sweeps/mine")
     assert result.exit_code == 2
-    assert "lrs.yaml:4" in result.output and "val_acuracy" in result.output
+    assert "lrs.yaml:3" in result.output and "val_acuracy" in result.output
     assert "did you mean 'val_accuracy'" in result.output
     assert not (sweep_project / "outputs").exists()
     (sweep_project / "lrs.yaml").write_text(SWEEP)
