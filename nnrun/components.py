@@ -21,14 +21,17 @@ from nnrun.nn import (  # noqa: F401
     dropout,
     dropout2d,
     embedding,
+    expression,
     graph,
     linear,
+    math,
     merge,
     normalization,
     padding,
     pooling,
     rnn,
     shape,
+    tensor_nodes,
     transformer,
 )
 from nnrun.train import metrics  # noqa: F401

@@ -319,17 +319,21 @@ def build_experiment(
     optimizer_spec = config.get("optimizer") or {"type": "adam"}
     if isinstance(optimizer_spec, str):
         optimizer_spec = {"type": optimizer_spec}
-    optimizer = _build(
-        cfg,
-        ("optimizer",),
-        lambda: OPTIMIZERS.build(
-            optimizer_spec["type"],
-            list(model.named_parameters()),
-            **{k: v for k, v in optimizer_spec.items() if k != "type"},
-        ),
-    )
+    # A model without parameters (a pure computation, e.g. the lecture's forward pass) can
+    # be shown and checked but not trained: no optimizer, and `nnrun train` refuses it.
+    optimizer = None
+    if any(True for _ in model.parameters()):
+        optimizer = _build(
+            cfg,
+            ("optimizer",),
+            lambda: OPTIMIZERS.build(
+                optimizer_spec["type"],
+                list(model.named_parameters()),
+                **{k: v for k, v in optimizer_spec.items() if k != "type"},
+            ),
+        )
     schedule = None
-    if config.get("schedule"):
+    if config.get("schedule") and optimizer is not None:
         spec = config["schedule"]
         steps = len(data.loader("train", seed))
         schedule = _build(

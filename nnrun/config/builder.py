@@ -13,6 +13,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
+from nnrun.config.expressions import expression_inputs, inside_string
 from nnrun.config.paths import KeyPath, describe, format_path
 from nnrun.config.resolve import ResolvedConfig
 from nnrun.config.validate import validate_component
@@ -20,6 +21,7 @@ from nnrun.errors import ArgumentError, ConfigError, Problem
 from nnrun.nn.container import Sequential
 from nnrun.nn.model import GraphModel, Node, SequentialModel
 from nnrun.nn.module import Module
+from nnrun.nn.tensor_nodes import is_nullary
 from nnrun.registry import LAYERS, suggest
 
 BUILDER_KEYS = ("in", "repeat", "share", "layers")
@@ -55,9 +57,18 @@ class _Problems:
         self.items: list[Problem] = []
 
     def add(
-        self, path: KeyPath, message: str, expected: str = "", found: str = "", at_key: bool = False
+        self,
+        path: KeyPath,
+        message: str,
+        expected: str = "",
+        found: str = "",
+        at_key: bool = False,
+        offset: tuple[int, int] | None = None,
     ) -> None:
+        """`offset` is a (line, column) inside the string at `path` (an expression)."""
         where = self.cfg.where_key(path) if at_key else self.cfg.where(path)
+        if offset is not None:
+            where = inside_string(where, offset)
         self.items.append(Problem(message, format_path(path), where, expected, found))
 
     def extend(self, problems: Iterable[Problem]) -> None:
@@ -221,6 +232,7 @@ class ModelBuilder:
                 )
         edges: dict[str, list[str]] = {}
         specs: dict[str, tuple[KeyPath, Any, list[str] | dict[str, str], str | None]] = {}
+        learned = [n for n, e in nodes.items() if is_nullary(_layer_class(e))]
         for name, entry in nodes.items():
             here = (*path, "nodes", name)
             if not isinstance(entry, dict):
@@ -231,7 +243,19 @@ class ModelBuilder:
                 )
                 continue
             refs = entry.get("in")
-            if refs is None:
+            if name in learned:
+                if refs is not None:
+                    self.problems.add(
+                        (*here, "in"),
+                        f"node {name!r} ({entry.get('type')}) takes no inputs",
+                        "no 'in:'",
+                        describe(refs),
+                        at_key=True,
+                    )
+                refs = []
+            elif refs is None and _layer_class(entry) is LAYERS.get("expr"):
+                refs = []  # it may read learned tensors only (`expr: "A + transpose(A)"`)
+            elif refs is None:
                 self.problems.add(
                     here,
                     f"node {name!r} has no inputs",
@@ -253,8 +277,17 @@ class ModelBuilder:
                     describe(refs),
                 )
                 continue
+            if _layer_class(entry) is LAYERS.get("expr") and isinstance(refs, (list, dict)):
+                named, found = expression_inputs(entry.get("expr"), refs, learned)
+                for message, offset, expected in found:
+                    where = (*here, "expr") if offset is not None else (*here, "in")
+                    self.problems.add(where, message, expected, offset=offset)
+                if named is not None and not found:
+                    refs, sources = named, list(named.values())
+                elif named is not None:  # keep `in:`, plus the tensors it reads (no echoes)
+                    sources = list(dict.fromkeys([*sources, *named.values()]))
             for source in sources:
-                if source not in known:
+                if _node_of(source) not in known:
                     close = suggest(str(source), known)
                     hint = f" (did you mean {close[0]!r}?)" if close else ""
                     self.problems.add(
@@ -263,7 +296,7 @@ class ModelBuilder:
                         "one of " + ", ".join(sorted(known)),
                         repr(source),
                     )
-            edges[name] = [s for s in sources if s in known]
+            edges[name] = list(dict.fromkeys(_node_of(s) for s in sources if _node_of(s) in known))
             share = entry.get("share")
             if share is not None and (share not in nodes or share == name):
                 self.problems.add(
@@ -288,7 +321,7 @@ class ModelBuilder:
         if order is None:
             return None
         dangling = any(
-            s not in known
+            _node_of(s) not in known
             for _, _, refs, _ in specs.values()
             for s in (refs.values() if isinstance(refs, dict) else refs)
         )
@@ -328,9 +361,28 @@ class ModelBuilder:
                 if layer is not None:
                     layers[name] = layer
             graph_nodes.append(Node(name, refs, here, share or name))
+        self._check_selected_outputs(specs, layers)
         if self.problems.items:
             return None
         return GraphModel(inputs, graph_nodes, layers, outputs)
+
+    def _check_selected_outputs(self, specs: dict[str, Any], layers: dict[str, Module]) -> None:
+        """`in: att.weights` must name an output the node's layer gives (its result_names)."""
+        for name, (here, _, refs, share) in specs.items():
+            for ref in refs.values() if isinstance(refs, dict) else refs:
+                node, _, output = str(ref).partition(".")
+                layer = layers.get(specs[node][3] or node) if node in specs else None
+                if not output or (node in specs and layer is None):
+                    continue
+                given = getattr(layer, "result_names", ()) if layer is not None else ()
+                if output not in given:
+                    self.problems.add(
+                        (*here, "in"),
+                        f"node {name!r} reads {ref!r}, but {node!r} has no output {output!r}"
+                        + ("" if given else " (it gives one output; see its return options)"),
+                        "one of " + ", ".join(f"{node}.{o}" for o in given) if given else node,
+                        repr(ref),
+                    )
 
     def _topological(self, edges: dict[str, list[str]], path: KeyPath) -> list[str] | None:
         """Kahn's order over the nodes; a cycle is reported with the nodes on it."""
@@ -403,7 +455,8 @@ class ModelBuilder:
             layer = LAYERS.build(name, **kwargs)
         except ArgumentError as error:
             key_path = (*path, error.key) if error.key else path
-            self.problems.add(key_path, str(error), error.expected, error.found)
+            offset = getattr(error, "offset", None)  # inside an expression
+            self.problems.add(key_path, str(error), error.expected, error.found, offset=offset)
             return None
         layer.type_name = name
         return layer
@@ -471,9 +524,24 @@ def _entry_type(entry: Any) -> str:
         return entry
     if isinstance(entry, dict):
         kind = str(entry.get("type", "?"))
+        if _layer_class(entry) is LAYERS.get("expr"):
+            return f"expr: {entry.get('expr')}"
         repeat = entry.get("repeat", 1)
         return f"{kind} ×{repeat}" if isinstance(repeat, int) and repeat > 1 else kind
     return "?"
+
+
+def _layer_class(entry: Any) -> Any:
+    """The registered class of a layer entry, or None (unknown names are reported later)."""
+    kind = (
+        entry if isinstance(entry, str) else entry.get("type") if isinstance(entry, dict) else None
+    )
+    return LAYERS.get(kind) if isinstance(kind, str) and kind in LAYERS else None
+
+
+def _node_of(ref: Any) -> Any:
+    """The node a reference reads: `att` for `att.weights` (a selected output)."""
+    return ref.partition(".")[0] if isinstance(ref, str) else ref
 
 
 def _with_blocks(problem: Problem, name: str, blocks: dict[str, Any]) -> Problem:

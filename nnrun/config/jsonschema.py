@@ -175,6 +175,9 @@ def component_schema(
             "properties": properties,
             "required": ["type"],
         }
+        doc = inspect.getdoc(registry.get(name))
+        if doc:  # what the component does and takes, e.g. attention's query/key/value order
+            variant["description"] = doc
         # A required argument may be given under any of its spellings (`lr` or `learning_rate`).
         for key in _required_parameters(registry, name):
             if len(spellings[key]) == 1:

@@ -6,6 +6,7 @@ from nnrun.export import (  # noqa: F401
     conv,
     embedding,
     linear,
+    math,
     model,
     normalization,
     pooling,

@@ -51,7 +51,7 @@ def graph(g: OnnxGraph, call: Call) -> str:
     values: dict[str, Value] = dict(zip(model.input_names, call.inputs))
     values.update(call.kwargs)
     for node in model.nodes:
-        layer = model._modules[node.owner]
+        layer = model.tensor_nodes.get(node.owner) or model._modules[node.owner]
         if isinstance(node.inputs, dict):
             args, kwargs = [], {k: values[v] for k, v in node.inputs.items()}
         else:
@@ -69,7 +69,7 @@ def entries(module: Module, path: KeyPath = ()) -> Iterator[tuple[Module, KeyPat
             yield from entries(layer, here)
     elif isinstance(module, GraphModel):
         for node in module.nodes:
-            if node.owner == node.name:
+            if node.owner == node.name and node.name in module._modules:
                 yield from entries(module._modules[node.name], node.path)
     else:
         for child in module.children():

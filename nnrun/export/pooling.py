@@ -1,22 +1,33 @@
-"""Pooling, padding and nearest upsampling. Adaptive average pooling is a product with a
+"""Pooling, padding and upsampling. Adaptive average pooling is a product with a
 fixed averaging matrix per axis (torch's bins), which ONNX's AveragePool cannot express
 when the bins overlap."""
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 
 from nnrun.export.graph import Call, OnnxGraph
 from nnrun.export.registry import converter
-from nnrun.nn.padding import ConstantPad, ReflectionPad, ReplicationPad, Upsample, ZeroPad2d, _pairs
+from nnrun.nn.padding import (
+    ConstantPad,
+    ReflectionPad,
+    ReplicationPad,
+    Upsample,
+    ZeroPad2d,
+    _pairs,
+    interpolation_matrix,
+)
 from nnrun.nn.pooling import GlobalAvgPool, _AdaptiveAvgPoolNd, _AvgPoolNd, _MaxPoolNd
 
 
-def _window(layer: _MaxPoolNd | _AvgPoolNd) -> dict[str, list[int]]:
+def _window(layer: _MaxPoolNd | _AvgPoolNd) -> dict[str, Any]:
     return {
         "kernel_shape": list(layer.kernel_size),
         "strides": list(layer.stride),
         "pads": [*layer.padding, *layer.padding],
+        "ceil_mode": int(layer.ceil_mode),
     }
 
 
@@ -96,11 +107,18 @@ def replication_pad(g: OnnxGraph, call: Call) -> str:
 
 @converter(Upsample)
 def upsample(g: OnnxGraph, call: Call) -> str:
-    """Output position i copies input floor(i·in/out): one Gather per resized axis."""
-    y = call.x.name
+    """Nearest: output position i copies input floor(i·in/out), one Gather per resized axis.
+    Linear/bilinear: a product with nnrun's interpolation matrix per axis."""
+    y, layer = call.x.name, call.layer
     for axis in range(2, call.x.rank):
         size, out = call.x.shape[axis], call.output.shape[axis]
-        if size != out:
+        if layer.mode != "nearest":
+            weights = interpolation_matrix(size, out, layer.align_corners)
+            if axis == call.x.rank - 1:  # (..., W) @ (W, W')
+                y = g.op("MatMul", y, g.const(weights.T, "upsample_cols"))
+            else:  # (H', H) @ (..., H, W)
+                y = g.op("MatMul", g.const(weights, "upsample_rows"), y)
+        elif size != out:
             index = (np.arange(out) * size) // out
             y = g.op("Gather", y, g.const(index.astype(np.int64), "upsample_index"), axis=axis)
     return y

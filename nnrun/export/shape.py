@@ -25,7 +25,13 @@ def dropout(g: OnnxGraph, call: Call) -> str:
 
 @converter(Flatten, Reshape)
 def reshape(g: OnnxGraph, call: Call) -> str:
-    return g.reshape(call.x.name, call.output.shape)
+    if getattr(call.layer, "order", "C") == "C":
+        return g.reshape(call.x.name, call.output.shape)
+    # column-major: reverse each example's axes, reshape to the reversed shape, reverse back
+    out = call.output.shape
+    flipped = g.transpose(call.x.name, [0, *range(call.x.rank - 1, 0, -1)])
+    reshaped = g.reshape(flipped, (out[0], *out[:0:-1]))
+    return g.transpose(reshaped, [0, *range(len(out) - 1, 0, -1)])
 
 
 @converter(Permute)
@@ -60,6 +66,11 @@ def multiply(g: OnnxGraph, call: Call) -> str:
 
 @converter(Mean)
 def mean(g: OnnxGraph, call: Call) -> str:
+    if len(call.inputs) == 1:  # a reduction over `axis`
+        layer = call.layer
+        axes = range(call.x.rank) if layer.axis is None else np.atleast_1d(layer.axis).tolist()
+        axes = [a % call.x.rank for a in axes]
+        return g.reduce("ReduceMean", call.x.name, axes, layer.keepdims)
     return g.op("Mean", *(v.name for v in call.inputs))
 
 

@@ -11,6 +11,7 @@ from typing import Any, Literal
 
 import numpy as np
 
+from nnrun import functional as F
 from nnrun import random
 from nnrun.autograd.tensor import Tensor
 from nnrun.errors import ArgumentError, ShapeError
@@ -109,19 +110,59 @@ def _attend(
     )
 
 
+def attend_with_weights(
+    query: Tensor,
+    key: Tensor,
+    value: Tensor,
+    mask: np.ndarray | None,
+    causal: bool,
+    scale: float | None,
+    dropout_p: float,
+) -> tuple[Tensor, Tensor]:
+    """(output, weights) of attention written with engine ops, for when the weights are an
+    output too. q (..., L, d), k (..., S, d), v (..., S, dv); `mask` True = hidden. The
+    weights are after dropout (as torch returns them); a query that sees no key gets zero
+    weights and output, as the fused op."""
+    scale = 1.0 / math.sqrt(query.shape[-1]) if scale is None else scale
+    scores = F.matmul(query, key.swapaxes(-1, -2)) * scale
+    hidden = mask
+    if causal:
+        upper = np.triu(np.ones(scores.shape[-2:], dtype=bool), k=1)
+        hidden = upper if hidden is None else hidden | upper
+    if hidden is not None:
+        hidden = np.broadcast_to(hidden, scores.shape)
+        scores = F.where(hidden, np.finfo(scores.dtype).min, scores)
+    weights = F.softmax(scores, axis=-1)
+    if hidden is not None:
+        weights = weights * ~hidden.all(axis=-1, keepdims=True)
+    if dropout_p > 0:
+        weights = weights * dropout_multiplier(weights.shape, dropout_p, weights.dtype)
+    return F.matmul(weights, value), weights
+
+
 @LAYERS.register("scaled_dot_product_attention", "sdpa", "attention")
 class ScaledDotProductAttention(Module):
     """Parameter-free attention of (query, key, value) inputs.
 
-    query (N, L, E) or (N, heads, L, d); key/value the same with S steps (omitted: self
-    attention on the query); optional key_padding_mask (N, S), True = ignore. Output
-    (N, L, Ev). `dropout` on the attention weights in training mode; `scale` default 1/√d.
+    Inputs in the order query, key, value (N, L, E) or (N, heads, L, d); key/value have S
+    steps (omitted: self attention on the query; value omitted: the key); optional
+    key_padding_mask (N, S), True = ignore. Output (N, L, Ev). `dropout` on the attention
+    weights in training mode; `scale` default 1/√d. `return_weights: true` adds the output
+    `weights` (N, [heads,] L, S), the softmax after dropout.
     """
 
-    def __init__(self, causal: bool = False, dropout: float = 0.0, scale: float | None = None):
+    def __init__(
+        self,
+        causal: bool = False,
+        dropout: float = 0.0,
+        scale: float | None = None,
+        return_weights: bool = False,
+    ):
         super().__init__()
         _check_probability("scaled_dot_product_attention", "dropout", dropout)
         self.causal, self.dropout, self.scale = causal, dropout, scale
+        self.return_weights = return_weights
+        self.result_names = ("output", "weights") if return_weights else ()
 
     def forward(
         self, query: Any, key: Any = None, value: Any = None, key_padding_mask: Any = None
@@ -144,6 +185,8 @@ class ScaledDotProductAttention(Module):
             mask = padding_mask(key_padding_mask, key.shape[0], key.shape[-2], "attention")
             mask = mask.reshape(mask.shape[0], *(1,) * (query.ndim - 2), mask.shape[1])
         p = self.dropout if self.training else 0.0
+        if self.return_weights:
+            return attend_with_weights(query, key, value, mask, self.causal, self.scale, p)
         return _attend(query, key, value, 1, mask, None, self.causal, self.scale, p)
 
     def extra_repr(self) -> str:
@@ -155,9 +198,12 @@ class MultiheadAttention(Module):
     """Multi-head attention with torch.nn.MultiheadAttention's parameters (batch_first):
     in_proj_weight (3E, E), in_proj_bias (3E,), out_proj.weight (E, E), out_proj.bias (E,).
 
-    Inputs: query (N, L, E) alone (self-attention), or query and key_value (N, S, E)
-    (cross-attention; a third input gives a separate value); `key_padding_mask` (N, S) by
-    keyword, True = ignore. Output (N, L, E). `embed_dim` is taken from the query.
+    Inputs in the order query, key_value, value: query (N, L, E) alone (self-attention), or
+    query and key_value (N, S, E) (cross-attention; a third input gives a separate value);
+    `key_padding_mask` (N, S) by keyword, True = ignore. Output (N, L, E). `embed_dim` is
+    taken from the query. `return_weights: true` adds the output `weights`, torch's
+    need_weights: (N, L, S) averaged over heads, or (N, heads, L, S) with
+    `average_weights: false`.
     """
 
     def __init__(
@@ -168,6 +214,8 @@ class MultiheadAttention(Module):
         causal: bool = False,
         init: str | dict | None = None,
         bias_init: str | dict | None = None,
+        return_weights: bool = False,
+        average_weights: bool = True,
     ):
         super().__init__()
         if num_heads < 1:
@@ -177,6 +225,8 @@ class MultiheadAttention(Module):
         _check_probability("multihead_attention", "dropout", dropout)
         self.num_heads, self.dropout, self.bias, self.causal = num_heads, dropout, bias, causal
         self.init, self.bias_init = init, bias_init
+        self.return_weights, self.average_weights = return_weights, average_weights
+        self.result_names = ("output", "weights") if return_weights else ()
         self.embed_dim = 0
 
     def build(self, query: Any, *rest: Any, **kwargs: Any) -> None:
@@ -236,6 +286,8 @@ class MultiheadAttention(Module):
         causal = self.causal if causal is None else causal
         p = self.dropout if self.training else 0.0
         weight, bias = self.in_proj_weight, self.in_proj_bias
+        if self.return_weights:
+            return self._with_weights(query, key, value, mask, causal, p)
         if key is None:
             packed = self._project(query, weight, bias)
             attended = _attend(packed, None, None, self.num_heads, mask, None, causal, None, p)
@@ -250,6 +302,31 @@ class MultiheadAttention(Module):
             ]
             attended = _attend(*parts, self.num_heads, mask, None, causal, None, p)
         return self.out_proj(attended)
+
+    def _with_weights(
+        self,
+        query: Tensor,
+        key: Tensor | None,
+        value: Tensor | None,
+        mask: np.ndarray | None,
+        causal: bool,
+        p: float,
+    ) -> tuple[Tensor, Tensor]:
+        embed, heads, bias = self.embed_dim, self.num_heads, self.in_proj_bias
+        parts = []
+        for i, t in enumerate(
+            (query, query if key is None else key, query if key is None else value)
+        ):
+            rows = slice(i * embed, (i + 1) * embed)
+            projected = self._project(
+                t, self.in_proj_weight[rows], None if bias is None else bias[rows]
+            )
+            n, length = projected.shape[:2]
+            parts.append(projected.reshape(n, length, heads, embed // heads).transpose(0, 2, 1, 3))
+        attended, weights = attend_with_weights(*parts, mask, causal, None, p)
+        n, _, length, _ = attended.shape
+        out = self.out_proj(attended.transpose(0, 2, 1, 3).reshape(n, length, embed))
+        return out, weights.mean(axis=1) if self.average_weights else weights
 
     @staticmethod
     def _project(x: Tensor, weight: Tensor, bias: Tensor | None) -> Tensor:

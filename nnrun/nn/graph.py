@@ -13,6 +13,7 @@ from typing import Any
 
 import numpy as np
 
+from nnrun import functional as F
 from nnrun.autograd.function import Function
 from nnrun.autograd.tensor import Tensor
 from nnrun.errors import ArgumentError, ShapeError
@@ -186,8 +187,9 @@ class GCNConv(Module):
     """Graph convolution (Kipf & Welling) as PyG's GCNConv:
     out = D^-1/2 (A + I) D^-1/2 · x Wᵀ + b, degrees counted at the targets.
 
-    Inputs x (n, F) and edge_index (2, E); output (n, out_channels). Parameters `lin.weight`
-    (out, F) (Glorot uniform, as PyG) and `bias` (out,) (zeros).
+    Inputs x (n, F), edge_index (2, E) and optionally edge_weight (E,) (PyG's gcn_norm:
+    degrees sum the weights; differentiable in them); output (n, out_channels). Parameters
+    `lin.weight` (out, F) (Glorot uniform, as PyG) and `bias` (out,) (zeros).
     """
 
     def __init__(
@@ -206,10 +208,13 @@ class GCNConv(Module):
         self.lin = Linear(out_channels, bias=False, init=init or "xavier_uniform")
         self.bias = Parameter(initialize(bias_init or "zeros", (out_channels,))) if bias else None
 
-    def forward(self, x: Any, edge_index: Any) -> Tensor:
+    def forward(self, x: Any, edge_index: Any, edge_weight: Any = None) -> Tensor:
         x = _node_features(x, "gcn_conv")
         count = x.shape[0]
         source, target = edge_array(edge_index, count, "gcn_conv")
+        if edge_weight is not None:
+            out = self._weighted(x, source, target, input_tensor(edge_weight, like=x))
+            return out if self.bias is None else out + self.bias
         if self.add_self_loops:
             source, target = with_self_loops(source, target, count, replace=False)
         weight = None
@@ -220,6 +225,32 @@ class GCNConv(Module):
             weight = scale[source] * scale[target]
         out = propagate(self.lin(x), source, target, weight)
         return out if self.bias is None else out + self.bias
+
+    def _weighted(self, x: Tensor, source: np.ndarray, target: np.ndarray, weight: Tensor):
+        """PyG's gcn_norm with edge weights (differentiable in them): self loops replace
+        existing ones, keeping an existing loop's weight (else 1); degrees sum weights."""
+        count = x.shape[0]
+        if weight.shape != source.shape:
+            raise ShapeError(
+                f"gcn_conv expects edge_weight (E,) = ({len(source)},), got {weight.shape}"
+            )
+        if self.add_self_loops:
+            loop = source == target
+            last = np.full(count, -1)
+            last[source[loop]] = np.flatnonzero(loop)  # the last loop of a node wins, as PyG
+            keep = np.flatnonzero(~loop)
+            loop_weight = F.where(last >= 0, weight[np.maximum(last, 0)], 1.0)
+            weight = F.concatenate([weight[keep], loop_weight])
+            nodes = np.arange(count)
+            source = np.concatenate([source[keep], nodes])
+            target = np.concatenate([target[keep], nodes])
+        if self.normalize:
+            ones = Tensor._wrap(np.ones((count, 1), dtype=x.dtype), False)
+            degree = propagate(ones, source, target, weight).reshape(count)
+            present = degree.data > 0
+            scale = F.where(present, degree, 1.0) ** -0.5 * present
+            weight = scale[source] * weight * scale[target]
+        return propagate(self.lin(x), source, target, weight)
 
     def extra_repr(self) -> str:
         return f"{self.lin.in_features or '?'}, {self.out_channels}"

@@ -8,6 +8,7 @@ from typing import Any
 from nnrun.autograd.tensor import Tensor
 from nnrun.errors import ArgumentError, ShapeError
 from nnrun.functional import concatenate, matmul, stack
+from nnrun.nn.math import reduce
 from nnrun.nn.module import Module, input_tensor
 from nnrun.registry import LAYERS
 
@@ -62,9 +63,17 @@ class Multiply(Module):
 
 @LAYERS.register("mean", "average")
 class Mean(Module):
-    """Elementwise mean of two or more inputs of the same shape."""
+    """Elementwise mean of two or more inputs of the same shape; of one input, the mean over
+    `axis` (default -1, one example's features; null for every axis), as nn/math.py's
+    reductions."""
+
+    def __init__(self, axis: int | list[int] | None = -1, keepdims: bool = False):
+        super().__init__()
+        self.axis, self.keepdims = axis, keepdims
 
     def forward(self, *inputs: Any) -> Tensor:
+        if len(inputs) == 1:
+            return reduce("mean", input_tensor(inputs[0]), self.axis, self.keepdims)
         _need_two_or_more("mean", inputs)
         tensors = [input_tensor(x) for x in inputs]
         if len({x.shape for x in tensors}) != 1:

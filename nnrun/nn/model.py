@@ -17,6 +17,7 @@ from nnrun.autograd.tensor import Tensor
 from nnrun.errors import NnrunError, ShapeError
 from nnrun.nn.container import Sequential
 from nnrun.nn.module import Module
+from nnrun.nn.tensor_nodes import tensor_of
 
 KeyPath = tuple[Any, ...]
 
@@ -37,6 +38,7 @@ class TraceRecord:
     type: str
     output_shape: tuple[int, ...] | None
     parameters: int
+    batched: bool = True  # False for a parameter/constant node: no batch axis
 
 
 def shape_of(value: Any) -> Any:
@@ -67,6 +69,15 @@ def call_node(
         raise
 
 
+def split_outputs(module: Module, result: Any) -> tuple[Any, dict[str, Any]]:
+    """A layer's main output and its named extra outputs: a layer that returns several
+    (attention weights, final RNN states) names them in `result_names`, main one first."""
+    names = getattr(module, "result_names", ())
+    if not names:
+        return result, {}
+    return result[0], dict(zip(names, result))
+
+
 def _params(module: Module) -> int:
     return sum(p.data.size for p in module.parameters())
 
@@ -82,7 +93,9 @@ class TracedModel(Module):
         if self.trace is not None:
             kind = getattr(module, "type_name", type(module).__name__) if module else "input"
             shape = shape_of(output)
-            self.trace.append(TraceRecord(label, kind, shape, _params(module) if module else 0))
+            params = _params(module) if module else 0
+            batched = module is None or tensor_of(module) is None
+            self.trace.append(TraceRecord(label, kind, shape, params, batched))
 
 
 class SequentialModel(TracedModel):
@@ -96,7 +109,7 @@ class SequentialModel(TracedModel):
     def forward(self, x: Any) -> Any:
         self._record("input", None, x)
         for i, layer in enumerate(self.layers):
-            x = call_node(layer, (x,), {}, f"layers[{i}]", self.paths[i])
+            x, _ = split_outputs(layer, call_node(layer, (x,), {}, f"layers[{i}]", self.paths[i]))
             self._record(f"layers.{i}", layer, x)
         return x
 
@@ -116,7 +129,9 @@ class Node:
 
 
 class GraphModel(TracedModel):
-    """A DAG of named nodes; layers are attributes named after their nodes (`h1.weight`)."""
+    """A DAG of named nodes; layers are attributes named after their nodes (`h1.weight`),
+    and the tensor of a `parameter`/`constant` node is the parameter named after it (`A`).
+    A node's extra outputs are values named `node.output` (`att.weights`)."""
 
     def __init__(
         self,
@@ -129,20 +144,28 @@ class GraphModel(TracedModel):
         self.input_names = list(input_names)
         self.nodes = list(nodes)  # in topological order
         self.output_names = list(outputs)
+        self.tensor_nodes: dict[str, Module] = {}
         for name, layer in layers.items():
-            self.add_module(name, layer)
+            tensor = tensor_of(layer)
+            if tensor is None:
+                self.add_module(name, layer)
+            else:
+                self.register_parameter(name, tensor)
+                self.tensor_nodes[name] = layer
 
     def forward(self, *inputs: Any, **named: Any) -> Any:
         values = self._bind_inputs(inputs, named)
         for name in self.input_names:
             self._record(name, None, values[name])
         for node in self.nodes:
-            layer = self._modules[node.owner]
+            layer = self.tensor_nodes.get(node.owner) or self._modules[node.owner]
             if isinstance(node.inputs, dict):
                 args, kwargs = (), {k: values[v] for k, v in node.inputs.items()}
             else:
                 args, kwargs = tuple(values[v] for v in node.inputs), {}
-            values[node.name] = call_node(layer, args, kwargs, node.name, node.path)
+            result = call_node(layer, args, kwargs, node.name, node.path)
+            values[node.name], extra = split_outputs(layer, result)
+            values.update({f"{node.name}.{key}": value for key, value in extra.items()})
             self._record(node.name, layer, values[node.name])
         if len(self.output_names) == 1:
             return values[self.output_names[0]]

@@ -88,8 +88,8 @@ class Module:
         raise NotImplementedError(f"{type(self).__name__} does not define forward()")
 
     def __call__(self, *inputs: Any, **kwargs: Any) -> Any:
-        if not self._built:
-            self.build(*inputs)
+        if not self._built:  # keyword inputs too: a graph node may bind `in: {x: h, h0: s}`
+            self.build(*inputs, **kwargs)
             self._built = True
         return self.forward(*inputs, **kwargs)
 

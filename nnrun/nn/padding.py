@@ -142,17 +142,36 @@ class ReplicationPad(_IndexPad):
     mode = "edge"
 
 
+def interpolation_matrix(size: int, out: int, align_corners: bool) -> np.ndarray:
+    """(out, size) weights of torch's linear interpolation along one axis: output i reads
+    source position i·(size − 1)/(out − 1) (`align_corners`) or (i + ½)·size/out − ½ clamped
+    at 0, split between its two neighbouring inputs."""
+    if align_corners:
+        source = np.arange(out) * ((size - 1) / (out - 1) if out > 1 else 0.0)
+    else:
+        source = np.maximum((np.arange(out) + 0.5) * (size / out) - 0.5, 0.0)
+    low = np.minimum(np.floor(source).astype(np.int64), size - 1)
+    high = np.minimum(low + 1, size - 1)
+    fraction = source - low
+    matrix = np.zeros((out, size))
+    np.add.at(matrix, (np.arange(out), low), 1 - fraction)
+    np.add.at(matrix, (np.arange(out), high), fraction)
+    return matrix
+
+
 @LAYERS.register("upsample", "upsampling", "upsample_nearest")
 class Upsample(Module):
-    """Nearest-neighbour upsampling of (N, C, L) or (N, C, H, W): give an integer
-    `scale_factor` (one, or one per spatial axis) or an output `size`. Output position i
-    copies input floor(i · in / out), as torch's mode="nearest"."""
+    """Upsampling of (N, C, L) or (N, C, H, W): give an integer `scale_factor` (one, or one
+    per spatial axis) or an output `size`. As torch's modes: `nearest` (output i copies input
+    floor(i · in / out)), `linear` (1-d) and `bilinear` (2-d) interpolation, with
+    `align_corners` (default false, as torch)."""
 
     def __init__(
         self,
         size: int | list[int] | None = None,
         scale_factor: int | list[int] | None = None,
-        mode: Literal["nearest"] = "nearest",
+        mode: Literal["nearest", "linear", "bilinear"] = "nearest",
+        align_corners: bool = False,
     ) -> None:
         super().__init__()
         if (size is None) == (scale_factor is None):
@@ -171,7 +190,15 @@ class Upsample(Module):
                     expected="an integer >= 1 or a list of them",
                     found=repr(value),
                 )
+        if align_corners and mode == "nearest":
+            raise ArgumentError(
+                "upsample: align_corners only applies to the linear and bilinear modes (as torch)",
+                key="align_corners",
+                expected="mode: linear or bilinear",
+                found="mode: nearest",
+            )
         self.size, self.scale_factor, self.mode = size, scale_factor, mode
+        self.align_corners = align_corners
 
     def _per_axis(self, value: int | list[int], spatial: int, key: str) -> list[int]:
         values = [value] * spatial if isinstance(value, int) else list(value)
@@ -194,8 +221,19 @@ class Upsample(Module):
         else:
             factors = self._per_axis(self.scale_factor, spatial, "scale_factor")
             sizes = [n * f for n, f in zip(x.shape[2:], factors)]
+        if self.mode != "nearest" and spatial != {"linear": 1, "bilinear": 2}[self.mode]:
+            raise ShapeError(
+                f"upsample mode {self.mode!r} expects input "
+                f"{'(N, C, L)' if self.mode == 'linear' else '(N, C, H, W)'}, got {x.shape}"
+            )
         for axis, (n, out) in enumerate(zip(x.shape[2:], sizes), start=2):
-            if out != n:
+            if self.mode != "nearest":
+                weights = interpolation_matrix(n, out, self.align_corners).astype(x.dtype)
+                if axis == x.ndim - 1:  # (..., W) @ (W, W')
+                    x = F.matmul(x, Tensor._wrap(np.ascontiguousarray(weights.T), False))
+                else:  # (H', H) @ (..., H, W)
+                    x = F.matmul(Tensor._wrap(weights, False), x)
+            elif out != n:
                 x = F.take(x, (np.arange(out) * n) // out, axis=axis)
         return x
 

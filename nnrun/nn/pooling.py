@@ -10,21 +10,21 @@ from nnrun.errors import ArgumentError, ShapeError
 from nnrun.nn.conv import IntOrList, as_tuple, check_input, spatial_pair
 from nnrun.nn.module import Module, input_tensor
 from nnrun.ops import pooling as ops
-from nnrun.ops.conv import output_size
 from nnrun.registry import LAYERS
 
 
 class _PoolNd(Module):
-    """Window geometry shared by max and average pooling (ceil_mode False)."""
+    """Window geometry shared by max and average pooling."""
 
     dims = 2
     name = "max_pool2d"
 
     def _setup(
         self, kernel_size: IntOrList, stride: IntOrList | None, padding: IntOrList,
-        dilation: IntOrList = 1,
+        dilation: IntOrList = 1, ceil_mode: bool = False,
     ) -> None:  # fmt: skip
         layer, dims = self.name, self.dims
+        self.ceil_mode = ceil_mode
         self.kernel_size = as_tuple(kernel_size, dims, "kernel_size", layer)
         self.stride = (
             self.kernel_size if stride is None else as_tuple(stride, dims, "stride", layer)
@@ -44,7 +44,7 @@ class _PoolNd(Module):
         x = input_tensor(x)
         check_input(x, self.dims, self.name, None, "")
         out = [
-            output_size(n, k, s, (p, p), d)
+            ops.pooled_size(n, k, s, p, d, self.ceil_mode)
             for n, k, s, p, d in zip(
                 x.shape[2:], self.kernel_size, self.stride, self.padding, self.dilation
             )
@@ -57,21 +57,25 @@ class _PoolNd(Module):
             )
         return x
 
-    def _geometry(self) -> dict[str, tuple[int, int]]:
+    def _geometry(self) -> dict[str, Any]:
         return {
             "kernel": spatial_pair(self.kernel_size, 1),
             "stride": spatial_pair(self.stride, 1),
             "padding": spatial_pair(self.padding, 0),
+            "ceil_mode": self.ceil_mode,
         }
 
     def extra_repr(self) -> str:
-        return f"kernel_size={self.kernel_size}, stride={self.stride}, padding={self.padding}"
+        text = f"kernel_size={self.kernel_size}, stride={self.stride}, padding={self.padding}"
+        return text + (", ceil_mode=True" if self.ceil_mode else "")
 
 
 class _MaxPoolNd(_PoolNd):
     """Maximum over sliding windows of (N, C, *spatial); `stride` defaults to kernel_size,
-    `padding` (at most kernel_size/2) pads with −inf. The gradient goes to each window's
-    first maximal element, as torch."""
+    `padding` (at most kernel_size/2) pads with −inf; `ceil_mode` keeps a last partial
+    window. The gradient goes to each window's first maximal element, as torch.
+    `return_indices: true` adds the output `indices`: each maximum's flat position in its
+    input plane (h·W + w, int64), as torch's return_indices."""
 
     def __init__(
         self,
@@ -79,13 +83,21 @@ class _MaxPoolNd(_PoolNd):
         stride: IntOrList | None = None,
         padding: IntOrList = 0,
         dilation: IntOrList = 1,
+        ceil_mode: bool = False,
+        return_indices: bool = False,
     ) -> None:
         super().__init__()
-        self._setup(kernel_size, stride, padding, dilation)
+        self._setup(kernel_size, stride, padding, dilation, ceil_mode)
+        self.return_indices = return_indices
+        self.result_names = ("output", "indices") if return_indices else ()
 
-    def forward(self, x: Any) -> Tensor:
+    def forward(self, x: Any) -> Tensor | tuple[Tensor, Tensor]:
         x = self._prepare(x)
-        return ops.MaxPool.apply(x, dilation=spatial_pair(self.dilation, 1), **self._geometry())
+        geometry = {"dilation": spatial_pair(self.dilation, 1), **self._geometry()}
+        out = ops.MaxPool.apply(x, **geometry)
+        if not self.return_indices:
+            return out
+        return out, Tensor(ops.max_pool_indices(x.data, **geometry))
 
 
 @LAYERS.register("max_pool2d", "maxpool2d", "max_pooling2d")
@@ -104,7 +116,8 @@ class MaxPool1d(_MaxPoolNd):
 
 class _AvgPoolNd(_PoolNd):
     """Mean over sliding windows of (N, C, *spatial); `stride` defaults to kernel_size,
-    zero `padding` counted in the mean when `count_include_pad` (torch's default)."""
+    zero `padding` counted in the mean when `count_include_pad` (torch's default);
+    `ceil_mode` keeps a last partial window (its part past the padding is not counted)."""
 
     def __init__(
         self,
@@ -112,9 +125,10 @@ class _AvgPoolNd(_PoolNd):
         stride: IntOrList | None = None,
         padding: IntOrList = 0,
         count_include_pad: bool = True,
+        ceil_mode: bool = False,
     ) -> None:
         super().__init__()
-        self._setup(kernel_size, stride, padding)
+        self._setup(kernel_size, stride, padding, ceil_mode=ceil_mode)
         self.count_include_pad = count_include_pad
 
     def forward(self, x: Any) -> Tensor:

@@ -1,8 +1,10 @@
 """Recurrent layers: `rnn`, `lstm`, `gru` with torch.nn.RNN/LSTM/GRU's parameters.
 
 Differences from torch: `batch_first` defaults to True (configs are batch-major); the layer
-returns one array chosen by `output` instead of torch's (output, h_n) tuple; the initial
-state is zero. Variable-length batches pass a second input, `lengths` (N,) ints or a
+returns one array chosen by `output`, or with `return_state: true` the tuple (output, h_n)
+— (output, h_n, c_n) for the LSTM — whose parts a graph node selects as `rnn.h_n`. The
+initial states `h0` (and `c0`), (D·num_layers, N, H) as torch's, are optional inputs
+(zeros when absent). Variable-length batches pass a second input, `lengths` (N,) ints or a
 boolean mask (N, T) of valid steps: padded steps keep the state and output zeros, as a
 packed sequence does in torch.
 """
@@ -64,6 +66,7 @@ class _Recurrent(Module):
         output: Literal["sequence", "last"] = "sequence",
         init: str | dict | None = None,
         bias_init: str | dict | None = None,
+        return_state: bool = False,
     ):
         super().__init__()
         if hidden_size < 1:
@@ -81,13 +84,16 @@ class _Recurrent(Module):
         self.hidden_size, self.num_layers, self.bias = hidden_size, num_layers, bias
         self.bidirectional, self.dropout, self.batch_first = bidirectional, dropout, batch_first
         self.output, self.init, self.bias_init = output, init, bias_init
+        self.return_state = return_state
+        states = ("h_n", "c_n") if self.gates == 4 else ("h_n",)
+        self.result_names = ("output", *states) if return_state else ()
         self.input_size = 0
         self.between_layers = Dropout(dropout)
 
     def directions(self) -> list[str]:
         return ["", "_reverse"] if self.bidirectional else [""]
 
-    def build(self, x: Any, lengths: Any = None) -> None:
+    def build(self, x: Any, lengths: Any = None, h0: Any = None, c0: Any = None) -> None:
         shape = np.shape(x.data if isinstance(x, Tensor) else x)
         if len(shape) != 3:
             raise ShapeError(
@@ -110,7 +116,9 @@ class _Recurrent(Module):
                         value = initialize(self.bias_init, (rows,), default=default)
                         setattr(self, f"{kind}_{name}", Parameter(value))
 
-    def forward(self, x: Any, lengths: Any = None) -> Tensor:
+    def forward(
+        self, x: Any, lengths: Any = None, h0: Any = None, c0: Any = None
+    ) -> Tensor | tuple[Tensor, ...]:
         x = input_tensor(x)
         if x.ndim != 3 or x.shape[-1] != self.input_size:
             raise ShapeError(f"{self.kind} expects input (N, T, {self.input_size}), got {x.shape}")
@@ -120,20 +128,66 @@ class _Recurrent(Module):
         mask = None if lengths is None else step_mask(lengths, batch, steps, self.kind)
         if mask is not None and mask.all():
             mask = None
+        initial = self._initial_states(h0, c0, x)
+        finals: list[list[Tensor]] = []
         for layer in range(self.num_layers):
             if layer:
                 x = self.between_layers(x)
-            outputs = [self._direction(x, f"l{layer}{s}", s != "", mask) for s in self.directions()]
+            outputs = []
+            for d, suffix in enumerate(self.directions()):
+                index = layer * len(self.directions()) + d
+                start = [state[index] for state in initial]
+                out = self._direction(x, f"l{layer}{suffix}", suffix != "", mask, start)
+                if self.return_state:
+                    finals.append([out[:, steps + i] for i in range(len(self.result_names) - 1)])
+                    out = out[:, :steps]
+                outputs.append(out)
             x = outputs[0] if len(outputs) == 1 else F.concatenate(outputs, axis=-1)
         if self.output == "last":
-            return self._last(x, mask)
-        return x if self.batch_first else x.transpose(1, 0, 2)
+            x = self._last(x, mask)
+        elif not self.batch_first:
+            x = x.transpose(1, 0, 2)
+        if not self.return_state:
+            return x
+        return (x, *(F.stack([f[i] for f in finals], axis=0) for i in range(len(finals[0]))))
 
-    def _direction(self, x: Tensor, name: str, reverse: bool, mask: np.ndarray | None):
+    def _initial_states(self, h0: Any, c0: Any, x: Tensor) -> list[Tensor]:
+        """[h0] or [h0, c0] (LSTM), each (D·num_layers, N, H), zeros for a missing one;
+        [] when neither is given."""
+        if c0 is not None and self.gates != 4:
+            raise ShapeError(f"{self.kind} has no cell state: c0 is for the lstm")
+        if h0 is None and c0 is None:
+            return []
+        shape = (self.num_layers * len(self.directions()), x.shape[0], self.hidden_size)
+        states = []
+        for name, state in (("h0", h0), ("c0", c0))[: 2 if self.gates == 4 else 1]:
+            if state is None:
+                states.append(Tensor._wrap(np.zeros(shape, dtype=x.dtype), False))
+                continue
+            state = input_tensor(state, like=x)
+            if state.shape != shape:
+                raise ShapeError(
+                    f"{self.kind} expects {name} (D·num_layers, N, H) = {shape}, got {state.shape}"
+                )
+            states.append(state)
+        return states
+
+    def _direction(
+        self, x: Tensor, name: str, reverse: bool, mask: np.ndarray | None, initial: list
+    ) -> Tensor:
         weights = [getattr(self, f"weight_ih_{name}"), getattr(self, f"weight_hh_{name}")]
         if self.bias:
             weights += [getattr(self, f"bias_ih_{name}"), getattr(self, f"bias_hh_{name}")]
-        return self.cell.apply(x, *weights, reverse=reverse, mask=mask, **self.cell_options())
+        return self.cell.apply(
+            x,
+            *weights,
+            *initial,
+            reverse=reverse,
+            mask=mask,
+            initial=len(initial),
+            final=self.return_state,
+            **self.cell_options(),
+        )
 
     def cell_options(self) -> dict[str, Any]:
         return {}
@@ -174,7 +228,8 @@ class _Recurrent(Module):
 class RNN(_Recurrent):
     """Elman RNN, h' = act(W_ih x + b_ih + W_hh h + b_hh), as torch.nn.RNN.
 
-    Input (N, T, in) [+ lengths]; output (N, T, D·H) or (N, D·H) for `output: last`.
+    Inputs (N, T, in) [+ lengths, h0]; output (N, T, D·H) or (N, D·H) for `output: last`
+    [+ h_n (D·num_layers, N, H) with `return_state`].
     """
 
     kind = "rnn"
@@ -193,6 +248,7 @@ class RNN(_Recurrent):
         output: Literal["sequence", "last"] = "sequence",
         init: str | dict | None = None,
         bias_init: str | dict | None = None,
+        return_state: bool = False,
     ):
         super().__init__(
             hidden_size,
@@ -204,6 +260,7 @@ class RNN(_Recurrent):
             output,
             init,
             bias_init,
+            return_state,
         )
         self.nonlinearity = nonlinearity
 
@@ -215,7 +272,8 @@ class RNN(_Recurrent):
 class LSTM(_Recurrent):
     """Long short-term memory, as torch.nn.LSTM (gates i, f, g, o stacked in the weights).
 
-    Input (N, T, in) [+ lengths]; output (N, T, D·H) or (N, D·H) for `output: last`.
+    Inputs (N, T, in) [+ lengths, h0, c0]; output (N, T, D·H) or (N, D·H) for `output:
+    last` [+ h_n, c_n (D·num_layers, N, H) with `return_state`].
     """
 
     kind = "lstm"
@@ -227,7 +285,8 @@ class LSTM(_Recurrent):
 class GRU(_Recurrent):
     """Gated recurrent unit, as torch.nn.GRU (gates r, z, n stacked in the weights).
 
-    Input (N, T, in) [+ lengths]; output (N, T, D·H) or (N, D·H) for `output: last`.
+    Inputs (N, T, in) [+ lengths, h0]; output (N, T, D·H) or (N, D·H) for `output: last`
+    [+ h_n (D·num_layers, N, H) with `return_state`].
     """
 
     kind = "gru"

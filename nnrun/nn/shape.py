@@ -4,7 +4,7 @@ as keras.layers.Reshape). The identity layer is the `identity` activation layer.
 from __future__ import annotations
 
 import math
-from typing import Any
+from typing import Any, Literal
 
 from nnrun.autograd.tensor import Tensor
 from nnrun.errors import ArgumentError, ShapeError
@@ -46,9 +46,10 @@ class Flatten(Module):
 @LAYERS.register("reshape")
 class Reshape(Module):
     """Reshape each example to `shape`, keeping the batch dim: (N, 784) → (N, 1, 28, 28)
-    with `shape: [1, 28, 28]`. One entry may be -1 (inferred)."""
+    with `shape: [1, 28, 28]`. One entry may be -1 (inferred). `order: F` reads and writes
+    each example column-major (NumPy's order="F"; vec(X) stacks X's columns)."""
 
-    def __init__(self, shape: list[int]) -> None:
+    def __init__(self, shape: list[int], order: Literal["C", "F"] = "C") -> None:
         super().__init__()
         bad = [s for s in shape if s == 0 or s < -1]
         if bad or list(shape).count(-1) > 1:
@@ -58,7 +59,7 @@ class Reshape(Module):
                 expected="positive integers, at most one -1",
                 found=repr(list(shape)),
             )
-        self.shape = tuple(shape)
+        self.shape, self.order = tuple(shape), order
 
     def forward(self, x: Any) -> Tensor:
         x = input_tensor(x)
@@ -72,7 +73,12 @@ class Reshape(Module):
                 f"reshape to (N, {', '.join(map(str, self.shape))}) cannot take input of shape "
                 f"{x.shape}: {per_example} values per example"
             )
-        return x.reshape((x.shape[0], *self.shape))
+        if self.order == "C":
+            return x.reshape((x.shape[0], *self.shape))
+        # column-major = reverse the example's axes, reshape to the reversed shape, reverse
+        shape = [per_example // known if s == -1 else s for s in self.shape]
+        x = x.transpose((0, *range(x.ndim - 1, 0, -1))).reshape((x.shape[0], *shape[::-1]))
+        return x.transpose((0, *range(x.ndim - 1, 0, -1)))
 
     def extra_repr(self) -> str:
-        return f"shape={list(self.shape)}"
+        return f"shape={list(self.shape)}" + (", order='F'" if self.order == "F" else "")

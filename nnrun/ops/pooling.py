@@ -11,24 +11,47 @@ from __future__ import annotations
 import numpy as np
 
 from nnrun.autograd.function import Function
-from nnrun.ops.conv import as_2d, like_layout, output_size
+from nnrun.ops.conv import as_2d, like_layout
 from nnrun.ops.scratch import scratch_like
 
 Pair = tuple[int, int]
 
 
+def pooled_size(size: int, kernel: int, stride: int, pad: int, dilation: int, ceil: bool) -> int:
+    """Output length of a pooling along one axis, torch's formula: with `ceil` (ceil_mode)
+    a last partial window counts if it starts inside the input or its left padding."""
+    span = size + 2 * pad - dilation * (kernel - 1) - 1
+    out = (span + (stride - 1 if ceil else 0)) // stride + 1
+    if ceil and (out - 1) * stride >= size + pad:
+        out -= 1
+    return out
+
+
 class _Windows:
-    """Geometry of a pooling: where each kernel tap's strided slice lies in the padded input."""
+    """Geometry of a pooling: where each kernel tap's strided slice lies in the padded input
+    (padded on the right by `extra` more for ceil_mode's last partial window)."""
 
     def __init__(
-        self, shape: tuple[int, ...], kernel: Pair, stride: Pair, padding: Pair, dilation: Pair
+        self,
+        shape: tuple[int, ...],
+        kernel: Pair,
+        stride: Pair,
+        padding: Pair,
+        dilation: Pair,
+        ceil_mode: bool = False,
     ):
         self.padding = padding
-        self.padded = (shape[2] + 2 * padding[0], shape[3] + 2 * padding[1])
         self.out_hw = tuple(
-            output_size(size, k, s, (p, p), d)
+            pooled_size(size, k, s, p, d, ceil_mode)
             for size, k, s, p, d in zip(shape[2:], kernel, stride, padding, dilation)
         )
+        self.extra = tuple(
+            max(0, (n - 1) * s + d * (k - 1) + 1 - (size + 2 * p))
+            for n, size, k, s, p, d in zip(
+                self.out_hw, shape[2:], kernel, stride, padding, dilation
+            )
+        )
+        self.padded = tuple(size + 2 * p + e for size, p, e in zip(shape[2:], padding, self.extra))
         h_span = stride[0] * (self.out_hw[0] - 1) + 1
         w_span = stride[1] * (self.out_hw[1] - 1) + 1
         self.taps = [
@@ -49,7 +72,7 @@ class _Windows:
 
     def pad(self, x: np.ndarray, value: float) -> np.ndarray:
         ph, pw = self.padding
-        if not (ph or pw):
+        if not (ph or pw or any(self.extra)):
             return x
         out = np.full((*x.shape[:2], *self.padded), value, dtype=x.dtype)
         out[:, :, ph : ph + x.shape[2], pw : pw + x.shape[3]] = x
@@ -57,24 +80,32 @@ class _Windows:
 
     def crop(self, padded: np.ndarray) -> np.ndarray:
         ph, pw = self.padding
-        h, w = self.padded[0] - 2 * ph, self.padded[1] - 2 * pw
+        h, w = (n - 2 * p - e for n, p, e in zip(self.padded, self.padding, self.extra))
         return padded[:, :, ph : ph + h, pw : pw + w]
 
 
 class MaxPool(Function):
-    """torch.nn.functional.max_pool1d/2d (ceil_mode False): x (N, C, [H,] W), padding with
-    −inf; the gradient goes to the first maximal element of each window (torch's rule).
+    """torch.nn.functional.max_pool1d/2d: x (N, C, [H,] W), padding with −inf (also past the
+    end for `ceil_mode`); the gradient goes to the first maximal element of each window
+    (torch's rule).
 
     The forward is a chain of np.maximum over the taps; which tap won is only worked out in
     backward (cheap comparisons against the saved output), so inference pays nothing for it.
     """
 
     def forward(
-        self, x: np.ndarray, *, kernel: Pair, stride: Pair, padding: Pair, dilation: Pair
+        self,
+        x: np.ndarray,
+        *,
+        kernel: Pair,
+        stride: Pair,
+        padding: Pair,
+        dilation: Pair,
+        ceil_mode: bool = False,
     ) -> np.ndarray:
         self.one_d = x.ndim == 3
         x = as_2d(x)
-        windows = _Windows(x.shape, kernel, stride, padding, dilation)
+        windows = _Windows(x.shape, kernel, stride, padding, dilation, ceil_mode)
         xp = windows.pad(x, -np.inf)
         taps = [xp[(..., *tap)] for tap in windows.taps]
         out = np.maximum(taps[0], taps[1]) if len(taps) > 1 else np.array(taps[0], order="K")
@@ -108,8 +139,9 @@ class MaxPool(Function):
 
 
 class AvgPool(Function):
-    """torch.nn.functional.avg_pool1d/2d (ceil_mode False): zero padding; each window is
-    divided by kh·kw (`count_include_pad`) or by its number of non-padding elements."""
+    """torch.nn.functional.avg_pool1d/2d: zero padding; each window is divided by its number
+    of elements inside the padded input (`count_include_pad`) or inside the input; a
+    ceil_mode window's part past the padding never counts."""
 
     def forward(
         self,
@@ -119,19 +151,25 @@ class AvgPool(Function):
         stride: Pair,
         padding: Pair,
         count_include_pad: bool = True,
+        ceil_mode: bool = False,
     ) -> np.ndarray:
         self.one_d = x.ndim == 3
         x = as_2d(x)
-        windows = _Windows(x.shape, kernel, stride, padding, (1, 1))
+        windows = _Windows(x.shape, kernel, stride, padding, (1, 1), ceil_mode)
         xp = windows.pad(x, 0.0)
         total = np.array(xp[(..., *windows.taps[0])], order="K")
         for tap in windows.taps[1:]:
             total += xp[(..., *tap)]
-        if count_include_pad or not any(padding):
+        if not any(windows.extra) and (count_include_pad or not any(padding)):
             divisor: np.ndarray | float = float(len(windows.taps))
         else:
-            inside = windows.pad(np.ones((1, 1, *x.shape[2:]), dtype=x.dtype), 0.0)
-            divisor = sum(inside[(..., *tap)] for tap in windows.taps)
+            counted = np.zeros((1, 1, *windows.padded), dtype=x.dtype)
+            (ph, pw), (h, w) = padding, x.shape[2:]
+            if count_include_pad:
+                counted[..., : h + 2 * ph, : w + 2 * pw] = 1
+            else:
+                counted[..., ph : ph + h, pw : pw + w] = 1
+            divisor = sum(counted[(..., *tap)] for tap in windows.taps)
         total /= divisor
         self.windows, self.divisor, self.x_like, self.out = windows, divisor, xp, total
         return total[:, :, 0] if self.one_d else total
@@ -143,6 +181,29 @@ class AvgPool(Function):
             grad_x[(..., *tap)] += share
         grad_x = self.windows.crop(grad_x)
         return (grad_x[:, :, 0] if self.one_d else grad_x,)
+
+
+def max_pool_indices(
+    x: np.ndarray, kernel: Pair, stride: Pair, padding: Pair, dilation: Pair, ceil_mode: bool
+) -> np.ndarray:
+    """torch's return_indices for max pooling: per output, the flat index (h·W + w) in its
+    input plane of the window's first maximal element, as int64 shaped like the output."""
+    one_d = x.ndim == 3
+    x = as_2d(x)
+    windows = _Windows(x.shape, kernel, stride, padding, dilation, ceil_mode)
+    xp = windows.pad(x, -np.inf)
+    taps = [xp[(..., *tap)] for tap in windows.taps]
+    out = np.maximum.reduce(taps) if len(taps) > 1 else taps[0]
+    rows = np.arange(windows.out_hw[0])[:, None] * stride[0] - padding[0]
+    cols = np.arange(windows.out_hw[1])[None, :] * stride[1] - padding[1]
+    best = np.full(out.shape, -1, dtype=np.int64)
+    offsets = [
+        (i * dilation[0], j * dilation[1]) for i in range(kernel[0]) for j in range(kernel[1])
+    ]
+    for tap, (di, dj) in zip(taps, offsets):
+        found = (tap == out) & (best < 0)
+        np.copyto(best, (rows + di) * x.shape[3] + cols + dj, where=found)
+    return best[:, :, 0] if one_d else best
 
 
 def adaptive_matrix(size: int, out_size: int, dtype: np.dtype) -> np.ndarray:

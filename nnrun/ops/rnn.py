@@ -36,9 +36,11 @@ def sum_blocks(blocks: np.ndarray, out: np.ndarray) -> np.ndarray:
 class Recurrence(Function):
     """One recurrent layer in one direction over a whole sequence.
 
-    Inputs x (N, T, I), weight_ih (G·H, I), weight_hh (G·H, H) and optionally bias_ih,
+    Inputs x (N, T, I), weight_ih (G·H, I), weight_hh (G·H, H), optionally bias_ih,
     bias_hh (G·H,), with G = 1 (rnn), 4 (lstm: i, f, g, o) or 3 (gru: r, z, n) and torch's
-    layouts. Output (N, T, H): the hidden state of every step (zero on masked steps).
+    layouts, then the `initial` states (N, H): h0 (and c0 for the LSTM; default zeros).
+    Output (N, T, H): the hidden state of every step (zero on masked steps); with `final`,
+    (N, T + S, H) whose last S rows are the final states (h_n, and c_n for the LSTM).
     Attributes: `reverse` walks time backwards; `mask` (N, T) bool or None.
     """
 
@@ -49,12 +51,14 @@ class Recurrence(Function):
         x: np.ndarray,
         weight_ih: np.ndarray,
         weight_hh: np.ndarray,
-        bias_ih: np.ndarray | None = None,
-        bias_hh: np.ndarray | None = None,
-        *,
+        *rest: np.ndarray,
         reverse: bool = False,
         mask: np.ndarray | None = None,
+        initial: int = 0,
+        final: bool = False,
     ) -> np.ndarray:
+        biases, self.initial = rest[: len(rest) - initial], rest[len(rest) - initial :]
+        bias_ih, bias_hh = biases if biases else (None, None)
         n, t, features = x.shape
         rows, hidden = weight_hh.shape
         count = rows // hidden
@@ -94,16 +98,31 @@ class Recurrence(Function):
         self.keep = None if mask is None else mask.T[:, :, None].astype(dtype)
         self.frozen = None if mask is None else ~mask.T[:, :, None]
         self.states = self.take((t + 1, n, hidden), dtype)
-        self.states[0] = 0
+        self.states[0] = self.initial[0] if self.initial else 0
         self.start(bias_hh)
         for slot, step in enumerate(self.steps, 1):
             self.step(step, slot)
         outputs = self.in_time_order(self.states[1:]).transpose(1, 0, 2)
         # always a fresh array: the states go back to the pool on release
         outputs = outputs.copy() if mask is None else outputs * self.keep.transpose(1, 0, 2)
+        self.final_count = 0
+        if final:
+            finals = self.final_states()
+            self.final_count = len(finals)
+            outputs = np.concatenate([outputs, np.stack(finals, axis=1)], axis=1)
         if not any(self.needs_input_grad):
             self.release()
         return outputs
+
+    def final_states(self) -> list[np.ndarray]:
+        """The states after the last step (masked steps carry them): h_n [, c_n]."""
+        return [self.states[-1]]
+
+    def final_grad(self, index: int, shape: tuple[int, ...], dtype: np.dtype) -> np.ndarray:
+        """The gradient arriving at final state `index` (0: h, 1: c) as an owned array: the
+        starting point of the walk back through time."""
+        grads = getattr(self, "grad_final", ())
+        return grads[index].copy() if index < len(grads) else np.zeros(shape, dtype=dtype)
 
     # The state after walking `slot` steps (1-based) lives in states[slot]; per-step arrays
     # such as gates are indexed by the time step.
@@ -129,6 +148,10 @@ class Recurrence(Function):
             np.copyto(new, old, where=self.frozen[step])
 
     def backward(self, grad: np.ndarray) -> tuple:
+        if self.final_count:
+            steps = grad.shape[1] - self.final_count
+            self.grad_final = [grad[:, steps + i] for i in range(self.final_count)]
+            grad = grad[:, :steps]
         n, t, hidden = grad.shape
         # time-major once, so each step adds a contiguous block
         grad_time = SCRATCH.take((t, n, hidden), grad.dtype)
@@ -163,6 +186,9 @@ class Recurrence(Function):
         if self.has_bias and needs[4]:
             shared = grad_h_gates is grad_x_gates and grads[3] is not None
             grads[4] = grads[3].copy() if shared else h_gates.sum(axis=1).reshape(-1)
+        first = 3 + 2 * self.has_bias  # the initial states' gradients: the walk's end
+        for i, grad_initial in enumerate(self.grad_initial[: len(self.initial)]):
+            grads[first + i] = grad_initial if needs[first + i] else None
         SCRATCH.give({id(a): a for a in (grad_time, grad_x_gates, grad_h_gates)}.values())
         return tuple(grads)
 
@@ -217,7 +243,7 @@ class ElmanRNN(Recurrence):
         else:
             np.multiply(self.gates, self.gates, out=grad_pre)
             np.subtract(1, grad_pre, out=grad_pre)
-        grad_h = np.zeros((n, hidden), dtype=grad_pre.dtype)
+        grad_h = self.final_grad(0, (n, hidden), grad_pre.dtype)
         for step in reversed(self.steps):
             carried = self.carried_grads(step, grad_h)
             grad_h += grad_time[step]
@@ -226,6 +252,7 @@ class ElmanRNN(Recurrence):
             np.matmul(grad_step, self.weight_hh, out=grad_h)
             if carried:
                 grad_h += carried[0]
+        self.grad_initial = [grad_h]
         return grad_pre, grad_pre
 
 
@@ -236,7 +263,7 @@ class LSTM(Recurrence):
 
     def start(self, bias_hh: np.ndarray | None) -> None:
         self.cells = self.take(self.states.shape, self.states.dtype)
-        self.cells[0] = 0
+        self.cells[0] = self.initial[1] if len(self.initial) > 1 else 0
         self.cell_tanh = self.take(self.states[1:].shape, self.states.dtype)
         # act = tanh(·)·scale + offset: ½·tanh + ½ on i, f, o; tanh unchanged on g
         self.offset = self.sigmoid / 2
@@ -268,8 +295,9 @@ class LSTM(Recurrence):
         # (a = 1), 1 − g² for g (a = 0)
         tanh_part = 1 - self.sigmoid
         cells_before = self.in_time_order(self.cells[:-1])
-        grad_h = np.zeros((n, hidden), dtype=grad_gates.dtype)
-        grad_c, scratch = np.zeros_like(grad_h), np.empty_like(grad_h)
+        grad_h = self.final_grad(0, (n, hidden), grad_gates.dtype)
+        grad_c = self.final_grad(1, (n, hidden), grad_gates.dtype)
+        scratch = np.empty_like(grad_h)
         for step in reversed(self.steps):
             act, out, tanh_cell = self.gates[:, step], grad_gates[:, step], self.cell_tanh[step]
             i, f, g, o = act
@@ -297,7 +325,11 @@ class LSTM(Recurrence):
             if carried:
                 grad_h += carried[0]
                 grad_c += carried[1]
+        self.grad_initial = [grad_h, grad_c]
         return grad_gates, grad_gates
+
+    def final_states(self) -> list[np.ndarray]:
+        return [self.states[-1], self.cells[-1]]
 
 
 class GRU(Recurrence):
@@ -345,7 +377,7 @@ class GRU(Recurrence):
         grad_x_gates = SCRATCH.take(self.gates.shape, self.gates.dtype)
         grad_h_gates = SCRATCH.take(self.gates.shape, self.gates.dtype)
         weight_hh = self.weight_hh.reshape(3, hidden, hidden)
-        grad_h = np.zeros((n, hidden), dtype=grad_x_gates.dtype)
+        grad_h = self.final_grad(0, (n, hidden), grad_x_gates.dtype)
         scratch = np.empty_like(grad_h)
         states_before = self.in_time_order(self.states[:-1])
         for step in reversed(self.steps):
@@ -375,4 +407,5 @@ class GRU(Recurrence):
             grad_h += sum_blocks(self.recurrent, out=scratch)
             if carried:
                 grad_h += carried[0]
+        self.grad_initial = [grad_h]
         return grad_x_gates, grad_h_gates

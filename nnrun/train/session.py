@@ -27,6 +27,17 @@ RUN_FILE = "run.json"
 
 def start_run(exp: Experiment, out: Path | None) -> Path:
     """Create the run directory with its resolved config and `run.json`; point `latest`."""
+    if exp.optimizer is None:
+        raise ConfigError(
+            Problem(
+                "the model has no parameters to train (nnrun graph, validate and gradcheck "
+                "show and check it)",
+                "model",
+                exp.cfg.where(("model",)),
+                expected="a layer or parameter node with weights",
+                found="no parameters",
+            )
+        )
     output_dir = Path(exp.config["output_dir"])
     if out is not None:
         run_dir = Path(out)

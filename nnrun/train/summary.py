@@ -13,6 +13,7 @@ from rich.table import Table
 
 from nnrun import random
 from nnrun.autograd.grad_mode import no_grad
+from nnrun.autograd.tensor import Tensor
 from nnrun.config.builder import GraphView
 from nnrun.config.resolve import ResolvedConfig
 from nnrun.experiment import Experiment, as_input, loss_arguments, sample_batch
@@ -21,9 +22,14 @@ from nnrun.nn.module import Module
 from nnrun.testing.gradcheck import gradcheck_report
 
 
-def _shape_text(shape: Any, rows: int | None = None, edges: int | None = None) -> str:
+def _shape_text(
+    shape: Any, rows: int | None = None, edges: int | None = None, batched: bool = True
+) -> str:
     """``(N, 64)``: the leading (example or node) dimension as N; for graph data, the
-    edge count as E (``edge_index`` is ``(2, E)``). Without `rows` the first dim is N."""
+    edge count as E (``edge_index`` is ``(2, E)``). Without `rows` the first dim is N; a
+    parameter or constant node (not `batched`) shows its plain shape."""
+    if isinstance(shape, tuple) and not batched:
+        return str(shape)
     if isinstance(shape, tuple):
         if not shape:
             return "()"
@@ -55,12 +61,13 @@ def render_explain(cfg: ResolvedConfig, console: Console) -> None:
 
 
 def _shape_texts(exp: Experiment) -> Any:
-    """`_shape_text` for this experiment's sample batch (its rows, and edges for graphs)."""
+    """A trace record → its shape text, for this experiment's sample batch (its rows, and
+    edges for graphs)."""
     inputs = sample_batch(exp.data.splits["train"])[0]
     rows = len(next(iter(inputs.values())) if isinstance(inputs, dict) else inputs)
     edge_index = inputs.get("edge_index") if isinstance(inputs, dict) else None
     edges = int(np.shape(edge_index)[-1]) if edge_index is not None else None
-    return lambda shape: _shape_text(shape, rows, edges)
+    return lambda record: _shape_text(record.output_shape, rows, edges, record.batched)
 
 
 def _numel(shape: Any) -> int:
@@ -86,7 +93,7 @@ def render_model_summary(exp: Experiment, console: Console) -> None:
         table.add_row(
             record.label,
             record.type,
-            shape_text(record.output_shape),
+            shape_text(record),
             f"{record.parameters:,}" if record.parameters else "",
         )
         if record.type != "input":
@@ -187,7 +194,7 @@ class _GraphWalk:
                 GraphNode(
                     prefix + name,
                     kind,
-                    self.shape_text(record.output_shape) if record else "?",
+                    self.shape_text(record) if record else "?",
                     record.parameters if record else 0,
                     inputs,
                 )
@@ -286,16 +293,22 @@ def check_gradients(exp: Experiment, batch: int, console: Console) -> bool:
     named = [(n, p) for n, p in model.named_parameters() if p.requires_grad]
     state = random.get_state()
 
-    def objective() -> Any:
+    # Without parameters (a pure computation) the gradients checked are the inputs'.
+    inputs_checked = not named and isinstance(x, Tensor) and x.dtype.kind == "f"
+
+    def objective(*inputs: Any) -> Any:
         random.set_state(state)
-        value = loss(*loss_arguments(model(x), targets, loss))
+        value = loss(*loss_arguments(model(*inputs or (x,)), targets, loss))
         return value if value.data.size == 1 else value.mean()
 
     results = gradcheck_report(
-        objective, [], params=[p for _, p in named], names=[n for n, _ in named]
+        objective,
+        [x.data] if inputs_checked else [],
+        params=[p for _, p in named],
+        names=["input"] if inputs_checked else [n for n, _ in named],
     )
     table = Table(title=f"gradient check of {exp.name} (float64, {len(targets)} examples)")
-    table.add_column("parameter", no_wrap=True)
+    table.add_column("input" if inputs_checked else "parameter", no_wrap=True)
     for column in ("shape", "checked", "max abs error", "max rel error", "ok"):
         table.add_column(column, justify="right")
     for r in results:
@@ -312,5 +325,6 @@ def check_gradients(exp: Experiment, batch: int, console: Console) -> bool:
     for r in bad:
         console.print(f"[red]{r.describe()}[/]")
     if not bad:
-        console.print(f"[green]all {len(results)} parameter gradients match[/]")
+        what = "input" if inputs_checked else "parameter"
+        console.print(f"[green]all {len(results)} {what} gradients match[/]")
     return not bad

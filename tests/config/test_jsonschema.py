@@ -98,3 +98,16 @@ def test_annotation_schema():
     assert annotation_schema(list[float]) == {"type": "array", "items": {"type": "number"}}
     assert annotation_schema(tuple[int, ...]) == {"type": "array", "items": {"type": "integer"}}
     assert annotation_schema(dict[str, int]) == {"type": "object"}
+
+
+def test_layer_descriptions_give_the_attention_input_order():
+    import nnrun.components  # noqa: F401
+    from nnrun.config.jsonschema import component_schema
+    from nnrun.registry import LAYERS
+
+    variants = {v.get("title"): v for v in component_schema(LAYERS)["anyOf"]}
+    for name, order in [
+        ("multihead_attention", "query, key_value, value"),
+        ("scaled_dot_product_attention", "query, key, value"),
+    ]:
+        assert f"in the order {order}" in " ".join(variants[f"layer {name}"]["description"].split())

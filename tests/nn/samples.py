@@ -20,8 +20,9 @@ class LayerSample:
     """Constructor kwargs and inputs for one gradcheck of a layer.
 
     Floating inputs are gradchecked (as float64); integer/bool inputs (indices, edge lists,
-    masks) are passed through unchanged. `select` picks the differentiable tensor out of a
-    tuple/dict output; `train` sets the module mode.
+    masks) are passed through unchanged. `named` inputs are passed by keyword and
+    gradchecked like `inputs` (`call_kwargs` are passed as they are). `select` picks the
+    differentiable tensor out of a tuple/dict output; `train` sets the module mode.
     """
 
     kwargs: dict[str, Any]
@@ -30,6 +31,7 @@ class LayerSample:
     select: Callable[[Any], Any] | None = None
     id: str = ""
     call_kwargs: dict[str, Any] = field(default_factory=dict)
+    named: dict[str, np.ndarray] = field(default_factory=dict)
 
 
 @dataclass

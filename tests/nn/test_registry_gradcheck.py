@@ -63,11 +63,13 @@ def _layer_cases():
 def _build(name: str, sample: LayerSample):
     random.seed(0)
     layer = LAYERS.build(name, **sample.kwargs)
-    inputs = [np.asarray(x) for x in sample.inputs]
+    inputs = [np.asarray(x) for x in [*sample.inputs, *sample.named.values()]]
+    count = len(sample.inputs)
 
     def call(*tensors):
         random.seed(1)  # the same dropout masks on every evaluation
-        out = layer(*tensors, **sample.call_kwargs)
+        named = dict(zip(sample.named, tensors[count:]))
+        out = layer(*tensors[:count], **named, **sample.call_kwargs)
         return sample.select(out) if sample.select else out
 
     return layer, inputs, call
@@ -100,6 +102,8 @@ def test_layer_float32_in_float32_out(name, sample):
     layer.train(sample.train)
     out = call(*tensors)
     assert out.dtype == np.float32
+    if not out.requires_grad:  # a constant node: nothing to backpropagate
+        return
     out.backward(np.ones(out.shape, dtype=np.float32))
     for t in [*tensors, *layer.parameters()]:
         assert t.grad is None or t.grad.dtype == np.float32
