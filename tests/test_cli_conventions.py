@@ -463,6 +463,10 @@ def test_a_misspelt_metric_is_refused_before_any_trial_and_leaves_nothing(sweep_
     assert "lrs.yaml:3" in result.output and "val_acuracy" in result.output
     assert "did you mean 'val_accuracy'" in result.output
     assert not (sweep_project / "outputs").exists()
+    (sweep_project / "lrs.yaml").write_text(SWEEP.replace("optimizer.lr:", "optimizer.lrr:"))
+    result = invoke("sweep", "lrs.yaml")
+    assert result.exit_code == 2 and "optimizer.lrr" in result.output
+    assert not (sweep_project / "outputs").exists()
     (sweep_project / "lrs.yaml").write_text(SWEEP)
     ok("sweep", "lrs.yaml", "--out", "outputs/sweeps/mine")
 
