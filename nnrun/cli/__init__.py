@@ -14,12 +14,14 @@ from typer.core import TyperGroup
 from nnrun import __version__
 from nnrun.cli import (
     datasets,
+    diagnose,
     evaluate,
     export,
     gradcheck,
     graph,
     plot,
     predict,
+    report,
     runs,
     schema,
     sweep,
@@ -34,7 +36,18 @@ from nnrun.runtime import keep_freed_memory
 # the way it ends other Unix tools. `train` and `sweep` keep Python's handling, so a closed
 # pipe cannot kill a run between two checkpoint writes.
 PRINTING_COMMANDS = frozenset(
-    {"eval", "predict", "validate", "graph", "schema", "datasets", "runs", "plot", "sweep-report"}
+    {
+        "eval",
+        "predict",
+        "validate",
+        "graph",
+        "schema",
+        "datasets",
+        "runs",
+        "plot",
+        "sweep-report",
+        "diagnose",
+    }
 )
 
 
@@ -105,6 +118,8 @@ COMMANDS = {
     "datasets": datasets.datasets,
     "runs": runs.runs,
     "plot": plot.plot,
+    "diagnose": diagnose.diagnose,
+    "report": report.report,
     "sweep": sweep.sweep,
     "sweep-report": sweep_report.sweep_report,
 }

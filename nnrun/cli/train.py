@@ -30,6 +30,14 @@ def train(
     seed: Annotated[int | None, typer.Option("--seed", help="Override the seed.")] = None,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Only start/end lines.")] = False,
     json_out: Annotated[bool, typer.Option("--json", help="One JSON object per epoch.")] = False,
+    diagnose: Annotated[
+        bool,
+        typer.Option(
+            "--diagnose",
+            help="Record gradient, update and activation statistics per layer once per epoch "
+            "(train.diagnose: true) and report findings.",
+        ),
+    ] = False,
     print_config: Annotated[
         bool,
         typer.Option(
@@ -50,12 +58,19 @@ def train(
         print_resolved(config, set_ or [], seed)
         return
     checkpoint = None
+    overrides = list(set_ or [])
     if resume is not None:
-        experiment, run_dir, checkpoint = resume_run(resume, config, set_ or [], force, seed)
+        if diagnose:
+            overrides.append("train.diagnose=true")
+        experiment, run_dir, checkpoint = resume_run(resume, config, overrides, force, seed)
     else:
         if config is None:
             raise NnrunError("nnrun train needs a CONFIG file (or --resume RUN_DIR)")
-        experiment = build_experiment(resolve(config, set_ or [], seed))
+        cfg = resolve(config, overrides, seed)
+        if diagnose and not (cfg.data.get("train") or {}).get("diagnose"):
+            # --diagnose turns diagnostics on; a schedule the config already sets is kept.
+            cfg = resolve(config, [*overrides, "train.diagnose=true"], seed)
+        experiment = build_experiment(cfg)
         run_dir = start_run(experiment, out)
     mode = "json" if json_out else "quiet" if quiet else "auto"
     reporter = make_reporter(mode, console)

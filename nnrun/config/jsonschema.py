@@ -120,7 +120,9 @@ def option_schema(option: Option) -> dict[str, Any]:
     if option.spec is not None:
         schema = section_schema(option.spec)
         if not _allows_none(option.type):
-            schema["type"] = "object"
+            schema["type"] = ["object"]
+        if bool in typing.get_args(option.type):  # a switch or its settings (`diagnose`)
+            schema["type"] = [*schema["type"], "boolean"]
     else:
         schema = annotation_schema(option.type)
     if option.choices is not None:

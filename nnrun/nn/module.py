@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import fnmatch
 from collections.abc import Callable, Iterator
+from types import MappingProxyType
 from typing import Any
 
 import numpy as np
@@ -12,6 +13,22 @@ import numpy as np
 from nnrun.autograd.tensor import Tensor
 from nnrun.errors import CheckpointError
 from nnrun.nn.parameter import Parameter
+
+ForwardHook = Callable[["Module", tuple[Any, ...], Any], None]
+
+
+class HookHandle:
+    """What `register_forward_hook` returns: `remove()` takes the hook away again."""
+
+    _next_id = 0
+
+    def __init__(self, hooks: dict[int, ForwardHook]) -> None:
+        self.hooks = hooks
+        self.id = HookHandle._next_id
+        HookHandle._next_id += 1
+
+    def remove(self) -> None:
+        self.hooks.pop(self.id, None)
 
 
 class Module:
@@ -23,6 +40,9 @@ class Module:
     """
 
     training: bool
+    # Hooks live in a per-instance dict created by the first registration; the shared empty
+    # default keeps `__call__` to one falsy check when none is registered.
+    _forward_hooks: MappingProxyType | dict = MappingProxyType({})
 
     def __init__(self) -> None:
         object.__setattr__(self, "_parameters", {})
@@ -91,7 +111,20 @@ class Module:
         if not self._built:  # keyword inputs too: a graph node may bind `in: {x: h, h0: s}`
             self.build(*inputs, **kwargs)
             self._built = True
-        return self.forward(*inputs, **kwargs)
+        output = self.forward(*inputs, **kwargs)
+        if self._forward_hooks:
+            for hook in list(self._forward_hooks.values()):
+                hook(self, inputs, output)
+        return output
+
+    def register_forward_hook(self, hook: ForwardHook) -> HookHandle:
+        """Call `hook(module, inputs, output)` after every forward of this module (to
+        observe it, as torch.nn's forward hooks); `handle.remove()` unregisters it."""
+        if "_forward_hooks" not in self.__dict__:
+            object.__setattr__(self, "_forward_hooks", {})
+        handle = HookHandle(self._forward_hooks)
+        self._forward_hooks[handle.id] = hook
+        return handle
 
     # ----------------------------------------------------------------- traversal
     def named_children(self) -> Iterator[tuple[str, Module]]:

@@ -20,6 +20,7 @@ from nnrun import random
 from nnrun.autograd.grad_mode import no_grad
 from nnrun.checkpoint import Checkpoint, CheckpointManager, nnrun_version, periodic_tag
 from nnrun.data import IGNORE_INDEX, BatchLoader
+from nnrun.diagnose.recorder import Diagnostics
 from nnrun.errors import NnrunError
 from nnrun.experiment import Experiment, as_input, loss_arguments
 from nnrun.fileio import write_json_atomic
@@ -218,6 +219,9 @@ class Trainer:
         self.logger = MetricsLogger(self.run_dir, experiment.metric_keys)
         if resume is not None:
             self._restore(resume)
+        self.diagnostics = Diagnostics.create(
+            experiment, self.run_dir, reporter, self.progress.step
+        )
 
     # ----------------------------------------------------------------- setup
     def _restore(self, checkpoint: Checkpoint) -> None:
@@ -375,6 +379,8 @@ class Trainer:
                 exp.schedule.step()
             progress.step += 1
             progress.batch = index + 1
+            if self.diagnostics:
+                self.diagnostics.after_step(epoch, progress.step)
             numpy_outputs = _numpy_outputs(outputs)
             acc.add(
                 value,
@@ -394,6 +400,8 @@ class Trainer:
             if self.stop_requested:
                 self._save("last", {}, partial=acc)
                 raise TrainingInterrupted(self._resume_hint())
+        if self.diagnostics:
+            self.diagnostics.end_epoch(epoch, progress.step)
         self._end_epoch(epoch, acc, time.perf_counter() - started)
 
     def _end_epoch(self, epoch: int, acc: EpochAccumulator, seconds: float) -> None:
@@ -450,6 +458,8 @@ class Trainer:
                 patience_left=patience_left,
             )
         )
+        if self.diagnostics:
+            self.diagnostics.report()
         if progress.stopped_early:
             self.reporter.message(
                 f"early stopping: {self.monitor} has not improved for "
@@ -551,6 +561,9 @@ class Trainer:
         }
         if error:
             summary["error"] = error
+        if self.diagnostics:
+            epoch, step = self.progress.epoch + 1, self.progress.step
+            summary["findings"] = self.diagnostics.final(status, epoch, step)
         write_json_atomic(self.run_dir / "summary.json", summary)
         return summary
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any, Literal
 
 from nnrun.config.spec import Option
+from nnrun.diagnose.options import DIAGNOSE_OPTION
 
 EARLY_STOPPING_SPEC: dict[str, Option] = {
     "monitor": Option(str, "val_loss", "metric to watch, e.g. val_loss or val_accuracy"),
@@ -46,6 +47,7 @@ TRAIN_SPEC: dict[str, Option] = {
     "eval_batch_size": Option(
         int | None, None, "batch size for evaluation (default: data.batch_size)", min=1
     ),
+    "diagnose": DIAGNOSE_OPTION,
     "threads": Option(int, 1, "BLAS threads (one thread holds up best on a shared machine)", min=1),
 }
 

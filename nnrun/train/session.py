@@ -148,7 +148,8 @@ def resume_run(
     changes = [
         line
         for line in config_differences(saved_config, new_config)
-        if not line.startswith("train.epochs:")
+        # Training longer or switching diagnostics on does not change the experiment.
+        if not line.startswith(("train.epochs:", "train.diagnose"))
     ]
     if changes and not force:
         raise ConfigError(
@@ -157,7 +158,7 @@ def resume_run(
                 "the same experiment. Differences: " + "; ".join(changes) + ". Pass --force to "
                 "resume with the new config anyway, or start a new run.",
                 location=None,
-                expected="the saved config (only train.epochs may change)",
+                expected="the saved config (only train.epochs and train.diagnose may change)",
                 found=f"{len(changes)} difference(s)",
             )
         )

@@ -100,6 +100,19 @@ def test_annotation_schema():
     assert annotation_schema(dict[str, int]) == {"type": "object"}
 
 
+@pytest.mark.parametrize(
+    ("value", "valid"),
+    [(True, True), (False, True), (None, True), ({"every": 5}, True), ({}, True)]
+    + [({"every": 0}, False), ({"evry": 5}, False), ("yes", False)],
+)
+def test_a_switch_with_settings_takes_a_boolean_or_its_mapping(value, valid):
+    from nnrun.config.jsonschema import option_schema
+    from nnrun.diagnose.options import DIAGNOSE_OPTION
+
+    validator = jsonschema.Draft202012Validator(option_schema(DIAGNOSE_OPTION))
+    assert validator.is_valid(value) == valid
+
+
 def test_layer_descriptions_give_the_attention_input_order():
     import nnrun.components  # noqa: F401
     from nnrun.config.jsonschema import component_schema

@@ -148,3 +148,21 @@ def test_assigning_a_non_parameter_to_a_parameter_slot_is_refused():
     net = Net()
     with pytest.raises(TypeError, match="cannot assign ndarray to parameter 'scale'"):
         net.scale = np.ones(2)
+
+
+def test_forward_hook_sees_each_call_and_stops_after_remove():
+    layer = Linear(3, in_features=2)
+    seen = []
+    handle = layer.register_forward_hook(lambda module, args, output: seen.append(output.shape))
+    layer(np.ones((4, 2), dtype=np.float32))
+    layer(np.ones((1, 2), dtype=np.float32))
+    handle.remove()
+    layer(np.ones((5, 2), dtype=np.float32))
+    assert seen == [(4, 3), (1, 3)]
+
+
+def test_a_module_without_hooks_keeps_no_hook_table_of_its_own():
+    plain, hooked = Linear(3, in_features=2), Linear(3, in_features=2)
+    hooked.register_forward_hook(lambda *_: None).remove()
+    assert "_forward_hooks" not in vars(plain)
+    assert not hooked._forward_hooks and not plain._forward_hooks
