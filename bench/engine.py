@@ -13,13 +13,12 @@ from __future__ import annotations
 import argparse
 import itertools
 import json
-import os
 import statistics
 import subprocess
 import sys
 import time
 
-from harness import time_steps
+from harness import blas_kernel, machine_env, time_steps
 
 MODELS = {"large": ([784, 256, 128, 10], 128), "small": ([64, 32, 10], 32)}
 
@@ -149,8 +148,8 @@ def worker(framework: str, model: str, steps: int, threads: int) -> None:
     if framework in ("nnrun", "numpy"):
         from nnrun.runtime import keep_freed_memory
 
-        # The allocator setting the nnrun CLI applies; the plain-NumPy baseline gets it too,
-        # so that comparison stays like for like (PyTorch has its own caching allocator).
+        # `import nnrun` applies it; the plain-NumPy baseline gets it too, so that the
+        # comparison stays like for like (PyTorch has its own caching allocator).
         keep_freed_memory()
     if framework == "torch":
         import torch
@@ -176,9 +175,7 @@ def main() -> None:
         worker(args.worker, args.model, args.steps, args.threads)
         return
 
-    env = dict(os.environ)
-    for var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
-        env[var] = str(args.threads)
+    env = machine_env(args.threads)
     try:
         import importlib.util
 
@@ -214,6 +211,7 @@ def main() -> None:
                 overhead.extend([result["overhead_us"]] if "overhead_us" in result else [])
 
     print(f"BLAS/torch threads: {args.threads}; rounds: {args.rounds} x {args.steps} steps")
+    print(f"BLAS: {blas_kernel(env)}")
     print(
         f"per-op overhead (forward+backward, 1-element tensor): "
         f"{statistics.median(overhead):.2f} µs"

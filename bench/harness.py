@@ -19,6 +19,32 @@ from collections.abc import Callable
 FRAMEWORKS = ("nnrun", "torch")
 
 
+def machine_env(threads: int) -> dict[str, str]:
+    """The environment for the processes a benchmark starts: `threads` BLAS threads and the
+    machine's own OpenBLAS kernel (OPENBLAS_CORETYPE/OPENBLAS_L2_SIZE removed, for those
+    processes only)."""
+    env = dict(os.environ)
+    for name in ("OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE"):
+        env.pop(name, None)
+    for name in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
+        env[name] = str(threads)
+    return env
+
+
+KERNEL = (
+    "import numpy, threadpoolctl; print('; '.join(f\"{p['internal_api']} {p.get('version')} "
+    "{p.get('architecture')}\" for p in threadpoolctl.threadpool_info()))"
+)
+
+
+def blas_kernel(env: dict[str, str]) -> str:
+    """The BLAS library and kernel a process started with `env` uses (threadpoolctl)."""
+    command = [sys.executable, "-c", KERNEL]
+    return subprocess.run(
+        command, env=env, capture_output=True, text=True, check=True
+    ).stdout.strip()
+
+
 def time_steps(step: Callable[[], None], warmup: int, steps: int) -> list[float]:
     """Milliseconds of each of `steps` calls after `warmup` untimed calls."""
     for _ in range(warmup):
@@ -33,10 +59,6 @@ def time_steps(step: Callable[[], None], warmup: int, steps: int) -> list[float]
 
 def child(framework: str, threads: int, warmup: int, steps: int, builders: dict) -> None:
     """Run one framework's timing in this process and print the times as JSON."""
-    if framework == "nnrun":
-        from nnrun.runtime import keep_freed_memory
-
-        keep_freed_memory()  # what the nnrun command line applies to every run
     if framework == "torch":
         import torch
 
@@ -57,9 +79,7 @@ def compare(title: str, script: str, builders: dict[str, Callable]) -> None:
     if args.framework:
         child(args.framework, args.threads, args.warmup, args.steps, builders)
         return
-    env = dict(os.environ)
-    for name in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
-        env[name] = str(args.threads)
+    env = machine_env(args.threads)
     times: dict[str, list[float]] = {name: [] for name in FRAMEWORKS}
     for _ in range(args.rounds):
         for name in FRAMEWORKS:
@@ -79,6 +99,7 @@ def compare(title: str, script: str, builders: dict[str, Callable]) -> None:
             times[name] += json.loads(result.stdout.strip().splitlines()[-1])
     medians = {name: statistics.median(values) for name, values in times.items()}
     print(f"{title}  (threads={args.threads}, {args.rounds} rounds x {args.steps} steps)")
+    print(f"  BLAS: {blas_kernel(env)}")
     for name in FRAMEWORKS:
         print(f"  {name:6s} {medians[name]:8.2f} ms/step")
     print(f"  ratio nnrun/torch: {medians['nnrun'] / medians['torch']:.2f}")

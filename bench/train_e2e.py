@@ -13,13 +13,14 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import statistics
 import subprocess
 import sys
 import tempfile
 import time
 from pathlib import Path
+
+from harness import blas_kernel, machine_env
 
 ROOT = Path(__file__).resolve().parents[1]
 CONFIG = ROOT / "configs" / "digits_mlp.yaml"
@@ -144,9 +145,7 @@ def main() -> None:
     parser.add_argument("--threads", type=int, default=1)
     parser.add_argument("--epochs", type=int, default=30)
     args = parser.parse_args()
-    env = dict(os.environ)
-    for var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
-        env[var] = str(args.threads)
+    env = machine_env(args.threads)
     results: dict[str, list[tuple[float, float, float]]] = {"nnrun": [], "torch": []}
     with tempfile.TemporaryDirectory() as tmp:
         work = Path(tmp)
@@ -157,6 +156,7 @@ def main() -> None:
         f"digits MLP, {args.epochs} epochs, batch 64; threads {args.threads}; "
         f"{args.rounds} rounds (median)"
     )
+    print(f"BLAS: {blas_kernel(env)}")
     print(f"{'':10}{'process s':>12}{'train loop s':>14}{'test acc':>10}")
     med = {k: [statistics.median(r[i] for r in v) for i in range(3)] for k, v in results.items()}
     for name, (wall, loop, acc) in med.items():

@@ -1,5 +1,7 @@
 """nnrun: declarative neural-network experiments on a NumPy autograd engine."""
 
+from typing import Any
+
 from nnrun.autograd import Function, Tensor, enable_grad, is_grad_enabled, no_grad
 from nnrun.functional import (
     concatenate,
@@ -13,7 +15,20 @@ from nnrun.functional import (
     tensordot,
     where,
 )
+from nnrun.runtime import keep_freed_memory
 from nnrun.testing.gradcheck import GradcheckError, gradcheck
+
+keep_freed_memory()
+
+
+def __getattr__(name: str) -> Any:
+    # compile_step is imported on first use, keeping `import nnrun` (and the CLI) light.
+    if name == "compile_step":
+        from nnrun.compile import compile_step
+
+        return compile_step
+    raise AttributeError(f"module 'nnrun' has no attribute {name!r}")
+
 
 __version__ = "0.1.0"
 
@@ -22,6 +37,7 @@ __all__ = [
     "GradcheckError",
     "Tensor",
     "__version__",
+    "compile_step",
     "concatenate",
     "einsum",
     "enable_grad",

@@ -14,7 +14,8 @@ Layout of a checkpoint directory (normally ``<run>/checkpoints``)::
 Why a crash never leaves a broken or mixed checkpoint: a save writes a fresh hidden version
 directory, fsyncs each file and the directory, then points ``<tag>`` at it by creating a
 temporary symlink and ``os.replace``-ing it over ``<tag>`` (rename(2) is atomic on POSIX), and
-fsyncs the parent. A reader sees the old version or the new one as a whole, never a mix of the
+fsyncs the parent once. Tags saved together (``last`` and, when it improved, ``best``) are
+second names for one version directory, not copies. A reader sees the old version or the new one as a whole, never a mix of the
 two and never a half-written file. The old version is deleted only after the swap; hidden
 leftovers of a crash are never listed as tags and are swept by the next save.
 
@@ -34,6 +35,7 @@ import re
 import secrets
 import shutil
 import struct
+import threading
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -406,14 +408,19 @@ class CheckpointManager:
     """Saves and loads tagged checkpoints (``last``, ``best``, ``epoch-0005``) in `directory`.
 
     `keep` bounds how many periodic ``epoch-NNNN`` checkpoints stay (oldest deleted first);
-    None keeps all. ``last`` and ``best`` are never deleted by it.
+    None keeps all. ``last`` and ``best`` are never deleted by it. With `background`, a save
+    encodes the checkpoint at once and writes it on a thread; the next save, load or
+    `wait()` waits for it (and raises its error, if any).
     """
 
-    def __init__(self, directory: Path, keep: int | None = None):
+    def __init__(self, directory: Path, keep: int | None = None, background: bool = False):
         if keep is not None and keep < 1:
             raise ValueError(f"keep must be at least 1 or None, got {keep}")
         self.directory = Path(directory)
         self.keep = keep
+        self.background = background
+        self._writer: threading.Thread | None = None
+        self._error: BaseException | None = None
 
     def save(
         self,
@@ -421,15 +428,20 @@ class CheckpointManager:
         weights: dict[str, np.ndarray],
         metadata: dict[str, Any],
         state: dict[str, Any] | None = None,
+        also: tuple[str, ...] = (),
     ) -> Path:
-        """Write checkpoint `tag` atomically; return its directory.
+        """Write checkpoint `tag` atomically, with the tags in `also` as second names for
+        the same files (e.g. ``best`` when ``last`` improved); return its directory.
 
         `metadata` holds ``config`` (YAML text), ``epoch`` and ``step`` (ints), ``metrics``
         (name → float) and optionally other string entries; `state` is the nested training
-        state (see `flatten_state`), restored as `Checkpoint.state`.
+        state (see `flatten_state`), restored as `Checkpoint.state`. The arrays are encoded
+        before this returns, so the caller may change them right away.
         """
-        if not _TAG.match(tag):
-            raise ValueError(f"checkpoint tag {tag!r} must be letters, digits, '-' or '_'")
+        tags = (tag, *also)
+        for name in tags:
+            if not _TAG.match(name):
+                raise ValueError(f"checkpoint tag {name!r} must be letters, digits, '-' or '_'")
         files = {
             MODEL_FILE: save_safetensors(
                 _contiguous_arrays(weights, "weight"), metadata=_encode_metadata(metadata)
@@ -439,24 +451,54 @@ class CheckpointManager:
             arrays, tree = flatten_state(state)
             files[STATE_ARRAYS_FILE] = save_safetensors(_contiguous_arrays(arrays, "state"))
             files[STATE_JSON_FILE] = json.dumps(tree, indent=1).encode()
+        self.wait()
+        if self.background:
+            self._writer = threading.Thread(target=self._write_reporting, args=(tags, files))
+            self._writer.start()
+        else:
+            self._write(tags, files)
+        return self.directory / tag
+
+    def wait(self) -> None:
+        """Wait for a background save; raise its error, if it failed. (A no-op on the
+        writer thread itself, whose own look-ups call it too.)"""
+        if self._writer is threading.current_thread():
+            return
+        if self._writer is not None:
+            self._writer.join()
+            self._writer = None
+        error, self._error = self._error, None
+        if error is not None:
+            raise error
+
+    def _write_reporting(self, tags: tuple[str, ...], files: dict[str, bytes]) -> None:
+        try:
+            self._write(tags, files)
+        except BaseException as error:  # noqa: BLE001 - re-raised by the next wait()
+            self._error = error
+
+    def _write(self, tags: tuple[str, ...], files: dict[str, bytes]) -> None:
+        """One version directory, then every tag swapped onto it; the parent directory is
+        fsynced once for all the swaps."""
         self.directory.mkdir(parents=True, exist_ok=True)
-        version = self.directory / f".{tag}.{secrets.token_hex(8)}"
+        version = self.directory / f".{tags[0]}.{secrets.token_hex(8)}"
         version.mkdir()
         try:
             entries = {name: write_synced(version / name, data) for name, data in files.items()}
-            manifest = {"format_version": FORMAT_VERSION, "tag": tag, "files": entries}
+            manifest = {"format_version": FORMAT_VERSION, "tag": tags[0], "files": entries}
             write_synced(version / MANIFEST_FILE, json.dumps(manifest, indent=2).encode())
             fsync_directory(version)
         except BaseException:
             shutil.rmtree(version, ignore_errors=True)
             raise
-        # If the swap fails, `version` is an orphan that the next save's sweep removes.
-        replace_symlink(self.directory / tag, version.name)
-        self._sweep()
-        if self.keep is not None and _PERIODIC.match(tag):
+        # If a swap fails, `version` is an orphan that the next save's sweep removes.
+        for tag in tags:
+            replace_symlink(self.directory / tag, version.name, sync=False)
+        fsync_directory(self.directory)
+        if self.keep is not None:
             for old in self.periodic_tags()[: -self.keep]:
-                self.remove(old)
-        return self.directory / tag
+                (self.directory / old).unlink()
+        self._sweep()
 
     def load(self, tag: str) -> Checkpoint:
         """Load and verify checkpoint `tag`."""
@@ -468,6 +510,7 @@ class CheckpointManager:
         return _load_directory(self.directory / tag)
 
     def exists(self, tag: str) -> bool:
+        self.wait()
         return bool(_TAG.match(tag)) and (self.directory / tag / MANIFEST_FILE).is_file()
 
     def tags(self) -> list[str]:
@@ -482,14 +525,13 @@ class CheckpointManager:
         return sorted(periodic, key=lambda tag: int(_PERIODIC.match(tag).group(1)))
 
     def remove(self, tag: str) -> None:
-        """Delete checkpoint `tag`: unlink the tag first, so it vanishes atomically."""
+        """Delete checkpoint `tag`: unlink the tag first, so it vanishes atomically; its
+        files go unless another tag names them."""
         if not self.exists(tag):
             raise CheckpointError(f"no checkpoint {tag!r} in {self.directory} to remove")
-        link = self.directory / tag
-        target = link.resolve()
-        link.unlink()
+        (self.directory / tag).unlink()
         fsync_directory(self.directory)
-        shutil.rmtree(target, ignore_errors=True)
+        self._sweep()
 
     def _sweep(self) -> None:
         """Delete hidden versions no tag points to (superseded, or left by a crash)."""

@@ -92,8 +92,10 @@ def append_line(path: Path, line: str, *, sync: bool = False) -> None:
             os.fsync(handle.fileno())
 
 
-def replace_symlink(link: Path, target: str) -> None:
-    """Point symlink `link` at `target` (relative to link's directory) atomically."""
+def replace_symlink(link: Path, target: str, sync: bool = True) -> None:
+    """Point symlink `link` at `target` (relative to link's directory) atomically; with
+    `sync`, fsync the directory so the swap is durable (a caller swapping several links
+    passes False and fsyncs once)."""
     link = Path(link)
     temporary = link.with_name(f".{link.name}.{secrets.token_hex(8)}.link")
     os.symlink(target, temporary)
@@ -101,4 +103,5 @@ def replace_symlink(link: Path, target: str) -> None:
         os.replace(temporary, link)
     finally:
         temporary.unlink(missing_ok=True)
-    fsync_directory(link.parent)
+    if sync:
+        fsync_directory(link.parent)

@@ -169,18 +169,20 @@ def test_killed_save_leftovers_are_ignored_then_swept(tmp_path, monkeypatch):
     assert len([p for p in tmp_path.iterdir() if p.name.startswith(".")]) == 1
 
 
-def test_checkpoint_survives_sigkill_of_the_saving_process(tmp_path):
+@pytest.mark.parametrize("background", [False, True])
+def test_checkpoint_survives_sigkill_of_the_saving_process(tmp_path, background):
     """Kill a process that saves in a loop; `last` must still load and be self-consistent."""
     script = textwrap.dedent(
         f"""
         import sys
         import numpy as np
         from nnrun.checkpoint import CheckpointManager
-        manager = CheckpointManager({str(tmp_path)!r})
+        manager = CheckpointManager({str(tmp_path)!r}, background={background})
         for step in range(100000):
             value = np.full((64, 64), step, dtype=np.float32)
             manager.save("last", {{"w": value}}, {{"step": step}}, state={{"step": value}})
             if step == 2:
+                manager.wait()
                 print("ready", flush=True)
         """
     )
@@ -327,3 +329,39 @@ def test_file_saved_by_torch_loads_as_weights_without_state(tmp_path):
     assert loaded.state is None and loaded.metadata.extra == {"format": "pt"}
     loaded.check_compatible({"weight": (3, 2), "bias": (3,)})
     np.testing.assert_array_equal(loaded.weights["weight"], layer.weight.detach().numpy())
+
+
+def test_tags_saved_together_are_second_names_for_one_version(tmp_path):
+    manager = CheckpointManager(tmp_path, keep=1)
+    manager.save("last", weights(), {"epoch": 1}, also=("best", "epoch-0001"))
+    assert os.readlink(tmp_path / "best") == os.readlink(tmp_path / "last")
+    assert len([p for p in tmp_path.iterdir() if p.name.startswith(".")]) == 1
+    manager.save("last", weights(), {"epoch": 2}, also=("epoch-0002",))
+    # epoch-0001 is dropped by `keep`, but its files stay: `best` still names them.
+    assert manager.tags() == ["best", "epoch-0002", "last"]
+    assert manager.load("best").metadata.epoch == 1
+    assert len([p for p in tmp_path.iterdir() if p.name.startswith(".")]) == 2
+
+
+def test_background_save_is_complete_before_the_next_look_up(tmp_path):
+    manager = CheckpointManager(tmp_path, background=True)
+    values = weights()
+    saved = {name: array.copy() for name, array in values.items()}
+    manager.save("last", values, {"epoch": 1})
+    for array in values.values():
+        array += 1  # the caller may change its arrays as soon as save returns
+    assert manager.exists("last")
+    assert_same_arrays(manager.load("last").weights, saved)
+
+
+def test_a_failed_background_save_raises_at_the_next_wait(tmp_path, monkeypatch):
+    manager = CheckpointManager(tmp_path, background=True)
+
+    def crash(*args):
+        raise OSError("disk full")
+
+    monkeypatch.setattr(os, "replace", crash)
+    manager.save("last", weights(), {})
+    with pytest.raises(OSError, match="disk full"):
+        manager.wait()
+    manager.wait()  # reported once

@@ -14,8 +14,10 @@ An op subclasses `Function` and keeps its forward and backward side by side::
 `forward` receives ndarrays (and keyword attributes) and stores on `self` only what backward
 needs; `backward` receives the gradient of the output and returns one gradient per input
 (None where `needs_input_grad` is False). Gradients may have the broadcast shape: the engine
-reduces them to each input's shape, once, centrally. A backward must not return the same
-freshly allocated array for two inputs (the engine accumulates into arrays it owns in place).
+reduces them to each input's shape, once, centrally, and raises BackwardContractError for a
+result that is not a tuple, has the wrong length, or holds a gradient that cannot reduce to
+its input's shape. A backward may return the same array for two inputs; the engine then
+never accumulates into it in place (see `engine.accumulate`).
 """
 
 from __future__ import annotations

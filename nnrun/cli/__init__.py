@@ -30,7 +30,6 @@ from nnrun.cli import (
     validate,
 )
 from nnrun.cli.common import State
-from nnrun.runtime import keep_freed_memory
 
 # Commands that only print: a closed stdout (`nnrun validate ... | head`) ends them quietly
 # the way it ends other Unix tools. `train` and `sweep` keep Python's handling, so a closed
@@ -91,7 +90,6 @@ def main(
     State.debug = debug
     if ctx.invoked_subcommand in PRINTING_COMMANDS:
         _die_quietly_on_closed_stdout()
-    keep_freed_memory()
 
 
 def _die_quietly_on_closed_stdout() -> None:

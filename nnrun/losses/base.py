@@ -8,6 +8,7 @@ import numpy as np
 
 from nnrun.autograd.tensor import Tensor
 from nnrun.errors import ArgumentError, DataError, ShapeError
+from nnrun.ops.derived import Derived
 
 Reduction = Literal["mean", "sum", "none"]
 Task = Literal["classification", "binary", "regression", "ranking", "embedding", "distribution"]
@@ -63,13 +64,18 @@ def target_array(name: str, target: Any, like: Tensor, kinds: str = "fiub") -> n
     `kinds` are the accepted dtype kinds ("f" float, "i"/"u" integer, "b" bool).
     """
     array = target.data if isinstance(target, Tensor) else np.asarray(target)
+    check_target_kind(name, array, kinds)
+    if array.dtype.kind in "fb" and "f" in kinds:
+        return array.astype(like.dtype, copy=False)
+    return array
+
+
+def check_target_kind(name: str, array: np.ndarray, kinds: str) -> None:
+    """DataError unless the targets' dtype kind is one of `kinds`."""
     if array.dtype.kind not in kinds:
         wanted = {"f": "floats", "i": "integers", "u": "integers", "b": "booleans"}
         expected = " or ".join(dict.fromkeys(wanted[k] for k in kinds))
         raise DataError(f"{name}: targets must be {expected}, got dtype {array.dtype}")
-    if array.dtype.kind in "fb" and "f" in kinds:
-        return array.astype(like.dtype, copy=False)
-    return array
 
 
 def target_tensor(name: str, target: Any, like: Tensor) -> Tensor:
@@ -77,7 +83,11 @@ def target_tensor(name: str, target: Any, like: Tensor) -> Tensor:
     of the prediction's float dtype."""
     if isinstance(target, Tensor):
         return target if target.dtype == like.dtype else target.astype(like.dtype)
-    return Tensor._wrap(target_array(name, target, like, "fiub").astype(like.dtype), False)
+    array = target.data if isinstance(target, Tensor) else np.asarray(target)
+    check_target_kind(name, array, "fiub")
+    # Cast by an op (none when the dtypes agree), so a compiled step redoes it.
+    tensor = Tensor._wrap(array, False)
+    return tensor if array.dtype == like.dtype else tensor.astype(like.dtype)
 
 
 def _shape_hint(prediction: tuple[int, ...], target: tuple[int, ...]) -> str:
@@ -136,8 +146,9 @@ def option_error(owner: str, key: str, value: Any, expected: str) -> ArgumentErr
     )
 
 
-def check_sign_targets(name: str, target: np.ndarray, allow_zero: bool) -> np.ndarray:
-    """Targets in {−1, +1} (or {0, 1} when `allow_zero`, mapped 0 → −1); DataError otherwise."""
+def check_sign_targets(name: str, target: np.ndarray, allow_zero: bool) -> Tensor:
+    """Targets in {−1, +1} (or {0, 1} when `allow_zero`, mapped 0 → −1) as a Tensor (the
+    mapping is an op, so a compiled step redoes it); DataError otherwise."""
     valid = (target == 1) | (target == -1)
     if allow_zero:
         valid |= target == 0
@@ -145,4 +156,9 @@ def check_sign_targets(name: str, target: np.ndarray, allow_zero: bool) -> np.nd
         bad = target[~valid].reshape(-1)[0]
         labels = "−1/+1 or 0/1" if allow_zero else "−1/+1"
         raise DataError(f"{name}: targets must be {labels} labels, found the value {bad}")
-    return np.where(target == 0, -1, target).astype(target.dtype) if allow_zero else target
+    signs = Tensor._wrap(target, False)
+    return Derived.apply(signs, fn=_zero_to_minus_one) if allow_zero else signs
+
+
+def _zero_to_minus_one(target: np.ndarray) -> np.ndarray:
+    return np.where(target == 0, -1, target).astype(target.dtype)

@@ -12,7 +12,6 @@ from typing import Any, Literal
 import numpy as np
 
 from nnrun import functional as F
-from nnrun import random
 from nnrun.autograd.tensor import Tensor
 from nnrun.errors import ArgumentError, ShapeError
 from nnrun.init import initialize
@@ -21,14 +20,9 @@ from nnrun.nn.linear import Linear
 from nnrun.nn.module import Module, input_tensor
 from nnrun.nn.parameter import Parameter
 from nnrun.ops.attention import Attention
+from nnrun.ops.dropout import Dropout as DropoutOp
 from nnrun.ops.fused import Linear as LinearOp
 from nnrun.registry import LAYERS
-
-
-def dropout_multiplier(shape: tuple[int, ...], p: float, dtype: Any) -> np.ndarray:
-    """keep/(1 − p) with keep ~ Bernoulli(1 − p), drawn from nnrun's seeded generator."""
-    keep = random.generator().random(shape) >= p
-    return keep.astype(dtype) * np.asarray(1.0 / (1.0 - p), dtype=dtype)
 
 
 def _check_probability(owner: str, key: str, value: float) -> None:
@@ -87,17 +81,6 @@ def _attend(
     dropout_p: float,
 ) -> Tensor:
     """Run the fused op; `key` None means `query` is a packed (N, L, 3E) projection."""
-    multiplier = None
-    if dropout_p > 0:
-        if key is None:
-            n, length = query.shape[:2]
-            shape = (n, heads, length, length)
-        elif heads > 1:
-            shape = (query.shape[0], heads, query.shape[1], key.shape[1])
-        else:
-            batch = np.broadcast_shapes(query.shape[:-2], key.shape[:-2])
-            shape = (*batch, query.shape[-2], key.shape[-2])
-        multiplier = dropout_multiplier(shape, dropout_p, query.dtype)
     inputs = (query,) if key is None else (query, key, value)
     return Attention.apply(
         *inputs,
@@ -106,7 +89,7 @@ def _attend(
         bias=bias,
         causal=causal,
         scale=scale,
-        dropout=multiplier,
+        dropout=dropout_p,
     )
 
 
@@ -136,7 +119,7 @@ def attend_with_weights(
     if hidden is not None:
         weights = weights * ~hidden.all(axis=-1, keepdims=True)
     if dropout_p > 0:
-        weights = weights * dropout_multiplier(weights.shape, dropout_p, weights.dtype)
+        weights = DropoutOp.apply(weights, p=dropout_p, mask_shape=weights.shape)
     return F.matmul(weights, value), weights
 
 
@@ -387,18 +370,15 @@ class PositionalEncoding(Module):
 
     def forward(self, x: Any) -> Tensor:
         x = input_tensor(x)
-        table = self.pe if self.kind == "sinusoidal" else self.weight
+        table = Tensor._wrap(self.pe, False) if self.kind == "sinusoidal" else self.weight
         if x.ndim != 3 or x.shape[1] > self.max_len or x.shape[2] != table.shape[1]:
             raise ShapeError(
                 f"positional_encoding expects input (N, T <= {self.max_len}, "
                 f"{table.shape[1]}), got {x.shape}"
             )
         steps = x.shape[1]
-        if self.kind == "sinusoidal":
-            out = x + Tensor._wrap(table[:steps].astype(x.dtype, copy=False), False)
-        else:
-            out = x + table[:steps]
-        return self.drop(out)
+        signal = table[:steps]
+        return self.drop(x + (signal if signal.dtype == x.dtype else signal.astype(x.dtype)))
 
     def extra_repr(self) -> str:
         return f"kind={self.kind}, max_len={self.max_len}, dropout={self.dropout}"

@@ -5,10 +5,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from nnrun import random
 from nnrun.autograd.tensor import Tensor
 from nnrun.errors import ArgumentError
 from nnrun.nn.module import Module, input_tensor
+from nnrun.ops.dropout import Dropout as DropoutOp
 from nnrun.registry import LAYERS
 
 
@@ -40,8 +40,7 @@ class Dropout(Module):
             return x
         if self.p == 1.0:
             return x * 0.0
-        keep = random.generator().random(shape) >= self.p
-        return x * (keep * (1.0 / (1.0 - self.p))).astype(x.dtype)
+        return DropoutOp.apply(x, p=self.p, mask_shape=shape)
 
     def extra_repr(self) -> str:
         return f"p={self.p}"

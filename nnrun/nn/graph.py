@@ -160,12 +160,18 @@ def propagate(
     target: np.ndarray,
     weight: Any = None,
     num_targets: int | None = None,
+    segments: tuple[Segments, Segments] | None = None,
 ) -> Tensor:
     """Σ over edges (s → t) of weight_e · x[s] for every target t (default: the n nodes of
-    x (n, ...); pooling sends nodes to `num_targets` graphs)."""
+    x (n, ...); pooling sends nodes to `num_targets` graphs). `segments` are the (targets,
+    sources) Segments when the caller keeps them."""
     count = x.shape[0]
-    targets = Segments(target, count if num_targets is None else num_targets)
-    sources = Segments(source, count)
+    if segments is None:
+        segments = (
+            Segments(target, count if num_targets is None else num_targets),
+            Segments(source, count),
+        )
+    targets, sources = segments
     inputs = (x,) if weight is None else (x, input_tensor(weight, like=x))
     return Propagate.apply(*inputs, source=source, targets=targets, sources=sources)
 
@@ -210,21 +216,33 @@ class GCNConv(Module):
 
     def forward(self, x: Any, edge_index: Any, edge_weight: Any = None) -> Tensor:
         x = _node_features(x, "gcn_conv")
-        count = x.shape[0]
-        source, target = edge_array(edge_index, count, "gcn_conv")
         if edge_weight is not None:
+            count = x.shape[0]
+            source, target = edge_array(edge_index, count, "gcn_conv")
             out = self._weighted(x, source, target, input_tensor(edge_weight, like=x))
             return out if self.bias is None else out + self.bias
+        edges = np.asarray(edge_index.data if isinstance(edge_index, Tensor) else edge_index)
+        cached = self.__dict__.get("_cached_structure")
+        key = (edges, x.shape[0], x.dtype)
+        if cached is None or cached[0] is not edges or cached[1:3] != key[1:]:
+            # Built once per edge_index array: a full-batch graph is the same array every
+            # step, and a compiled step then sees the same structure arrays every call.
+            cached = self.__dict__["_cached_structure"] = (*key, self._structure(edges, *key[1:]))
+        source, target, weight, segments = cached[3]
+        out = propagate(self.lin(x), source, target, weight, segments=segments)
+        return out if self.bias is None else out + self.bias
+
+    def _structure(self, edges: np.ndarray, count: int, dtype: np.dtype) -> tuple:
+        source, target = edge_array(edges, count, "gcn_conv")
         if self.add_self_loops:
             source, target = with_self_loops(source, target, count, replace=False)
         weight = None
         if self.normalize:
-            degree = np.bincount(target, minlength=count).astype(x.dtype)
+            degree = np.bincount(target, minlength=count).astype(dtype)
             scale = np.zeros_like(degree)
             np.power(degree, -0.5, out=scale, where=degree > 0)
             weight = scale[source] * scale[target]
-        out = propagate(self.lin(x), source, target, weight)
-        return out if self.bias is None else out + self.bias
+        return source, target, weight, (Segments(target, count), Segments(source, count))
 
     def _weighted(self, x: Tensor, source: np.ndarray, target: np.ndarray, weight: Tensor):
         """PyG's gcn_norm with edge weights (differentiable in them): self loops replace

@@ -12,7 +12,7 @@ from nnrun.autograd.tensor import Tensor
 from nnrun.errors import ArgumentError, DataError, ShapeError
 from nnrun.nn.module import Module, input_tensor
 from nnrun.nn.parameter import Parameter
-from nnrun.ops.norm import Normalize, moments
+from nnrun.ops.norm import Normalize
 from nnrun.registry import LAYERS
 
 
@@ -129,39 +129,30 @@ class _BatchNorm(Module):
         view = (x.shape[0], channels, math.prod(x.shape[2:]))
         param_shape = (1, channels) + (1,) * (x.ndim - 2)
         batch_stats = self.training or not self.track_running_stats
-        if batch_stats:
-            if view[0] * view[2] < 2 and self.training:
-                raise ShapeError(
-                    f"{self.name} needs more than one value per channel in training, got "
-                    f"input {x.shape}"
-                )
-            mean, var = moments(x.data.reshape(view), (0, 2))
-            if self.training and self.track_running_stats:
-                self._update_running(mean.reshape(-1), var.reshape(-1), view[0] * view[2])
-        else:
-            mean = self.running_mean.reshape(1, channels, 1)
-            var = self.running_var.reshape(1, channels, 1)
-        invstd = 1.0 / np.sqrt(var + np.asarray(self.eps, dtype=var.dtype))
+        if batch_stats and view[0] * view[2] < 2 and self.training:
+            raise ShapeError(
+                f"{self.name} needs more than one value per channel in training, got "
+                f"input {x.shape}"
+            )
+        running = stats = None
+        if self.track_running_stats:
+            buffers = (self.running_mean, self.running_var)
+            if self.training:
+                running = (*buffers, self.num_batches_tracked, self.momentum)
+            else:
+                stats = buffers
         return Normalize.apply(
             x,
             *_present(self.weight, self.bias),
             view=view,
             axes=(0, 2),
-            mean=mean.astype(x.dtype, copy=False),
-            invstd=invstd.astype(x.dtype, copy=False),
             param_shape=param_shape,
             affine=(self.weight is not None, self.bias is not None),
             batch_stats=batch_stats,
+            eps=self.eps,
+            running=running,
+            stats=stats,
         )
-
-    def _update_running(self, mean: np.ndarray, var: np.ndarray, count: int) -> None:
-        tracked = self.num_batches_tracked
-        tracked[...] = tracked + 1
-        factor = 1.0 / float(tracked) if self.momentum is None else self.momentum
-        unbiased = var * (count / (count - 1))
-        for buffer, value in ((self.running_mean, mean), (self.running_var, unbiased)):
-            buffer *= 1.0 - factor
-            buffer += factor * value.astype(buffer.dtype, copy=False)
 
     def extra_repr(self) -> str:
         return (
@@ -242,15 +233,12 @@ class LayerNorm(Module):
         self._check(x)
         dims = len(self.normalized_shape)
         view = (math.prod(x.shape[: x.ndim - dims]), math.prod(self.normalized_shape))
-        mean, var = moments(x.data.reshape(view), (1,))
-        invstd = 1.0 / np.sqrt(var + np.asarray(self.eps, dtype=var.dtype))
         return Normalize.apply(
             x,
             *_present(self.weight, self.bias),
             view=view,
             axes=(1,),
-            mean=mean,
-            invstd=invstd,
+            eps=self.eps,
             param_shape=(1,) * (x.ndim - dims) + self.normalized_shape,
             affine=(self.weight is not None, self.bias is not None),
             batch_stats=True,
@@ -316,15 +304,12 @@ class GroupNorm(Module):
         x = _float_input(x, "group_norm", self.weight)
         self._check(x)
         view = (x.shape[0], self.num_groups, x.data.size // (x.shape[0] * self.num_groups))
-        mean, var = moments(x.data.reshape(view), (2,))
-        invstd = 1.0 / np.sqrt(var + np.asarray(self.eps, dtype=var.dtype))
         return Normalize.apply(
             x,
             *_present(self.weight, self.bias),
             view=view,
             axes=(2,),
-            mean=mean,
-            invstd=invstd,
+            eps=self.eps,
             param_shape=(1, x.shape[1]) + (1,) * (x.ndim - 2),
             affine=(self.weight is not None, self.bias is not None),
             batch_stats=True,

@@ -9,6 +9,7 @@ from __future__ import annotations
 import numpy as np
 
 from nnrun.autograd.function import Function
+from nnrun.ops.dropout import keep_multiplier
 
 
 def _split_heads(x: np.ndarray, heads: int) -> np.ndarray:
@@ -34,8 +35,9 @@ class Attention(Function):
 
     Attributes: `mask` bool, True = not attended (broadcastable to the scores (..., L, S));
     `bias` float added to the scores; `causal` hides keys after the query (top-left aligned,
-    as torch); `scale` (default 1/√d); `dropout` a multiplier (keep/(1-p)) for the attention
-    weights, shaped like them. A query that sees no key gets a zero output (torch gives NaN).
+    as torch); `scale` (default 1/√d); `dropout` the drop probability of the attention
+    weights (the mask is drawn in forward from nnrun's generator). A query that sees no key
+    gets a zero output (torch gives NaN).
     """
 
     def forward(
@@ -46,7 +48,7 @@ class Attention(Function):
         bias: np.ndarray | None = None,
         causal: bool = False,
         scale: float | None = None,
-        dropout: np.ndarray | None = None,
+        dropout: float = 0.0,
     ) -> np.ndarray:
         self.packed = len(arrays) == 1
         if self.packed:
@@ -71,6 +73,7 @@ class Attention(Function):
         if hidden is not None:
             np.copyto(scores, -np.inf, where=hidden)
         probs = self._softmax(scores, guard=hidden is not None or bias is not None)
+        dropout = keep_multiplier(probs.shape, dropout, q.dtype) if dropout > 0 else None
         weights = probs if dropout is None else probs * dropout
         out = weights @ v
         self.q, self.k, self.v = q, k, v

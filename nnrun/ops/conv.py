@@ -16,7 +16,6 @@ import numpy as np
 from numpy.lib.stride_tricks import as_strided
 
 from nnrun.autograd.function import Function
-from nnrun.ops.scratch import scratch
 
 Pair = tuple[int, int]
 Order = tuple[int, int, int, int]  # memory order of the logical (N, C, H, W) axes
@@ -79,7 +78,7 @@ def im2col(
     xp: np.ndarray, kernel: Pair, stride: Pair, dilation: Pair, out_hw: Pair, order: Order
 ) -> np.ndarray:
     """The (C·kh·kw, P) patch matrix of padded xp (N, C, Hp, Wp), positions in `order`: one
-    copy out of a strided window view, into a scratch array (valid until the next call)."""
+    copy out of a strided window view."""
     n, c = xp.shape[:2]
     sn, sc, sh, sw = xp.strides
     windows = as_strided(
@@ -89,7 +88,7 @@ def im2col(
         writeable=False,
     )
     windows = windows.transpose(0, 1, 2, *(3 + a for a in _position_axes(order)))
-    cols = scratch((c * kernel[0] * kernel[1], windows[0, 0, 0].size), xp.dtype, "cols")
+    cols = np.empty((c * kernel[0] * kernel[1], windows[0, 0, 0].size), xp.dtype)
     np.copyto(cols.reshape(windows.shape), windows)
     return cols
 
@@ -129,20 +128,15 @@ def grouped_matmul(
     b: np.ndarray,
     groups: int,
     transpose_a: bool = False,
-    out: np.ndarray | None = None,
 ) -> np.ndarray:
     """Block-diagonal product: a's G row blocks (each (p, q), or (q, p) transposed when
-    `transpose_a`) times b's G row blocks (q, r) → (G·p, r), into `out` if given. One GEMM
-    when groups == 1."""
+    `transpose_a`) times b's G row blocks (q, r) → (G·p, r). One GEMM when groups == 1."""
     if groups == 1:
-        return np.matmul(a.T if transpose_a else a, b, out=out)
+        return np.matmul(a.T if transpose_a else a, b)
     blocks = a.reshape(groups, -1, a.shape[1])
     if transpose_a:
         blocks = blocks.transpose(0, 2, 1)
     b_blocks = b.reshape(groups, blocks.shape[2], -1)
-    if out is not None:
-        np.matmul(blocks, b_blocks, out=out.reshape(groups, -1, b.shape[1]))
-        return out
     return np.matmul(blocks, b_blocks).reshape(-1, b.shape[1])
 
 
@@ -210,9 +204,7 @@ class Conv(Function):
         padded_shape, padding, kernel, stride, dilation, out_hw, groups, order = self.geometry
         grad_rows = to_rows(as_2d(grad), order)
         if self.relu:
-            alive = np.greater(self.out, 0, out=scratch(self.out.shape, bool, "relu-mask"))
-            masked = scratch(self.out.shape, grad_rows.dtype, "relu-grad")
-            grad_rows = np.multiply(grad_rows, alive, out=masked)
+            grad_rows = grad_rows * (self.out > 0)
         grad_x = grad_w = grad_b = None
         if needs[1]:  # the patches are gathered again rather than kept from forward
             cols = im2col(self.xp, kernel, stride, dilation, out_hw, order)
@@ -225,16 +217,14 @@ class Conv(Function):
                 grad_rows,
                 groups,
                 transpose_a=True,
-                out=scratch((self.weight2.shape[1] * groups, grad_rows.shape[1]),
-                            grad_rows.dtype, "cols"),
-            )  # fmt: skip
+            )
             padded = col2im(cols_grad, padded_shape, kernel, stride, dilation, out_hw, order)
             (top, _), (left, _) = padding
             h, w = self.x_shape[2:]
             grad_x = padded[:, :, top : top + h, left : left + w]
             if self.one_d:
                 grad_x = grad_x[:, :, 0]
-        return grad_x, grad_w, grad_b
+        return (grad_x, grad_w, grad_b)[: len(needs)]
 
 
 class ConvTranspose(Function):
@@ -273,7 +263,6 @@ class ConvTranspose(Function):
             x_rows,
             groups,
             transpose_a=True,
-            out=scratch((weight2.shape[1] * groups, x_rows.shape[1]), x.dtype, "cols"),
         )
         out_channels = out_per_group * groups
         padded = col2im(cols, (n, out_channels, *full), (kh, kw), stride, dilation, (h, w), order)
@@ -301,4 +290,4 @@ class ConvTranspose(Function):
             grad_w = grouped_outer(self.x_rows, cols, groups).reshape(self.weight_shape)
         if len(needs) == 3 and needs[2]:
             grad_b = to_rows(grad4, order).sum(axis=1)
-        return grad_x, grad_w, grad_b
+        return (grad_x, grad_w, grad_b)[: len(needs)]

@@ -166,7 +166,7 @@ class NegativeLogLikelihood(Function):
         grad_flat = np.zeros((len(self.safe), classes), dtype=self.coef.dtype)
         grad_flat[self.rows, self.safe] = -self.coef * upstream
         moved = (self.input_shape[0], *self.input_shape[2:], classes)
-        return np.moveaxis(grad_flat.reshape(moved), -1, 1), None
+        return (np.moveaxis(grad_flat.reshape(moved), -1, 1),)
 
 
 class KLDivergence(_Reduced):

@@ -2,11 +2,14 @@
 
 One op serves batch, layer and group norm: x is viewed as `view` (e.g. (N, G, rest) for
 group norm) and the statistics are taken over `axes` of that view; weight and bias broadcast
-against x through `param_shape` (e.g. (1, C, 1, 1)). The caller computes the statistics
-(`moments`) so batch norm can also update its running averages from them.
+against x through `param_shape` (e.g. (1, C, 1, 1)). The op computes the statistics itself
+and, for batch norm in training, updates the running averages in place: everything a step
+does happens inside ops, so a compiled step replays it.
 """
 
 from __future__ import annotations
+
+import math
 
 import numpy as np
 
@@ -14,21 +17,55 @@ from nnrun.autograd.function import Function
 
 
 def moments(x: np.ndarray, axes: tuple[int, ...]) -> tuple[np.ndarray, np.ndarray]:
-    """Mean and biased variance over `axes` (keepdims), accumulated in float64 and returned
-    in x's dtype."""
+    """Mean and biased variance over `axes` (keepdims), in x's dtype.
+
+    Over the last, contiguous axis of a float32 array (layer and group norm) NumPy sums
+    pairwise, and the corrected two-pass formula — var = mean(d²) − mean(d)², d = x − mean,
+    with mean(d) added back to the mean — makes float32 as exact as a float64 pass (its
+    error is second order), without float64 temporaries. Other reductions accumulate in
+    float64.
+    """
+    if x.dtype == np.float32 and axes == (x.ndim - 1,):
+        mean = x.mean(axis=axes, keepdims=True)
+        centered = x - mean
+        correction = centered.mean(axis=axes, keepdims=True)
+        var = np.square(centered, out=centered).mean(axis=axes, keepdims=True)
+        var -= np.square(correction)
+        np.maximum(var, 0, out=var)
+        mean += correction
+        return mean, var
     mean = x.mean(axis=axes, keepdims=True, dtype=np.float64)
     centered = x - mean.astype(x.dtype)
     var = np.square(centered).mean(axis=axes, keepdims=True, dtype=np.float64)
     return mean.astype(x.dtype), var.astype(x.dtype)
 
 
-class Normalize(Function):
-    """Normalize x with given statistics, then scale and shift.
+def update_running(
+    running: tuple[np.ndarray, np.ndarray, np.ndarray, float | None],
+    mean: np.ndarray,
+    var: np.ndarray,
+    count: int,
+) -> None:
+    """Batch norm's running mean and unbiased variance, as torch: an exponential average
+    with `momentum`, or the cumulative average when it is None."""
+    running_mean, running_var, tracked, momentum = running
+    tracked[...] = tracked + 1
+    factor = 1.0 / float(tracked) if momentum is None else momentum
+    unbiased = var * (count / (count - 1))
+    for buffer, value in ((running_mean, mean), (running_var, unbiased)):
+        buffer *= 1.0 - factor
+        buffer += factor * value.astype(buffer.dtype, copy=False)
 
-    Inputs: x, then weight if `affine[0]`, then bias if `affine[1]`. `mean` and `invstd`
-    broadcast against x.reshape(view). With `batch_stats` the statistics are functions of x
-    (train-mode batch norm, layer norm, group norm) and the backward includes their
-    gradient; otherwise they are constants (eval-mode batch norm).
+
+class Normalize(Function):
+    """Normalize x, then scale and shift.
+
+    Inputs: x, then weight if `affine[0]`, then bias if `affine[1]`. With `batch_stats` the
+    statistics are those of x over `axes` (train-mode batch norm, layer norm, group norm)
+    and the backward includes their gradient; `running` (running mean, running variance,
+    batches seen, momentum) is then updated in place. Otherwise `stats` (mean, variance)
+    are constants broadcast against the view (eval-mode batch norm). `eps` is added to the
+    variance.
     """
 
     def forward(
@@ -37,13 +74,28 @@ class Normalize(Function):
         *params: np.ndarray,
         view: tuple[int, ...],
         axes: tuple[int, ...],
-        mean: np.ndarray,
-        invstd: np.ndarray,
         param_shape: tuple[int, ...],
         affine: tuple[bool, bool],
         batch_stats: bool,
+        eps: float,
+        running: tuple | None = None,
+        stats: tuple[np.ndarray, np.ndarray] | None = None,
     ) -> np.ndarray:
-        xhat = ((x.reshape(view) - mean) * invstd).reshape(x.shape)
+        x_view = x.reshape(view)
+        if batch_stats:
+            mean, var = moments(x_view, axes)
+            if running is not None:
+                count = math.prod(view[a] for a in axes)
+                update_running(running, mean.reshape(-1), var.reshape(-1), count)
+        else:
+            shape = [1] * len(view)
+            for axis in range(len(view)):
+                if axis not in axes:
+                    shape[axis] = view[axis]
+            mean, var = (s.reshape(shape).astype(x.dtype, copy=False) for s in stats)
+        invstd = 1.0 / np.sqrt(var + np.asarray(eps, dtype=var.dtype))
+        invstd = invstd.astype(x.dtype, copy=False)
+        xhat = ((x_view - mean.astype(x.dtype, copy=False)) * invstd).reshape(x.shape)
         self.xhat, self.invstd, self.view, self.axes = xhat, invstd, view, axes
         self.param_shape, self.affine, self.batch_stats = param_shape, affine, batch_stats
         weight = params[0].reshape(param_shape) if affine[0] else None

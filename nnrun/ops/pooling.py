@@ -12,7 +12,6 @@ import numpy as np
 
 from nnrun.autograd.function import Function
 from nnrun.ops.conv import as_2d, like_layout
-from nnrun.ops.scratch import scratch_like
 
 Pair = tuple[int, int]
 
@@ -119,8 +118,8 @@ class MaxPool(Function):
         windows, xp, out = self.windows, self.xp, self.out
         grad_x = np.empty_like(xp) if windows.tiling else np.zeros_like(xp)
         remaining = grad  # the gradient of windows whose maximum is not yet routed
-        winners = scratch_like(out, np.dtype(bool), "pool-winners")
-        rest = scratch_like(out, grad.dtype, "pool-remaining")
+        winners = np.empty_like(out, dtype=bool)
+        rest = np.empty_like(out, dtype=grad.dtype)
         last = len(windows.taps) - 1
         for k, tap in enumerate(windows.taps):
             target = grad_x[(..., *tap)]
@@ -128,9 +127,7 @@ class MaxPool(Function):
             if windows.disjoint:
                 routed = np.multiply(remaining, winners, out=target)
             else:
-                routed = np.multiply(
-                    remaining, winners, out=scratch_like(out, grad.dtype, "pool-routed")
-                )
+                routed = np.multiply(remaining, winners)
                 target += routed
             if k < last:
                 remaining = np.subtract(remaining, routed, out=rest)

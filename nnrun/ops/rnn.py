@@ -10,8 +10,6 @@ the weight and bias gradients with one batched GEMM over all steps.
 Sigmoid gates run as tanh: σ(x) = ½·tanh(x/2) + ½. The ½ is folded into the copies of the
 weights and bias the call makes anyway (exact: a power of two), so a step needs one tanh.
 
-Work arrays come from a pool (`SCRATCH`) and go back when the graph is released.
-
 Masking: `mask` (N, T) marks valid steps. On an invalid step the state is carried over
 unchanged and the output is zero, as torch's packed sequences behave for padding.
 """
@@ -21,7 +19,6 @@ from __future__ import annotations
 import numpy as np
 
 from nnrun.autograd.function import Function
-from nnrun.ops.scratch import SCRATCH
 
 
 def sum_blocks(blocks: np.ndarray, out: np.ndarray) -> np.ndarray:
@@ -63,7 +60,6 @@ class Recurrence(Function):
         rows, hidden = weight_hh.shape
         count = rows // hidden
         dtype = np.result_type(x, weight_ih, weight_hh)
-        self.saved: list[np.ndarray] = []
         self.weight_ih, self.weight_hh = weight_ih, weight_hh
         self.has_bias = bias_ih is not None
         # per-gate factors (G, 1, 1): ½ on sigmoid gates, folded into weights and bias
@@ -73,9 +69,9 @@ class Recurrence(Function):
         # x time-major plus, with a bias, a column of ones: the bias rides along in the
         # projection GEMM and its gradient comes out of the weight-gradient GEMM.
         columns = features + self.has_bias
-        self.x_time = self.take((t, n, columns), dtype)
+        self.x_time = np.empty((t, n, columns), dtype)
         np.copyto(self.x_time[..., :features], x.transpose(1, 0, 2))
-        projection = SCRATCH.take((count, columns, hidden), dtype)
+        projection = np.empty((count, columns, hidden), dtype)
         per_gate = weight_ih.reshape(count, hidden, features).transpose(0, 2, 1)
         np.multiply(per_gate, scale, out=projection[:, :features])
         if self.has_bias:
@@ -84,12 +80,11 @@ class Recurrence(Function):
             np.multiply(bias, scale[:, 0], out=projection[:, features])
         # gates[:, step] holds the (scaled) input projection until the step overwrites it
         # with the gate activations.
-        self.gates = self.take((count, t, n, hidden), dtype)
+        self.gates = np.empty((count, t, n, hidden), dtype)
         x_flat = self.x_time.reshape(t * n, columns)
         np.matmul(x_flat, projection, out=self.gates.reshape(count, t * n, hidden))
-        SCRATCH.give([projection])
         # W_kᵀ per gate, contiguous (and scaled) for the per-step GEMM
-        self.weight_hh_t = self.take((count, hidden, hidden), dtype)
+        self.weight_hh_t = np.empty((count, hidden, hidden), dtype)
         per_gate = weight_hh.reshape(count, hidden, hidden).transpose(0, 2, 1)
         np.multiply(per_gate, scale, out=self.weight_hh_t)
         self.recurrent = np.empty((count, n, hidden), dtype)
@@ -97,21 +92,19 @@ class Recurrence(Function):
         # keep (T, N, 1) floats scale gradients; frozen (T, N, 1) bools select carried states.
         self.keep = None if mask is None else mask.T[:, :, None].astype(dtype)
         self.frozen = None if mask is None else ~mask.T[:, :, None]
-        self.states = self.take((t + 1, n, hidden), dtype)
+        self.states = np.empty((t + 1, n, hidden), dtype)
         self.states[0] = self.initial[0] if self.initial else 0
         self.start(bias_hh)
         for slot, step in enumerate(self.steps, 1):
             self.step(step, slot)
         outputs = self.in_time_order(self.states[1:]).transpose(1, 0, 2)
-        # always a fresh array: the states go back to the pool on release
+        # batch-major and contiguous for the layers that follow
         outputs = outputs.copy() if mask is None else outputs * self.keep.transpose(1, 0, 2)
         self.final_count = 0
         if final:
             finals = self.final_states()
             self.final_count = len(finals)
             outputs = np.concatenate([outputs, np.stack(finals, axis=1)], axis=1)
-        if not any(self.needs_input_grad):
-            self.release()
         return outputs
 
     def final_states(self) -> list[np.ndarray]:
@@ -132,16 +125,6 @@ class Recurrence(Function):
     def start(self, bias_hh: np.ndarray | None) -> None:
         """Allocate the cell's own saved arrays before the first step."""
 
-    def take(self, shape: tuple[int, ...], dtype: np.dtype) -> np.ndarray:
-        """A pooled array saved for backward; back to the pool on release."""
-        array = SCRATCH.take(shape, dtype)
-        self.saved.append(array)
-        return array
-
-    def release(self) -> None:
-        SCRATCH.give(getattr(self, "saved", ()))
-        super().release()
-
     def carry(self, new: np.ndarray, old: np.ndarray, step: int) -> None:
         """Keep the old state on masked steps (in place, exact)."""
         if self.frozen is not None:
@@ -154,7 +137,7 @@ class Recurrence(Function):
             grad = grad[:, :steps]
         n, t, hidden = grad.shape
         # time-major once, so each step adds a contiguous block
-        grad_time = SCRATCH.take((t, n, hidden), grad.dtype)
+        grad_time = np.empty((t, n, hidden), grad.dtype)
         if self.keep is None:
             np.copyto(grad_time, grad.transpose(1, 0, 2))
         else:
@@ -166,11 +149,10 @@ class Recurrence(Function):
         h_gates = grad_h_gates.reshape(count, t * n, hidden)
         grads: list[np.ndarray | None] = [None] * len(needs)
         if needs[0]:
-            per_gate = SCRATCH.take((count, t * n, features), grad.dtype)
+            per_gate = np.empty((count, t * n, features), grad.dtype)
             weight_ih = self.weight_ih.reshape(count, hidden, features)
             grad_x = np.matmul(x_gates, weight_ih, out=per_gate).sum(axis=0)
             grads[0] = grad_x.reshape(t, n, features).transpose(1, 0, 2)
-            SCRATCH.give([per_gate])
         if needs[1] or (self.has_bias and needs[3]):
             # (G, H, I [+ 1]): the ones column of x_time makes the last column d bias_ih
             projection = np.matmul(x_gates.transpose(0, 2, 1), self.x_time.reshape(t * n, -1))
@@ -189,7 +171,6 @@ class Recurrence(Function):
         first = 3 + 2 * self.has_bias  # the initial states' gradients: the walk's end
         for i, grad_initial in enumerate(self.grad_initial[: len(self.initial)]):
             grads[first + i] = grad_initial if needs[first + i] else None
-        SCRATCH.give({id(a): a for a in (grad_time, grad_x_gates, grad_h_gates)}.values())
         return tuple(grads)
 
     def in_time_order(self, walked: np.ndarray) -> np.ndarray:
@@ -212,7 +193,7 @@ class Recurrence(Function):
 
     def backward_steps(self, grad_time: np.ndarray, n: int, hidden: int) -> tuple:
         """(grad of the input projection, grad of the hidden projection), both (G, T, N, H)
-        pooled arrays in time order (may be the same array)."""
+        arrays in time order (may be the same array)."""
         raise NotImplementedError
 
 
@@ -237,7 +218,7 @@ class ElmanRNN(Recurrence):
 
     def backward_steps(self, grad_time: np.ndarray, n: int, hidden: int) -> tuple:
         # the derivative of the activation for all steps at once, then dh ⊙ it per step
-        grad_pre = SCRATCH.take(self.gates.shape, self.gates.dtype)
+        grad_pre = np.empty(self.gates.shape, self.gates.dtype)
         if self.relu:
             np.greater(self.gates, 0, out=grad_pre)
         else:
@@ -262,9 +243,9 @@ class LSTM(Recurrence):
     sigmoid_gates = (0, 1, 3)
 
     def start(self, bias_hh: np.ndarray | None) -> None:
-        self.cells = self.take(self.states.shape, self.states.dtype)
+        self.cells = np.empty(self.states.shape, self.states.dtype)
         self.cells[0] = self.initial[1] if len(self.initial) > 1 else 0
-        self.cell_tanh = self.take(self.states[1:].shape, self.states.dtype)
+        self.cell_tanh = np.empty(self.states[1:].shape, self.states.dtype)
         # act = tanh(·)·scale + offset: ½·tanh + ½ on i, f, o; tanh unchanged on g
         self.offset = self.sigmoid / 2
         self.scale = 1 - self.offset
@@ -289,7 +270,7 @@ class LSTM(Recurrence):
         self.carry(self.states[slot], self.states[slot - 1], step)
 
     def backward_steps(self, grad_time: np.ndarray, n: int, hidden: int) -> tuple:
-        grad_gates = SCRATCH.take(self.gates.shape, self.gates.dtype)
+        grad_gates = np.empty(self.gates.shape, self.gates.dtype)
         weight_hh = self.weight_hh.reshape(4, hidden, hidden)
         # each gate's derivative is act·(a − act) + (1 − a): s(1 − s) for the sigmoid gates
         # (a = 1), 1 − g² for g (a = 0)
@@ -347,7 +328,7 @@ class GRU(Recurrence):
     def start(self, bias_hh: np.ndarray | None) -> None:
         hidden = self.states.shape[2]
         # W_hn h + b_hn per step, kept for the gradient of r
-        self.recurrent_candidate = self.take(self.states[1:].shape, self.states.dtype)
+        self.recurrent_candidate = np.empty(self.states[1:].shape, self.states.dtype)
         self.bias_hn = None if bias_hh is None else bias_hh[2 * hidden :]
 
     def step(self, step: int, slot: int) -> None:
@@ -374,8 +355,8 @@ class GRU(Recurrence):
         self.carry(new, previous, step)
 
     def backward_steps(self, grad_time: np.ndarray, n: int, hidden: int) -> tuple:
-        grad_x_gates = SCRATCH.take(self.gates.shape, self.gates.dtype)
-        grad_h_gates = SCRATCH.take(self.gates.shape, self.gates.dtype)
+        grad_x_gates = np.empty(self.gates.shape, self.gates.dtype)
+        grad_h_gates = np.empty(self.gates.shape, self.gates.dtype)
         weight_hh = self.weight_hh.reshape(3, hidden, hidden)
         grad_h = self.final_grad(0, (n, hidden), grad_x_gates.dtype)
         scratch = np.empty_like(grad_h)

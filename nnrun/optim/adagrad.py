@@ -60,11 +60,12 @@ class Adagrad(Optimizer):
                         "sum": np.full_like(data, group["initial_accumulator_value"]),
                     }
                 state["step"] = step = state["step"] + 1
+                decayed, work = self.workspace(param, data, 2)
                 if weight_decay:
-                    grad = grad + weight_decay * data
+                    grad = np.add(grad, np.multiply(data, weight_decay, out=decayed), out=decayed)
                 clr = lr / (1 + (step - 1) * lr_decay)
                 accumulator = state["sum"]
-                accumulator += grad * grad
-                std = np.sqrt(accumulator)
+                accumulator += np.multiply(grad, grad, out=work)
+                std = np.sqrt(accumulator, out=work)
                 std += eps
-                data -= clr * (grad / std)
+                data -= np.multiply(np.divide(grad, std, out=work), clr, out=work)

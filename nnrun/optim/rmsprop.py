@@ -62,26 +62,35 @@ class RMSprop(Optimizer):
                         "square_avg": np.zeros_like(data),
                     }
                 state["step"] += 1
+                decayed, work = self.workspace(param, data, 2)
                 if weight_decay:
-                    grad = grad + weight_decay * data
+                    grad = np.add(grad, np.multiply(data, weight_decay, out=decayed), out=decayed)
                 square_avg = state["square_avg"]
                 square_avg *= alpha
-                square_avg += (1 - alpha) * grad * grad
+                squared = np.multiply(grad, 1 - alpha, out=work)
+                squared *= grad
+                square_avg += squared
                 if centered:
                     grad_avg = state.get("grad_avg")
                     if grad_avg is None:
                         grad_avg = state["grad_avg"] = np.zeros_like(data)
-                    grad_avg += (1 - alpha) * (grad - grad_avg)
-                    avg = np.sqrt(square_avg - grad_avg * grad_avg)
+                    grad_avg += np.multiply(
+                        np.subtract(grad, grad_avg, out=work), 1 - alpha, out=work
+                    )
+                    variance = np.subtract(
+                        square_avg, np.multiply(grad_avg, grad_avg, out=work), out=work
+                    )
+                    avg = np.sqrt(variance, out=work)
                 else:
-                    avg = np.sqrt(square_avg)
+                    avg = np.sqrt(square_avg, out=work)
                 avg += eps
+                ratio = np.divide(grad, avg, out=work)
                 if momentum > 0:
                     buffer = state.get("momentum_buffer")
                     if buffer is None:
                         buffer = state["momentum_buffer"] = np.zeros_like(data)
                     buffer *= momentum
-                    buffer += grad / avg
-                    data -= lr * buffer
+                    buffer += ratio
+                    data -= np.multiply(buffer, lr, out=work)
                 else:
-                    data -= lr * (grad / avg)
+                    data -= np.multiply(ratio, lr, out=work)

@@ -60,8 +60,9 @@ class SGD(Optimizer):
             weight_decay = group["weight_decay"]
             nesterov = group["nesterov"]
             for param, data, grad in gradients(group):
+                decayed, work = self.workspace(param, data, 2)
                 if weight_decay:
-                    grad = grad + weight_decay * data
+                    grad = np.add(grad, np.multiply(data, weight_decay, out=decayed), out=decayed)
                 if momentum:
                     state = self.state.setdefault(id(param), {})
                     buffer = state.get("momentum_buffer")
@@ -69,6 +70,9 @@ class SGD(Optimizer):
                         buffer = state["momentum_buffer"] = np.array(grad, dtype=data.dtype)
                     else:
                         buffer *= momentum
-                        buffer += (1 - dampening) * grad
-                    grad = grad + momentum * buffer if nesterov else buffer
-                data -= lr * grad
+                        buffer += np.multiply(grad, 1 - dampening, out=work)
+                    if nesterov:
+                        grad = np.add(grad, np.multiply(buffer, momentum, out=work), out=work)
+                    else:
+                        grad = buffer
+                data -= np.multiply(grad, lr, out=work)

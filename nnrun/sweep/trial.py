@@ -74,9 +74,6 @@ def run_trial(payload: dict[str, Any]) -> dict[str, Any]:
     error is returned), so one bad point does not stop the sweep."""
     from threadpoolctl import threadpool_limits
 
-    from nnrun.runtime import keep_freed_memory
-
-    keep_freed_memory()  # as the nnrun command line does for a single run
     started = time.time()
     run_dir = Path(payload["run_dir"])
     result: dict[str, Any] = {"trial": payload["trial"], "status": "failed", "curve": []}

@@ -7,7 +7,7 @@ import json
 import math
 import signal
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -18,7 +18,9 @@ import numpy as np
 
 from nnrun import random
 from nnrun.autograd.grad_mode import no_grad
+from nnrun.autograd.tensor import Tensor
 from nnrun.checkpoint import Checkpoint, CheckpointManager, nnrun_version, periodic_tag
+from nnrun.compile import Compiled, Eager, compiled_call
 from nnrun.data import IGNORE_INDEX, BatchLoader
 from nnrun.diagnose.recorder import Diagnostics
 from nnrun.errors import NnrunError
@@ -208,7 +210,9 @@ class Trainer:
         self.mode = metric_mode(self.monitor, experiment.metrics) if mode == "auto" else mode
         checkpoint = train["checkpoint"]
         self.every = checkpoint.get("every")
-        self.checkpoints = CheckpointManager(self.run_dir / "checkpoints", checkpoint.get("keep"))
+        self.checkpoints = CheckpointManager(
+            self.run_dir / "checkpoints", checkpoint.get("keep"), checkpoint.get("background", False)
+        )
         self.info = experiment.data.info
         self.train_loader = experiment.data.loader("train", experiment.seed)
         self.eval_batch = train["eval_batch_size"] or experiment.data.batch_size
@@ -217,6 +221,13 @@ class Trainer:
         self.stop_status: str | None = None
         self.started = time.time()
         self.logger = MetricsLogger(self.run_dir, experiment.metric_keys)
+        self.forward = compiled_call(
+            model_forward(experiment, reduce=True),
+            train.get("compile", "auto"),
+            key=lambda: experiment.model.training,
+            note=lambda message: reporter.message(message, "yellow"),
+        )
+        self.eval_forward = replayed(experiment, model_forward(experiment, reduce=False))
         if resume is not None:
             self._restore(resume)
         self.diagnostics = Diagnostics.create(
@@ -246,14 +257,21 @@ class Trainer:
             "data_info": self.info.to_json(),
         }
 
-    def _save(self, tag: str, metrics: dict[str, float], partial: EpochAccumulator | None = None):
+    def _save(
+        self,
+        tag: str,
+        metrics: dict[str, float],
+        partial: EpochAccumulator | None = None,
+        also: tuple[str, ...] = (),
+    ) -> None:
         metadata = {
             "config": self.exp.config_text,
             "epoch": self.progress.epoch,
             "step": self.progress.step,
             "metrics": metrics,
         }
-        self.checkpoints.save(tag, self.exp.model.state_dict(), metadata, self._state(partial))
+        state = self._state(partial)
+        self.checkpoints.save(tag, self.exp.model.state_dict(), metadata, state, also)
 
     # ----------------------------------------------------------------- signals
     @contextmanager
@@ -320,6 +338,7 @@ class Trainer:
             summary = self._write_summary("failed", {}, f"{type(error).__name__}: {error}")
             raise
         finally:
+            self.checkpoints.wait()
             self.reporter.end(summary)
         return summary
 
@@ -346,10 +365,7 @@ class Trainer:
         for index, (inputs, targets) in enumerate(self.train_loader.batches(progress.epoch)):
             if index < skip:
                 continue
-            outputs = exp.model(as_input(inputs))
-            loss = exp.loss(*loss_arguments(outputs, targets, exp.loss))
-            if loss.data.size != 1:
-                loss = loss.mean()
+            outputs, loss = self.forward(inputs, targets)
             value = float(loss.data)
             if not math.isfinite(value):
                 if on_nan == "stop":
@@ -368,7 +384,7 @@ class Trainer:
                 )
                 continue
             progress.last_finite_loss = value
-            loss.backward()
+            self.forward.backward(loss)
             if clip_norm is not None:
                 clip_grad_norm(params, clip_norm)
             if clip_value is not None:
@@ -434,11 +450,9 @@ class Trainer:
                     lr=lr,
                     seconds=seconds,
                 )
-        if improved:
-            self._save("best", metrics)
-        if self.every and epoch % self.every == 0:
-            self._save(periodic_tag(epoch), metrics)
-        self._save("last", metrics)
+        # One write per epoch; `best` and the periodic tag are second names for its files.
+        periodic = (periodic_tag(epoch),) if self.every and epoch % self.every == 0 else ()
+        self._save("last", metrics, also=(("best",) if improved else ()) + periodic)
         patience_left = None
         if self.early:
             # Keras/Lightning: stop once `patience` epochs in a row brought no improvement.
@@ -491,7 +505,7 @@ class Trainer:
     # ----------------------------------------------------------------- evaluation
     def evaluate(self, split: str) -> dict[str, float]:
         """Loss and metrics of a split, without building graphs."""
-        return evaluate_split(self.exp, split, self.eval_batch)[0]
+        return evaluate_split(self.exp, split, self.eval_batch, forward=self.eval_forward)[0]
 
     def _finish(self) -> dict[str, float]:
         """Test metrics of the best checkpoint (what `nnrun eval` and `predict` use).
@@ -583,33 +597,62 @@ def _last_rows(run_dir: Path) -> dict[str, dict[str, float]]:
     return rows
 
 
+def model_forward(exp: Experiment, reduce: bool) -> Callable[[Any, Any], tuple[Any, Tensor]]:
+    """(outputs, loss) of a batch; the loss averaged to a scalar if `reduce`."""
+
+    def forward(inputs: Any, targets: Any) -> tuple[Any, Tensor]:
+        outputs = exp.model(as_input(inputs))
+        loss = exp.loss(*loss_arguments(outputs, targets, exp.loss))
+        return outputs, loss.mean() if reduce and loss.data.size != 1 else loss
+
+    return forward
+
+
+def _silent(message: str) -> None:
+    """Evaluation says nothing about a fallback: the training run has said it."""
+
+
+def replayed(exp: Experiment, fn: Callable[..., Any]) -> Compiled | Eager:
+    """`fn` (a forward pass of `exp.model`) compiled as train.compile asks; evaluation
+    replays forward-only plans (and stays quiet about a fallback: training noted it)."""
+    model = exp.model
+    mode = exp.train.get("compile", "auto")
+    return compiled_call(fn, mode, key=lambda: model.training, note=_silent)
+
+
 def predict_outputs(exp: Experiment, inputs: Any, batch_size: int) -> Any:
     """Model outputs (numpy) for inputs, in eval mode and batches, without graphs."""
     model = exp.model
     model.eval()
     chunks: list[Any] = []
+    forward = replayed(exp, lambda x: model(as_input(x)))
     with no_grad():
         if isinstance(inputs, dict) or batch_size <= 0:
-            return _numpy_outputs(model(as_input(inputs)))
+            return _numpy_outputs(forward(inputs))
         for start in range(0, len(inputs), batch_size):
-            chunks.append(_numpy_outputs(model(as_input(inputs[start : start + batch_size]))))
+            chunks.append(_numpy_outputs(forward(inputs[start : start + batch_size])))
     if chunks and isinstance(chunks[0], tuple):
         return tuple(np.concatenate(parts) for parts in zip(*chunks))
     return np.concatenate(chunks) if chunks else np.empty((0,))
 
 
 def evaluate_split(
-    exp: Experiment, split: str, batch_size: int, data_split: Any = None
+    exp: Experiment,
+    split: str,
+    batch_size: int,
+    data_split: Any = None,
+    forward: Compiled | Eager | None = None,
 ) -> tuple[dict[str, float], Any, np.ndarray]:
-    """(loss and metrics, outputs, targets) of one split in eval mode."""
+    """(loss and metrics, outputs, targets) of one split in eval mode; `forward` is a
+    `replayed` model_forward kept across calls (the trainer's, evaluating every epoch)."""
     part = data_split if data_split is not None else exp.data.splits[split]
     model, info = exp.model, exp.data.info
     model.eval()
     acc = EpochAccumulator()
+    forward = forward or replayed(exp, model_forward(exp, reduce=False))
     with no_grad():
         for inputs, targets in BatchLoader(part, batch_size, shuffle=False).batches(0):
-            outputs = model(as_input(inputs))
-            loss = exp.loss(*loss_arguments(outputs, targets, exp.loss))
+            outputs, loss = forward(inputs, targets)
             acc.add(
                 float(loss.data.mean()),
                 _weight(targets, info.task),

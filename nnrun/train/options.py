@@ -20,6 +20,9 @@ EARLY_STOPPING_SPEC: dict[str, Option] = {
 CHECKPOINT_SPEC: dict[str, Option] = {
     "every": Option(int | None, None, "also keep a checkpoint every N epochs", min=1),
     "keep": Option(int | None, None, "how many periodic checkpoints to keep", min=1),
+    "background": Option(
+        bool, False, "write checkpoints on a background thread (the next save waits for it)"
+    ),
 }
 
 TRAIN_SPEC: dict[str, Option] = {
@@ -46,6 +49,13 @@ TRAIN_SPEC: dict[str, Option] = {
     "checkpoint": Option(dict, {}, "periodic checkpoints", spec=CHECKPOINT_SPEC),
     "eval_batch_size": Option(
         int | None, None, "batch size for evaluation (default: data.batch_size)", min=1
+    ),
+    "compile": Option(
+        bool | str,
+        "auto",
+        "record the model's graph once per batch shape and replay it (bitwise equal); "
+        "auto falls back to eager for a model that cannot be replayed, on refuses it",
+        choices=("auto", "on", "off", True, False),
     ),
     "diagnose": DIAGNOSE_OPTION,
     "threads": Option(int, 1, "BLAS threads (one thread holds up best on a shared machine)", min=1),

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import json
+import os
 from pathlib import Path
 
 import numpy as np
@@ -202,3 +203,29 @@ def test_running_accuracy_counts_ignored_targets_out():
     assert batch_correct(outputs, np.array([1, 1, -100]), "classification") == (1, 2)
     assert batch_correct(np.array([[2.0], [-1.0]]), np.array([[1.0], [1.0]]), "binary") == (1, 2)
     assert batch_correct(outputs, np.ones((3, 2)), "regression") == (0, 0)
+
+
+def test_best_is_a_second_name_for_the_files_of_the_epoch_that_improved(small_config, tmp_path):
+    summary = train(small_config, tmp_path / "run")
+    checkpoints = tmp_path / "run" / "checkpoints"
+    best_epoch = summary["best"]["epoch"]
+    versions = {os.readlink(checkpoints / tag) for tag in ("best", "last")}
+    assert len(versions) == (1 if best_epoch == 4 else 2)
+    assert sorted(p.name for p in checkpoints.iterdir() if p.name.startswith(".")) == sorted(
+        versions
+    )
+    best_weights, last_weights = weights(tmp_path / "run", "best"), weights(tmp_path / "run")
+    same = all(np.array_equal(best_weights[k], last_weights[k]) for k in best_weights)
+    assert same == (best_epoch == 4)
+
+
+def test_compiled_and_eager_runs_are_bitwise_identical(small_config, tmp_path):
+    exp = build_experiment(resolve(small_config, ["train.compile=on"]))
+    trainer = Trainer(exp, start_run(exp, tmp_path / "on"), quiet())
+    trainer.fit()
+    assert trainer.forward.replaying
+    train(small_config, tmp_path / "off", "train.compile=off")
+    assert_same_run(tmp_path / "on", tmp_path / "off")
+    for tag in ("best", "last"):
+        on, off = weights(tmp_path / "on", tag), weights(tmp_path / "off", tag)
+        assert all(np.array_equal(on[k], off[k]) for k in on)

@@ -1,0 +1,269 @@
+"""Record the ops one call of a function runs, and replay them without the Python around them.
+
+A `Tape` is filled while `Function.apply` is patched to report every op (class, inputs,
+attributes, whether it joins the graph). Each value gets a *slot*: a Tensor that stays the
+same object from call to call, whose `.data` a replay overwrites. Replaying a tape creates
+one `Function` per op and calls its `forward` on the slots' arrays, exactly as `apply` does,
+so results are bitwise those of the eager call; there are no Module calls, no argument
+checks and — with the recorded `order` — no topological sort before the backward.
+
+A value that is neither an input, nor a parameter, nor the output of a recorded op is a
+*leaf*: its array is reused as recorded. That is right for parameters and buffers (the same
+objects every call) and for scalar constants, wrong for an array computed from the input
+outside any op. `difference` compares two recordings and accepts them only if every leaf and
+array attribute is the same object in both, or a scalar of equal value, so such values (and
+control flow that depends on the data) show up as a difference and the caller stays eager.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from typing import Any
+
+import numpy as np
+
+from nnrun.autograd.engine import run_backward
+from nnrun.autograd.function import Function
+from nnrun.autograd.tensor import Tensor
+
+_APPLY = Function.apply.__func__  # type: ignore[attr-defined]
+_LOCK = threading.Lock()
+_active: list[Tape] = []
+
+
+class Unreplayable(Exception):
+    """The call did something a tape cannot hold; the reason is the message."""
+
+
+class OpRecord:
+    """One recorded op: what to call and where its inputs and output live."""
+
+    __slots__ = ("attrs", "cls", "input_attrs", "needs", "out", "parents", "refs")
+
+    def __init__(self, cls, parents, refs, attrs, input_attrs, needs, out):
+        self.cls: type[Function] = cls
+        self.parents: tuple[Tensor, ...] = parents
+        self.refs: tuple[Any, ...] = refs  # how each parent was found, for `difference`
+        self.attrs: dict[str, Any] = attrs
+        self.input_attrs: tuple[tuple[str, int], ...] = input_attrs
+        self.needs: tuple[bool, ...] = needs
+        self.out: Tensor = out
+
+
+class Tape:
+    """The ops of one call, with slots for its inputs (`arrays`) and outputs."""
+
+    def __init__(self, arrays: list[np.ndarray]):
+        self.thread = threading.get_ident()
+        self.input_index = {id(a): i for i, a in enumerate(arrays)}
+        self.inputs = [Tensor._wrap(a, False) for a in arrays]
+        self.ops: list[OpRecord] = []
+        self.result: Any = None
+        self.order: list[Tensor] | None = None
+        self._slots: dict[int, tuple[Tensor, Any]] = {}
+        self._alive: list[Any] = []  # keeps recorded objects alive, so ids stay unique
+
+    # ----------------------------------------------------------------- recording
+    def _slot(self, tensor: Tensor) -> tuple[Tensor, Any]:
+        found = self._slots.get(id(tensor))
+        if found is not None:
+            return found
+        if tensor._ctx is not None:
+            raise Unreplayable("an op input comes from a graph built outside the call")
+        index = None if tensor.requires_grad else self.input_index.get(id(tensor.data))
+        found = (tensor, tensor) if index is None else (self.inputs[index], ("input", index))
+        self._slots[id(tensor)] = found
+        self._alive.append(tensor)
+        return found
+
+    def add(self, cls: type[Function], inputs: tuple, attrs: dict, out: Tensor) -> None:
+        slots = [self._slot(t) for t in inputs]
+        input_attrs = tuple(
+            (key, self.input_index[id(value)])
+            for key, value in attrs.items()
+            if isinstance(value, np.ndarray) and id(value) in self.input_index
+        )
+        static = {key: value for key, value in attrs.items() if key not in dict(input_attrs)}
+        needs = (
+            tuple([t.requires_grad for t in inputs])
+            if out.requires_grad
+            else (False,) * len(inputs)
+        )
+        slot = Tensor._wrap(out.data, out.requires_grad)
+        index = len(self.ops)
+        self.ops.append(
+            OpRecord(
+                cls,
+                tuple(s for s, _ in slots),
+                tuple(ref for _, ref in slots),
+                static,
+                input_attrs,
+                needs,
+                slot,
+            )
+        )
+        self._slots[id(out)] = (slot, ("op", index))
+        self._alive.append(out)
+
+    def finish(self, result: Any) -> None:
+        """Map the call's result (Tensors in tuples, lists and dicts) onto slots."""
+        self.result = _map_tensors(result, lambda t: self._slot(t)[0])
+
+    def set_order(self, order: list[Tensor]) -> None:
+        """The backward's topological order, recorded from the eager graph."""
+        self.order = [self._slots[id(node)][0] for node in order]
+
+    def release(self) -> None:
+        """Drop the references to the recorded call's own objects."""
+        self._slots.clear()
+        self._alive.clear()
+
+    # ----------------------------------------------------------------- comparing
+    def difference(self, other: Tape) -> str | None:
+        """What the two recordings did differently (see the module doc), or None."""
+        if len(self.ops) != len(other.ops) or len(self.inputs) != len(other.inputs):
+            return "two calls ran different numbers of ops"
+        slots = {id(s): k for k, s in enumerate(self._all_slots())}
+        others = {id(s): k for k, s in enumerate(other._all_slots())}
+        for index, (mine, theirs) in enumerate(zip(self.ops, other.ops)):
+            where = f"op {index} ({mine.cls.__name__})"
+            if mine.cls is not theirs.cls or mine.needs != theirs.needs:
+                return f"{where} differs between two calls"
+            if not all(map(_same_ref, mine.refs, theirs.refs)):
+                return f"{where} reads an array computed outside the recorded ops"
+            if mine.input_attrs != theirs.input_attrs or mine.attrs.keys() != theirs.attrs.keys():
+                return f"{where} got different attributes"
+            for key in mine.attrs:
+                if not _same_value(mine.attrs[key], theirs.attrs[key]):
+                    return f"{where}: attribute {key!r} changes from call to call"
+        mapped = _map_tensors(self.result, lambda t: slots.get(id(t), t))
+        if not _same_value(mapped, _map_tensors(other.result, lambda t: others.get(id(t), t))):
+            return "the call returned different values"
+        mine_order = None if self.order is None else [slots.get(id(t), t) for t in self.order]
+        if other.order is None or mine_order is None:
+            return None if other.order is mine_order else "only one call ran a backward"
+        their_order = [others.get(id(t), t) for t in other.order]
+        if len(mine_order) != len(their_order) or not all(map(_same_ref, mine_order, their_order)):
+            return "two backward passes differ"
+        return None
+
+    def _all_slots(self) -> Iterator[Tensor]:
+        yield from self.inputs
+        for op in self.ops:
+            yield op.out
+
+    # ----------------------------------------------------------------- replaying
+    def replay(self, arrays: list[np.ndarray]) -> Any:
+        """Run the recorded ops on new input arrays; return the result's slots."""
+        for slot, array in zip(self.inputs, arrays):
+            slot.data = array
+        for op in self.ops:
+            ctx = op.cls()
+            ctx.needs_input_grad = op.needs
+            attrs = op.attrs
+            if op.input_attrs:
+                attrs = {**attrs, **{key: arrays[i] for key, i in op.input_attrs}}
+            out = op.out
+            out.data = ctx.forward(*[p.data for p in op.parents], **attrs)
+            if out.requires_grad:
+                ctx.parents = op.parents
+                out._ctx = ctx
+        if self.order is None:  # forward only: nothing will read the intermediates
+            self._drop_intermediates()
+        return self.result
+
+    def backward(self, root: Tensor) -> bool:
+        """Backpropagate from `root` over the recorded order; False if it was not the
+        recorded root (the caller then uses the engine's own backward)."""
+        order = self.order
+        if not order or order[-1] is not root:
+            return False
+        run_backward(order, root, np.ones_like(root.data))
+        self._drop_intermediates()
+        return True
+
+    def _drop_intermediates(self) -> None:
+        """Forget the values only the ops used: holding them until the next replay would
+        keep a step's worth of activations out of the allocator's reach."""
+        kept = {id(t) for t in _tensors(self.result)}
+        for op in self.ops:
+            if id(op.out) not in kept:
+                op.out.data = None
+
+
+def _tensors(value: Any) -> list[Tensor]:
+    found: list[Tensor] = []
+    _map_tensors(value, found.append)
+    return found
+
+
+def _map_tensors(value: Any, fn: Callable[[Tensor], Any]) -> Any:
+    if isinstance(value, Tensor):
+        return fn(value)
+    if isinstance(value, (tuple, list)):
+        return type(value)(_map_tensors(v, fn) for v in value)
+    if isinstance(value, dict):
+        return {k: _map_tensors(v, fn) for k, v in value.items()}
+    if value is None:
+        return None
+    raise Unreplayable(f"the call returned a {type(value).__name__}, not tensors")
+
+
+def _same_ref(a: Any, b: Any) -> bool:
+    """Two parents (or order entries) found the same way: the same slot position, input
+    or leaf object, or equal scalar constants."""
+    if a is b:
+        return True
+    if isinstance(a, Tensor) and isinstance(b, Tensor):
+        return not a.requires_grad and not b.requires_grad and _same_value(a.data, b.data)
+    return type(a) is type(b) and not isinstance(a, Tensor) and a == b
+
+
+def _same_value(a: Any, b: Any) -> bool:
+    """Equal attributes: arrays must be one object unless scalar (a fresh array of more than
+    one value each call is taken to be computed from the data)."""
+    if a is b:
+        return True
+    if isinstance(a, np.ndarray) or isinstance(b, np.ndarray):
+        return (
+            isinstance(a, np.ndarray)
+            and isinstance(b, np.ndarray)
+            and a.size <= 1
+            and a.shape == b.shape
+            and a.dtype == b.dtype
+            and bool(np.array_equal(a, b))
+        )
+    if isinstance(a, (tuple, list)):
+        return type(a) is type(b) and len(a) == len(b) and all(map(_same_value, a, b))
+    if isinstance(a, dict):
+        return (
+            isinstance(b, dict) and a.keys() == b.keys() and all(_same_value(a[k], b[k]) for k in a)
+        )
+    if isinstance(a, (bool, int, float, str, bytes, type(None), np.generic, np.dtype, slice)):
+        return type(a) is type(b) and bool(a == b)
+    return False  # any other object: only the very same one
+
+
+@contextmanager
+def recording(tape: Tape) -> Iterator[Tape]:
+    """Report every op this thread applies in this block to `tape`."""
+    with _LOCK:
+        _active.append(tape)
+        Function.apply = classmethod(_recording_apply)  # type: ignore[method-assign]
+    try:
+        yield tape
+    finally:
+        with _LOCK:
+            _active.remove(tape)
+            if not _active:
+                Function.apply = classmethod(_APPLY)  # type: ignore[method-assign]
+
+
+def _recording_apply(cls: type[Function], *inputs: Tensor, **attrs: Any) -> Tensor:
+    out = _APPLY(cls, *inputs, **attrs)
+    for tape in _active:
+        if tape.thread == threading.get_ident():
+            tape.add(cls, inputs, attrs, out)
+    return out
