@@ -1,5 +1,6 @@
 """nnrun: declarative neural-network experiments on a NumPy autograd engine."""
 
+from nnrun import _startup  # noqa: F401, I001  (first: quiet Ctrl-C while the CLI starts)
 from typing import Any
 
 from nnrun.autograd import Function, Tensor, enable_grad, is_grad_enabled, no_grad

@@ -45,8 +45,17 @@ from safetensors import SafetensorError
 from safetensors.numpy import load as load_safetensors
 from safetensors.numpy import save as save_safetensors
 
-from nnrun.errors import CheckpointError
-from nnrun.fileio import fsync_directory, replace_symlink, write_synced
+from nnrun.errors import CheckpointError, NnrunError
+from nnrun.fileio import (
+    OutsideDirectory,
+    fsync_directory,
+    inside,
+    plain_name,
+    remove_tree_inside,
+    replace_symlink,
+    write_synced,
+)
+from nnrun.limits import regular_file
 
 FORMAT_VERSION = 1
 MODEL_FILE = "model.safetensors"
@@ -198,7 +207,9 @@ def _decode_metadata(header: dict[str, str], source: Path) -> CheckpointMetadata
         step = int(header["step"]) if "step" in header else None
         format_version = int(format_text) if format_text is not None else None
         metrics = json.loads(header["metrics"]) if "metrics" in header else {}
-    except ValueError as error:
+        if not isinstance(metrics, dict):
+            raise TypeError(f"metrics must be a mapping, found {type(metrics).__name__}")
+    except (ValueError, TypeError) as error:
         raise CheckpointError(f"{source}: unreadable metadata in the header ({error})") from None
     if format_version is not None and format_version > FORMAT_VERSION:
         raise CheckpointError(
@@ -299,6 +310,10 @@ def unflatten_state(arrays: dict[str, np.ndarray], tree: dict[str, Any]) -> dict
 # ---------------------------------------------------------------- reading
 
 
+def _reason(error: BaseException) -> str:
+    return getattr(error, "strerror", None) or str(error)
+
+
 def _read_manifest(directory: Path) -> dict[str, Any]:
     path = directory / MANIFEST_FILE
     try:
@@ -306,7 +321,7 @@ def _read_manifest(directory: Path) -> dict[str, Any]:
         files = manifest["files"]
         format_version = int(manifest["format_version"])
         entries = {name: (int(e["bytes"]), str(e["sha256"])) for name, e in files.items()}
-    except FileNotFoundError:
+    except (FileNotFoundError, NotADirectoryError):
         raise CheckpointError(
             f"{directory} is not a complete checkpoint: {MANIFEST_FILE} is missing"
         ) from None
@@ -319,6 +334,12 @@ def _read_manifest(directory: Path) -> dict[str, Any]:
         )
     if MODEL_FILE not in entries:
         raise CheckpointError(f"{path} lists no {MODEL_FILE}")
+    for name, (size, _) in entries.items():
+        if not plain_name(name) or size < 0:
+            raise CheckpointError(
+                f"{path} is corrupted: it lists {name!r} ({size} bytes); a checkpoint's files "
+                "are plain names inside its directory"
+            )
     return entries
 
 
@@ -328,11 +349,16 @@ def _read_verified(directory: Path) -> dict[str, bytes]:
     for name, (size, sha256) in _read_manifest(directory).items():
         path = directory / name
         try:
-            data = path.read_bytes()
+            inside(path, directory, "checkpoint file")
+            regular_file(path, "checkpoint file")
+            with open(path, "rb") as handle:
+                data = handle.read(size + 1)
         except FileNotFoundError:
             raise CheckpointError(
                 f"checkpoint {directory} is missing {name} (listed in {MANIFEST_FILE})"
             ) from None
+        except (OSError, NnrunError) as error:
+            raise CheckpointError(f"cannot read {path}: {_reason(error)}") from None
         if len(data) != size:
             raise CheckpointError(
                 f"{path} is truncated or was modified: {MANIFEST_FILE} says {size} bytes, "
@@ -358,9 +384,11 @@ def _load_directory(directory: Path) -> Checkpoint:
         arrays, _ = _parse_safetensors(contents[STATE_ARRAYS_FILE], directory / STATE_ARRAYS_FILE)
         try:
             tree = json.loads(contents[STATE_JSON_FILE])
-        except ValueError as error:
+            if not isinstance(tree, dict):
+                raise TypeError(f"expected a JSON object, found {type(tree).__name__}")
+            state = unflatten_state(arrays, tree)
+        except (ValueError, TypeError, KeyError, AttributeError) as error:
             raise CheckpointError(f"{directory / STATE_JSON_FILE} is corrupted: {error}") from None
-        state = unflatten_state(arrays, tree)
     metadata = _decode_metadata(header, directory / MODEL_FILE)
     return Checkpoint(weights=weights, metadata=metadata, state=state, path=directory)
 
@@ -388,12 +416,18 @@ def load_checkpoint(path: str | Path) -> Checkpoint:
             return _load_directory(path.parent)
         return _load_weights_file(path)
     if not path.is_dir():
+        if path.exists():
+            raise CheckpointError(f"no checkpoint at {path}: not a file nnrun can read")
         raise CheckpointError(f"no checkpoint at {path}: no such file or directory")
     if (path / MANIFEST_FILE).exists() or (path / MODEL_FILE).exists():
         return _load_directory(path)
     for folder in (path / "checkpoints", path):
         for tag in ("best", "last"):
             if (folder / tag / MANIFEST_FILE).is_file():
+                try:  # a run's own tag: its checkpoint lives beside it, nowhere else
+                    inside(folder / tag, folder, f"checkpoint {tag!r}")
+                except OutsideDirectory as error:
+                    raise CheckpointError(str(error)) from None
                 return _load_directory(folder / tag)
     raise CheckpointError(
         f"no checkpoint at {path}: expected a checkpoint directory (with {MANIFEST_FILE}), "
@@ -507,6 +541,10 @@ class CheckpointManager:
             raise CheckpointError(
                 f"no checkpoint {tag!r} in {self.directory} (available: {available})"
             )
+        try:
+            inside(self.directory / tag, self.directory, f"checkpoint {tag!r}")
+        except OutsideDirectory as error:
+            raise CheckpointError(str(error)) from None
         return _load_directory(self.directory / tag)
 
     def exists(self, tag: str) -> bool:
@@ -531,7 +569,7 @@ class CheckpointManager:
             raise CheckpointError(f"no checkpoint {tag!r} in {self.directory} to remove")
         (self.directory / tag).unlink()
         fsync_directory(self.directory)
-        self._sweep()
+        self._sweep()  # only hidden versions inside this directory are ever deleted
 
     def _sweep(self) -> None:
         """Delete hidden versions no tag points to (superseded, or left by a crash)."""
@@ -542,7 +580,4 @@ class CheckpointManager:
         }
         for entry in self.directory.iterdir():
             if _HIDDEN_ENTRY.match(entry.name) and entry.name not in live:
-                if entry.is_dir() and not entry.is_symlink():
-                    shutil.rmtree(entry, ignore_errors=True)
-                else:
-                    entry.unlink(missing_ok=True)
+                remove_tree_inside(entry, self.directory)

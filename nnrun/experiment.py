@@ -34,7 +34,7 @@ from nnrun.train.options import TRAIN_SPEC
 
 SECTIONS: dict[str, Any] = {
     "name": Option(str | None, None, "run name (default: the config file's name)"),
-    "seed": Option(int, 0, "seed for initialization, dropout, shuffling and splits"),
+    "seed": Option(int, 0, "seed for initialization, dropout, shuffling and splits", min=0),
     "data": DATA_SPEC,
     "model": None,  # checked by the builder
     "blocks": None,  # checked by the builder where blocks are used

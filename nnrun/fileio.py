@@ -8,15 +8,21 @@ fsync of the directory).
 
 from __future__ import annotations
 
+import errno
 import hashlib
 import json
 import math
 import os
 import secrets
+import shutil
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 import numpy as np
+
+from nnrun.errors import NnrunError
 
 
 def json_safe(value: Any) -> Any:
@@ -54,16 +60,30 @@ def write_synced(path: Path, data: bytes) -> dict[str, Any]:
 
     Returns its manifest entry: size in bytes and sha256.
     """
-    with open(path, "xb") as handle:
+    with naming(path), open(path, "xb") as handle:
         handle.write(data)
         handle.flush()
         os.fsync(handle.fileno())
     return {"bytes": len(data), "sha256": hashlib.sha256(data).hexdigest()}
 
 
+@contextmanager
+def naming(path: Path) -> Iterator[None]:
+    """Give an OSError raised inside (a full disk on write, say) the file's name, so the
+    one-paragraph error says which file; the CLI prints it with the OS's reason."""
+    try:
+        yield
+    except OSError as error:
+        if error.filename is None:
+            raise OSError(error.errno, error.strerror or str(error), str(path)) from None
+        raise
+
+
 def write_bytes_atomic(path: Path, data: bytes) -> None:
     """Replace `path` by `data` atomically: temp file beside it, fsync, rename, fsync dir."""
     path = Path(path)
+    if path.is_dir():  # refused up front, naming `path` rather than the temporary file
+        raise IsADirectoryError(errno.EISDIR, os.strerror(errno.EISDIR), str(path))
     temporary = path.with_name(f".{path.name}.{secrets.token_hex(8)}.tmp")
     try:
         write_synced(temporary, data)
@@ -85,7 +105,7 @@ def write_json_atomic(path: Path, obj: Any) -> None:
 
 def append_line(path: Path, line: str, *, sync: bool = False) -> None:
     """Append one whole line (`line` ends in a newline) to `path`; fsync it when `sync`."""
-    with open(path, "a", encoding="utf-8", newline="") as handle:
+    with naming(path), open(path, "a", encoding="utf-8", newline="") as handle:
         handle.write(line)
         handle.flush()
         if sync:
@@ -105,3 +125,73 @@ def replace_symlink(link: Path, target: str, sync: bool = True) -> None:
         temporary.unlink(missing_ok=True)
     if sync:
         fsync_directory(link.parent)
+
+
+class OutsideDirectory(NnrunError):
+    """A path that would make nnrun read or delete outside the directory it owns."""
+
+
+def plain_name(name: object) -> bool:
+    """Whether `name` is one plain entry name: not empty, ``.``, ``..``, absolute, nor with
+    a separator or NUL (what a manifest may list)."""
+    return (
+        isinstance(name, str)
+        and name not in ("", ".", "..")
+        and "/" not in name
+        and os.sep not in name
+        and "\0" not in name
+    )
+
+
+def inside(path: Path, root: Path, what: str = "path") -> Path:
+    """`path` fully resolved (symlinks followed), which must lie strictly inside `root`.
+
+    The one containment check before nnrun deletes or reads something it found on disk (a
+    tag's symlink target, a manifest entry): a planted symlink or ``..`` cannot redirect it.
+    """
+    resolved = Path(path).resolve()
+    base = Path(root).resolve()
+    if resolved == base or not resolved.is_relative_to(base):
+        raise OutsideDirectory(
+            f"{what} {path} resolves to {resolved}, outside {base}; nnrun only reads and "
+            "deletes inside the directories it owns"
+        )
+    return resolved
+
+
+def remove_tree_inside(path: Path, root: Path) -> None:
+    """Delete `path`, an entry of `root` or of a directory inside it. A symlink is unlinked,
+    never followed, so a planted link cannot make nnrun delete what it points to."""
+    path = Path(path)
+    parent = path.parent.resolve()
+    base = Path(root).resolve()
+    if not (parent == base or parent.is_relative_to(base)) or not plain_name(path.name):
+        raise OutsideDirectory(f"refusing to delete {path}: it is not inside {base}")
+    if path.is_symlink() or not path.is_dir():
+        path.unlink(missing_ok=True)
+    else:
+        shutil.rmtree(path, ignore_errors=True)
+
+
+def read_text_file(path: Path, what: str = "file", limit: int = 64 << 20) -> str:
+    """The UTF-8 text of bookkeeping file `path` (bounded, regular files only); damage is an
+    NnrunError naming the file, never a traceback."""
+    from nnrun.limits import read_bounded
+
+    try:
+        return read_bounded(Path(path), limit, what).decode("utf-8")
+    except UnicodeDecodeError as error:
+        raise NnrunError(f"{what} {path} is not UTF-8 text (byte {error.start})") from None
+
+
+def read_json_object(path: Path, what: str = "file") -> dict[str, Any]:
+    """The JSON object in bookkeeping file `path`; anything else (garbage, a list, a torn
+    file) is an NnrunError naming the file."""
+    text = read_text_file(path, what)
+    try:
+        value = json.loads(text)
+    except ValueError as error:
+        raise NnrunError(f"{what} {path} is not valid JSON ({error})") from None
+    if not isinstance(value, dict):
+        raise NnrunError(f"{what} {path} should hold a JSON object, not {type(value).__name__}")
+    return value

@@ -14,6 +14,7 @@ from typing import Any, Literal
 import numpy as np
 
 from nnrun import random
+from nnrun.limits import check_allocation
 from nnrun.registry import INITIALIZERS
 
 Initializer = Callable[..., np.ndarray]
@@ -176,6 +177,7 @@ def initialize(
 ) -> np.ndarray:
     """Draw an array for a parameter: from `spec` (a registered name or a mapping with
     `type` and options), or from `default` when spec is None. Uses nnrun.random's generator."""
+    check_allocation(math.prod(shape), 8, f"a parameter of shape {tuple(shape)}")
     rng = random.generator()
     if spec is None:
         if default is None:

@@ -93,5 +93,6 @@ def fitted_table(
                 column.header, justify=column.justify, no_wrap=True, min_width=needs[i]
             )
     for row in rows:
-        table.add_row(*(row[i] for i in shown))
+        # Plain strings are shown as written, never read as Rich markup (user text).
+        table.add_row(*(Text(row[i]) if isinstance(row[i], str) else row[i] for i in shown))
     return table

@@ -3,19 +3,22 @@
 from __future__ import annotations
 
 import functools
+import math
+import os
+import signal
 import sys
 from collections.abc import Callable
 from pathlib import Path
 from typing import Annotated, Any, TypeVar
 
 import typer
-from rich.console import Console
-from rich.markup import escape
 
+from nnrun import _startup
 from nnrun.errors import ConfigError, NnrunError
+from nnrun.markup import make_console, safe
 
-console = Console()
-errors = Console(stderr=True)
+console = make_console()
+errors = make_console(stderr=True)
 F = TypeVar("F", bound=Callable[..., Any])
 
 
@@ -30,6 +33,8 @@ def report_errors(fn: F) -> F:
 
     @functools.wraps(fn)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
+        if _startup.COMMAND:  # from here Ctrl-C is a KeyboardInterrupt, handled below
+            signal.signal(signal.SIGINT, signal.default_int_handler)
         try:
             return fn(*args, **kwargs)
         except NnrunError as error:
@@ -37,6 +42,23 @@ def report_errors(fn: F) -> F:
                 raise
             print_error(error)
             raise typer.Exit(getattr(error, "exit_code", 2)) from None
+        except OSError as error:  # disk full, read-only, name too long: the user's machine
+            if State.debug:
+                raise
+            print_error(NnrunError(os_error_text(error)))
+            raise typer.Exit(2) from None
+        except KeyboardInterrupt:  # Ctrl-C outside the trainer's own handling
+            errors.print("interrupted", style="yellow", highlight=False)
+            if not _startup.COMMAND:
+                raise typer.Exit(130) from None
+            # Leave now: an interrupt that passed through C code running Python (PyRun_*)
+            # makes the interpreter kill itself with SIGINT at exit, whatever we return.
+            sys.stdout.flush()
+            sys.stderr.flush()
+            os._exit(130)
+        finally:
+            if _startup.COMMAND:  # and quiet again while the process winds down
+                signal.signal(signal.SIGINT, _startup.exit_quietly)
 
     return wrapper  # type: ignore[return-value]
 
@@ -50,11 +72,31 @@ def print_error(error: NnrunError) -> None:
             highlight=False,
         )
         for problem in error.problems:
-            errors.print(f"  {escape(str(problem))}", highlight=False, soft_wrap=True)
-    elif getattr(error, "exit_code", 2) == 130:  # Ctrl-C: not a mistake, a pause
-        errors.print(f"[bold yellow]{escape(str(error))}[/]", highlight=False, soft_wrap=True)
+            errors.print(f"  {safe(problem)}", highlight=False, soft_wrap=True)
+    elif getattr(error, "exit_code", 2) in (130, 143):  # Ctrl-C, SIGTERM: a pause, no mistake
+        errors.print(f"[bold yellow]{safe(error)}[/]", highlight=False, soft_wrap=True)
     else:
-        errors.print(f"[bold red]error:[/] {escape(str(error))}", highlight=False, soft_wrap=True)
+        errors.print(f"[bold red]error:[/] {safe(error)}", highlight=False, soft_wrap=True)
+
+
+def os_error_text(error: OSError) -> str:
+    """One line naming the file(s) and the operating system's reason."""
+    names = [str(n) for n in (error.filename, error.filename2) if n is not None]
+    where = " -> ".join(names) or "a file"
+    reason = error.strerror or str(error)
+    return f"cannot use {where}: {reason}"
+
+
+def finite_at_least(minimum: float) -> Callable[[float], float]:
+    """A Typer callback refusing NaN, ±inf and values below `minimum` (a usage error, exit 2);
+    click's FloatRange lets NaN through."""
+
+    def check(value: float | None) -> float | None:
+        if value is not None and not (math.isfinite(value) and value >= minimum):
+            raise typer.BadParameter(f"expected a finite number >= {minimum}, got {value}")
+        return value
+
+    return check
 
 
 SetOption = Annotated[

@@ -18,7 +18,7 @@ def evaluate(
         Path | None, typer.Option("--data", help="Evaluate on this labelled file instead.")
     ] = None,
     json_out: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
-    batch_size: Annotated[int, typer.Option("--batch-size")] = 256,
+    batch_size: Annotated[int, typer.Option("--batch-size", min=1)] = 256,
 ) -> None:
     """Loss, metrics (and a confusion matrix) of a trained model on a split or new data."""
     from nnrun.train.evaluation import evaluate_run

@@ -7,10 +7,10 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.markup import escape
 
 from nnrun.cli.common import console, report_errors
 from nnrun.errors import NnrunError
+from nnrun.markup import safe
 
 
 class Format(str, Enum):
@@ -53,4 +53,4 @@ def export(
     import onnx
 
     text = f"wrote {path}: {describe(onnx.load(path))}"
-    console.print(escape(text), highlight=False, soft_wrap=True)
+    console.print(safe(text), highlight=False, soft_wrap=True)

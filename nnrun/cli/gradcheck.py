@@ -14,7 +14,7 @@ from nnrun.cli.common import SetOption, console, report_errors
 def gradcheck(
     config: Annotated[Path, typer.Argument(help="The experiment's YAML file.")],
     set_: SetOption = None,
-    batch: Annotated[int, typer.Option("--batch", help="Examples to check on.")] = 4,
+    batch: Annotated[int, typer.Option("--batch", min=1, help="Examples to check on.")] = 4,
 ) -> None:
     """Check every parameter's backprop gradient against central differences (float64)."""
     from nnrun.experiment import build_experiment, resolve

@@ -9,6 +9,7 @@ import typer
 
 from nnrun.cli.common import SetOption, console, errors, report_errors
 from nnrun.errors import NnrunError
+from nnrun.markup import safe
 
 
 @report_errors
@@ -35,4 +36,4 @@ def graph(
     text = render_graph(experiment, format_, console if out is None else None, expand)
     if out is not None:
         out.write_text(text)
-        errors.print(f"graph written to {out}")
+        errors.print(f"graph written to {safe(out)}", highlight=False)

@@ -8,6 +8,7 @@ from typing import Annotated
 import typer
 
 from nnrun.cli.common import console, errors, report_errors
+from nnrun.markup import safe
 
 
 @report_errors
@@ -21,6 +22,6 @@ def plot(
 
     result = plot_run(resolve_run(run), out)
     if isinstance(result, Path):
-        errors.print(f"plot written to {result}")
+        errors.print(f"plot written to {safe(result)}", highlight=False)
     else:
         console.print(result)

@@ -8,8 +8,9 @@ from typing import Annotated
 
 import typer
 
-from nnrun.cli.common import errors, report_errors
+from nnrun.cli.common import errors, finite_at_least, report_errors
 from nnrun.errors import NnrunError
+from nnrun.markup import safe
 
 
 @report_errors
@@ -36,19 +37,25 @@ def predict(
         ),
     ] = None,
     proba: Annotated[bool, typer.Option("--proba", help="Class probabilities.")] = False,
-    batch_size: Annotated[int, typer.Option("--batch-size")] = 256,
+    batch_size: Annotated[int, typer.Option("--batch-size", min=1)] = 256,
     generate: Annotated[
         int | None,
         typer.Option(
-            "--generate", help="Language models: sample this many tokens and print the text."
+            "--generate",
+            min=1,
+            help="Language models: sample this many tokens and print the text.",
         ),
     ] = None,
     prompt: Annotated[str, typer.Option("--prompt", help="Text to start generating from.")] = "",
     temperature: Annotated[
         float,
-        typer.Option("--temperature", help="Sampling temperature (0: always the likeliest token)."),
+        typer.Option(
+            "--temperature",
+            callback=finite_at_least(0.0),
+            help="Sampling temperature (0: always the likeliest token).",
+        ),
     ] = 0.8,
-    seed: Annotated[int, typer.Option("--seed", help="Seed for sampling.")] = 0,
+    seed: Annotated[int, typer.Option("--seed", min=0, help="Seed for sampling.")] = 0,
 ) -> None:
     """Predict with a trained model (the training preprocessing is applied), or generate
     text from a language model with --generate."""
@@ -63,4 +70,4 @@ def predict(
     if text is not None:
         sys.stdout.write(text)
     else:
-        errors.print(f"predictions written to {out}")
+        errors.print(f"predictions written to {safe(out)}", highlight=False)

@@ -8,6 +8,7 @@ from typing import Annotated
 import typer
 
 from nnrun.cli.common import errors, report_errors
+from nnrun.markup import safe
 
 
 @report_errors
@@ -25,5 +26,5 @@ def report(
 
     path = write_report(target, out)
     errors.print(
-        f"report written to {path} ({path.stat().st_size / 1024:.0f} KiB)", highlight=False
+        f"report written to {safe(path)} ({path.stat().st_size / 1024:.0f} KiB)", highlight=False
     )

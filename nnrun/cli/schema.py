@@ -9,6 +9,7 @@ from typing import Annotated
 import typer
 
 from nnrun.cli.common import errors, report_errors
+from nnrun.markup import safe
 
 
 @report_errors
@@ -43,4 +44,4 @@ def schema(
         print(text)
     else:
         out.write_text(text + "\n")
-        errors.print(f"schema written to {out}")
+        errors.print(f"schema written to {safe(out)}", highlight=False)

@@ -9,6 +9,7 @@ import typer
 
 from nnrun.cli.common import console, report_errors
 from nnrun.errors import NnrunError
+from nnrun.markup import safe
 
 
 @report_errors
@@ -69,7 +70,7 @@ def sweep(
     best = outcome.rows[0] if outcome.rows and outcome.rows[0].rank == 1 else None
     if best is None:
         console.print(
-            f"[bold red]no trial finished[/]; see the errors in {outcome.sweep_dir / SUMMARY_MD}",
+            f"[bold red]no trial finished[/]; see the errors in {safe(outcome.sweep_dir / SUMMARY_MD)}",
             highlight=False,
         )
         raise typer.Exit(1)

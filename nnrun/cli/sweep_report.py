@@ -9,6 +9,7 @@ import typer
 
 from nnrun.cli.common import console, report_errors
 from nnrun.errors import NnrunError
+from nnrun.markup import safe
 
 
 @report_errors
@@ -43,4 +44,4 @@ def sweep_report(
         console.print(table)
     plot = plot_sweep(spec, rows, sweep_dir / PLOT_FILE)
     if plot is not None:
-        console.print(f"plot written to {plot}", highlight=False)
+        console.print(f"plot written to {safe(plot)}", highlight=False)

@@ -9,6 +9,7 @@ import typer
 
 from nnrun.cli.common import SetOption, console, print_resolved, report_errors, threads
 from nnrun.errors import NnrunError
+from nnrun.markup import safe
 
 
 @report_errors
@@ -27,7 +28,7 @@ def train(
     force: Annotated[
         bool, typer.Option("--force", help="With --resume: accept a changed config.")
     ] = False,
-    seed: Annotated[int | None, typer.Option("--seed", help="Override the seed.")] = None,
+    seed: Annotated[int | None, typer.Option("--seed", min=0, help="Override the seed.")] = None,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Only start/end lines.")] = False,
     json_out: Annotated[bool, typer.Option("--json", help="One JSON object per epoch.")] = False,
     diagnose: Annotated[
@@ -47,6 +48,7 @@ def train(
     ] = False,
 ) -> None:
     """Train a model from a config file (or continue one with --resume)."""
+    from nnrun import locking
     from nnrun.experiment import build_experiment, resolve
     from nnrun.train.display import make_reporter
     from nnrun.train.loop import Trainer
@@ -63,6 +65,13 @@ def train(
         if diagnose:
             overrides.append("train.diagnose=true")
         experiment, run_dir, checkpoint = resume_run(resume, config, overrides, force, seed)
+        if checkpoint is None:
+            console.print(
+                f"{safe(run_dir)} has no checkpoint yet (stopped during its first epoch): "
+                "restarting it from the beginning in place",
+                style="yellow",
+                highlight=False,
+            )
     else:
         if config is None:
             raise NnrunError("nnrun train needs a CONFIG file (or --resume RUN_DIR)")
@@ -74,5 +83,10 @@ def train(
         run_dir = start_run(experiment, out)
     mode = "json" if json_out else "quiet" if quiet else "auto"
     reporter = make_reporter(mode, console)
+    try:
+        trainer = Trainer(experiment, run_dir, reporter, resume=checkpoint)
+    except BaseException:
+        locking.release(run_dir)  # fit() would have released it
+        raise
     with threads(experiment.train["threads"]):
-        Trainer(experiment, run_dir, reporter, resume=checkpoint).fit()
+        trainer.fit()

@@ -8,6 +8,7 @@ from typing import Annotated
 import typer
 
 from nnrun.cli.common import SetOption, console, print_resolved, report_errors
+from nnrun.markup import safe
 
 
 @report_errors
@@ -35,4 +36,4 @@ def validate(
     if explain:
         render_explain(experiment.cfg, console)
     render_model_summary(experiment, console)
-    console.print(f"[green]ok[/]: {config} is valid")
+    console.print(f"[green]ok[/]: {safe(config)} is valid", highlight=False)

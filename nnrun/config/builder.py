@@ -85,6 +85,7 @@ class ModelBuilder:
         self.problems = _Problems(cfg)
         self.dataset = {f"dataset.{key}": (dataset or {}).get(key, 1) for key in DATASET_KEYS}
         self.blocks: dict[str, Any] = cfg.data.get("blocks") or {}
+        self.expanding: list[str] = []  # blocks being expanded, outermost first
         if not isinstance(self.blocks, dict):
             self.problems.add(
                 ("blocks",),
@@ -298,7 +299,9 @@ class ModelBuilder:
                     )
             edges[name] = list(dict.fromkeys(_node_of(s) for s in sources if _node_of(s) in known))
             share = entry.get("share")
-            if share is not None and (share not in nodes or share == name):
+            if share is not None and (
+                not isinstance(share, str) or share not in nodes or share == name
+            ):
                 self.problems.add(
                     (*here, "share"),
                     "share must name another layer node",
@@ -307,6 +310,7 @@ class ModelBuilder:
                 )
                 share = None
             specs[name] = (here, entry, refs, share)
+        self._check_shares(specs)
         for name in outputs:
             if name not in known:
                 close = suggest(str(name), known)
@@ -440,7 +444,7 @@ class ModelBuilder:
             copies = [first] + [self._layer(single, path, view, params) for _ in range(repeat - 1)]
             return Sequential(*copies)
         kind = entry.get("type")
-        if kind in self.blocks:
+        if isinstance(kind, str) and kind in self.blocks:
             return self._block(kind, entry, path)
         if kind == "sequential":
             return self._chain(entry.get("layers"), (*path, "layers"), GraphView(), params)
@@ -461,7 +465,61 @@ class ModelBuilder:
         layer.type_name = name
         return layer
 
+    def _check_shares(self, specs: dict[str, tuple]) -> None:
+        """A node that shares must name a node with its own layer of the same type: follow
+        share chains to that node, and report cycles and type clashes at the YAML line."""
+        owners: dict[str, str] = {}
+        in_cycle: set[str] = set()
+        for name, (here, entry, _, share) in specs.items():
+            if share is None or name in in_cycle:
+                continue
+            seen = [name]
+            while share is not None and share not in seen:
+                seen.append(share)
+                share = specs[share][3] if share in specs else None
+            if share is not None:
+                cycle = seen[seen.index(share) :]
+                in_cycle.update(cycle)
+                self.problems.add(
+                    (*here, "share"),
+                    "nodes share each other in a circle: " + " -> ".join([*cycle, share]),
+                    "share to name a node with its own layer",
+                    repr(entry.get("share")),
+                )
+                continue
+            owners[name] = owner = seen[-1]
+            owner_entry = specs[owner][1]
+            owner_type = owner_entry.get("type") if isinstance(owner_entry, dict) else owner_entry
+            own_type = entry.get("type")
+            if own_type is not None and _layer_name(own_type) != _layer_name(owner_type):
+                self.problems.add(
+                    (*here, "type"),
+                    f"node {name!r} shares the layer of {owner!r}, a {owner_type!r}, "
+                    f"but says type {own_type!r}",
+                    f"type {owner_type!r} (or no type)",
+                    repr(own_type),
+                )
+        for name, (here, entry, refs, share) in specs.items():
+            if share is not None:  # a node in a cycle keeps its name: no layer is built
+                specs[name] = (here, entry, refs, owners.get(name, share))
+
     def _block(self, kind: str, entry: dict[str, Any], path: KeyPath) -> Module | None:
+        if kind in self.expanding:
+            cycle = " -> ".join([*self.expanding[self.expanding.index(kind) :], kind])
+            self.problems.add(
+                (*path, "type"),
+                f"block {kind!r} uses itself ({cycle}); a block cannot contain itself",
+                "a layer type or another block",
+                repr(kind),
+            )
+            return None
+        self.expanding.append(kind)
+        try:
+            return self._expand_block(kind, entry, path)
+        finally:
+            self.expanding.pop()
+
+    def _expand_block(self, kind: str, entry: dict[str, Any], path: KeyPath) -> Module | None:
         definition = self.blocks[kind]
         where = ("blocks", kind)
         if not isinstance(definition, dict):
@@ -517,6 +575,14 @@ class ModelBuilder:
             module.type_name = kind
             module.block_view = view  # for `nnrun graph --expand`
         return module
+
+
+def _layer_name(kind: Any) -> Any:
+    """A layer type with aliases resolved (``dense`` is ``linear``); other names as given."""
+    try:
+        return LAYERS.canonical(kind) if isinstance(kind, str) else kind
+    except ArgumentError:
+        return kind
 
 
 def _entry_type(entry: Any) -> str:

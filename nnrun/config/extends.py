@@ -18,8 +18,11 @@ from nnrun.errors import ConfigError, Location, Problem
 
 
 def load_with_extends(path: str | Path) -> Located:
-    """The file at `path` merged over everything it (transitively) extends."""
-    return _load(str(path), [])
+    """The file at `path` merged over everything it (transitively) extends.
+
+    Each file is read and merged once however often it is extended (a diamond of files that
+    each extend the previous one twice stays linear, not exponential)."""
+    return _load(str(path), [], {})
 
 
 def merge_into(target: Located, overlay: Located) -> None:
@@ -50,7 +53,10 @@ def _merge_mapping(
         _merge_mapping(out, target[key], overlay, value, here)
 
 
-def _load(file: str, chain: list[str]) -> Located:
+def _load(file: str, chain: list[str], done: dict[str, Located]) -> Located:
+    key = os.path.realpath(file)
+    if key in done:
+        return done[key]  # read-only below: merge_into copies what it takes
     document = load_file(file)
     if document.data is None:
         document.data = {}
@@ -78,10 +84,11 @@ def _load(file: str, chain: list[str]) -> Located:
                     found=base,
                 )
             )
-        merge_into(result, _load(base, [*chain, file]))
+        merge_into(result, _load(base, [*chain, file], done))
     document.data.pop("extends", None)
     document.drop(("extends",))
     merge_into(result, document)
+    done[key] = result
     return result
 
 

@@ -22,6 +22,7 @@ from nnrun.config.paths import (
     nearest,
 )
 from nnrun.errors import ConfigError, Problem
+from nnrun.limits import MAX_STRING_CHARS
 
 _INDEX = re.compile(r"\[([0-9]+)\]")
 
@@ -120,7 +121,14 @@ class _Resolver:
                 )
             pieces.append(_as_text(value))
             position = end + 1
-        return "".join(pieces), referred
+        text = "".join(pieces)
+        if len(text) > MAX_STRING_CHARS:  # references that double a string, again and again
+            raise self._error(
+                f"this value grows to {len(text):,} characters through ${{...}} references",
+                path,
+                f"at most {MAX_STRING_CHARS:,} characters",
+            )
+        return text, referred
 
     def _is_deferred(self, expression: str, path: KeyPath) -> bool:
         """References the model builder resolves: ``${dataset.num_classes}`` (properties of

@@ -9,6 +9,7 @@ duplicate keys are an error, and the tag ``!delete`` marks an inherited key for 
 from __future__ import annotations
 
 import re
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -16,7 +17,8 @@ import yaml
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
 from nnrun.config.paths import KeyPath, Located, format_path
-from nnrun.errors import ConfigError, Location, Problem
+from nnrun.errors import ConfigError, Location, NnrunError, Problem
+from nnrun.limits import MAX_CONFIG_BYTES, MAX_NESTING, read_bounded
 
 DELETE_TAG = "!delete"
 _MERGE_TAG = "tag:yaml.org,2002:merge"
@@ -29,6 +31,7 @@ _PLAIN_SCALAR_TAGS = {
 _TEXT_SCALAR_TAGS = {"tag:yaml.org,2002:timestamp"}
 # Alias expansion can blow a small file up exponentially ("billion laughs").
 _MAX_NODES = 200_000
+_LARGEST_FLOAT = sys.float_info.max
 
 
 class _Loader(yaml.SafeLoader):
@@ -77,13 +80,15 @@ def load_file(path: str | Path) -> Located:
     """Read and parse one YAML file; locations name the file as given in `path`."""
     file = str(path)
     try:
-        raw = Path(path).read_bytes()
+        raw = read_bounded(Path(path), MAX_CONFIG_BYTES, "config file")
     except FileNotFoundError:
         raise ConfigError(
             Problem("config file not found", expected="an existing YAML file", found=file)
         ) from None
     except OSError as err:
         raise ConfigError(Problem(f"cannot read config file {file}: {err.strerror}")) from None
+    except NnrunError as err:
+        raise ConfigError(Problem(str(err), location=Location(file))) from None
     try:
         text = raw.decode("utf-8-sig")
     except UnicodeDecodeError as err:
@@ -173,6 +178,8 @@ class _TreeBuilder:
         self._count += 1
         if self._count > _MAX_NODES:
             raise self._error(node, f"config too large (over {_MAX_NODES} values after aliases)")
+        if len(path) > MAX_NESTING:
+            raise self._error(node, f"nested too deeply (over {MAX_NESTING} levels)")
         self.out.values[path] = self._location(node)
         if node.tag == DELETE_TAG:
             return self._delete_marker(node, path, in_list)
@@ -221,9 +228,14 @@ class _TreeBuilder:
                 expected="a string, number, boolean or null",
             )
         try:
-            return self.loader.construct_object(node)
+            value = self.loader.construct_object(node)
         except ValueError as err:  # e.g. an integer with more digits than Python accepts
             raise self._error(node, f"invalid number: {err}", path) from None
+        if isinstance(value, str) and "\0" in value:  # no name, path or option holds NUL
+            raise self._error(node, 'a NUL character ("\\0") in a value', path)
+        if isinstance(value, int) and abs(value) > _LARGEST_FLOAT:  # 10**400: not a setting
+            raise self._error(node, "number too large", path, expected="at most ±1.8e308")
+        return value
 
     def _pairs(self, node: MappingNode, path: KeyPath) -> list[tuple[ScalarNode, Node]]:
         """The key/value nodes of a mapping with YAML merge keys (``<<: *base``) applied.

@@ -96,7 +96,9 @@ DATA_SPEC: dict[str, Option] = {
     "val": Option(str | None, None, "validation file (default: carved from train by split.val)"),
     "test": Option(str | None, None, "test file (default: carved from train by split.test)"),
     "split": Option(dict, None, "fractions carved from one file; seeded", spec=SPLIT_SPEC),
-    "seed": Option(int | None, None, "seed for splitting and generating data; default: run seed"),
+    "seed": Option(
+        int | None, None, "seed for splitting and generating data; default: run seed", min=0
+    ),
     "normalize": Option(
         str,
         "standard",

@@ -171,6 +171,17 @@ def load_data(cfg: dict[str, Any], seed: int, base_dir: Path) -> DataBundle:
             splits, info, pre = build_graph(source, cfg, seed, name)
     if len(splits["train"]) == 0:
         raise DataError(f"{name}: the training split is empty")
-    return DataBundle(
+    bundle = DataBundle(
         splits, info, pre, cfg["batch_size"], cfg["shuffle"], cfg["drop_last"], augment
     )
+    if len(bundle.loader("train")) == 0:
+        raise ConfigError(
+            Problem(
+                f"data.drop_last drops every batch: the training split has "
+                f"{len(splits['train'])} examples, fewer than one batch",
+                path="data.drop_last",
+                expected=f"batch_size <= {len(splits['train'])}, or drop_last: false",
+                found=f"batch_size {cfg['batch_size']}",
+            )
+        )
+    return bundle

@@ -17,7 +17,7 @@ from nnrun.data.readers import (
     read_jsonl,
     read_text,
 )
-from nnrun.data.table import Columns, column_index, parse_numbers
+from nnrun.data.table import Columns, beyond_float32, column_index, parse_numbers
 from nnrun.errors import DataError
 
 # Feature names given to unnamed columns/arrays; such features can only be matched by position.
@@ -122,6 +122,14 @@ def read_inputs(
         raw = _check_array_shape(_load_array(path, fmt), info, path)
     else:
         raise DataError(f"{path}: cannot read prediction inputs from a {fmt} file")
+    if len(raw) == 0:
+        raise DataError(f"{path}: no examples to predict (0 rows)")
+    if raw.dtype.kind not in "biuf":
+        raise DataError(f"{path}: inputs must be numbers, found dtype {raw.dtype}")
+    found = beyond_float32(raw)
+    if found is not None:
+        row, column, message = found
+        raise DataError(f"{path}, example {row + 1}, value {column + 1}: {message}")
     if info.input_dtype == "int64":
         return preprocessor.transform_inputs(raw, str(path))
     return preprocessor.transform_inputs(raw.astype(np.float64), str(path))

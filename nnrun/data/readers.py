@@ -12,7 +12,8 @@ from typing import IO
 import numpy as np
 
 from nnrun.data.table import MISSING_TOKENS, Columns, Table, parse_labels, table_from_columns
-from nnrun.errors import DataError
+from nnrun.errors import DataError, NnrunError
+from nnrun.limits import regular_file
 
 FORMATS = {
     ".csv": "csv",
@@ -46,12 +47,19 @@ def detect_format(path: Path, given: str = "auto") -> str:
 
 
 def check_exists(path: Path, what: str = "data file") -> None:
+    """`path` must exist and be a regular file or a folder (not a device such as
+    /dev/zero, which would be read forever, nor a FIFO)."""
     if not path.exists():
         hint = ""
         if path.parent.is_dir():
             near = sorted(p.name for p in path.parent.iterdir())[:8]
             hint = f"; {path.parent} holds: {', '.join(near) or '(nothing)'}"
         raise DataError(f"{what} not found: {path}{hint}")
+    if not path.is_dir():
+        try:
+            regular_file(path, what)
+        except NnrunError as error:
+            raise DataError(str(error)) from None
 
 
 def open_text(path: Path) -> IO[str]:
@@ -223,6 +231,8 @@ def read_npz(path: Path, target: str | int | None) -> dict[str, Table]:
 
 
 def table_from_arrays(x: np.ndarray, y: np.ndarray, source: str) -> Table:
+    if len(x) == 0:
+        raise DataError(f"{source}: the array has no rows (0 examples)")
     if x.dtype.kind not in "biuf":
         raise DataError(f"{source}: inputs must be numeric, found dtype {x.dtype}")
     if len(x) != len(y):

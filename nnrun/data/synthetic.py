@@ -16,10 +16,13 @@ from nnrun.data.sources import BuiltinDataset, TableSource, TokenSource
 from nnrun.data.split import STREAM_GENERATE, rng_for
 from nnrun.data.table import Table
 from nnrun.errors import ArgumentError
+from nnrun.limits import check_allocation
 from nnrun.registry import DATASETS
 
 
 def _at_least(name: str, value: float, owner: str, minimum: float = 1) -> None:
+    if name == "n_samples":  # each example holds at least two float64 numbers
+        check_allocation(value, 16, f"dataset {owner!r} with n_samples {value:,}")
     if value < minimum:
         raise ArgumentError(
             f"dataset {owner!r}: {name} must be >= {minimum}, got {value}",

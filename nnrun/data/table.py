@@ -9,6 +9,8 @@ import numpy as np
 from nnrun.errors import DataError
 from nnrun.registry import suggest
 
+FLOAT32_MAX = float(np.finfo(np.float32).max)
+
 MISSING_TOKENS = frozenset({"", "na", "n/a", "nan", "null", "none", "?"})
 
 
@@ -48,6 +50,17 @@ class Table:
         lines = None if self.lines is None else self.lines[index]
         return Table(self.x[index], self.y[index], self.feature_names, self.source, lines)
 
+    def check_finite(self) -> None:
+        """Refuse ±inf and values beyond float32 range (nnrun trains in float32) in the
+        features or targets, naming the first such row and column. NaN is a missing value
+        (data.on_missing), not handled here."""
+        for values, kind in ((self.x, "feature"), (self.y, "target")):
+            found = beyond_float32(values)
+            if found is not None:
+                row, column, message = found
+                name = self.feature_names[column] if kind == "feature" else "target"
+                raise DataError(f"{self.where(row)}, {kind} {name!r}: {message}")
+
     def missing_rows(self) -> np.ndarray:
         """(N,) bool: rows with a missing feature or label."""
         flat = self.x.reshape(len(self.x), -1)
@@ -55,6 +68,29 @@ class Table:
             np.isnan(flat).any(axis=1) if flat.dtype.kind == "f" else np.zeros(len(flat), bool)
         )
         return missing | label_missing(self.y)
+
+
+def beyond_float32(values: np.ndarray) -> tuple[int, int, str] | None:
+    """(row, column, message) of the first ±inf or beyond-float32 value of (N, ...) numbers
+    (columns counted over the flattened example), or None. NaN counts as missing, not here."""
+    if values.dtype.kind != "f" or values.size == 0:
+        return None
+    flat = values.reshape(len(values), -1)
+    with np.errstate(invalid="ignore"):
+        bad = np.abs(flat) > FLOAT32_MAX  # inf included, NaN not
+    if not bad.any():
+        return None
+    row, column = (int(i) for i in np.argwhere(bad)[0])
+    value = float(flat[row, column])
+    what = "infinite" if np.isinf(value) else "beyond float32 range (±3.4e38)"
+    return (
+        row,
+        column,
+        (
+            f"{value!r} is {what} ({int(bad.sum())} value(s) affected); nnrun computes in float32, "
+            "so fix or remove such values"
+        ),
+    )
 
 
 def label_missing(y: np.ndarray) -> np.ndarray:

@@ -19,6 +19,7 @@ MAX_INFERRED_CLASSES = 32
 def handle_missing(table: Table, on_missing: str) -> Table:
     """Apply data.on_missing: error names the first bad row; drop removes rows; fill keeps NaN
     features for the train-mean fill (a missing label can only be dropped)."""
+    table.check_finite()
     bad_label = label_missing(table.y)
     bad = table.missing_rows() if on_missing != "fill" else bad_label
     if not bad.any():
@@ -93,6 +94,11 @@ def build_table(
     classes = None
     if task != "regression":
         classes = cfg["classes"] or source.classes or sorted_classes(base.y)
+        if len(classes) < 2:
+            raise DataError(
+                f"{name}: the targets hold a single class ({classes[0]!r}); a classifier "
+                "needs at least two (or set data.task: regression)"
+            )
         if task == "binary" and len(classes) != 2:
             raise DataError(
                 f"task binary needs exactly 2 classes, found {len(classes)}: {classes[:10]}; "

@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from nnrun.errors import NnrunError
-from nnrun.fileio import append_line, dumps, write_bytes_atomic
+from nnrun.fileio import append_line, dumps, read_text_file, write_bytes_atomic
 
 DIAGNOSTICS_FILE = "diagnostics.jsonl"
 DIVERGED = "non-finite loss"  # `after` of the record taken when training diverged
@@ -55,9 +55,15 @@ def read_records(run_dir: Path) -> list[dict[str, Any]]:
     if not path.is_file():
         return []
     records = []
-    for line in path.read_text().splitlines(keepends=True):
+    for number, line in enumerate(read_text_file(path, "diagnostics").splitlines(True), 1):
         if line.endswith("\n") and line.strip():
-            records.append(json.loads(line))
+            try:
+                record = json.loads(line)
+            except ValueError as error:
+                raise NnrunError(f"{path}, line {number}: not a JSON record ({error})") from None
+            if not isinstance(record, dict) or not isinstance(record.get("step"), int):
+                raise NnrunError(f"{path}, line {number}: not a diagnostics record")
+            records.append(record)
     return records
 
 

@@ -7,11 +7,11 @@ from typing import Any
 
 from rich import box
 from rich.console import Console
-from rich.markup import escape
 from rich.table import Table
 
 from nnrun.diagnose.findings import FindingTracker
 from nnrun.diagnose.records import STATISTICS, read_records, select_record
+from nnrun.markup import make_console, safe
 
 
 def diagnose_run(run_dir: Path, epoch: int | None = None) -> dict[str, Any]:
@@ -53,11 +53,11 @@ def render_diagnosis(result: dict[str, Any], console: Console) -> None:
     for entry in record["layers"]:
         kind = entry["type"] + (f"→{entry['activation']}" if entry.get("activation") else "")
         table.add_row(
-            escape(f"{entry['name']} {kind}"),
+            safe(f"{entry['name']} {kind}"),
             *(_cell(entry.get(s.key), s.share) for s in STATISTICS),
         )
     if not console.is_terminal:  # a pipe's default 80 columns would cut the numbers
-        console = Console(width=130, file=console.file, no_color=console.no_color)
+        console = make_console(width=130, file=console.file, no_color=console.no_color)
     console.print(table)
     findings = result["findings"]
     if not findings:
@@ -65,8 +65,8 @@ def render_diagnosis(result: dict[str, Any], console: Console) -> None:
     for finding in findings:
         since = f" (since epoch {finding['since_epoch']})" if finding.get("since_epoch") else ""
         console.print(
-            f"[bold yellow]{finding['code']}[/]{since}: {escape(finding['message'])} "
-            f"[dim]threshold: {escape(finding['threshold'])}[/]",
+            f"[bold yellow]{safe(finding['code'])}[/]{since}: {safe(finding['message'])} "
+            f"[dim]threshold: {safe(finding['threshold'])}[/]",
             soft_wrap=True,
             highlight=False,
         )

@@ -15,6 +15,7 @@ import numpy as np
 
 from nnrun.autograd.tensor import Tensor
 from nnrun.errors import NnrunError, ShapeError
+from nnrun.limits import LimitExceeded
 from nnrun.nn.container import Sequential
 from nnrun.nn.module import Module
 from nnrun.nn.tensor_nodes import tensor_of
@@ -65,6 +66,8 @@ def call_node(
         raise NodeError(
             f"{label} ({kind}) cannot take input of shape {shapes}: {error}", path
         ) from error
+    except LimitExceeded as error:  # e.g. units: 10**12, refused before allocating
+        raise NodeError(f"{label}: {error}", path) from error
     except NnrunError:
         raise
 

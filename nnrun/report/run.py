@@ -12,6 +12,7 @@ from typing import Any
 from nnrun.diagnose.findings import FindingTracker
 from nnrun.diagnose.records import STATISTICS, read_records
 from nnrun.errors import NnrunError
+from nnrun.fileio import read_json_object, read_text_file
 from nnrun.report.html import Section, page, table
 from nnrun.report.svg import (
     PALETTE,
@@ -28,7 +29,7 @@ CLASSIFICATION_TASKS = ("classification", "binary", "node_classification", "sequ
 
 
 def _read_json(path: Path) -> dict[str, Any]:
-    return json.loads(path.read_text()) if path.is_file() else {}
+    return read_json_object(path, "run file") if path.exists() else {}
 
 
 def _note(text: str) -> str:
@@ -122,7 +123,7 @@ def curves_section(run_dir: Path, summary: dict[str, Any]) -> Section:
 
 def config_section(run_dir: Path) -> Section:
     path = run_dir / "config.yaml"
-    text = path.read_text() if path.is_file() else "(no config.yaml)"
+    text = read_text_file(path, "config") if path.exists() else "(no config.yaml)"
     body = (
         "<details><summary>the resolved config (every default filled in)</summary>"
         f"<pre>{escape(text)}</pre></details>"

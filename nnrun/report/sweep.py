@@ -4,7 +4,6 @@ sweep file."""
 
 from __future__ import annotations
 
-import json
 import math
 import os
 from html import escape
@@ -12,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from nnrun.errors import NnrunError
+from nnrun.fileio import read_json_object, read_text_file
 from nnrun.report.html import Section, page, table
 from nnrun.report.svg import PALETTE, Point, Series, line_chart, scatter_chart
 from nnrun.train.display import format_value
@@ -89,7 +89,7 @@ def build_sweep_report(sweep_dir: Path, out_dir: Path) -> str:
             "config",
             "Sweep file",
             "<details><summary>the sweep file as given</summary>"
-            f"<pre>{escape((sweep_dir / SWEEP_FILE).read_text())}</pre></details>",
+            f"<pre>{escape(read_text_file(sweep_dir / SWEEP_FILE, 'sweep file'))}</pre></details>",
         ),
     ]
     finished = sum(e["status"] == "finished" for e in events)
@@ -104,7 +104,7 @@ def _sweep_name(spec: Any, sweep_dir: Path) -> str:
 
     meta = sweep_dir / META_FILE
     if spec.name == Path(SWEEP_FILE).stem and meta.is_file():
-        return Path(json.loads(meta.read_text()).get("source", SWEEP_FILE)).stem
+        return Path(str(read_json_object(meta, "sweep metadata").get("source", SWEEP_FILE))).stem
     return spec.name
 
 

@@ -7,9 +7,12 @@ processes use `workers` cores and no more.
 
 from __future__ import annotations
 
+import ctypes
 import multiprocessing
 import os
 import signal
+import threading
+import time
 import uuid
 from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
@@ -20,6 +23,7 @@ from nnrun.sweep.trial import run_trial
 
 THREAD_VARIABLES = ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS")
 EXECUTORS = ("process", "dask")
+PR_SET_PDEATHSIG = 1  # linux/prctl.h
 
 
 class TrialFuture(Protocol):
@@ -37,19 +41,41 @@ class TrialExecutor(Protocol):
 
     def describe(self) -> str: ...
 
-    def close(self) -> None: ...
+    def close(self, abort: bool = False) -> None: ...
 
 
-def _init_worker() -> None:
+def _init_worker(parent: int) -> None:
     """Process-pool worker start: one BLAS thread (the env variables also reach anything
-    the worker starts; threadpoolctl limits the already loaded BLAS), and Ctrl-C left to
-    the trial (the trainer saves and stops) or the parent, not a traceback per idle worker."""
+    the worker starts; threadpoolctl limits the already loaded BLAS), Ctrl-C left to the
+    parent (not a traceback per idle worker), and death with the parent: a killed sweep
+    must not leave workers training for minutes under PID 1."""
     for name in THREAD_VARIABLES:
         os.environ[name] = "1"
     from threadpoolctl import threadpool_limits
 
     threadpool_limits(limits=1)
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    die_with_parent(parent)
+
+
+def die_with_parent(parent: int) -> None:
+    """Have the kernel SIGKILL this process when `parent` ends (Linux prctl); elsewhere, a
+    daemon thread polls for the parent instead. An interrupted trial loses only its
+    unfinished epoch, and a resumed sweep runs it again from scratch anyway."""
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)
+        if libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0) != 0:
+            raise OSError(ctypes.get_errno(), "prctl failed")
+    except (OSError, AttributeError):
+        threading.Thread(target=_watch_parent, args=(parent,), daemon=True).start()
+    if os.getppid() != parent:  # the parent died before prctl took effect
+        os._exit(1)
+
+
+def _watch_parent(parent: int) -> None:
+    while os.getppid() == parent:
+        time.sleep(0.5)
+    os._exit(1)
 
 
 class ProcessExecutor:
@@ -61,7 +87,10 @@ class ProcessExecutor:
 
     def _new_pool(self) -> ProcessPoolExecutor:
         return ProcessPoolExecutor(
-            self.workers, mp_context=multiprocessing.get_context("spawn"), initializer=_init_worker
+            self.workers,
+            mp_context=multiprocessing.get_context("spawn"),
+            initializer=_init_worker,
+            initargs=(os.getpid(),),
         )
 
     def submit(self, payload: dict[str, Any]) -> Future:
@@ -75,7 +104,17 @@ class ProcessExecutor:
     def describe(self) -> str:
         return f"{self.workers} local process{'es' if self.workers != 1 else ''}"
 
-    def close(self) -> None:
+    def close(self, abort: bool = False) -> None:
+        """Wait for the workers to end; with `abort` (an interrupted sweep), kill them."""
+        if abort:
+            # The pool has no public kill; its processes are what a stopped sweep must end.
+            processes = list((self.pool._processes or {}).values())
+            self.pool.shutdown(wait=False, cancel_futures=True)
+            for process in processes:
+                process.kill()
+            for process in processes:
+                process.join(timeout=5)
+            return
         self.pool.shutdown(wait=True, cancel_futures=True)
 
 
@@ -119,7 +158,7 @@ class DaskExecutor:
         where = self.address or f"a local Dask cluster of {self.workers} processes"
         return f"Dask ({where})"
 
-    def close(self) -> None:
+    def close(self, abort: bool = False) -> None:
         self.client.close()
         if self.cluster is not None:
             self.cluster.close()

@@ -16,6 +16,7 @@ from typing import Any
 from rich.table import Table
 from rich.text import Text
 
+from nnrun.markup import safe
 from nnrun.sweep.space import as_override, canonical_json
 from nnrun.sweep.spec import SweepSpec
 from nnrun.train.display import format_value
@@ -124,7 +125,11 @@ def results_table(
         values += [mean_std(row), row.status]
         cells.append([Text(value, style=style) for value in values])
     return fitted_table(
-        columns, cells, width, title=f"{spec.name}: {spec.metric} {arrow}", title_justify="left"
+        columns,
+        cells,
+        width,
+        title=f"{safe(spec.name)}: {safe(spec.metric)} {arrow}",
+        title_justify="left",
     )
 
 
@@ -339,17 +344,17 @@ def _spearman(x: list[float], y: list[float]) -> float | None:
 def effects_tables(spec: SweepSpec, effects: list[Effect]) -> list[Table]:
     tables = []
     for effect in effects:
-        title = effect.key
+        title = safe(effect.key)
         if effect.correlation is not None:
             title += f"  (Spearman ρ = {effect.correlation:+.2f})"
         table = Table(title=title, title_justify="left")
         table.add_column("value" if len(effect.groups[0][0].split(" .. ")) == 1 else "range")
-        table.add_column(f"mean {spec.metric}", justify="right")
+        table.add_column(f"mean {safe(spec.metric)}", justify="right")
         table.add_column("points", justify="right")
         best = (max if spec.maximize else min)(m for _, m, _ in effect.groups)
         for label, metric, count in effect.groups:
             style = "bold green" if metric == best and len(effect.groups) > 1 else ""
-            table.add_row(label, Text(format_value(metric), style=style), str(count))
+            table.add_row(safe(label), Text(format_value(metric), style=style), str(count))
         tables.append(table)
     return tables
 

@@ -18,18 +18,23 @@ import json
 import math
 import os
 import shlex
-import shutil
+import signal
 import sys
 import time
 from collections import deque
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+from nnrun import locking
 from nnrun.config.paths import format_path
 from nnrun.errors import ConfigError, NnrunError, Problem
-from nnrun.fileio import write_json_atomic
+from nnrun.fileio import remove_tree_inside, write_json_atomic, write_text_atomic
+from nnrun.limits import MAX_CONFIG_BYTES, read_bounded
+from nnrun.markup import make_console, safe
 from nnrun.sweep.executors import TrialExecutor, TrialFuture
 from nnrun.sweep.ledger import DONE, LEDGER_FILE, Ledger, latest_events, read_ledger
 from nnrun.sweep.space import (
@@ -50,9 +55,33 @@ POLL_SECONDS = 0.1
 
 
 class SweepInterrupted(NnrunError):
-    """Ctrl-C: trials in flight were asked to stop; the ledger says how to resume."""
+    """Ctrl-C or SIGTERM: trials in flight were stopped; the ledger says how to resume.
+    Exit code 130 (SIGINT) or 143 (SIGTERM), as a shell reports a process ended by them."""
 
-    exit_code = 130
+    def __init__(self, message: str, exit_code: int = 130):
+        super().__init__(message)
+        self.exit_code = exit_code
+
+
+@contextmanager
+def _terminate_as_interrupt() -> Iterator[list[int]]:
+    """SIGTERM raises KeyboardInterrupt like Ctrl-C, so both stop a sweep the same way;
+    yields a list that receives the signal number."""
+    received: list[int] = []
+
+    def handler(signum: int, frame: Any) -> None:
+        received.append(signum)
+        raise KeyboardInterrupt
+
+    try:
+        previous = {sig: signal.signal(sig, handler) for sig in (signal.SIGTERM, signal.SIGINT)}
+    except ValueError:  # not the main thread: leave signals alone
+        previous = {}
+    try:
+        yield received
+    finally:
+        for sig, old in previous.items():
+            signal.signal(sig, old)
 
 
 def open_sweep(
@@ -61,43 +90,55 @@ def open_sweep(
     """The validated sweep and its directory: a new one, or `resume` (a sweep directory, a
     folder of sweeps or a sweep's name; also `out` when it already holds a sweep). A sweep
     file given with an existing sweep must match its copy, unless no trial has run yet.
-    Everything is checked before anything is written: a sweep that fails validation
-    leaves nothing on disk."""
+
+    Everything is validated before anything is created (a sweep that fails validation
+    leaves nothing on disk), and the directory's lock is held from here until `run_sweep`
+    ends, so two sweeps never share a directory."""
     existing = (
         find_sweep(resume)
         if resume is not None
         else (Path(out) if out is not None and (Path(out) / SWEEP_FILE).exists() else None)
     )
     if existing is not None:
-        spec, sweep_dir = reopen_sweep(existing), existing
-        given = None if sweep_file is None else Path(sweep_file).read_text(encoding="utf-8-sig")
-        if given is not None and given != spec.text:
-            if (sweep_dir / LEDGER_FILE).exists() and read_ledger(sweep_dir / LEDGER_FILE):
-                raise ConfigError(
-                    Problem(
-                        f"{sweep_file} differs from the sweep being resumed "
-                        f"({sweep_dir / SWEEP_FILE}); resuming would mix two sweeps. Leave out "
-                        "the sweep file to resume, or pick another --out",
-                        expected="the same sweep file",
-                        found=str(sweep_file),
-                    )
+        sweep_dir = existing
+        spec = reopen_sweep(sweep_dir)
+        given = None if sweep_file is None else read_sweep_text(Path(sweep_file))
+        started = (sweep_dir / LEDGER_FILE).exists() and read_ledger(sweep_dir / LEDGER_FILE)
+        if given is not None and given != spec.text and started:
+            raise ConfigError(
+                Problem(
+                    f"{sweep_file} differs from the sweep being resumed ({sweep_dir / SWEEP_FILE})"
+                    "; resuming would mix two sweeps. Leave out the sweep file to resume, or pick "
+                    "another --out",
+                    expected="the same sweep file",
+                    found=str(sweep_file),
                 )
-            spec = load_sweep(sweep_file)  # no trial ran yet: start over with the new file
+            )
+        if given is not None and given != spec.text:  # no trial ran yet: take the new file
+            spec = load_sweep(sweep_file)
             check_sweep(spec)
+            locking.acquire(sweep_dir, "sweep")
             _write_sweep_files(spec, sweep_dir, sweep_file)
+            return spec, sweep_dir
+        check_base(spec)
+        locking.acquire(sweep_dir, "sweep")
+        return spec, sweep_dir
+    if sweep_file is None:
+        raise NnrunError("nnrun sweep needs a SWEEP file (or --resume SWEEP_DIR)")
+    spec = load_sweep(sweep_file)
+    check_sweep(spec)
+    if out is not None:
+        sweep_dir = Path(out)
+        sweep_dir.mkdir(parents=True, exist_ok=True)
     else:
-        if sweep_file is None:
-            raise NnrunError("nnrun sweep needs a SWEEP file (or --resume SWEEP_DIR)")
-        spec = load_sweep(sweep_file)
-        check_sweep(spec)
-        if out is not None:
-            sweep_dir = Path(out)
-            sweep_dir.mkdir(parents=True, exist_ok=True)
-        else:
-            sweep_dir = create_run_dir(Path(spec.output_dir), spec.name)
-            update_latest(Path(spec.output_dir), spec.name, sweep_dir)
-        _write_sweep_files(spec, sweep_dir, sweep_file)
-    check_base(spec)
+        sweep_dir = create_run_dir(Path(spec.output_dir), spec.name)
+    locking.acquire(sweep_dir, "sweep")
+    if (sweep_dir / SWEEP_FILE).exists():  # another sweep took --out meanwhile
+        locking.release(sweep_dir)
+        raise NnrunError(f"{sweep_dir} already holds a sweep; resume it with --resume {sweep_dir}")
+    _write_sweep_files(spec, sweep_dir, sweep_file)
+    if out is None:
+        update_latest(Path(spec.output_dir), spec.name, sweep_dir)
     return spec, sweep_dir
 
 
@@ -109,7 +150,7 @@ def check_sweep(spec: SweepSpec) -> None:
 
 
 def _write_sweep_files(spec: SweepSpec, sweep_dir: Path, sweep_file: Path) -> None:
-    (sweep_dir / SWEEP_FILE).write_text(spec.text, encoding="utf-8")
+    write_text_atomic(sweep_dir / SWEEP_FILE, spec.text)
     write_json_atomic(
         sweep_dir / META_FILE,
         {
@@ -135,17 +176,33 @@ def find_sweep(target: Path) -> Path:
     return path
 
 
+def read_sweep_text(path: Path) -> str:
+    """A sweep file's text (bounded, regular files only)."""
+    try:
+        return read_bounded(path, MAX_CONFIG_BYTES, "sweep file").decode("utf-8-sig")
+    except (OSError, UnicodeDecodeError) as error:
+        raise NnrunError(f"cannot read sweep file {path}: {error}") from None
+
+
 def reopen_sweep(sweep_dir: Path) -> SweepSpec:
     """The validated spec of an existing sweep directory (its saved sweep file), under the
     name it was started with."""
     if not (sweep_dir / SWEEP_FILE).exists() or not (sweep_dir / META_FILE).exists():
         raise NnrunError(f"{sweep_dir} is not a sweep directory (no {SWEEP_FILE} and {META_FILE})")
-    meta = json.loads((sweep_dir / META_FILE).read_text())
-    text = (sweep_dir / SWEEP_FILE).read_text(encoding="utf-8")
-    source = Path(meta["source"])
+    try:
+        meta = json.loads(read_bounded(sweep_dir / META_FILE, 1 << 20, "sweep metadata"))
+        source = meta["source"]
+        if not isinstance(source, str) or not source or "\0" in source:
+            raise TypeError(f"source must be a path, found {source!r}")
+    except (OSError, ValueError, KeyError, TypeError) as error:
+        raise NnrunError(
+            f"{sweep_dir / META_FILE} is corrupted ({error}); it should be the JSON object "
+            "nnrun wrote when the sweep started"
+        ) from None
+    text = read_sweep_text(sweep_dir / SWEEP_FILE)
     # Without a `name:` key the name is the original file's, not the copy's ("sweep").
     return load_sweep(
-        sweep_dir / SWEEP_FILE, text, base_dir=source.parent, default_name=source.stem
+        sweep_dir / SWEEP_FILE, text, base_dir=Path(source).parent, default_name=Path(source).stem
     )
 
 
@@ -236,6 +293,7 @@ class SweepRunner:
         self.executor = executor
         self.view = view
         self.ledger = Ledger(sweep_dir)
+        self.ledger.repair()
         self.latest = latest_events(self.ledger.read())
         self.pending: deque[Trial] = deque()
         self.running: dict[str, Running] = {}
@@ -251,7 +309,7 @@ class SweepRunner:
         if spec.method == "bayes":
             return self._plan_bayes()
         if spec.method == "grid":
-            points = grid_points(list(spec.params))[: spec.run_cap]
+            points = grid_points(list(spec.params), spec.run_cap)
         else:
             points = random_points(list(spec.params), spec.run_cap, spec.seed)
         for index, params in enumerate(points):
@@ -299,37 +357,54 @@ class SweepRunner:
 
     # ------------------------------------------------------------------ running
     def run(self) -> dict[str, dict[str, Any]]:
-        """Run until every trial has ended; returns each trial's last ledger event."""
+        """Run until every trial has ended; returns each trial's last ledger event.
+
+        Ctrl-C or SIGTERM stops the sweep: the trials in flight are killed and recorded as
+        ``interrupted`` (run again on resume), and `SweepInterrupted` says how to resume."""
+        interrupted = False
         try:
-            total = self.plan()
-            done = sum(1 for e in self.latest.values() if e["status"] in DONE)
-            self.view.start(total, done, list(self.latest.values()))
-            while True:
-                while len(self.running) < self.executor.workers:
-                    trial = self._next_trial()
-                    if trial is None:
-                        break
-                    self._submit(trial)
-                if not self.running:
-                    break
-                if not self._poll():
-                    time.sleep(POLL_SECONDS)
+            with _terminate_as_interrupt() as received:
+                self._run_all()
         except KeyboardInterrupt:
-            raise SweepInterrupted(
-                f"sweep interrupted; {len(self.running)} trial(s) in flight were stopped and "
-                f"will run again. Resume with:\n  nnrun sweep --resume {self.sweep_dir}"
-            ) from None
-        finally:
+            interrupted = True
             for entry in self.running.values():
                 (entry.run_dir / STOP_FILE).touch()
-            self.executor.close()
+                command = self.latest[entry.trial.id].get("command")
+                self._record(entry.trial, "interrupted", command=command)
+            raise SweepInterrupted(
+                f"sweep interrupted; {len(self.running)} trial(s) in flight were stopped and "
+                f"will run again. Resume with:\n  nnrun sweep --resume {self.sweep_dir}",
+                exit_code=128 + received[0] if received else 130,
+            ) from None
+        finally:
+            if interrupted:
+                self.executor.close(abort=True)
+            else:
+                for entry in self.running.values():
+                    (entry.run_dir / STOP_FILE).touch()
+                self.executor.close()
             self.view.stop()
         return self.latest
 
+    def _run_all(self) -> None:
+        total = self.plan()
+        done = sum(1 for e in self.latest.values() if e["status"] in DONE)
+        self.view.start(total, done, list(self.latest.values()))
+        while True:
+            while len(self.running) < self.executor.workers:
+                trial = self._next_trial()
+                if trial is None:
+                    break
+                self._submit(trial)
+            if not self.running:
+                break
+            if not self._poll():
+                time.sleep(POLL_SECONDS)
+
     def _submit(self, trial: Trial) -> None:
         run_dir = self.sweep_dir / TRIALS_DIR / trial.id
-        if run_dir.exists():  # left by an interrupted or failed attempt: start clean
-            shutil.rmtree(run_dir)
+        if run_dir.exists() or run_dir.is_symlink():  # left by an earlier attempt: start clean
+            remove_tree_inside(run_dir, self.sweep_dir)
         run_dir.mkdir(parents=True)
         command = trial_command(self.spec, trial)
         event = self._record(trial, "running", command=command)
@@ -460,23 +535,35 @@ def run_sweep(
     console: Any = None,
 ) -> SweepOutcome:
     """Run (or resume) a sweep to the end and write its summaries; see `open_sweep`."""
-    from rich.console import Console
+    console = console or make_console()
+    if workers is not None and workers < 1:
+        raise NnrunError(f"--workers must be at least 1, not {workers}")
+    spec, sweep_dir = open_sweep(sweep_file, out, resume)
+    try:
+        return _run(spec, sweep_dir, workers, executor, address, console)
+    finally:
+        locking.release(sweep_dir)
 
+
+def _run(
+    spec: SweepSpec,
+    sweep_dir: Path,
+    workers: int | None,
+    executor: str,
+    address: str | None,
+    console: Any,
+) -> SweepOutcome:
     from nnrun.sweep.executors import make_executor
     from nnrun.sweep.report import aggregate, write_summaries
     from nnrun.sweep.view import make_view
 
-    console = console or Console()
-    spec, sweep_dir = open_sweep(sweep_file, out, resume)
-    if workers is not None and workers < 1:
-        raise NnrunError(f"--workers must be at least 1, not {workers}")
     pool = make_executor(executor, workers or spec.workers, address)
     console.print(
-        f"sweep [bold]{spec.name}[/]: {spec.method} over "
-        f"{', '.join(spec.varying) or 'constants'} on {pool.describe()}",
+        f"sweep [bold]{safe(spec.name)}[/]: {spec.method} over "
+        f"{safe(', '.join(spec.varying) or 'constants')} on {safe(pool.describe())}",
         highlight=False,
     )
-    console.print(f"  {sweep_dir}", style="dim", highlight=False)
+    console.print(f"  {safe(sweep_dir)}", style="dim", highlight=False)
     latest = SweepRunner(spec, sweep_dir, pool, make_view(spec, console)).run()
     rows = aggregate(spec, latest)
     write_summaries(spec, sweep_dir, rows)

@@ -111,10 +111,18 @@ def as_override(key: str, value: Any) -> str:
     return f"{key}={json.dumps(value, ensure_ascii=False)}"
 
 
-def grid_points(params: list[Param]) -> list[dict[str, Any]]:
-    """The Cartesian product of every parameter's values; the first parameter varies slowest."""
+def grid_points(params: list[Param], limit: int | None = None) -> list[dict[str, Any]]:
+    """The first `limit` (default: all) points of the Cartesian product of every parameter's
+    values, the first parameter varying slowest. Enumerated lazily: a huge grid with a small
+    `limit` costs `limit` points, not the product."""
     keys = [p.key for p in params]
-    return [dict(zip(keys, combo)) for combo in itertools.product(*(p.grid() for p in params))]
+    combos = itertools.islice(itertools.product(*(p.grid() for p in params)), limit)
+    return [dict(zip(keys, combo)) for combo in combos]
+
+
+def grid_size(params: list[Param]) -> int:
+    """How many points the full grid has (without building it)."""
+    return math.prod(len(p.grid()) for p in params)
 
 
 def random_points(params: list[Param], count: int, seed: int) -> list[dict[str, Any]]:

@@ -17,6 +17,7 @@ Every problem is reported at once, each located like a config error.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -27,7 +28,15 @@ from nnrun.config.resolve import ResolvedConfig
 from nnrun.config.spec import REQUIRED, Option
 from nnrun.config.validate import validate_section
 from nnrun.errors import ArgumentError, ConfigError, Location, Problem
-from nnrun.sweep.space import DISTRIBUTION_ALIASES, DISTRIBUTIONS, FINITE, Param, as_override
+from nnrun.limits import MAX_GRID_POINTS
+from nnrun.sweep.space import (
+    DISTRIBUTION_ALIASES,
+    DISTRIBUTIONS,
+    FINITE,
+    Param,
+    as_override,
+    grid_size,
+)
 
 METHODS = ("grid", "random", "bayes")
 
@@ -130,7 +139,7 @@ def load_sweep(
     sweep without a `name:` key (default: the file's name)."""
     path = Path(path)
     document = parse_text(text, str(path)) if text is not None else load_file(path)
-    if text is None:
+    if text is None:  # load_file read it already (bounded, a regular UTF-8 file)
         text = path.read_text(encoding="utf-8-sig")
     cfg = ResolvedConfig(document.data, str(path), document.keys, document.values)
     if not isinstance(document.data, dict):
@@ -373,9 +382,9 @@ def parse_param(key: Any, entry: Any, cfg: ResolvedConfig) -> tuple[Param | None
     if name == "q_uniform":
         args.setdefault("q", 1)
     problems = [
-        _problem(cfg, (*here, k), f"{k} must be a number", "a number", describe(v))
+        _problem(cfg, (*here, k), f"{k} must be a finite number", "a number", describe(v))
         for k, v in args.items()
-        if isinstance(v, bool) or not isinstance(v, (int, float))
+        if isinstance(v, bool) or not isinstance(v, (int, float)) or not _finite(v)
     ]
     if problems:
         return None, problems
@@ -416,6 +425,13 @@ def parse_param(key: Any, entry: Any, cfg: ResolvedConfig) -> tuple[Param | None
     return Param(key, name, (), {k: float(v) for k, v in args.items()}), []
 
 
+def _finite(value: float) -> bool:
+    try:
+        return math.isfinite(float(value))
+    except OverflowError:  # an integer beyond float range
+        return False
+
+
 def _check_method(
     values: dict[str, Any], params: list[Param], cfg: ResolvedConfig
 ) -> list[Problem]:
@@ -433,6 +449,17 @@ def _check_method(
             for p in params
             if p.distribution not in FINITE
         ]
+        size = grid_size(params) if not problems else 0
+        if values["run_cap"] is None and size > MAX_GRID_POINTS:
+            problems.append(
+                _problem(
+                    cfg,
+                    ("parameters",),
+                    f"the grid has {size:,} points; set run_cap to run only the first ones",
+                    f"at most {MAX_GRID_POINTS:,} points, or a run_cap",
+                    f"{size:,} points",
+                )
+            )
     elif values["run_cap"] is None:
         problems.append(
             _problem(

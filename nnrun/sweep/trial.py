@@ -28,6 +28,7 @@ from typing import Any
 from rich.console import Console
 
 from nnrun.errors import NnrunError
+from nnrun.markup import make_console
 from nnrun.train.display import EpochRow, PlainReporter, RunInfo
 
 STOP_FILE = "STOP"
@@ -80,7 +81,7 @@ def run_trial(payload: dict[str, Any]) -> dict[str, Any]:
     run_dir.mkdir(parents=True, exist_ok=True)
     with open(run_dir / LOG_FILE, "a", encoding="utf-8") as log, threadpool_limits(1):
         reporter = TrialReporter(
-            run_dir, payload["metric"], Console(file=log, width=120, no_color=True)
+            run_dir, payload["metric"], make_console(file=log, width=120, no_color=True)
         )
         try:
             summary = _train(payload, run_dir, reporter)

@@ -15,7 +15,9 @@ from rich.console import Console, Group
 from rich.live import Live
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
+from rich.text import Text
 
+from nnrun.markup import safe
 from nnrun.sweep.report import format_params
 from nnrun.sweep.spec import SweepSpec
 from nnrun.train.display import format_duration, format_value
@@ -108,7 +110,7 @@ class RichView:
         self._consider_best(event)
         if event["status"] == "failed":
             self.console.print(
-                f"[bold red]failed[/] {event['trial']}: {_first_line(event.get('error'))}",
+                f"[bold red]failed[/] {safe(event['trial'])}: {safe(_first_line(event.get('error')))}",
                 highlight=False,
             )
 
@@ -130,7 +132,7 @@ class RichView:
             (self.spec.metric, "right"),
             ("time", "right"),
         ):
-            table.add_column(name, justify=justify)
+            table.add_column(safe(name), justify=justify)
         running = [r for r in self.rows.values() if r["status"] == "running"]
         ended = [r for r in self.rows.values() if r["status"] != "running"][-RECENT_ROWS:]
         shown = running + ended
@@ -143,9 +145,9 @@ class RichView:
                 seconds = time.monotonic() - row["started"]
             status = row["status"] + (" ★" if best else "")
             table.add_row(
-                row["trial"],
-                format_params(row["params"], self.spec.varying),
-                f"[{_STATUS_STYLES.get(row['status'], '')}]{status}[/]",
+                safe(row["trial"]),
+                safe(format_params(row["params"], self.spec.varying)),
+                Text(status, style=_STATUS_STYLES.get(row["status"], "")),
                 str(row.get("epoch") or ""),
                 format_value(row.get("metric")),
                 format_duration(seconds),

@@ -41,6 +41,7 @@ from rich.table import Column, Table
 from rich.text import Text
 
 from nnrun.fileio import dumps, json_safe
+from nnrun.markup import make_console
 
 ReporterMode = Literal["auto", "rich", "plain", "json", "quiet"]
 
@@ -131,7 +132,7 @@ def make_reporter(mode: ReporterMode = "auto", console: Console | None = None) -
     """The reporter for `mode`; "auto" is the Rich live display when `console` (default:
     stdout) is an interactive terminal, plain lines otherwise. "quiet" prints only the
     start and end lines and messages."""
-    console = console or Console()
+    console = console or make_console()
     if mode == "auto":
         mode = "rich" if console.is_terminal and not console.is_dumb_terminal else "plain"
     if mode == "rich":
@@ -281,7 +282,7 @@ class JsonReporter:
 
     def __init__(self, console: Console, err_console: Console | None = None):
         self.console = console
-        self.err_console = err_console or Console(stderr=True)
+        self.err_console = err_console or make_console(stderr=True)
 
     def _emit(self, record: dict[str, Any]) -> None:
         self.console.out(dumps(record), highlight=False)

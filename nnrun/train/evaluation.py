@@ -12,6 +12,7 @@ from rich.table import Table
 from nnrun.data.predict import read_labeled
 from nnrun.errors import DataError
 from nnrun.fileio import write_json_atomic
+from nnrun.markup import safe
 from nnrun.train.loop import evaluate_split
 from nnrun.train.metrics import confusion_matrix
 from nnrun.train.session import open_run
@@ -72,11 +73,11 @@ def read_evaluations(path: Path) -> dict[str, Any]:
 
 
 def render_evaluation(result: dict[str, Any], console: Console) -> None:
-    table = Table(title=f"{result['split']} — {result['examples']} examples")
+    table = Table(title=f"{safe(result['split'])} — {result['examples']} examples")
     table.add_column("metric")
     table.add_column("value", justify="right")
     for key, value in result["metrics"].items():
-        table.add_row(key, f"{value:.4f}")
+        table.add_row(safe(key), f"{value:.4f}")
     console.print(table)
     matrix = result.get("confusion_matrix")
     if matrix and len(matrix) <= 30:
@@ -84,7 +85,7 @@ def render_evaluation(result: dict[str, Any], console: Console) -> None:
         names = result["class_names"]
         grid.add_column("")
         for name in names:
-            grid.add_column(name, justify="right")
+            grid.add_column(safe(name), justify="right")
         for name, row in zip(names, matrix):
-            grid.add_row(name, *(str(v) for v in row))
+            grid.add_row(safe(name), *(str(v) for v in row))
         console.print(grid)

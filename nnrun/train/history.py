@@ -20,10 +20,11 @@ import yaml
 from rich.console import Console
 from rich.text import Text
 
-from nnrun.errors import ArgumentError, DataError
+from nnrun.errors import ArgumentError, DataError, NnrunError
+from nnrun.limits import BOOKKEEPING_BYTES, MAX_CONFIG_BYTES, read_bounded
 from nnrun.train.display import format_duration, format_value
 from nnrun.train.metrics import metric_mode
-from nnrun.train.rundir import METRICS_CSV
+from nnrun.train.rundir import METRICS_CSV, complete_lines
 
 CONFIG = "config.yaml"
 SUMMARY = "summary.json"
@@ -124,8 +125,8 @@ def _read_summary(run_dir: Path) -> dict[str, Any]:
     if not path.is_file():
         return {}
     try:
-        summary = json.loads(path.read_text())
-    except (OSError, ValueError):
+        summary = json.loads(read_bounded(path, BOOKKEEPING_BYTES, "summary"))
+    except (OSError, ValueError, NnrunError):
         return {"status": "unknown"}
     return summary if isinstance(summary, dict) else {"status": "unknown"}
 
@@ -179,8 +180,8 @@ def _best(
 
 def _configured_monitor(run_dir: Path) -> str | None:
     try:
-        config = yaml.safe_load((run_dir / CONFIG).read_text())
-    except (OSError, yaml.YAMLError):
+        config = yaml.safe_load(read_bounded(run_dir / CONFIG, MAX_CONFIG_BYTES, "config"))
+    except (OSError, ValueError, yaml.YAMLError, NnrunError):
         return None
     train = config.get("train") if isinstance(config, dict) else None
     if not isinstance(train, dict):
@@ -213,7 +214,7 @@ def render_runs_table(records: list[RunRecord], console: Console) -> None:
             [
                 record.name,
                 record.started.strftime("%Y-%m-%d %H:%M") if record.started else "-",
-                Text(record.status, style=styles.get(record.status, "yellow")),
+                Text(str(record.status), style=styles.get(record.status, "yellow")),
                 "-" if record.epochs is None else str(record.epochs),
                 best,
                 format_duration(record.wall_time),
@@ -261,9 +262,7 @@ def read_metrics(run_dir: Path) -> dict[str, dict[str, list]]:
             expected="a run directory with metrics.csv",
             found=str(run_dir),
         )
-    with open(path, newline="") as handle:
-        lines = [line for line in handle if line.endswith("\n")]
-    reader = csv.reader(lines)
+    reader = csv.reader(complete_lines(path))
     header = next(reader, None)
     if not header or "epoch" not in header or "split" not in header:
         raise DataError(f"{path}: the first line must be a header with epoch and split columns")

@@ -16,20 +16,20 @@ from typing import Any
 
 import numpy as np
 
-from nnrun import random
+from nnrun import locking, random
 from nnrun.autograd.grad_mode import no_grad
 from nnrun.autograd.tensor import Tensor
 from nnrun.checkpoint import Checkpoint, CheckpointManager, nnrun_version, periodic_tag
 from nnrun.compile import Compiled, Eager, compiled_call
 from nnrun.data import IGNORE_INDEX, BatchLoader
 from nnrun.diagnose.recorder import Diagnostics
-from nnrun.errors import NnrunError
+from nnrun.errors import CheckpointError, NnrunError
 from nnrun.experiment import Experiment, as_input, loss_arguments
 from nnrun.fileio import write_json_atomic
 from nnrun.optim.clip import clip_grad_norm, clip_grad_value
 from nnrun.train.display import EpochRow, Reporter, RunInfo
 from nnrun.train.metrics import compute_metrics, metric_mode, metric_outputs
-from nnrun.train.rundir import MetricsLogger
+from nnrun.train.rundir import MetricsLogger, complete_lines
 
 # Whole-epoch outputs are kept for exact train metrics up to this many numbers; beyond it
 # (e.g. a language model's (N, T, vocab) logits) train metrics are batch-size-weighted means.
@@ -69,6 +69,35 @@ class Progress:
     @classmethod
     def from_state(cls, state: dict[str, Any]) -> Progress:
         return cls(**state)
+
+
+def restore_state(exp: Experiment, checkpoint: Checkpoint) -> Progress:
+    """Put a checkpoint's weights and training state into `exp`; returns the progress.
+
+    A state of the wrong shape (edited or foreign ``state.json``) is a `CheckpointError`
+    naming the checkpoint, found before the resumed run changes anything on disk."""
+    state = checkpoint.state
+    try:
+        if not isinstance(state, dict):
+            raise TypeError("it holds no training state")
+        exp.model.load_state_dict(checkpoint.weights)
+        exp.optimizer.load_state_dict(state["optimizer"])
+        if exp.schedule is not None and state.get("schedule") is not None:
+            exp.schedule.load_state_dict(state["schedule"])
+        random.set_state(state["rng"])
+        progress = Progress.from_state(state["progress"])
+        if progress.partial:  # the unfinished epoch's sums must read back too
+            EpochAccumulator.from_state(progress.partial)
+        numbers = (progress.epoch, progress.step, progress.batch, progress.bad_epochs)
+        if not all(isinstance(n, int) and not isinstance(n, bool) and n >= 0 for n in numbers):
+            raise TypeError(f"progress counters must be non-negative integers, got {numbers}")
+    except (KeyError, TypeError, ValueError, AttributeError, IndexError, CheckpointError) as error:
+        detail = f"missing {error}" if isinstance(error, KeyError) else str(error)
+        raise CheckpointError(
+            f"the training state of checkpoint {checkpoint.path} is unusable ({detail}); "
+            "it was edited or not written by this nnrun"
+        ) from None
+    return progress
 
 
 class EpochAccumulator:
@@ -230,19 +259,15 @@ class Trainer:
         self.eval_forward = replayed(experiment, model_forward(experiment, reduce=False))
         if resume is not None:
             self._restore(resume)
+        else:  # a run restarted in place drops rows of its first, never-saved epoch
+            self.logger.truncate_after(0)
         self.diagnostics = Diagnostics.create(
             experiment, self.run_dir, reporter, self.progress.step
         )
 
     # ----------------------------------------------------------------- setup
     def _restore(self, checkpoint: Checkpoint) -> None:
-        state = checkpoint.state or {}
-        self.exp.model.load_state_dict(checkpoint.weights)
-        self.exp.optimizer.load_state_dict(state["optimizer"])
-        if self.exp.schedule is not None and state.get("schedule") is not None:
-            self.exp.schedule.load_state_dict(state["schedule"])
-        random.set_state(state["rng"])
-        self.progress = Progress.from_state(state["progress"])
+        self.progress = restore_state(self.exp, checkpoint)
         self.logger.truncate_after(self.progress.epoch)
 
     def _state(self, partial: EpochAccumulator | None) -> dict[str, Any]:
@@ -340,6 +365,7 @@ class Trainer:
         finally:
             self.checkpoints.wait()
             self.reporter.end(summary)
+            locking.release(self.run_dir)  # taken by start_run / resume_run
         return summary
 
     def request_stop(self, status: str = "stopped") -> None:
@@ -588,8 +614,13 @@ def _last_rows(run_dir: Path) -> dict[str, dict[str, float]]:
     path = run_dir / "metrics.jsonl"
     if not path.exists():
         return rows
-    for line in path.read_text().splitlines():
-        row = json.loads(line)
+    for line in complete_lines(path):  # a line torn by a crash or a full disk is skipped
+        try:
+            row = json.loads(line)
+        except ValueError:
+            continue
+        if not isinstance(row, dict) or not isinstance(row.get("split"), str):
+            continue
         split = row.pop("split")
         for key in ("epoch", "step", "lr", "seconds"):
             row.pop(key, None)

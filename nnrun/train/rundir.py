@@ -23,8 +23,9 @@ from typing import Any
 
 import numpy as np
 
-from nnrun.errors import ArgumentError, ConfigError
+from nnrun.errors import ArgumentError, ConfigError, NnrunError
 from nnrun.fileio import append_line, dumps, replace_symlink, write_bytes_atomic
+from nnrun.limits import read_bounded, regular_file
 
 LATEST = "latest"
 METRICS_CSV = "metrics.csv"
@@ -79,7 +80,7 @@ def resolve_run(path: Path) -> Path:
             found=str(path),
         )
     if path.is_file():
-        target = path.parent / path.read_text().strip()
+        target = path.parent / _pointer_target(path)
         if not target.is_dir():
             raise ArgumentError(
                 f"{path} points to {target}, which is not a run directory",
@@ -100,6 +101,23 @@ def resolve_run(path: Path) -> Path:
     if runs:
         return max(runs, key=_run_order).resolve()
     return path.resolve()
+
+
+def _pointer_target(path: Path) -> str:
+    """The run name in a ``latest`` pointer file (written where symlinks fail); any other
+    file (a config, a binary) is refused without echoing its contents."""
+    not_a_run = ArgumentError(
+        f"{path} is a file, not a run directory or a latest pointer",
+        expected="a run directory, a latest pointer, or outputs/<name>",
+        found=str(path),
+    )
+    try:
+        text = read_bounded(path, 4096, "run pointer").decode("utf-8").strip()
+    except (UnicodeDecodeError, NnrunError):
+        raise not_a_run from None
+    if not text or "\n" in text or "\0" in text or not _RUN_NAME.match(Path(text).name):
+        raise not_a_run
+    return text
 
 
 def _run_order(run_dir: Path) -> tuple[str, int]:
@@ -128,7 +146,7 @@ class MetricsLogger:
         self.jsonl_path = Path(run_dir) / METRICS_JSONL
         header_line = _csv_line(self.header)
         if self.csv_path.exists() and self.csv_path.stat().st_size:
-            with open(self.csv_path, newline="") as handle:
+            with open(self.csv_path, newline="", errors="replace") as handle:
                 found = handle.readline()
             if found != header_line:
                 raise ConfigError(
@@ -163,10 +181,10 @@ class MetricsLogger:
 
     def truncate_after(self, epoch: int) -> None:
         """Drop rows of epochs after `epoch` (and any torn last line) from both logs."""
-        lines = _complete_lines(self.csv_path)
+        lines = complete_lines(self.csv_path)
         kept = lines[:1] + [line for line in lines[1:] if _csv_epoch(line) <= epoch]
         write_bytes_atomic(self.csv_path, "".join(kept).encode())
-        kept = [line for line in _complete_lines(self.jsonl_path) if _jsonl_epoch(line) <= epoch]
+        kept = [line for line in complete_lines(self.jsonl_path) if _jsonl_epoch(line) <= epoch]
         write_bytes_atomic(self.jsonl_path, "".join(kept).encode())
 
 
@@ -191,9 +209,10 @@ def _csv_line(cells: Sequence[str]) -> str:
     return buffer.getvalue()
 
 
-def _complete_lines(path: Path) -> list[str]:
+def complete_lines(path: Path) -> list[str]:
     """Lines of `path` ending in a newline: a line torn by a crash is dropped."""
-    with open(path, newline="") as handle:
+    regular_file(path, "metrics log")  # not /dev/zero: that has no end of line
+    with open(path, newline="", errors="replace") as handle:  # bad bytes: a dropped row
         return [line for line in handle if line.endswith("\n")]
 
 

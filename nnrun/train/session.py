@@ -11,14 +11,23 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from nnrun.checkpoint import MANIFEST_FILE, MODEL_FILE, Checkpoint, load_checkpoint
+from nnrun import locking
+from nnrun.checkpoint import (
+    MANIFEST_FILE,
+    MODEL_FILE,
+    Checkpoint,
+    CheckpointManager,
+    load_checkpoint,
+)
 from nnrun.config.loader import parse_text
 from nnrun.config.paths import format_path
 from nnrun.config.resolve import ResolvedConfig, load_resolved_dict, resolve_config
 from nnrun.data import DataBundle, Preprocessor
-from nnrun.errors import CheckpointError, ConfigError, Problem
+from nnrun.errors import CheckpointError, ConfigError, NnrunError, Problem
 from nnrun.experiment import Experiment, build_experiment, validate
-from nnrun.fileio import write_json_atomic
+from nnrun.fileio import write_json_atomic, write_text_atomic
+from nnrun.limits import read_bounded
+from nnrun.train.loop import restore_state
 from nnrun.train.rundir import LATEST, create_run_dir, resolve_run, update_latest
 
 CONFIG_FILE = "config.yaml"
@@ -26,7 +35,10 @@ RUN_FILE = "run.json"
 
 
 def start_run(exp: Experiment, out: Path | None) -> Path:
-    """Create the run directory with its resolved config and `run.json`; point `latest`."""
+    """Create the run directory with its resolved config and `run.json`; point `latest`.
+
+    The run directory's lock is taken first and held until the trainer ends (or the process
+    dies), so a second process on the same ``--out`` is refused instead of mixing files."""
     if exp.optimizer is None:
         raise ConfigError(
             Problem(
@@ -53,7 +65,9 @@ def start_run(exp: Experiment, out: Path | None) -> Path:
                 )
             )
         run_dir.mkdir(parents=True, exist_ok=True)
+        locking.acquire(run_dir)
         if (run_dir / CONFIG_FILE).exists():
+            locking.release(run_dir)
             raise ConfigError(
                 Problem(
                     f"{run_dir} already holds a run; resume it with --resume {run_dir}, or pick "
@@ -74,7 +88,8 @@ def start_run(exp: Experiment, out: Path | None) -> Path:
                 )
             )
         run_dir = create_run_dir(output_dir, exp.name)
-    (run_dir / CONFIG_FILE).write_text(exp.config_text)
+        locking.acquire(run_dir)
+    write_text_atomic(run_dir / CONFIG_FILE, exp.config_text)
     write_json_atomic(
         run_dir / RUN_FILE,
         {
@@ -121,21 +136,53 @@ def config_differences(old: dict[str, Any], new: dict[str, Any]) -> list[str]:
 
 
 def _base_dir(run_dir: Path) -> Path:
+    """The folder the run's relative data paths are read from (recorded in run.json)."""
     info = run_dir / RUN_FILE
-    if info.exists():
-        return Path(json.loads(info.read_text())["base_dir"])
-    return Path.cwd()
+    if not info.exists():
+        return Path.cwd()
+    try:
+        base = json.loads(read_bounded(info, 1 << 20, "run file"))["base_dir"]
+        if not isinstance(base, str) or not base or "\0" in base:
+            raise TypeError(f"base_dir must be a path, found {base!r}")
+    except (ValueError, KeyError, TypeError, NnrunError) as error:
+        detail = f"missing {error}" if isinstance(error, KeyError) else str(error)
+        raise CheckpointError(
+            f"{info} is corrupted ({detail}); it should be the JSON object nnrun wrote "
+            "when the run started"
+        ) from None
+    return Path(base)
+
+
+def _epochs_done(checkpoint: Checkpoint) -> int:
+    epoch = checkpoint.metadata.epoch
+    return epoch if isinstance(epoch, int) and epoch >= 0 else 0
 
 
 def resume_run(
     target: Path, config: Path | None, overrides: list[str], force: bool, seed: int | None
-) -> tuple[Experiment, Path, Checkpoint]:
+) -> tuple[Experiment, Path, Checkpoint | None]:
     """The experiment and `last` checkpoint of a run to continue.
 
     The run's saved config is used; `--set train.epochs=N` may extend it, any other change
-    (from CONFIG or --set) is refused unless `force`, naming the differences.
+    (from CONFIG or --set) is refused unless `force`, naming the differences. Everything is
+    checked (config, weights, training state) before anything is written, so a refused
+    resume leaves the run as it was. A run killed before its first checkpoint has none to
+    continue from: it is restarted in place (the checkpoint returned is None).
     """
     run_dir = resolve_run(target)
+    if not (run_dir / CONFIG_FILE).exists():  # checked before the lock: no stray .lock files
+        raise CheckpointError(f"{run_dir} is not a run directory (no {CONFIG_FILE})")
+    locking.acquire(run_dir)
+    try:
+        return _resume(run_dir, config, overrides, force, seed)
+    except BaseException:
+        locking.release(run_dir)
+        raise
+
+
+def _resume(
+    run_dir: Path, config: Path | None, overrides: list[str], force: bool, seed: int | None
+) -> tuple[Experiment, Path, Checkpoint | None]:
     saved_path = run_dir / CONFIG_FILE
     if not saved_path.exists():
         raise CheckpointError(f"{run_dir} is not a run directory (no {CONFIG_FILE})")
@@ -163,11 +210,42 @@ def resume_run(
             )
         )
     candidate.path = str(saved_path)
-    exp = build_experiment(candidate, _base_dir(run_dir), pretrained=False)
-    (run_dir / CONFIG_FILE).write_text(exp.config_text)
-    checkpoint = load_checkpoint(run_dir / "checkpoints" / "last")
-    _check_weights(exp, checkpoint)
+    manager = CheckpointManager(run_dir / "checkpoints")
+    resumable = manager.exists("last")
+    # A run with a checkpoint takes its weights from it; one restarted in place starts
+    # from the pre-trained weights (model.init_from) as a new run would.
+    exp = build_experiment(candidate, _base_dir(run_dir), pretrained=not resumable)
+    checkpoint = manager.load("last") if resumable else None
+    if checkpoint is not None:
+        _check_weights(exp, checkpoint)
+        done = _epochs_done(checkpoint)
+        if exp.train["epochs"] < done:
+            raise ConfigError(
+                Problem(
+                    f"the run has already trained {done} epochs; train.epochs cannot go below "
+                    "that (raise it to train longer)",
+                    "train.epochs",
+                    candidate.where(("train", "epochs")),
+                    expected=f"at least {done}",
+                    found=str(exp.train["epochs"]),
+                )
+            )
+        restore_state(exp, checkpoint)
+    _commit_config(run_dir, exp)
     return exp, run_dir, checkpoint
+
+
+def _commit_config(run_dir: Path, exp: Experiment) -> None:
+    """Write the (possibly extended) config, and the summary's epoch target with it."""
+    write_text_atomic(run_dir / CONFIG_FILE, exp.config_text)
+    summary_path = run_dir / "summary.json"
+    try:
+        summary = json.loads(read_bounded(summary_path, 16 << 20, "summary"))
+    except (OSError, ValueError, NnrunError):
+        return  # no summary yet (or an unreadable one): the trainer writes a fresh one
+    if isinstance(summary, dict):
+        summary.update(max_epochs=exp.train["epochs"], config_hash=exp.config_hash)
+        write_json_atomic(summary_path, summary)
 
 
 @dataclass
@@ -222,5 +300,14 @@ def open_run(target: Path, data: DataBundle | None = None) -> OpenedRun:
 
 
 def _check_weights(exp: Experiment, checkpoint: Checkpoint) -> None:
-    expected = {k: tuple(v.shape) for k, v in exp.model.state_dict().items()}
-    checkpoint.check_compatible(expected)
+    own = exp.model.state_dict()
+    checkpoint.check_compatible({k: tuple(v.shape) for k, v in own.items()})
+    wrong = [
+        f"{name} is {checkpoint.weights[name].dtype}, the model's {array.dtype}"
+        for name, array in own.items()
+        if checkpoint.weights[name].dtype != array.dtype
+    ]
+    if wrong:
+        raise CheckpointError(
+            f"the weights in {checkpoint.path} do not fit the model: " + "; ".join(wrong)
+        )

@@ -17,6 +17,7 @@ from nnrun.autograd.tensor import Tensor
 from nnrun.config.builder import GraphView
 from nnrun.config.resolve import ResolvedConfig
 from nnrun.experiment import Experiment, as_input, loss_arguments, sample_batch
+from nnrun.markup import make_console, safe
 from nnrun.nn.model import TracedModel, TraceRecord
 from nnrun.nn.module import Module
 from nnrun.testing.gradcheck import gradcheck_report
@@ -82,7 +83,7 @@ def _numel(shape: Any) -> int:
 
 def render_model_summary(exp: Experiment, console: Console) -> None:
     """Layer/node, type, output shape and parameters, with totals and memory estimates."""
-    table = Table(title=f"model {exp.name}")
+    table = Table(title=f"model {safe(exp.name)}")
     table.add_column("layer / node")
     table.add_column("type")
     table.add_column("output shape")
@@ -91,9 +92,9 @@ def render_model_summary(exp: Experiment, console: Console) -> None:
     shape_text = _shape_texts(exp)
     for record in exp.trace:
         table.add_row(
-            record.label,
-            record.type,
-            shape_text(record),
+            safe(record.label),
+            safe(record.type),
+            safe(shape_text(record)),
             f"{record.parameters:,}" if record.parameters else "",
         )
         if record.type != "input":
@@ -115,11 +116,13 @@ def render_model_summary(exp: Experiment, console: Console) -> None:
     console.print(
         f"parameters: {total:,} ({trainable:,} trainable), "
         f"{total * itemsize / 2**20:.2f} MiB; activations: ≈{per_batch / 2**20:.2f} MiB for "
-        f"{batch_text} (forward; backprop keeps about as much again)"
+        f"{batch_text} (forward; backprop keeps about as much again)",
+        highlight=False,
     )
     console.print(
-        f"data: {exp.data.info.name} ({exp.task}); "
-        + ", ".join(f"{k} {len(v)}" for k, v in exp.data.splits.items())
+        f"data: {safe(exp.data.info.name)} ({exp.task}); "
+        + ", ".join(f"{k} {len(v)}" for k, v in exp.data.splits.items()),
+        highlight=False,
     )
 
 
@@ -257,20 +260,20 @@ def render_graph(
         lines += [f"  {ids[s]} --> {ids[t]}" for s, t in edges]
         text = "\n".join(lines) + "\n"
     else:
-        table = Table(title=f"computation graph of {exp.name}")
+        table = Table(title=f"computation graph of {safe(exp.name)}")
         for column in ("node", "op", "output shape", "parameters", "inputs"):
             table.add_column(column, no_wrap=column in ("node", "op"))
         for node in nodes:
             table.add_row(
-                node.name,
-                node.op,
-                node.shape,
+                safe(node.name),
+                safe(node.op),
+                safe(node.shape),
                 f"{node.parameters:,}" if node.parameters else "",
-                ", ".join(node.inputs),
+                safe(", ".join(node.inputs)),
             )
         if console is not None:
             console.print(table)
-        text_console = Console(width=120, record=True, file=io.StringIO())
+        text_console = make_console(width=120, record=True, file=io.StringIO())
         text_console.print(table)
         text = text_console.export_text()
     if console is not None and fmt != "text":
@@ -307,13 +310,13 @@ def check_gradients(exp: Experiment, batch: int, console: Console) -> bool:
         params=[p for _, p in named],
         names=["input"] if inputs_checked else [n for n, _ in named],
     )
-    table = Table(title=f"gradient check of {exp.name} (float64, {len(targets)} examples)")
+    table = Table(title=f"gradient check of {safe(exp.name)} (float64, {len(targets)} examples)")
     table.add_column("input" if inputs_checked else "parameter", no_wrap=True)
     for column in ("shape", "checked", "max abs error", "max rel error", "ok"):
         table.add_column(column, justify="right")
     for r in results:
         table.add_row(
-            r.name,
+            safe(r.name),
             str(r.shape),
             r.method,
             f"{r.max_abs_error:.2e}",
@@ -323,7 +326,7 @@ def check_gradients(exp: Experiment, batch: int, console: Console) -> bool:
     console.print(table)
     bad = [r for r in results if not r.ok]
     for r in bad:
-        console.print(f"[red]{r.describe()}[/]")
+        console.print(f"[red]{safe(r.describe())}[/]", highlight=False)
     if not bad:
         what = "input" if inputs_checked else "parameter"
         console.print(f"[green]all {len(results)} {what} gradients match[/]")
