@@ -12,6 +12,7 @@ from nnrun import (  # noqa: F401
     schedules,
 )
 from nnrun.data import builtin  # noqa: F401
+from nnrun.loggers import csv, mlflow, tensorboard  # noqa: F401
 from nnrun.nn import (  # noqa: F401
     activation,
     attention,

@@ -262,3 +262,5 @@ OPTIMIZERS = Registry("optimizer", arg_aliases={"learning_rate": "lr"}, injected
 SCHEDULES = Registry("schedule", injected=("optimizer", "epochs", "steps_per_epoch"))
 METRICS = Registry("metric")
 DATASETS = Registry("dataset")
+# Training loggers; `run_dir`/`columns` are what the trainer hands its built-in CSV logger.
+LOGGERS = Registry("logger", injected=("run_dir", "columns"))

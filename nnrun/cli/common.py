@@ -1,8 +1,7 @@
 """What every command shares: the consoles, error reporting, and common options."""
 
-from __future__ import annotations
-
 import functools
+import inspect
 import math
 import os
 import signal
@@ -12,8 +11,10 @@ from pathlib import Path
 from typing import Annotated, Any, TypeVar
 
 import typer
+from typer.core import TyperCommand, TyperGroup
 
 from nnrun import _startup
+from nnrun.cli.completion import complete_set
 from nnrun.errors import ConfigError, NnrunError
 from nnrun.markup import make_console, safe
 
@@ -99,9 +100,43 @@ def finite_at_least(minimum: float) -> Callable[[float], float]:
     return check
 
 
+class _FlagsWithoutType:
+    """Typer's Rich help prints a type next to every option, `<bool>` on flags that take
+    no value (its plain help leaves it out: only the Rich panel asks every option for
+    `display_type_rich`, which falls back to the annotation unless a metavar is set). An
+    empty metavar gives flags an empty type column."""
+
+    def get_params(self, ctx: Any) -> list[Any]:
+        params = super().get_params(ctx)  # type: ignore[misc]
+        for param in params:
+            if getattr(param, "is_flag", False) and param.metavar is None:
+                param.metavar = ""
+        return params
+
+
+class Command(_FlagsWithoutType, TyperCommand):
+    """Every nnrun command."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        if self.short_help is None and self.help:
+            # `nnrun --help` lists each command's first paragraph, where Rich would keep the
+            # docstring's line breaks.
+            self.short_help = " ".join(inspect.cleandoc(self.help).split("\n\n")[0].split())
+
+
+class Group(_FlagsWithoutType, TyperGroup):
+    """The `nnrun` command group."""
+
+
 SetOption = Annotated[
     list[str] | None,
-    typer.Option("--set", help="Override a config value: --set optimizer.lr=3e-4 (YAML value)."),
+    typer.Option(
+        "--set",
+        metavar="<key=value>",
+        help="Override a config value: --set optimizer.lr=3e-4 (YAML value).",
+        autocompletion=complete_set,
+    ),
 ]
 
 

@@ -1,7 +1,5 @@
 """`nnrun datasets`: the built-in datasets."""
 
-from __future__ import annotations
-
 from typing import Annotated
 
 import typer
@@ -13,7 +11,12 @@ from nnrun.cli.common import console, report_errors
 def datasets(
     json_out: Annotated[bool, typer.Option("--json", help="One JSON object per dataset.")] = False,
 ) -> None:
-    """List the built-in datasets with their task, shape and size."""
+    """List the built-in datasets with their task, shape and size.
+
+    Examples:
+      nnrun datasets
+      nnrun datasets --json
+    """
     from nnrun.data import dataset_table
     from nnrun.tables import Col, fitted_table
 

@@ -1,7 +1,5 @@
 """`nnrun export`: a trained model as one self-contained ONNX file (preprocessing inside)."""
 
-from __future__ import annotations
-
 from enum import Enum
 from pathlib import Path
 from typing import Annotated
@@ -9,6 +7,7 @@ from typing import Annotated
 import typer
 
 from nnrun.cli.common import console, report_errors
+from nnrun.cli.completion import complete_run
 from nnrun.errors import NnrunError
 from nnrun.markup import safe
 
@@ -24,7 +23,9 @@ class Tag(str, Enum):
 
 @report_errors
 def export(
-    run: Annotated[Path, typer.Argument(help="A run directory or a checkpoint.")],
+    run: Annotated[
+        Path, typer.Argument(help="A run directory or a checkpoint.", autocompletion=complete_run)
+    ],
     format: Annotated[Format, typer.Option("--format", help="The file format.")] = Format.onnx,
     out: Annotated[
         Path | None,
@@ -39,7 +40,8 @@ def export(
     before normalization, or token ids), output what `nnrun predict --proba` prints for
     classifiers and the predicted values for regression.
 
-    Example: nnrun export outputs/quickstart --out quickstart.onnx
+    Examples:
+      nnrun export outputs/quickstart/latest --out quickstart.onnx
     """
     try:
         import onnx

@@ -1,22 +1,25 @@
 """`nnrun graph`: the computation graph the builder made."""
 
-from __future__ import annotations
-
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Literal
 
 import typer
 
 from nnrun.cli.common import SetOption, console, errors, report_errors
-from nnrun.errors import NnrunError
+from nnrun.cli.completion import complete_config
 from nnrun.markup import safe
 
 
 @report_errors
 def graph(
-    config: Annotated[Path, typer.Argument(help="The experiment's YAML file.")],
+    config: Annotated[
+        Path, typer.Argument(help="The experiment's YAML file.", autocompletion=complete_config)
+    ],
     set_: SetOption = None,
-    format_: Annotated[str, typer.Option("--format", help="text, dot or mermaid.")] = "text",
+    format_: Annotated[
+        Literal["text", "dot", "mermaid"],
+        typer.Option("--format", help="A table, Graphviz DOT or a Mermaid diagram."),
+    ] = "text",
     out: Annotated[Path | None, typer.Option("--out", help="Write to a file.")] = None,
     expand: Annotated[
         bool | None,
@@ -26,12 +29,15 @@ def graph(
         ),
     ] = None,
 ) -> None:
-    """Show the computation graph the builder made (text, Graphviz DOT or Mermaid)."""
+    """Show the computation graph the builder made (text, Graphviz DOT or Mermaid).
+
+    Examples:
+      nnrun graph configs/residual_mlp.yaml
+      nnrun graph configs/residual_mlp.yaml --format dot --out model.dot
+    """
     from nnrun.experiment import build_experiment, resolve
     from nnrun.train.summary import render_graph
 
-    if format_ not in ("text", "dot", "mermaid"):
-        raise NnrunError(f"--format must be text, dot or mermaid, not {format_!r}")
     experiment = build_experiment(resolve(config, set_ or []))
     text = render_graph(experiment, format_, console if out is None else None, expand)
     if out is not None:

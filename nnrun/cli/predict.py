@@ -1,7 +1,5 @@
 """`nnrun predict`: predictions of a trained model, or generated text."""
 
-from __future__ import annotations
-
 import sys
 from pathlib import Path
 from typing import Annotated
@@ -9,13 +7,16 @@ from typing import Annotated
 import typer
 
 from nnrun.cli.common import errors, finite_at_least, report_errors
+from nnrun.cli.completion import complete_run
 from nnrun.errors import NnrunError
 from nnrun.markup import safe
 
 
 @report_errors
 def predict(
-    run: Annotated[Path, typer.Argument(help="A run directory or a checkpoint.")],
+    run: Annotated[
+        Path, typer.Argument(help="A run directory or a checkpoint.", autocompletion=complete_run)
+    ],
     inputs: Annotated[
         Path | None,
         typer.Argument(
@@ -57,8 +58,14 @@ def predict(
     ] = 0.8,
     seed: Annotated[int, typer.Option("--seed", min=0, help="Seed for sampling.")] = 0,
 ) -> None:
-    """Predict with a trained model (the training preprocessing is applied), or generate
-    text from a language model with --generate."""
+    """Predict with a trained model (its training preprocessing applied), or generate text.
+
+    Language models sample text with --generate.
+
+    Examples:
+      nnrun predict outputs/quickstart/latest inputs.npy --proba --out probs.csv
+      nnrun predict outputs/char_lstm/latest --generate 300 --prompt "ROMEO:"
+    """
     from nnrun.train.prediction import generate_text, predict_file
 
     if generate is not None:

@@ -1,21 +1,28 @@
 """`nnrun runs`: the runs under an output directory."""
 
-from __future__ import annotations
-
 from pathlib import Path
 from typing import Annotated
 
 import typer
 
 from nnrun.cli.common import console, report_errors
+from nnrun.cli.completion import complete_run
 
 
 @report_errors
 def runs(
-    directory: Annotated[Path, typer.Argument(help="Where runs are.")] = Path("outputs"),
+    directory: Annotated[
+        Path, typer.Argument(help="Where runs are.", autocompletion=complete_run)
+    ] = Path("outputs"),
     json_out: Annotated[bool, typer.Option("--json", help="Print the runs as JSON.")] = False,
 ) -> None:
-    """List runs: name, start, status, epochs, best metric, time."""
+    """List runs: name, start, status, epochs, best metric, time.
+
+    Examples:
+      nnrun runs
+      nnrun runs outputs/sweeps
+      nnrun runs --json
+    """
     from nnrun.train.history import list_runs, render_runs_table, runs_json
 
     records = list_runs(directory)

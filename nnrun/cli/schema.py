@@ -1,7 +1,5 @@
 """`nnrun schema`: the JSON Schema of config files."""
 
-from __future__ import annotations
-
 import json
 from pathlib import Path
 from typing import Annotated
@@ -16,7 +14,11 @@ from nnrun.markup import safe
 def schema(
     out: Annotated[Path | None, typer.Option("--out", help="Write to a file.")] = None,
 ) -> None:
-    """Print the JSON Schema of config files (for editor completion and checking)."""
+    """Print the JSON Schema of config files (for editor completion and checking).
+
+    Examples:
+      nnrun schema --out nnrun.schema.json
+    """
     from nnrun.config.jsonschema import config_json_schema
     from nnrun.experiment import SECTIONS
     from nnrun.registry import (

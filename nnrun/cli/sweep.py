@@ -1,13 +1,12 @@
 """`nnrun sweep`: a grid, random or Bayesian search over a config."""
 
-from __future__ import annotations
-
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Literal
 
 import typer
 
 from nnrun.cli.common import console, report_errors
+from nnrun.cli.completion import complete_config, complete_sweep
 from nnrun.errors import NnrunError
 from nnrun.markup import safe
 
@@ -15,14 +14,18 @@ from nnrun.markup import safe
 @report_errors
 def sweep(
     sweep_file: Annotated[
-        Path | None, typer.Argument(help="The sweep YAML file (optional with --resume).")
+        Path | None,
+        typer.Argument(
+            help="The sweep YAML file (optional with --resume).", autocompletion=complete_config
+        ),
     ] = None,
     workers: Annotated[
         int | None,
         typer.Option("--workers", "-w", help="Trials at a time (default: the file's workers)."),
     ] = None,
     executor: Annotated[
-        str, typer.Option("--executor", help="process (local processes) or dask.")
+        Literal["process", "dask"],
+        typer.Option("--executor", help="Local processes, or a Dask cluster."),
     ] = "process",
     address: Annotated[
         str | None,
@@ -34,7 +37,10 @@ def sweep(
     resume: Annotated[
         Path | None,
         typer.Option(
-            "--resume", help="Continue a sweep: its directory, or its name (its latest run)."
+            "--resume",
+            metavar="<sweep_dir>",
+            help="Continue a sweep: its directory, or its name (its latest run).",
+            autocompletion=complete_sweep,
         ),
     ] = None,
     out: Annotated[
@@ -45,7 +51,12 @@ def sweep(
         ),
     ] = None,
 ) -> None:
-    """Run a grid, random or Bayesian search over a config; resumable with --resume."""
+    """Run a grid, random or Bayesian search over a config; resumable with --resume.
+
+    Examples:
+      nnrun sweep configs/sweeps/digits_lr.yaml --workers 2
+      nnrun sweep --resume digits_lr
+    """
     from nnrun.sweep.report import (
         BEST_CONFIG,
         SUMMARY_MD,

@@ -1,13 +1,12 @@
 """`nnrun sweep-report`: the ranked results of a sweep."""
 
-from __future__ import annotations
-
 from pathlib import Path
 from typing import Annotated
 
 import typer
 
 from nnrun.cli.common import console, report_errors
+from nnrun.cli.completion import complete_sweep
 from nnrun.errors import NnrunError
 from nnrun.markup import safe
 
@@ -15,11 +14,19 @@ from nnrun.markup import safe
 @report_errors
 def sweep_report(
     sweep: Annotated[
-        Path, typer.Argument(help="A sweep directory, or a sweep's name (its latest run).")
+        Path,
+        typer.Argument(
+            help="A sweep directory, or a sweep's name (its latest run).",
+            autocompletion=complete_sweep,
+        ),
     ],
     top: Annotated[int | None, typer.Option("--top", help="Show only the best N.")] = None,
 ) -> None:
-    """The ranked results of a sweep, how each parameter relates to the metric, and a plot."""
+    """The ranked results of a sweep, how each parameter relates to the metric, and a plot.
+
+    Examples:
+      nnrun sweep-report outputs/sweeps/digits_lr/20261130-091500 --top 5
+    """
     from nnrun.sweep.ledger import LEDGER_FILE, latest_events, read_ledger
     from nnrun.sweep.report import (
         PLOT_FILE,

@@ -1,19 +1,20 @@
 """`nnrun validate`: resolve and check a config, print the model summary."""
 
-from __future__ import annotations
-
 from pathlib import Path
 from typing import Annotated
 
 import typer
 
 from nnrun.cli.common import SetOption, console, print_resolved, report_errors
+from nnrun.cli.completion import complete_config
 from nnrun.markup import safe
 
 
 @report_errors
 def validate(
-    config: Annotated[Path, typer.Argument(help="The experiment's YAML file.")],
+    config: Annotated[
+        Path, typer.Argument(help="The experiment's YAML file.", autocompletion=complete_config)
+    ],
     set_: SetOption = None,
     explain: Annotated[
         bool, typer.Option("--explain", help="Show every effective value and where it came from.")
@@ -25,7 +26,12 @@ def validate(
         ),
     ] = False,
 ) -> None:
-    """Resolve and validate a config, then print a model summary."""
+    """Resolve and validate a config, then print a model summary.
+
+    Examples:
+      nnrun validate configs/quickstart.yaml
+      nnrun validate configs/quickstart.yaml --explain --set optimizer.lr=3e-4
+    """
     from nnrun.experiment import build_experiment, resolve
     from nnrun.train.summary import render_explain, render_model_summary
 

@@ -16,6 +16,7 @@ from typing import Any
 
 from nnrun.config.paths import is_plain, to_plain
 from nnrun.config.spec import Option
+from nnrun.config.validate import ComponentList
 from nnrun.registry import Registry
 
 DIALECT = "https://json-schema.org/draft/2020-12/schema"
@@ -123,6 +124,8 @@ def option_schema(option: Option) -> dict[str, Any]:
             schema["type"] = ["object"]
         if bool in typing.get_args(option.type):  # a switch or its settings (`diagnose`)
             schema["type"] = [*schema["type"], "boolean"]
+    elif isinstance(option.type, ComponentList):
+        schema = {"type": "array", "items": component_schema(option.type.registry)}
     else:
         schema = annotation_schema(option.type)
     if option.choices is not None:

@@ -128,6 +128,8 @@ def validate_option(
     value: Any, option: Option, path: KeyPath, cfg: ResolvedConfig
 ) -> tuple[Any, list[Problem]]:
     """Check one value against its `Option` (type, nested spec, choices, range)."""
+    if isinstance(option.type, ComponentList):
+        return _validate_entry(value, option.type, path, cfg)
     if option.spec is not None and (
         isinstance(value, dict) or (value is None and not _accepts(None, option.type))
     ):

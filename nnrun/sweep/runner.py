@@ -287,8 +287,17 @@ class PointResults:
 class SweepRunner:
     """Runs the not-yet-done trials of a sweep, at most `workers` at a time."""
 
-    def __init__(self, spec: SweepSpec, sweep_dir: Path, executor: TrialExecutor, view: Any):
+    def __init__(
+        self,
+        spec: SweepSpec,
+        sweep_dir: Path,
+        executor: TrialExecutor,
+        view: Any,
+        parents: dict[str, str] | None = None,
+    ):
+        """`parents`: the sweep's parent run id per logger (trials nest under them)."""
         self.spec = spec
+        self.parents = dict(parents or {})
         self.sweep_dir = sweep_dir
         self.executor = executor
         self.view = view
@@ -416,6 +425,7 @@ class SweepRunner:
             "run_dir": str(run_dir.resolve()),
             "command": command,
             "metric": self.spec.metric,
+            "parents": self.parents,
         }
         self.running[trial.id] = Running(
             trial, self.executor.submit(payload), run_dir, MetricTail(run_dir, self.spec.metric)
@@ -524,6 +534,16 @@ class SweepOutcome:
     latest: dict[str, dict[str, Any]]
 
 
+def sweep_loggers(spec: SweepSpec, sweep_dir: Path) -> Any:
+    """The base config's loggers, opened around the sweep (see `SweepLoggers`)."""
+    from nnrun.experiment import resolve, validate
+    from nnrun.loggers import SweepLoggers
+
+    cfg = resolve(spec.base)
+    base = validate(cfg)[0]
+    return SweepLoggers(base, cfg.to_yaml(), sweep_dir)
+
+
 def run_sweep(
     sweep_file: Path | None,
     *,
@@ -557,6 +577,7 @@ def _run(
     from nnrun.sweep.report import aggregate, write_summaries
     from nnrun.sweep.view import make_view
 
+    loggers = sweep_loggers(spec, sweep_dir)
     pool = make_executor(executor, workers or spec.workers, address)
     console.print(
         f"sweep [bold]{safe(spec.name)}[/]: {spec.method} over "
@@ -564,7 +585,16 @@ def _run(
         highlight=False,
     )
     console.print(f"  {safe(sweep_dir)}", style="dim", highlight=False)
-    latest = SweepRunner(spec, sweep_dir, pool, make_view(spec, console)).run()
+    status = "failed"
+    try:
+        parents = loggers.start()
+        latest = SweepRunner(spec, sweep_dir, pool, make_view(spec, console), parents=parents).run()
+        status = "finished"
+    except SweepInterrupted:
+        status = "interrupted"
+        raise
+    finally:
+        loggers.end(status)
     rows = aggregate(spec, latest)
     write_summaries(spec, sweep_dir, rows)
     return SweepOutcome(spec, sweep_dir, rows, latest)

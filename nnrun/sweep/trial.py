@@ -104,15 +104,20 @@ def run_trial(payload: dict[str, Any]) -> dict[str, Any]:
 def _train(payload: dict[str, Any], run_dir: Path, reporter: TrialReporter) -> dict[str, Any]:
     from nnrun.experiment import build_experiment, resolve
     from nnrun.fileio import write_json_atomic
+    from nnrun.loggers import LoggingReporter, build_loggers, run_context
     from nnrun.train.loop import Trainer
     from nnrun.train.session import RUN_FILE, start_run
 
     cfg = resolve(payload["base"], payload["overrides"], payload["seed"])
     experiment = build_experiment(cfg)
+    loggers = build_loggers(experiment.train["loggers"])
     start_run(experiment, out=run_dir)
     # start_run records this worker's argv; the command that re-runs the trial is more use.
     info = json.loads((run_dir / RUN_FILE).read_text())
     write_json_atomic(run_dir / RUN_FILE, {**info, "command": payload["command"]})
-    trainer = Trainer(experiment, run_dir, reporter)
+    context = run_context(
+        experiment, run_dir, parents=payload.get("parents", {}), trial=payload["trial"]
+    )
+    trainer = Trainer(experiment, run_dir, LoggingReporter(reporter, loggers, context))
     reporter.trainer = trainer
     return trainer.fit()

@@ -5,7 +5,9 @@ from __future__ import annotations
 from typing import Any, Literal
 
 from nnrun.config.spec import Option
+from nnrun.config.validate import ComponentList
 from nnrun.diagnose.options import DIAGNOSE_OPTION
+from nnrun.registry import LOGGERS
 
 EARLY_STOPPING_SPEC: dict[str, Option] = {
     "monitor": Option(str, "val_loss", "metric to watch, e.g. val_loss or val_accuracy"),
@@ -59,6 +61,11 @@ TRAIN_SPEC: dict[str, Option] = {
     ),
     "diagnose": DIAGNOSE_OPTION,
     "threads": Option(int, 1, "BLAS threads (one thread holds up best on a shared machine)", min=1),
+    "loggers": Option(
+        ComponentList(LOGGERS),
+        [{"type": "csv"}],
+        "where metrics go: csv (metrics.csv, always written), tensorboard, mlflow",
+    ),
 }
 
 Mode = Literal["min", "max"]

@@ -159,30 +159,43 @@ def _epochs_done(checkpoint: Checkpoint) -> int:
 
 
 def resume_run(
-    target: Path, config: Path | None, overrides: list[str], force: bool, seed: int | None
+    target: Path,
+    config: Path | None,
+    overrides: list[str],
+    force: bool,
+    seed: int | None,
+    loggers: list[str] = (),
 ) -> tuple[Experiment, Path, Checkpoint | None]:
     """The experiment and `last` checkpoint of a run to continue.
 
-    The run's saved config is used; `--set train.epochs=N` may extend it, any other change
-    (from CONFIG or --set) is refused unless `force`, naming the differences. Everything is
-    checked (config, weights, training state) before anything is written, so a refused
-    resume leaves the run as it was. A run killed before its first checkpoint has none to
-    continue from: it is restarted in place (the checkpoint returned is None).
+    The run's saved config is used; `--set train.epochs=N` may extend it and `loggers` (from
+    ``--logger``) or ``train.loggers`` may add loggers; any other change (from CONFIG or
+    --set) is refused unless `force`, naming the differences. Everything is checked (config,
+    weights, training state) before anything is written, so a refused resume leaves the run
+    as it was. A run killed before its first checkpoint has none to continue from: it is
+    restarted in place (the checkpoint returned is None).
     """
     run_dir = resolve_run(target)
     if not (run_dir / CONFIG_FILE).exists():  # checked before the lock: no stray .lock files
         raise CheckpointError(f"{run_dir} is not a run directory (no {CONFIG_FILE})")
     locking.acquire(run_dir)
     try:
-        return _resume(run_dir, config, overrides, force, seed)
+        return _resume(run_dir, config, overrides, force, seed, loggers)
     except BaseException:
         locking.release(run_dir)
         raise
 
 
 def _resume(
-    run_dir: Path, config: Path | None, overrides: list[str], force: bool, seed: int | None
+    run_dir: Path,
+    config: Path | None,
+    overrides: list[str],
+    force: bool,
+    seed: int | None,
+    loggers: list[str],
 ) -> tuple[Experiment, Path, Checkpoint | None]:
+    from nnrun.loggers import add_loggers
+
     saved_path = run_dir / CONFIG_FILE
     if not saved_path.exists():
         raise CheckpointError(f"{run_dir} is not a run directory (no {CONFIG_FILE})")
@@ -191,12 +204,14 @@ def _resume(
     candidate = resolve_config(config if config else saved_path, overrides)
     if seed is not None:
         candidate.data["seed"] = seed
+    add_loggers(candidate, loggers)
     new_config, _ = validate(candidate)
     changes = [
         line
         for line in config_differences(saved_config, new_config)
-        # Training longer or switching diagnostics on does not change the experiment.
-        if not line.startswith(("train.epochs:", "train.diagnose"))
+        # Training longer, switching diagnostics on or adding loggers does not change the
+        # experiment.
+        if not line.startswith(("train.epochs:", "train.diagnose", "train.loggers:"))
     ]
     if changes and not force:
         raise ConfigError(
@@ -205,7 +220,8 @@ def _resume(
                 "the same experiment. Differences: " + "; ".join(changes) + ". Pass --force to "
                 "resume with the new config anyway, or start a new run.",
                 location=None,
-                expected="the saved config (only train.epochs and train.diagnose may change)",
+                expected="the saved config (only train.epochs, train.diagnose and train.loggers "
+                "may change)",
                 found=f"{len(changes)} difference(s)",
             )
         )

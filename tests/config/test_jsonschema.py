@@ -100,6 +100,18 @@ def test_annotation_schema():
     assert annotation_schema(dict[str, int]) == {"type": "object"}
 
 
+def test_component_list_options_list_the_registered_components():
+    from nnrun import components  # noqa: F401  (fills the registries)
+    from nnrun.train.options import TRAIN_SPEC as REAL_TRAIN_SPEC
+
+    schema = config_json_schema({"train": REAL_TRAIN_SPEC}, {})
+    validator = jsonschema.Draft202012Validator(schema)
+    good = {"train": {"loggers": ["csv", {"type": "tensorboard", "log_dir": "tb"}]}}
+    assert errors(validator, good) == []
+    assert errors(validator, {"train": {"loggers": ["tensorbord"]}})
+    assert errors(validator, {"train": {"loggers": [{"type": "mlflow", "uri": "x"}]}})
+
+
 @pytest.mark.parametrize(
     ("value", "valid"),
     [(True, True), (False, True), (None, True), ({"every": 5}, True), ({}, True)]

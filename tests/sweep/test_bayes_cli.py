@@ -128,9 +128,9 @@ def _has_matplotlib() -> bool:
 class _InlineRunner(SweepRunner):
     """The real runner with trials run in the test process (no worker start-up)."""
 
-    def __init__(self, spec, sweep_dir, executor, view):
+    def __init__(self, spec, sweep_dir, executor, view, **options):
         executor.close()
-        super().__init__(spec, sweep_dir, InlineExecutor(), view)
+        super().__init__(spec, sweep_dir, InlineExecutor(), view, **options)
 
 
 def test_sweep_file_errors_exit_2_with_file_and_line(cli, write_sweep):

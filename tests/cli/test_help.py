@@ -1,0 +1,51 @@
+"""Help text: flags show no type, choices are listed, every command ends with examples."""
+
+from __future__ import annotations
+
+import inspect
+import re
+
+import pytest
+from typer.testing import CliRunner
+
+from nnrun.cli import COMMANDS, app
+
+runner = CliRunner()
+
+
+def help_text(*command: str) -> str:
+    result = runner.invoke(app, [*command, "--help"], prog_name="nnrun", terminal_width=100)
+    assert result.exit_code == 0, result.output
+    return result.output
+
+
+@pytest.mark.parametrize("command", [(), *[(name,) for name in COMMANDS]])
+def test_no_option_shows_a_bool_type(command):
+    text = help_text(*command)
+    assert "<bool>" not in text
+    assert re.search(r"--help\s+Show this message", text)
+
+
+def test_choices_are_shown_for_format_split_and_executor():
+    assert "<text|dot|mermaid>" in help_text("graph")
+    assert "<test|val|train>" in help_text("eval")
+    assert "<process|dask>" in help_text("sweep")
+    result = runner.invoke(app, ["graph", "x.yaml", "--format", "svg"])
+    assert result.exit_code == 2 and "'svg' is not one of" in result.output
+
+
+@pytest.mark.parametrize("name", list(COMMANDS))
+def test_every_command_help_ends_with_examples_of_itself(name):
+    doc = inspect.getdoc(COMMANDS[name])
+    last = doc.split("\n\n")[-1].splitlines()
+    assert last[0] == "Examples:"
+    assert 1 <= len(last) - 1 <= 2
+    assert all(line.strip().startswith(f"nnrun {name}") for line in last[1:])
+    shown = help_text(name)
+    assert all(line.strip() in shown for line in last[1:])
+
+
+def test_top_level_help_offers_completion_install_and_examples():
+    text = help_text()
+    assert "--install-completion" in text and "--show-completion" in text
+    assert "nnrun train configs/quickstart.yaml" in text
