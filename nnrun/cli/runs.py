@@ -20,8 +20,7 @@ def runs(
 
     Examples:
       nnrun runs
-      nnrun runs outputs/sweeps
-      nnrun runs --json
+      nnrun runs outputs/sweeps --json
     """
     from nnrun.train.history import list_runs, render_runs_table, runs_json
 
