@@ -10,6 +10,7 @@ turns into exit 130.
 
 from __future__ import annotations
 
+import atexit
 import os
 import signal
 import sys
@@ -28,6 +29,15 @@ def exit_quietly(signum: int, frame: object) -> None:
     os._exit(128 + signum)
 
 
+def ignore_late_interrupts() -> None:
+    """Ignore Ctrl-C once the command has ended: while Python finalizes it resets SIGINT to
+    the default action, and a Ctrl-C in those last milliseconds would kill the process by
+    the signal instead of letting it exit with the command's code."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+
 COMMAND = launched_as_command()
 if COMMAND and signal.getsignal(signal.SIGINT) is signal.default_int_handler:
     signal.signal(signal.SIGINT, exit_quietly)
+    # Registered first, so it runs after every other exit handler has done its work.
+    atexit.register(ignore_late_interrupts)

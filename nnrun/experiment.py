@@ -247,10 +247,15 @@ def bind_metrics(spec: ExperimentSpec, task: Task) -> list[BoundMetric]:
 
 
 def build_experiment(
-    cfg: ResolvedConfig, base_dir: Path | None = None, data: DataBundle | None = None
+    cfg: ResolvedConfig,
+    base_dir: Path | None = None,
+    data: DataBundle | None = None,
+    pretrained: bool = True,
 ) -> Experiment:
     """Validate `cfg` and build the run: data, model (sized by a dry run), loss, optimizer,
-    schedule and metrics. Raises ConfigError/DataError with located, complete messages."""
+    schedule and metrics. Raises ConfigError/DataError with located, complete messages.
+    `pretrained=False` skips loading `model.init_from` weights (only freezes), for a run
+    whose own checkpoint is loaded next."""
     spec = parse_spec(cfg)
     base_dir = Path(base_dir) if base_dir is not None else Path(cfg.path).resolve().parent
     if data is None:
@@ -266,7 +271,8 @@ def build_experiment(
     metric_keys = logged_metric_keys(metrics, sample_outputs, data)
     frozen = []
     if spec.model.init_from is not None:
-        frozen = apply_init_from(spec.model.init_from, model, base_dir)
+        output_dir = Path(spec.output_dir)
+        frozen = apply_init_from(spec.model.init_from, model, base_dir, output_dir, pretrained)
     # A model without parameters (a pure computation, e.g. the lecture's forward pass) can
     # be shown and checked but not trained: no optimizer, and `nnrun train` refuses it.
     optimizer = None

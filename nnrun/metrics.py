@@ -38,7 +38,7 @@ class LabelData:
     predictions: np.ndarray
     targets: np.ndarray
     num_classes: int
-    scores: np.ndarray | None  # (M, C) scores for top-k; None for binary
+    scores: np.ndarray  # (M, C) class scores (logits); (M,) logits for binary
 
     @cached_property
     def confusion(self) -> np.ndarray:
@@ -46,6 +46,30 @@ class LabelData:
         flat = self.targets * self.num_classes + self.predictions
         counts = np.bincount(flat, minlength=self.num_classes**2)
         return counts.reshape(self.num_classes, self.num_classes)
+
+    @cached_property
+    def log_probabilities(self) -> np.ndarray:
+        """(M, C) float64 log-probabilities: log-softmax of the scores, or for binary
+        log-sigmoid of the logit as the columns [negative, positive]."""
+        scores = self.scores.astype(np.float64)
+        if scores.ndim == 1:
+            scores = np.stack([np.zeros_like(scores), scores], axis=1)
+        shifted = scores - scores.max(axis=1, keepdims=True)
+        return shifted - np.log(np.exp(shifted).sum(axis=1, keepdims=True))
+
+    def class_scores(self) -> list[tuple[np.ndarray, np.ndarray]]:
+        """(is this class, score) pairs for the ranking metrics: the positive class's logit
+        for binary; one-vs-rest probability columns for each class that occurs in the
+        targets (with and without it) otherwise."""
+        if self.scores.ndim == 1:
+            return [(self.targets == 1, self.scores.astype(np.float64))]
+        probabilities = np.exp(self.log_probabilities)
+        counts = np.bincount(self.targets, minlength=self.num_classes)
+        return [
+            (self.targets == c, probabilities[:, c])
+            for c in range(self.num_classes)
+            if 0 < counts[c] < len(self.targets)
+        ]
 
 
 @dataclass(frozen=True)
@@ -210,6 +234,110 @@ class F1(_PerClassMetric):
         return _safe_divide(2 * true_pos, 2 * true_pos + false_pos + false_neg)
 
 
+@METRICS.register("balanced_accuracy")
+class BalancedAccuracy(Metric):
+    """Mean recall over the classes that occur in the targets (scikit-learn's
+    ``balanced_accuracy_score``): accuracy that a majority class cannot inflate."""
+
+    def __call__(self, data: LabelData, task: str) -> dict[str, float]:
+        confusion = data.confusion
+        support = confusion.sum(axis=1)
+        present = support > 0
+        return {"": _mean_or_nan(np.diag(confusion)[present] / support[present])}
+
+
+@METRICS.register("matthews_corrcoef", "mcc")
+class MatthewsCorrcoef(Metric):
+    """Matthews correlation coefficient in its multi-class form (Gorodkin's R_K, as
+    scikit-learn computes it): +1 perfect, 0 no better than chance; 0 when undefined."""
+
+    def __call__(self, data: LabelData, task: str) -> dict[str, float]:
+        confusion = data.confusion.astype(np.float64)
+        true_counts, predicted_counts = confusion.sum(axis=1), confusion.sum(axis=0)
+        correct, total = np.trace(confusion), confusion.sum()
+        covariance = correct * total - true_counts @ predicted_counts
+        spread = (total**2 - predicted_counts @ predicted_counts) * (
+            total**2 - true_counts @ true_counts
+        )
+        return {"": float(covariance / np.sqrt(spread)) if spread > 0 else 0.0}
+
+
+@METRICS.register("log_loss")
+class LogLoss(Metric):
+    """Mean negative log-likelihood of the targets under the softmax (binary: sigmoid) of
+    the model's scores, in nats (scikit-learn's ``log_loss`` of those probabilities)."""
+
+    mode = "min"
+
+    def __call__(self, data: LabelData, task: str) -> dict[str, float]:
+        picked = np.take_along_axis(data.log_probabilities, data.targets[:, None], axis=1)
+        return {"": _mean_or_nan(-picked[:, 0])}
+
+
+def _average_ranks(values: np.ndarray) -> np.ndarray:
+    """1-based ranks of `values`, ties sharing their average rank."""
+    order = np.argsort(values, kind="mergesort")
+    ordered = values[order]
+    starts_group = np.r_[True, ordered[1:] != ordered[:-1]]
+    starts = np.flatnonzero(starts_group)
+    ends = np.r_[starts[1:], len(values)]
+    group_rank = (starts + ends + 1) / 2
+    ranks = np.empty(len(values))
+    ranks[order] = group_rank[np.cumsum(starts_group) - 1]
+    return ranks
+
+
+def _roc_auc(is_positive: np.ndarray, scores: np.ndarray) -> float:
+    """Area under the ROC curve as the Mann-Whitney statistic (ties count one half)."""
+    positives = int(is_positive.sum())
+    negatives = len(is_positive) - positives
+    if not positives or not negatives:
+        return float("nan")
+    rank_sum = _average_ranks(scores)[is_positive].sum()
+    return float((rank_sum - positives * (positives + 1) / 2) / (positives * negatives))
+
+
+def _average_precision(is_positive: np.ndarray, scores: np.ndarray) -> float:
+    """Sum over score thresholds of (recall gained) × precision, as scikit-learn's
+    ``average_precision_score`` (no interpolation)."""
+    positives = int(is_positive.sum())
+    if not positives:
+        return float("nan")
+    order = np.argsort(-scores, kind="mergesort")
+    ordered, hits = scores[order], is_positive[order]
+    last_of_tie = np.r_[ordered[1:] != ordered[:-1], True]
+    true_pos = np.cumsum(hits)[last_of_tie]
+    taken = np.flatnonzero(last_of_tie) + 1
+    recall_gain = np.diff(np.r_[0, true_pos]) / positives
+    return float((recall_gain * true_pos / taken).sum())
+
+
+class _RankingScoreMetric(Metric):
+    """A threshold-free metric of how the scores rank each class: binary on the positive
+    class's score, multi-class one-vs-rest per class, macro-averaged over the classes that
+    occur in the targets (NaN when no class has both positive and negative examples)."""
+
+    score_fn: ClassVar[Any]
+
+    def __call__(self, data: LabelData, task: str) -> dict[str, float]:
+        values = [type(self).score_fn(hits, scores) for hits, scores in data.class_scores()]
+        return {"": _mean_or_nan(np.asarray(values, dtype=np.float64))}
+
+
+@METRICS.register("auc", "roc_auc")
+class RocAuc(_RankingScoreMetric):
+    __doc__ = "Area under the ROC curve. " + _RankingScoreMetric.__doc__
+    score_fn = _roc_auc
+
+
+@METRICS.register("average_precision", "pr_auc")
+class AveragePrecision(_RankingScoreMetric):
+    __doc__ = "Average precision (area under the precision-recall curve). " + (
+        _RankingScoreMetric.__doc__
+    )
+    score_fn = _average_precision
+
+
 @METRICS.register("confusion_matrix")
 class ConfusionMatrix(Metric):
     """Counts of (true, predicted) class pairs; not a scalar, so `compute_metrics` skips it
@@ -265,6 +393,17 @@ class R2Score(_RegressionMetric):
         scores = np.where(total > 0, 1 - residual / np.where(total > 0, total, 1), 0.0)
         scores = np.where((total == 0) & (residual == 0), 1.0, scores)
         return {"": _mean_or_nan(scores[counts > 0])}
+
+
+@METRICS.register("mape", "mean_absolute_percentage_error")
+class MeanAbsolutePercentageError(_RegressionMetric):
+    """Mean of |error| / |target| as a fraction (0.05 = 5 %), as scikit-learn: targets
+    of zero count as machine epsilon, so they give huge values rather than infinity."""
+
+    def __call__(self, data: RegressionData, task: str) -> dict[str, float]:
+        error = np.abs(data.outputs - data.targets)
+        scale = np.maximum(np.abs(data.targets), np.finfo(np.float64).eps)
+        return {"": _mean_or_nan((error / scale)[data.mask])}
 
 
 @dataclass(frozen=True)
@@ -397,9 +536,9 @@ def prepare_labels(
             )
         targets = _integer_targets(targets)
         keep = targets != IGNORE_INDEX
-        predictions, targets = (outputs[keep] > 0).astype(np.int64), targets[keep]
+        logits, targets = outputs[keep], targets[keep]
         _check_range(targets, 2)
-        return LabelData(predictions, targets, 2, None)
+        return LabelData((logits > 0).astype(np.int64), targets, 2, logits)
     expected_dims = 3 if task.positions else 2
     if outputs.ndim != expected_dims or targets.shape != outputs.shape[:-1]:
         layout = "(N, T, C) and targets (N, T)" if task.positions else "(N, C) and targets (N,)"

@@ -24,7 +24,10 @@ def suggest(name: str, choices: typing.Iterable[str], n: int = 3) -> list[str]:
 
 
 def _did_you_mean(name: str, choices: typing.Iterable[str]) -> str:
-    close = suggest(name, choices)
+    return _did_you_mean_among(name, suggest(name, choices))
+
+
+def _did_you_mean_among(name: str, close: list[str]) -> str:
     return f" (did you mean {', '.join(repr(c) for c in close)}?)" if close else ""
 
 
@@ -81,7 +84,7 @@ class Registry:
         if name in self._aliases:
             return self._aliases[name]
         raise ArgumentError(
-            f"unknown {self.kind} {name!r}{_did_you_mean(name, self.all_names())}",
+            f"unknown {self.kind} {name!r}{_did_you_mean_among(name, self.suggestions(name))}",
             expected=f"a registered {self.kind} name",
             found=repr(name),
         )
@@ -95,6 +98,12 @@ class Registry:
     def names(self) -> list[str]:
         """Registered names, without aliases, sorted."""
         return sorted(self._entries)
+
+    def suggestions(self, name: str) -> list[str]:
+        """Registered names close to a misspelt `name`; an alias that is close stands for
+        its registered name (so `auc` is never pointed to the alias `acc` of accuracy)."""
+        close = suggest(name, self.all_names(), n=6)
+        return list(dict.fromkeys(self._aliases.get(c, c) for c in close))[:3]
 
     def all_names(self) -> list[str]:
         return sorted([*self._entries, *self._aliases])

@@ -170,7 +170,7 @@ def test_eval_writes_eval_json_with_confusion_matrix(trained):
     assert result.exit_code == 0, result.output
     report = json.loads(result.stdout)
     assert report["split"] == "test" and len(report["confusion_matrix"]) == 3
-    assert json.loads((trained / "eval.json").read_text())["metrics"] == report["metrics"]
+    assert json.loads((trained / "eval.json").read_text())["test"]["metrics"] == report["metrics"]
 
 
 def test_eval_on_a_new_labelled_file(trained, tmp_path):

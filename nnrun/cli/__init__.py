@@ -7,8 +7,11 @@ annotations``. Typer reads every command's signature at start; string annotation
 compiled with `eval` one by one (about 10 ms for all commands), plain ones cost nothing.
 """
 
+import signal
+import sys
 from typing import Annotated
 
+import click
 import typer
 
 from nnrun import __version__
@@ -32,13 +35,42 @@ from nnrun.cli import (
 )
 from nnrun.cli.common import Command, Group, State
 
+# Commands that only print: a closed stdout (`nnrun validate ... | head`) ends them quietly
+# the way it ends other Unix tools. `train` and `sweep` keep Python's handling, so a closed
+# pipe cannot kill a run between two checkpoint writes.
+PRINTING_COMMANDS = frozenset(
+    {
+        "eval",
+        "predict",
+        "validate",
+        "graph",
+        "schema",
+        "datasets",
+        "runs",
+        "plot",
+        "sweep-report",
+        "diagnose",
+    }
+)
+
+
+class _Group(Group):
+    """Global flags may follow the command: `nnrun train --debug cfg.yaml`."""
+
+    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+        end = args.index("--") if "--" in args else len(args)
+        if "--debug" in args[:end]:
+            args = ["--debug", *(a for a in args[:end] if a != "--debug"), *args[end:]]
+        return super().parse_args(ctx, args)
+
+
 app = typer.Typer(
     name="nnrun",
     help="Declarative neural-network experiments on a NumPy autograd engine.\n\n"
     "Examples:\n"
     "  nnrun train configs/quickstart.yaml\n"
     "  nnrun eval outputs/quickstart/latest",
-    cls=Group,
+    cls=_Group,
     no_args_is_help=True,
     pretty_exceptions_enable=False,
 )
@@ -52,6 +84,7 @@ def _version(value: bool) -> None:
 
 @app.callback()
 def main(
+    ctx: typer.Context,
     version: Annotated[
         bool,
         typer.Option(
@@ -61,6 +94,19 @@ def main(
     debug: Annotated[bool, typer.Option("--debug", help="Show tracebacks of errors.")] = False,
 ) -> None:
     State.debug = debug
+    if ctx.invoked_subcommand in PRINTING_COMMANDS:
+        _die_quietly_on_closed_stdout()
+
+
+def _die_quietly_on_closed_stdout() -> None:
+    """Restore the default SIGPIPE action (exit status 141 in the shell, no message) when
+    printing to the process's real stdout; not for an in-process runner's captured output."""
+    if sys.stdout is not sys.__stdout__:
+        return
+    try:
+        signal.signal(signal.SIGPIPE, signal.SIG_DFL)
+    except (AttributeError, ValueError):  # no SIGPIPE (Windows) or not the main thread
+        pass
 
 
 # The order of this table is the order of `nnrun --help`.

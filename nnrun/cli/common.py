@@ -7,6 +7,7 @@ import os
 import signal
 import sys
 from collections.abc import Callable
+from pathlib import Path
 from typing import Annotated, Any, TypeVar
 
 import typer
@@ -144,3 +145,13 @@ def threads(count: int) -> Any:
     from threadpoolctl import threadpool_limits
 
     return threadpool_limits(limits=count)
+
+
+def print_resolved(config: Path, overrides: list[str], seed: int | None = None) -> None:
+    """Print the config that would run — `extends`, `${...}`, `--set` and defaults applied —
+    as YAML that works as a config file itself (LightningCLI's --print_config)."""
+    from nnrun.experiment import resolve, validate
+
+    cfg = resolve(config, overrides, seed)
+    validate(cfg)
+    sys.stdout.write(cfg.to_yaml())

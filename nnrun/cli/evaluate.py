@@ -1,6 +1,5 @@
 """`nnrun eval`: loss, metrics and confusion matrix of a trained model."""
 
-import json
 from pathlib import Path
 from typing import Annotated, Literal
 
@@ -34,7 +33,9 @@ def evaluate(
 
     result = evaluate_run(run, split, data, batch_size)
     if json_out:
-        print(json.dumps(result, indent=2))
+        from nnrun.fileio import dumps
+
+        print(dumps(result, indent=2))
     else:
         from nnrun.train.evaluation import render_evaluation
 

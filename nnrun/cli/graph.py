@@ -21,6 +21,13 @@ def graph(
         typer.Option("--format", help="A table, Graphviz DOT or a Mermaid diagram."),
     ] = "text",
     out: Annotated[Path | None, typer.Option("--out", help="Write to a file.")] = None,
+    expand: Annotated[
+        bool | None,
+        typer.Option(
+            "--expand/--no-expand",
+            help="Open blocks into their own nodes (default: when the result is small).",
+        ),
+    ] = None,
 ) -> None:
     """Show the computation graph the builder made (text, Graphviz DOT or Mermaid).
 
@@ -32,7 +39,7 @@ def graph(
     from nnrun.train.summary import render_graph
 
     experiment = build_experiment(resolve(config, set_ or []))
-    text = render_graph(experiment, format_, console if out is None else None)
+    text = render_graph(experiment, format_, console if out is None else None, expand)
     if out is not None:
         out.write_text(text)
         errors.print(f"graph written to {safe(out)}", highlight=False)

@@ -19,8 +19,18 @@ def predict(
     ],
     inputs: Annotated[
         Path | None,
-        typer.Argument(help="CSV, .npy, .npz or JSON Lines inputs (a .txt file for text models)."),
+        typer.Argument(
+            help="CSV, .npy, .npz or JSON Lines inputs (a .txt file for text models); "
+            "- reads standard input."
+        ),
     ] = None,
+    format_: Annotated[
+        str,
+        typer.Option(
+            "--format",
+            help="Input format: csv, jsonl or npy (default: by extension; csv for stdin).",
+        ),
+    ] = "auto",
     out: Annotated[
         Path | None,
         typer.Option(
@@ -63,7 +73,7 @@ def predict(
         return
     if inputs is None:
         raise NnrunError("nnrun predict needs an INPUT file (or --generate N for text models)")
-    text = predict_file(run, inputs, out, proba, batch_size)
+    text = predict_file(run, inputs, out, proba, batch_size, format_)
     if text is not None:
         sys.stdout.write(text)
     else:

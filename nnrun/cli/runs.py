@@ -14,13 +14,20 @@ def runs(
     directory: Annotated[
         Path, typer.Argument(help="Where runs are.", autocompletion=complete_run)
     ] = Path("outputs"),
+    json_out: Annotated[bool, typer.Option("--json", help="Print the runs as JSON.")] = False,
 ) -> None:
     """List runs: name, start, status, epochs, best metric, time.
 
     Examples:
       nnrun runs
-      nnrun runs outputs/sweeps
+      nnrun runs outputs/sweeps --json
     """
-    from nnrun.train.history import list_runs, render_runs_table
+    from nnrun.train.history import list_runs, render_runs_table, runs_json
 
-    render_runs_table(list_runs(directory), console)
+    records = list_runs(directory)
+    if json_out:
+        from nnrun.fileio import dumps
+
+        print(dumps(runs_json(records), indent=2))
+        return
+    render_runs_table(records, console)

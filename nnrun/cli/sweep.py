@@ -39,7 +39,7 @@ def sweep(
         typer.Option(
             "--resume",
             metavar="<sweep_dir>",
-            help="Continue the sweep in this directory.",
+            help="Continue a sweep: its directory, or its name (its latest run).",
             autocompletion=complete_sweep,
         ),
     ] = None,
@@ -55,9 +55,15 @@ def sweep(
 
     Examples:
       nnrun sweep configs/sweeps/digits_lr.yaml --workers 2
-      nnrun sweep --resume outputs/sweeps/digits_lr/20261130-091500
+      nnrun sweep --resume digits_lr
     """
-    from nnrun.sweep.report import BEST_CONFIG, SUMMARY_MD, results_table, set_line
+    from nnrun.sweep.report import (
+        BEST_CONFIG,
+        SUMMARY_MD,
+        best_command,
+        best_note,
+        results_table,
+    )
     from nnrun.sweep.runner import display_path, run_sweep
 
     if resume is not None and out is not None:
@@ -71,7 +77,7 @@ def sweep(
         resume=resume,
         console=console,
     )
-    console.print(results_table(outcome.spec, outcome.rows))
+    console.print(results_table(outcome.spec, outcome.rows, width=console.width))
     best = outcome.rows[0] if outcome.rows and outcome.rows[0].rank == 1 else None
     if best is None:
         console.print(
@@ -80,12 +86,12 @@ def sweep(
         )
         raise typer.Exit(1)
     console.print(
-        f"best: nnrun train {safe(display_path(outcome.spec.base))} {safe(set_line(best.params))}",
-        highlight=False,
-        soft_wrap=True,
+        f"best: {best_command(outcome.spec, best)}", highlight=False, soft_wrap=True, markup=False
     )
     console.print(
-        f"  or: nnrun train {safe(display_path(outcome.sweep_dir / BEST_CONFIG))}",
+        f"  or: nnrun train {display_path(outcome.sweep_dir / BEST_CONFIG)}  "
+        f"(the same config: these parameters, {best_note(outcome.spec, best)})",
         highlight=False,
         soft_wrap=True,
+        markup=False,
     )

@@ -13,8 +13,12 @@ from nnrun.markup import safe
 
 @report_errors
 def sweep_report(
-    sweep_dir: Annotated[
-        Path, typer.Argument(help="A sweep directory.", autocompletion=complete_sweep)
+    sweep: Annotated[
+        Path,
+        typer.Argument(
+            help="A sweep directory, or a sweep's name (its latest run).",
+            autocompletion=complete_sweep,
+        ),
     ],
     top: Annotated[int | None, typer.Option("--top", help="Show only the best N.")] = None,
 ) -> None:
@@ -33,15 +37,16 @@ def sweep_report(
         results_table,
         write_summaries,
     )
-    from nnrun.sweep.runner import reopen_sweep
+    from nnrun.sweep.runner import find_sweep, reopen_sweep
 
+    sweep_dir = find_sweep(sweep)
     spec = reopen_sweep(sweep_dir)
     latest = latest_events(read_ledger(sweep_dir / LEDGER_FILE))
     if not latest:
         raise NnrunError(f"{sweep_dir} has no trials yet ({LEDGER_FILE} is empty)")
     rows = aggregate(spec, latest)
     write_summaries(spec, sweep_dir, rows)
-    console.print(results_table(spec, rows, top))
+    console.print(results_table(spec, rows, top, console.width))
     for table in effects_tables(spec, parameter_effects(spec, rows)):
         console.print(table)
     plot = plot_sweep(spec, rows, sweep_dir / PLOT_FILE)

@@ -5,7 +5,7 @@ from typing import Annotated
 
 import typer
 
-from nnrun.cli.common import SetOption, console, report_errors, threads
+from nnrun.cli.common import SetOption, console, print_resolved, report_errors, threads
 from nnrun.cli.completion import complete_config, complete_logger, complete_run
 from nnrun.errors import NnrunError
 from nnrun.markup import safe
@@ -24,7 +24,8 @@ def train(
         typer.Option(
             "--resume",
             metavar="<run>",
-            help="Continue a run from its last checkpoint.",
+            help="Continue a run from its last checkpoint. A CONFIG given too is compared "
+            "with the run's saved config (only train.epochs may differ without --force).",
             autocompletion=complete_run,
         ),
     ] = None,
@@ -52,6 +53,13 @@ def train(
             "(train.diagnose: true) and report findings.",
         ),
     ] = False,
+    print_config: Annotated[
+        bool,
+        typer.Option(
+            "--print-config",
+            help="Print the fully resolved config (extends, ${...}, --set applied) and exit.",
+        ),
+    ] = False,
 ) -> None:
     """Train a model from a config file (or continue one with --resume).
 
@@ -66,6 +74,11 @@ def train(
     from nnrun.train.loop import Trainer
     from nnrun.train.session import resume_run, start_run
 
+    if print_config:
+        if config is None:
+            raise NnrunError("--print-config needs a CONFIG file")
+        print_resolved(config, set_ or [], seed)
+        return
     checkpoint = None
     overrides = list(set_ or [])
     if resume is not None:

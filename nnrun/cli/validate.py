@@ -5,7 +5,7 @@ from typing import Annotated
 
 import typer
 
-from nnrun.cli.common import SetOption, console, report_errors
+from nnrun.cli.common import SetOption, console, print_resolved, report_errors
 from nnrun.cli.completion import complete_config
 from nnrun.markup import safe
 
@@ -19,6 +19,12 @@ def validate(
     explain: Annotated[
         bool, typer.Option("--explain", help="Show every effective value and where it came from.")
     ] = False,
+    print_: Annotated[
+        bool,
+        typer.Option(
+            "--print", help="Print the fully resolved config as YAML (reusable as a config)."
+        ),
+    ] = False,
 ) -> None:
     """Resolve and validate a config, then print a model summary.
 
@@ -29,6 +35,9 @@ def validate(
     from nnrun.experiment import build_experiment, resolve
     from nnrun.train.summary import render_explain, render_model_summary
 
+    if print_:
+        print_resolved(config, set_ or [])
+        return
     experiment = build_experiment(resolve(config, set_ or []))
     if explain:
         render_explain(experiment.cfg, console)

@@ -41,10 +41,12 @@ MODEL_KEYS = ("layers", "inputs", "nodes", "output", "init_from")
 
 @dataclass
 class GraphView:
-    """What `nnrun graph` draws: nodes (name, type, config path) and edges (from, to)."""
+    """What `nnrun graph` draws: nodes (name, type, config path), edges (from, to) and the
+    output nodes. A block's module carries the view of its own body as `block_view`."""
 
     nodes: list[tuple[str, str, str]] = field(default_factory=list)
     edges: list[tuple[str, str]] = field(default_factory=list)
+    outputs: list[str] = field(default_factory=list)
 
 
 @dataclass(frozen=True)
@@ -71,6 +73,7 @@ class ChainPlan:
     entries: tuple[Plan, ...]
     paths: tuple[KeyPath, ...]
     type_name: str | None = None
+    view: GraphView | None = field(default=None, compare=False)  # a block's own nodes
 
 
 @dataclass(frozen=True)
@@ -92,6 +95,7 @@ class GraphPlan:
     nodes: tuple[NodePlan, ...]
     outputs: tuple[str, ...]
     type_name: str | None = None
+    view: GraphView | None = field(default=None, compare=False)  # a block's own nodes
 
 
 Plan = LayerPlan | RepeatPlan | ChainPlan | GraphPlan
@@ -227,6 +231,7 @@ class ModelParser:
             if layer is not None:
                 layers.append(layer)
                 paths.append(here)
+        view.outputs = [previous]
         if len(layers) != len(entries):
             return None
         return ChainPlan(tuple(layers), tuple(paths))
@@ -275,6 +280,7 @@ class ModelParser:
             )
         for name in inputs:
             view.nodes.append((name, "input", format_path((*path, "inputs"))))
+        view.outputs = list(outputs)
         for name in [*inputs, *nodes]:
             if not NODE_NAME.match(str(name)) or hasattr(GraphModel, str(name)):
                 where = (*path, "nodes", name) if name in nodes else (*path, "inputs")
@@ -616,7 +622,7 @@ class ModelParser:
                 "neither",
             )
             return None
-        return None if plan is None else dataclasses.replace(plan, type_name=kind)
+        return None if plan is None else dataclasses.replace(plan, type_name=kind, view=view)
 
 
 def _check_selected_outputs(
@@ -781,4 +787,5 @@ def _instantiate(plan: Plan, values: dict[str, Any], problems: _Problems) -> Mod
         module = GraphModel(plan.inputs, nodes, owned, plan.outputs)
     if plan.type_name is not None:
         module.type_name = plan.type_name
+        module.block_view = plan.view  # for `nnrun graph --expand`
     return module

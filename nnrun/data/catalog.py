@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from nnrun.data import builtin, synthetic  # noqa: F401  (registers the built-in datasets)
 from nnrun.registry import DATASETS
 
 
-def dataset_table() -> list[dict[str, str]]:
+def dataset_table() -> list[dict[str, Any]]:
     """One row per built-in dataset: name, task, input shape, classes/target, size, description.
 
     Synthetic datasets show their default parameters in brackets and are marked seeded.
@@ -17,7 +19,8 @@ def dataset_table() -> list[dict[str, str]]:
         aliases = DATASETS.aliases_of(name)
         rows.append(
             {
-                "name": name + (f" ({', '.join(aliases)})" if aliases else ""),
+                "name": name,
+                "aliases": aliases,
                 "task": dataset.task,
                 "input_shape": dataset.input_shape,
                 "target": dataset.target,

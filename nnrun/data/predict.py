@@ -92,9 +92,12 @@ def _check_array_shape(array: np.ndarray, info: DataInfo, path: Path) -> np.ndar
     )
 
 
-def read_inputs(path: Path, info: DataInfo, preprocessor: Preprocessor) -> np.ndarray:
+def read_inputs(
+    path: Path, info: DataInfo, preprocessor: Preprocessor, fmt: str = "auto"
+) -> np.ndarray:
     """Model-ready inputs from a CSV (header optional), .npy, .npz, JSON Lines or, for text
-    models, a .txt file (one (1, L) token sequence). Wrong width/type/shape is a DataError."""
+    models, a .txt file (one (1, L) token sequence); `fmt` overrides the file extension.
+    Wrong width/type/shape is a DataError."""
     path = Path(path)
     if info.task.whole_graph:
         raise DataError(
@@ -107,7 +110,7 @@ def read_inputs(path: Path, info: DataInfo, preprocessor: Preprocessor) -> np.nd
             "inputs a and b per example, while nnrun predict reads single examples; score it "
             "with nnrun eval (its test pairs, or --data FILE, a labelled table paired the same way)"
         )
-    fmt = detect_format(path)
+    fmt = detect_format(path, fmt)
     if fmt == "text":
         if preprocessor.vocab is None:
             raise DataError(f"{path}: text input needs a model trained on text")

@@ -146,6 +146,7 @@ def read_jsonl(path: Path) -> Columns:
     rows: list[list[str]] = []
     lines: list[int] = []
     names: list[str] | None = None
+    named = True  # objects name their columns; arrays are positional, like a headerless CSV
     with open_text(path) as handle:
         for number, text in enumerate(handle, start=1):
             if not text.strip():
@@ -156,7 +157,7 @@ def read_jsonl(path: Path) -> Columns:
                 raise DataError(f"{path}, row {number}: invalid JSON ({exc.msg})") from None
             row_names, cells = _flatten_record(record, path, number)
             if names is None:
-                names = row_names
+                names, named = row_names, isinstance(record, dict)
             elif row_names != names:
                 raise DataError(
                     f"{path}, row {number}: expected the fields {names} (as in row {lines[0]}), "
@@ -167,7 +168,7 @@ def read_jsonl(path: Path) -> Columns:
     if names is None:
         raise DataError(f"{path}: the file has no rows")
     cells_array = np.array(rows, dtype=str).reshape(len(rows), len(names))
-    return Columns(names, cells_array, np.array(lines), str(path), True)
+    return Columns(names, cells_array, np.array(lines), str(path), named)
 
 
 def _flatten_record(record: object, path: Path, line: int) -> tuple[list[str], list[str]]:

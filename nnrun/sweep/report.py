@@ -99,25 +99,38 @@ def mean_std(row: PointRow) -> str:
     return format_value(row.mean) + (f" ± {format_value(row.std)}" if row.std is not None else "")
 
 
-def results_table(spec: SweepSpec, rows: list[PointRow], limit: int | None = None) -> Table:
-    """The ranked results as a Rich table; the best row is highlighted."""
+def results_table(
+    spec: SweepSpec, rows: list[PointRow], limit: int | None = None, width: int = 80
+) -> Table:
+    """The ranked results as a Rich table within `width` columns; the best row is
+    highlighted. Parameter keys and values are never cut: a narrow console shows fewer
+    parameters (the last ones first) and leaves out the point and runs columns."""
+    from nnrun.tables import Col, fitted_table
+
     arrow = "↑" if spec.maximize else "↓"
-    table = Table(title=f"{safe(spec.name)}: {safe(spec.metric)} {arrow}", title_justify="left")
-    table.add_column("rank", justify="right")
-    table.add_column("point", justify="right")
-    for key in spec.varying:
-        table.add_column(safe(key), justify="right", overflow="fold")
-    table.add_column(
-        safe(spec.metric) + (" (mean ± std)" if spec.repeats > 1 else ""), justify="right"
-    )
-    table.add_column("runs")
+    columns = [Col("rank", justify="right"), Col("point", justify="right", priority=1)]
+    columns += [
+        Col(key, justify="right", priority=3 + (len(spec.varying) - i) / 100)
+        for i, key in enumerate(spec.varying)
+    ]
+    columns += [
+        Col(spec.metric + (" (mean ± std)" if spec.repeats > 1 else ""), justify="right"),
+        Col("runs", priority=2),
+    ]
+    cells = []
     for row in rows[:limit]:
         style = "bold green" if row.rank == 1 else ("dim" if row.mean is None else "")
-        cells = [str(row.rank or "-"), str(row.point)]
-        cells += [safe(_short(row.params.get(key))) for key in spec.varying]
-        cells += [mean_std(row), row.status]
-        table.add_row(*cells, style=style)
-    return table
+        values = [str(row.rank or "-"), str(row.point)]
+        values += [_short(row.params.get(key)) for key in spec.varying]
+        values += [mean_std(row), row.status]
+        cells.append([Text(value, style=style) for value in values])
+    return fitted_table(
+        columns,
+        cells,
+        width,
+        title=f"{safe(spec.name)}: {safe(spec.metric)} {arrow}",
+        title_justify="left",
+    )
 
 
 def write_summaries(spec: SweepSpec, sweep_dir: Path, rows: list[PointRow]) -> None:
@@ -199,10 +212,10 @@ def summary_markdown(spec: SweepSpec, rows: list[PointRow]) -> str:
             f"{spec.metric} = {mean_std(best)} at point {best.point}",
             "",
             "```",
-            f"nnrun train {spec.base} {set_line(best.params)}",
+            best_command(spec, best),
             "```",
             "",
-            f"or `nnrun train {BEST_CONFIG}` (the base config with these values).",
+            f"or `nnrun train {BEST_CONFIG}`: the same config ({best_note(spec, best)}).",
         ]
     failures = [t for row in rows for t in row.trials if t["status"] == "failed"]
     if failures:
@@ -214,12 +227,37 @@ def summary_markdown(spec: SweepSpec, rows: list[PointRow]) -> str:
     return "\n".join(lines) + "\n"
 
 
+def best_trial(best: PointRow) -> dict[str, Any]:
+    """The ledger event of the best point's first finished repeat: the trial that
+    `best_command` and best.yaml reproduce."""
+    return min((t for t in best.trials if t["status"] == "finished"), key=lambda t: t["repeat"])
+
+
+def best_command(spec: SweepSpec, best: PointRow) -> str:
+    """The command that re-runs the best trial exactly: the ledger's, with its seed."""
+    trial = best_trial(best)
+    return trial.get("command") or (
+        f"nnrun train {spec.base} {set_line(best.params)} --seed {trial['seed']}"
+    )
+
+
+def best_note(spec: SweepSpec, best: PointRow) -> str:
+    """What the best command and best.yaml reproduce, when repeats average several seeds."""
+    trial = best_trial(best)
+    if spec.repeats == 1:
+        return f"seed {trial['seed']}"
+    return (
+        f"repeat {trial['repeat']}, seed {trial['seed']}; the table shows the mean over "
+        f"{spec.repeats} seeds"
+    )
+
+
 def best_config(spec: SweepSpec, best: PointRow) -> str:
     """The base config with the best point applied, resolved and with defaults filled in;
     its seed is the best point's first finished trial's, so it re-runs that trial."""
     from nnrun.experiment import resolve, validate
 
-    first = min((t for t in best.trials if t["status"] == "finished"), key=lambda t: t["repeat"])
+    first = best_trial(best)
     cfg = resolve(spec.base, [as_override(k, v) for k, v in best.params.items()], first["seed"])
     validate(cfg)
     header = (

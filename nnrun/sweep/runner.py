@@ -36,7 +36,7 @@ from nnrun.fileio import remove_tree_inside, write_json_atomic, write_text_atomi
 from nnrun.limits import MAX_CONFIG_BYTES, read_bounded
 from nnrun.markup import make_console, safe
 from nnrun.sweep.executors import TrialExecutor, TrialFuture
-from nnrun.sweep.ledger import DONE, Ledger, latest_events
+from nnrun.sweep.ledger import DONE, LEDGER_FILE, Ledger, latest_events, read_ledger
 from nnrun.sweep.space import (
     Trial,
     as_override,
@@ -44,9 +44,9 @@ from nnrun.sweep.space import (
     make_trials,
     random_points,
 )
-from nnrun.sweep.spec import SweepSpec, check_base, load_sweep
+from nnrun.sweep.spec import SWEEP_SPEC, SweepSpec, check_base, check_metric, load_sweep
 from nnrun.sweep.trial import STOP_FILE
-from nnrun.train.rundir import create_run_dir
+from nnrun.train.rundir import create_run_dir, resolve_run, update_latest
 
 SWEEP_FILE = "sweep.yaml"
 META_FILE = "sweep.json"
@@ -87,20 +87,24 @@ def _terminate_as_interrupt() -> Iterator[list[int]]:
 def open_sweep(
     sweep_file: Path | None, out: Path | None = None, resume: Path | None = None
 ) -> tuple[SweepSpec, Path]:
-    """The validated sweep and its directory: a new one, or `resume` (also `out` when it
-    already holds a sweep). A sweep file given with an existing sweep must match its copy.
+    """The validated sweep and its directory: a new one, or `resume` (a sweep directory, a
+    folder of sweeps or a sweep's name; also `out` when it already holds a sweep). A sweep
+    file given with an existing sweep must match its copy, unless no trial has run yet.
 
-    Everything is validated before anything is created, and the directory's lock is held
-    from here until `run_sweep` ends, so two sweeps never share a directory."""
+    Everything is validated before anything is created (a sweep that fails validation
+    leaves nothing on disk), and the directory's lock is held from here until `run_sweep`
+    ends, so two sweeps never share a directory."""
     existing = (
-        resume
+        find_sweep(resume)
         if resume is not None
-        else (out if out is not None and (Path(out) / SWEEP_FILE).exists() else None)
+        else (Path(out) if out is not None and (Path(out) / SWEEP_FILE).exists() else None)
     )
     if existing is not None:
-        sweep_dir = Path(existing)
+        sweep_dir = existing
         spec = reopen_sweep(sweep_dir)
-        if sweep_file is not None and read_sweep_text(Path(sweep_file)) != spec.text:
+        given = None if sweep_file is None else read_sweep_text(Path(sweep_file))
+        started = (sweep_dir / LEDGER_FILE).exists() and read_ledger(sweep_dir / LEDGER_FILE)
+        if given is not None and given != spec.text and started:
             raise ConfigError(
                 Problem(
                     f"{sweep_file} differs from the sweep being resumed ({sweep_dir / SWEEP_FILE})"
@@ -110,13 +114,19 @@ def open_sweep(
                     found=str(sweep_file),
                 )
             )
+        if given is not None and given != spec.text:  # no trial ran yet: take the new file
+            spec = load_sweep(sweep_file)
+            check_sweep(spec)
+            locking.acquire(sweep_dir, "sweep")
+            _write_sweep_files(spec, sweep_dir, sweep_file)
+            return spec, sweep_dir
         check_base(spec)
         locking.acquire(sweep_dir, "sweep")
         return spec, sweep_dir
     if sweep_file is None:
         raise NnrunError("nnrun sweep needs a SWEEP file (or --resume SWEEP_DIR)")
     spec = load_sweep(sweep_file)
-    check_base(spec)
+    check_sweep(spec)
     if out is not None:
         sweep_dir = Path(out)
         sweep_dir.mkdir(parents=True, exist_ok=True)
@@ -126,6 +136,20 @@ def open_sweep(
     if (sweep_dir / SWEEP_FILE).exists():  # another sweep took --out meanwhile
         locking.release(sweep_dir)
         raise NnrunError(f"{sweep_dir} already holds a sweep; resume it with --resume {sweep_dir}")
+    _write_sweep_files(spec, sweep_dir, sweep_file)
+    if out is None:
+        update_latest(Path(spec.output_dir), spec.name, sweep_dir)
+    return spec, sweep_dir
+
+
+def check_sweep(spec: SweepSpec) -> None:
+    """The checks a new sweep passes before its directory is made: the base config takes
+    every parameter, and it logs the sweep's metric."""
+    check_base(spec)
+    check_metric(spec)
+
+
+def _write_sweep_files(spec: SweepSpec, sweep_dir: Path, sweep_file: Path) -> None:
     write_text_atomic(sweep_dir / SWEEP_FILE, spec.text)
     write_json_atomic(
         sweep_dir / META_FILE,
@@ -136,7 +160,20 @@ def open_sweep(
             "created": datetime.now().isoformat(timespec="seconds"),
         },
     )
-    return spec, sweep_dir
+
+
+def find_sweep(target: Path) -> Path:
+    """The sweep directory meant by `target`: a sweep directory, a folder of sweeps (its
+    `latest`, else the newest), or a sweep's name under the default output directory."""
+    path = Path(target)
+    if not path.exists() and len(path.parts) == 1:
+        named = Path(SWEEP_SPEC["output_dir"].default) / path
+        if not named.exists():
+            raise NnrunError(f"no sweep at {path} or {named}")
+        path = named
+    if path.is_dir() and not (path / SWEEP_FILE).exists():
+        path = resolve_run(path)
+    return path
 
 
 def read_sweep_text(path: Path) -> str:
@@ -148,7 +185,8 @@ def read_sweep_text(path: Path) -> str:
 
 
 def reopen_sweep(sweep_dir: Path) -> SweepSpec:
-    """The validated spec of an existing sweep directory (its saved sweep file)."""
+    """The validated spec of an existing sweep directory (its saved sweep file), under the
+    name it was started with."""
     if not (sweep_dir / SWEEP_FILE).exists() or not (sweep_dir / META_FILE).exists():
         raise NnrunError(f"{sweep_dir} is not a sweep directory (no {SWEEP_FILE} and {META_FILE})")
     try:
@@ -162,7 +200,10 @@ def reopen_sweep(sweep_dir: Path) -> SweepSpec:
             "nnrun wrote when the sweep started"
         ) from None
     text = read_sweep_text(sweep_dir / SWEEP_FILE)
-    return load_sweep(sweep_dir / SWEEP_FILE, text, base_dir=Path(source).parent)
+    # Without a `name:` key the name is the original file's, not the copy's ("sweep").
+    return load_sweep(
+        sweep_dir / SWEEP_FILE, text, base_dir=Path(source).parent, default_name=Path(source).stem
+    )
 
 
 def trial_command(spec: SweepSpec, trial: Trial) -> str:

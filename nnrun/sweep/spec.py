@@ -138,11 +138,15 @@ class SweepSpec:
 
 
 def load_sweep(
-    path: str | Path, text: str | None = None, base_dir: Path | None = None
+    path: str | Path,
+    text: str | None = None,
+    base_dir: Path | None = None,
+    default_name: str | None = None,
 ) -> SweepSpec:
     """Read and validate a sweep file (or its saved `text`); raise one ConfigError listing
     every problem. `base_dir` is where a relative `base` is looked up (default: the file's
-    folder; a resumed sweep passes the original file's folder)."""
+    folder; a resumed sweep passes the original file's folder); `default_name` names a
+    sweep without a `name:` key (default: the file's name)."""
     path = Path(path)
     document = parse_text(text, str(path)) if text is not None else load_file(path)
     if text is None:  # load_file read it already (bounded, a regular UTF-8 file)
@@ -196,7 +200,7 @@ def load_sweep(
     return SweepSpec(
         path=path,
         text=text,
-        name=values["name"] or path.stem,
+        name=values["name"] or default_name or path.stem,
         base=base,
         method=values["method"],
         metric=values["metric"]["name"],
@@ -254,6 +258,32 @@ def check_base(spec: SweepSpec) -> None:
             ]
     if problems:
         raise ConfigError(problems)
+
+
+def check_metric(spec: SweepSpec) -> None:
+    """The sweep's metric must be one the base config's runs log (``train_``/``val_``
+    values of each epoch, ``test_`` ones at the end): found before any trial trains. A
+    sweep that varies the metrics themselves is left to its trials."""
+    from nnrun.experiment import build_experiment, resolve
+
+    if any(p.key.split(".")[0] == "metrics" for p in spec.params):
+        return
+    experiment = build_experiment(resolve(spec.base))
+    splits = [split for split in ("train", "val", "test") if split in experiment.data.splits]
+    logged = [f"{split}_{key}" for split in splits for key in ["loss", *experiment.metric_keys]]
+    if spec.metric not in logged:
+        raise ConfigError(
+            [
+                _problem(
+                    spec.cfg,
+                    ("metric", "name"),
+                    f"the runs of {spec.base.name} do not log {spec.metric!r}"
+                    + did_you_mean(spec.metric, logged),
+                    "one of " + ", ".join(logged),
+                    repr(spec.metric),
+                )
+            ]
+        )
 
 
 def _has_path(data: Any, parts: list[str]) -> bool:

@@ -16,7 +16,8 @@ is a dict with these keys, all optional:
 - ``best``: ``{"metric": "val_accuracy", "value": 0.97, "epoch": 7}``
 - ``final``: last epoch's values by key (``train_loss``, ``val_accuracy``, ...)
 - ``test``: test-split values by key (``test_loss``, ``test_accuracy``, ...)
-- ``error``: one line saying why a failed run failed
+- ``error``: one line saying why a failed run failed (in summary.json and the JSON end
+  event; the command prints it as its error message)
 """
 
 from __future__ import annotations
@@ -164,9 +165,14 @@ def format_lr(lr: float | None) -> str:
 
 
 def format_duration(seconds: float | None) -> str:
-    """``1.2s``, ``2m03s`` or ``1h02m``."""
+    """``85ms``, ``1.23s``, ``12.3s``, ``2m03s`` or ``1h02m``: three significant digits
+    below a minute, so fast epochs still show how long they took."""
     if seconds is None or not math.isfinite(seconds):
         return "-"
+    if seconds < 0.9995:
+        return f"{seconds * 1000:.0f}ms"
+    if seconds < 9.995:
+        return f"{seconds:.2f}s"
     if seconds < 60:
         return f"{seconds:.1f}s"
     minutes, secs = divmod(round(seconds), 60)
@@ -198,11 +204,10 @@ def _end_lines(summary: dict[str, Any]) -> list[str]:
         head += f" after {summary['epochs']} epochs"
     if summary.get("wall_time") is not None:
         head += f" in {format_duration(summary['wall_time'])}"
-    if summary.get("error"):
-        head += f": {summary['error']}"
+    # The error itself is not repeated: the command prints it once, as every error.
     lines = [head]
     best = summary.get("best")
-    if best and best.get("metric"):
+    if best and best.get("metric") and best.get("value") is not None:
         epoch = f" (epoch {best['epoch']})" if best.get("epoch") is not None else ""
         lines.append(f"    best {best['metric']} {format_value(best.get('value'))}{epoch}")
     if summary.get("test"):

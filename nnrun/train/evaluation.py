@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from typing import Any
 
@@ -16,22 +17,27 @@ from nnrun.metrics import confusion_matrix
 from nnrun.train.loop import evaluate_split
 from nnrun.train.session import open_run
 
+EVAL_FILE = "eval.json"
+DATA_PREFIX = "data"  # metric prefix for a labelled file given with --data
+
 
 def evaluate_run(
     target: Path, split: str, data_path: Path | None, batch_size: int
 ) -> dict[str, Any]:
-    """Evaluate; the result is also written to `eval.json` in the run directory."""
+    """Evaluate; metrics are named as everywhere else (``test_accuracy``, ``val_loss``;
+    ``data_accuracy`` for a --data file). The result is also stored in the run's
+    `eval.json`, which keeps one entry per split or file (re-evaluating replaces it)."""
     opened = open_run(target)
     exp = opened.experiment
     if data_path is not None:
         part = read_labeled(data_path, exp.spec.data, opened.preprocessor)
-        label = str(data_path)
+        label, prefix = str(data_path), DATA_PREFIX
     else:
         if split not in exp.data.splits:
             raise DataError(
                 f"this run's data has no {split!r} split; it has " + ", ".join(exp.data.splits)
             )
-        part, label = exp.data.splits[split], split
+        part, label, prefix = exp.data.splits[split], split, split
     metrics, outputs, targets = evaluate_split(exp, split, batch_size, data_split=part)
     info = exp.data.info
     result: dict[str, Any] = {
@@ -39,7 +45,7 @@ def evaluate_run(
         "checkpoint": str(opened.checkpoint.path),
         "split": label,
         "examples": len(part),
-        "metrics": metrics,
+        "metrics": {f"{prefix}_{key}": value for key, value in metrics.items()},
     }
     if info.task.has_classes and outputs is not None:
         matrix = confusion_matrix(outputs, targets, info.task, info.num_classes)
@@ -47,8 +53,20 @@ def evaluate_run(
         names = opened.preprocessor.classes or [str(i) for i in range(len(matrix))]
         result["class_names"] = [str(n) for n in names][: len(matrix)]
     if opened.run_dir is not None:
-        write_json_atomic(opened.run_dir / "eval.json", result)
+        path = opened.run_dir / EVAL_FILE
+        write_json_atomic(path, {**read_evaluations(path), label: result})
     return result
+
+
+def read_evaluations(path: Path) -> dict[str, Any]:
+    """`eval.json` as {split or file: result}; {} when missing or in an older layout."""
+    try:
+        stored = json.loads(path.read_text())
+    except (OSError, ValueError):
+        return {}
+    if not isinstance(stored, dict) or "metrics" in stored:
+        return {}
+    return {k: v for k, v in stored.items() if isinstance(v, dict) and "metrics" in v}
 
 
 def render_evaluation(result: dict[str, Any], console: Console) -> None:

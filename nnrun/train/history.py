@@ -18,7 +18,6 @@ from typing import Any
 
 import yaml
 from rich.console import Console
-from rich.table import Table
 from rich.text import Text
 
 from nnrun.config.resolve import load_resolved_dict
@@ -26,7 +25,6 @@ from nnrun.config.sections import build_section
 from nnrun.config.validate import validate_section
 from nnrun.errors import ArgumentError, DataError, NnrunError
 from nnrun.limits import BOOKKEEPING_BYTES, MAX_CONFIG_BYTES, read_bounded
-from nnrun.markup import safe
 from nnrun.metrics import metric_mode
 from nnrun.train.display import format_duration, format_value
 from nnrun.train.options import TRAIN_SPEC, TrainSpec
@@ -201,33 +199,55 @@ def _configured_monitor(run_dir: Path) -> str | None:
 
 
 def render_runs_table(records: list[RunRecord], console: Console) -> None:
-    """Print `records` as a table: run, started, status, epochs, best metric, wall time."""
+    """Print `records` as a table: run, started, status, epochs, best metric, wall time.
+    Run names are never cut or wrapped; a narrow console gets fewer columns."""
+    from nnrun.tables import Col, fitted_table
+
     if not records:
         console.print("no runs found")
         return
-    table = Table(header_style="bold")
-    table.add_column("run", overflow="fold")
-    table.add_column("started", no_wrap=True)
-    table.add_column("status")
-    table.add_column("epochs", justify="right")
-    table.add_column("best")
-    table.add_column("time", justify="right")
     styles = {"finished": "green", "stopped": "green", "running": "cyan", "failed": "red"}
+    rows = []
     for record in records:
         best = (
-            f"{safe(record.best_metric)} {format_value(record.best_value)}"
-            if record.best_metric
-            else "-"
+            f"{record.best_metric} {format_value(record.best_value)}" if record.best_metric else "-"
         )
-        table.add_row(
-            safe(record.name),
-            record.started.strftime("%Y-%m-%d %H:%M") if record.started else "-",
-            Text(str(record.status), style=styles.get(record.status, "yellow")),
-            "-" if record.epochs is None else str(record.epochs),
-            best,
-            format_duration(record.wall_time),
+        rows.append(
+            [
+                record.name,
+                record.started.strftime("%Y-%m-%d %H:%M") if record.started else "-",
+                Text(str(record.status), style=styles.get(record.status, "yellow")),
+                "-" if record.epochs is None else str(record.epochs),
+                best,
+                format_duration(record.wall_time),
+            ]
         )
-    console.print(table)
+    columns = [
+        Col("run"),
+        Col("started", priority=2),
+        Col("status", priority=5),
+        Col("epochs", justify="right", priority=3),
+        Col("best", priority=4),
+        Col("time", justify="right", priority=1),
+    ]
+    console.print(fitted_table(columns, rows, console.width, header_style="bold"))
+
+
+def runs_json(records: list[RunRecord]) -> list[dict[str, Any]]:
+    """`records` as plain data for `nnrun runs --json`."""
+    return [
+        {
+            "run": record.name,
+            "path": str(record.path),
+            "started": record.started.isoformat(timespec="seconds") if record.started else None,
+            "status": record.status,
+            "epochs": record.epochs,
+            "best_metric": record.best_metric,
+            "best_value": record.best_value,
+            "wall_time": record.wall_time,
+        }
+        for record in records
+    ]
 
 
 def read_metrics(run_dir: Path) -> dict[str, dict[str, list]]:

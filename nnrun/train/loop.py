@@ -319,7 +319,8 @@ class Trainer:
         )
         summary: dict[str, Any] = {"status": "failed", "run_dir": str(self.run_dir)}
         try:
-            with self._interruptible():
+            # A diverging step overflows before the loss check names it: no numpy warnings.
+            with self._interruptible(), np.errstate(over="ignore", invalid="ignore"):
                 while (
                     self.progress.epoch < self.epochs
                     and not self.progress.stopped_early
@@ -374,9 +375,9 @@ class Trainer:
                     raise NonFiniteLoss(
                         f"the loss became {value} at epoch {epoch}, step {progress.step + 1} "
                         f"(batch {index + 1}); the last finite loss was "
-                        f"{progress.last_finite_loss}. The last good checkpoint is kept in "
-                        f"{self.run_dir / 'checkpoints'}. Lower the learning rate, clip "
-                        "gradients (train.clip_grad_norm), or set train.on_nan: skip_batch."
+                        f"{progress.last_finite_loss}. {self._kept_checkpoint()} Lower the "
+                        "learning rate, clip gradients (train.clip_grad_norm), or set "
+                        "train.on_nan: skip_batch."
                     )
                 progress.skipped_batches += 1
                 progress.batch = index + 1
@@ -457,8 +458,9 @@ class Trainer:
         self._save("last", metrics, also=(("best",) if improved else ()) + periodic)
         patience_left = None
         if self.early:
-            patience_left = self.early.patience - progress.bad_epochs
-            if progress.bad_epochs > self.early.patience:
+            # Keras/Lightning: stop once `patience` epochs in a row brought no improvement.
+            patience_left = max(self.early.patience - progress.bad_epochs, 0)
+            if not improved and progress.bad_epochs >= self.early.patience:
                 progress.stopped_early = True
         self.reporter.epoch_end(
             EpochRow(
@@ -523,6 +525,15 @@ class Trainer:
         if not (self.early and self.early.restore_best):
             exp.model.load_state_dict(final)
         return test
+
+    def _kept_checkpoint(self) -> str:
+        """Where the last good weights are, or that there are none yet."""
+        if not self.checkpoints.exists("last"):
+            return "No checkpoint was written: it diverged before the first epoch ended."
+        return (
+            f"The last good checkpoint (epoch {self.progress.epoch}) is kept in "
+            f"{self.run_dir / 'checkpoints' / 'last'}."
+        )
 
     def _resume_hint(self) -> str:
         return (

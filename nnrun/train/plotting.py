@@ -8,6 +8,7 @@ Train and validation (and other per-epoch splits) are lines; a test result is on
 from __future__ import annotations
 
 import importlib.util
+import json
 import math
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -24,6 +25,8 @@ DEFAULT_PNG = "curves.png"
 _NOT_CURVES = ("epoch", "step", "seconds", "lr")
 _TEST_SPLIT = "test"
 _SPLIT_STYLES = {"train": "cyan", "val": "magenta"}
+# Without colour (pipes, NO_COLOR) series differ by line: solid, dashed, dots at the epochs.
+_LINE_GLYPHS = ("━", "┅", "•")
 _OTHER_STYLES = ("green", "yellow", "blue")
 _OVERLAP_STYLE = "bold white"
 # Bit of each dot in a Braille cell (U+2800 + bits), by [dot row][dot column].
@@ -72,6 +75,8 @@ def collect_curves(metrics: dict[str, dict[str, list]]) -> list[Curve]:
                 curve.series[split] = (epochs, values)
         test = _finite_points(metrics.get(_TEST_SPLIT, {}), name)[1]
         curve.test = test[-1] if test else None
+        if name == "loss" and curve.series:
+            curve.log_scale = _spans_decades([v for _, vs in curve.series.values() for v in vs])
         if curve.series:
             curves.append(curve)
     lr_split = next((s for s in splits if _finite_points(metrics[s], "lr")[1]), None)
@@ -80,13 +85,14 @@ def collect_curves(metrics: dict[str, dict[str, list]]) -> list[Curve]:
         if min(rates) != max(rates):
             positive = min(rates) > 0
             curves.append(
-                Curve(
-                    "lr",
-                    {"lr": (epochs, rates)},
-                    log_scale=positive and max(rates) / min(rates) > 100,
-                )
+                Curve("lr", {"lr": (epochs, rates)}, log_scale=positive and _spans_decades(rates))
             )
     return curves
+
+
+def _spans_decades(values: list[float], decades: float = 2) -> bool:
+    """Whether positive `values` span more than `decades` powers of ten (log axis then)."""
+    return bool(values) and min(values) > 0 and max(values) / min(values) > 10**decades
 
 
 def _finite_points(columns: dict[str, list], name: str) -> tuple[list[int], list[float]]:
@@ -117,17 +123,31 @@ def plot_run(
         )
     if not text:
         if importlib.util.find_spec("matplotlib") is not None:
-            return write_png(curves, Path(out) if out else run_dir / DEFAULT_PNG, str(run_dir))
+            return write_png(
+                curves, Path(out) if out else run_dir / DEFAULT_PNG, run_title(run_dir)
+            )
         if out is not None:
             raise ArgumentError(
-                f"writing {out} needs matplotlib, which is not installed",
-                expected="pip install 'nnrun[plot]', or no --out to draw in the terminal",
+                f"writing {out} needs matplotlib, which is not installed: install it with "
+                "pip install 'nnrun[plot]' (or leave out --out to draw in the terminal)",
+                expected="matplotlib",
                 found="no matplotlib",
             )
     return render_text(curves, width)
 
 
 # ---------------------------------------------------------------- PNG
+
+
+def run_title(run_dir: Path) -> str:
+    """``<config name> · <run>``, e.g. ``digits_mlp · 20261126-091500``: what a reader of
+    the picture recognises, unlike an absolute path."""
+    try:
+        name = json.loads((run_dir / "summary.json").read_text()).get("name")
+    except (OSError, ValueError, AttributeError):
+        name = None
+    name = name or run_dir.parent.name
+    return f"{name} · {run_dir.name}" if name != run_dir.name else name
 
 
 def write_png(curves: list[Curve], out: Path, title: str) -> Path:
@@ -211,12 +231,23 @@ def _title(curve: Curve) -> Text:
         title.append(f"  test {curve.test:.4g}")
     title.append("\n")
     for index, (split, (epochs, values)) in enumerate(curve.series.items()):
-        title.append("━ " if not index else "  ━ ", style=_split_style(split, index))
+        glyph = _LINE_GLYPHS[min(index, len(_LINE_GLYPHS) - 1)]
+        title.append(f"{'  ' if index else ''}{glyph} ", style=_split_style(split, index))
         title.append(f"{split} {values[-1]:.4g}")
         if mode is not None:
             best = (max if mode == "max" else min)(values)
             title.append(f" (best {best:.4g} @ {epochs[values.index(best)]})", style="dim")
     return title
+
+
+def _drawn(line: int, step: int, steps: int) -> bool:
+    """Whether dot `step` of a segment is drawn: every one for the first series, dashes
+    (two dots in every four) for the second, only the epochs' points for the others."""
+    if line == 0:
+        return True
+    if line == 1:
+        return step % 4 < 2 or step == steps
+    return step in (0, steps)
 
 
 def _chart(curve: Curve, width: int, height: int) -> Text:
@@ -236,7 +267,7 @@ def _chart(curve: Curve, width: int, height: int) -> Text:
     dots_x, dots_y = 2 * columns - 1, 4 * height - 1
 
     masks = []
-    for epochs, values in curve.series.values():
+    for line, (epochs, values) in enumerate(curve.series.values()):
         mask = [[0] * columns for _ in range(height)]
         points = [
             (
@@ -248,6 +279,8 @@ def _chart(curve: Curve, width: int, height: int) -> Text:
         for (x0, y0), (x1, y1) in zip(points, points[1:] or points):
             steps = max(abs(x1 - x0), abs(y1 - y0), 1)
             for step in range(steps + 1):
+                if not _drawn(line, step, steps):
+                    continue
                 x = round(x0 + (x1 - x0) * step / steps)
                 y = round(y0 + (y1 - y0) * step / steps)
                 mask[y // 4][x // 2] |= _BRAILLE_BITS[y % 4][x % 2]

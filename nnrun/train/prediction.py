@@ -5,6 +5,9 @@ from __future__ import annotations
 
 import io
 import json
+import shutil
+import sys
+import tempfile
 from pathlib import Path
 from typing import Any
 
@@ -16,29 +19,58 @@ from nnrun.tasks import softmax
 from nnrun.train.loop import predict_outputs
 from nnrun.train.session import open_run
 
+STDIN = Path("-")
+STDIN_FORMATS = ("csv", "jsonl", "npy")
+
 
 def predict_file(
-    run: Path, inputs: Path, out: Path | None, proba: bool, batch_size: int
+    run: Path,
+    inputs: Path,
+    out: Path | None,
+    proba: bool,
+    batch_size: int,
+    fmt: str = "auto",
 ) -> str | None:
-    """Predict for every example of `inputs`; return CSV text when `out` is None."""
+    """Predict for every example of `inputs` (``-``: standard input, read as `fmt`, default
+    CSV); return CSV text when `out` is None."""
     opened = open_run(run)
-    x = read_inputs(inputs, opened.experiment.data.info, opened.preprocessor)
+    info = opened.experiment.data.info
+    _check_proba(opened.experiment, proba)  # before reading the inputs
+    if inputs == STDIN:
+        x = _read_stdin(info, opened.preprocessor, "csv" if fmt == "auto" else fmt)
+    else:
+        x = read_inputs(inputs, info, opened.preprocessor, fmt)
     values, columns = predictions(opened.experiment, opened.preprocessor, x, proba, batch_size)
     return write_predictions(values, columns, out)
+
+
+def _gives_classes(exp: Any) -> bool:
+    """Whether the model's outputs decode to classes (what --proba needs)."""
+    return exp.data.info.task.decodes_to_classes(getattr(exp.loss, "output", "values"))
+
+
+def _check_proba(exp: Any, proba: bool) -> None:
+    if proba and not _gives_classes(exp):
+        kind = getattr(exp.loss, "output", "values")
+        raise DataError(
+            f"--proba asks for class probabilities, but this is a {exp.data.info.task} model "
+            f"whose outputs are {kind}; leave out --proba to get its outputs"
+        )
 
 
 def predictions(
     exp: Any, preprocessor: Any, x: np.ndarray, proba: bool, batch_size: int
 ) -> tuple[np.ndarray, list[str]]:
     """(values, column names) that `nnrun predict` writes for model inputs `x`: labels (or
-    class probabilities with `proba`) for classifiers, the model's outputs otherwise."""
+    class probabilities with `proba`) for classifiers, the model's outputs otherwise (the
+    command refuses --proba for those before it gets here)."""
     info = exp.data.info
     outputs = predict_outputs(exp, x, batch_size)
     if isinstance(outputs, tuple):
         raise DataError("this model has several outputs; predict writes single-output models")
     kind = getattr(exp.loss, "output", "values")
     columns: list[str]
-    if info.task.decodes_to_classes(kind):
+    if _gives_classes(exp):
         probabilities = info.task.class_probabilities(outputs, kind)
         names = [str(c) for c in (preprocessor.classes or range(probabilities.shape[-1]))]
         if proba:
@@ -54,6 +86,21 @@ def predictions(
         values = outputs
         columns = [f"output_{i}" for i in range(int(np.prod(outputs.shape[1:]) or 1))]
     return np.asarray(values), columns
+
+
+def _read_stdin(info: Any, preprocessor: Any, fmt: str) -> np.ndarray:
+    """Inputs piped in: spooled to a file of the format's extension and read as a file is
+    (errors name ``stdin``, with the row)."""
+    if fmt not in STDIN_FORMATS:
+        raise DataError(f"--format {fmt!r}: standard input can be {', '.join(STDIN_FORMATS)}")
+    with tempfile.TemporaryDirectory() as folder:
+        spooled = Path(folder) / f"stdin.{fmt}"
+        with open(spooled, "wb") as handle:
+            shutil.copyfileobj(sys.stdin.buffer, handle)
+        try:
+            return read_inputs(spooled, info, preprocessor, fmt)
+        except DataError as error:
+            raise DataError(str(error).replace(str(spooled), "stdin")) from None
 
 
 def write_predictions(values: np.ndarray, columns: list[str], out: Path | None) -> str | None:

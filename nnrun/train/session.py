@@ -28,7 +28,7 @@ from nnrun.experiment import Experiment, build_experiment, validate
 from nnrun.fileio import write_json_atomic, write_text_atomic
 from nnrun.limits import read_bounded
 from nnrun.train.loop import restore_state
-from nnrun.train.rundir import create_run_dir, resolve_run, update_latest
+from nnrun.train.rundir import LATEST, create_run_dir, resolve_run, update_latest
 
 CONFIG_FILE = "config.yaml"
 RUN_FILE = "run.json"
@@ -53,6 +53,17 @@ def start_run(exp: Experiment, out: Path | None) -> Path:
     output_dir = Path(exp.spec.output_dir)
     if out is not None:
         run_dir = Path(out)
+        if holds_runs(run_dir):
+            raise ConfigError(
+                Problem(
+                    f"{run_dir} holds other runs (runs of a config go to "
+                    f"{output_dir}/<name>/<time>/); a run written into it would hide them "
+                    f"from nnrun runs. Pick a new directory, e.g. --out {run_dir / 'my_run'}, "
+                    "or leave out --out",
+                    expected="a new or empty directory",
+                    found=str(run_dir),
+                )
+            )
         run_dir.mkdir(parents=True, exist_ok=True)
         locking.acquire(run_dir)
         if (run_dir / CONFIG_FILE).exists():
@@ -66,6 +77,16 @@ def start_run(exp: Experiment, out: Path | None) -> Path:
                 )
             )
     else:
+        if (output_dir / exp.name / CONFIG_FILE).exists():
+            raise ConfigError(
+                Problem(
+                    f"{output_dir / exp.name} is a single run (written with --out), where the "
+                    f"runs of {exp.name!r} would go; move it aside, or give this run "
+                    "another name (--set name=...)",
+                    expected=f"{output_dir / exp.name} to hold runs",
+                    found="a run directory",
+                )
+            )
         run_dir = create_run_dir(output_dir, exp.name)
         locking.acquire(run_dir)
     write_text_atomic(run_dir / CONFIG_FILE, exp.config_text)
@@ -81,6 +102,16 @@ def start_run(exp: Experiment, out: Path | None) -> Path:
     if out is None:
         update_latest(output_dir, exp.name, run_dir)
     return run_dir
+
+
+def holds_runs(path: Path) -> bool:
+    """Whether `path` is a folder of runs (`output_dir/<name>`): it has a `latest` pointer
+    or a run directory directly inside."""
+    if not path.is_dir():
+        return False
+    if (path / LATEST).exists() or (path / LATEST).is_symlink():
+        return True
+    return any((child / CONFIG_FILE).is_file() for child in path.iterdir() if child.is_dir())
 
 
 def _leaves(value: Any, path: tuple = ()) -> dict[tuple, Any]:
@@ -197,9 +228,12 @@ def _resume(
             )
         )
     candidate.path = str(saved_path)
-    exp = build_experiment(candidate, _base_dir(run_dir))
     manager = CheckpointManager(run_dir / "checkpoints")
-    checkpoint = manager.load("last") if manager.exists("last") else None
+    resumable = manager.exists("last")
+    # A run with a checkpoint takes its weights from it; one restarted in place starts
+    # from the pre-trained weights (model.init_from) as a new run would.
+    exp = build_experiment(candidate, _base_dir(run_dir), pretrained=not resumable)
+    checkpoint = manager.load("last") if resumable else None
     if checkpoint is not None:
         _check_weights(exp, checkpoint)
         done = _epochs_done(checkpoint)
@@ -272,7 +306,7 @@ def open_run(target: Path, data: DataBundle | None = None) -> OpenedRun:
     else:
         cfg = _config_from_checkpoint(checkpoint)
         base_dir = Path.cwd()
-    exp = build_experiment(cfg, base_dir, data=data)
+    exp = build_experiment(cfg, base_dir, data=data, pretrained=False)
     _check_weights(exp, checkpoint)
     exp.model.load_state_dict(checkpoint.weights)
     state = checkpoint.state or {}

@@ -123,7 +123,7 @@ def test_karate_fixed_split_and_ignored_targets():
 
 
 def test_dataset_table_lists_every_registered_dataset_with_matching_metadata():
-    rows = {row["name"].split(" ")[0]: row for row in dataset_table()}
+    rows = {row["name"]: row for row in dataset_table()}
     assert set(rows) == set(DATASETS.names())
     for name, (task, shape, _, _) in REAL.items():
         assert rows[name]["task"] == task and str(shape) in rows[name]["input_shape"]

@@ -70,13 +70,13 @@ def test_plain_reporter_prints_one_line_per_epoch_between_start_and_end_lines():
     assert "101,770 parameters" in lines[1]
     assert lines[2] == (
         "epoch 1/3  train_loss 0.5000  train_accuracy 0.8000  val_loss 0.6000  "
-        "val_accuracy 0.7500  lr 1.00e-03  1.2s  *best"
+        "val_accuracy 0.7500  lr 1.00e-03  1.23s  *best"
     )
-    assert lines[3].endswith("lr 9.51e-04  1.2s  patience 1 left")
+    assert lines[3].endswith("lr 9.51e-04  1.20s  patience 1 left")
     assert lines[4] == "warning: NaN loss at epoch 2 step 3, batch skipped"
     assert lines[5] == (
         "epoch 3/3  train_loss 0.2314  train_accuracy 0.9312  val_loss 0.2551  "
-        "val_accuracy 0.9250  lr 9.51e-04  1.2s  *best"
+        "val_accuracy 0.9250  lr 9.51e-04  1.20s  *best"
     )
     assert lines[6] == "finished after 3 epochs in 1m23s"
     assert lines[-1] == f"run {RUN_DIR}"
@@ -186,7 +186,15 @@ def test_values_are_formatted_compactly(value, text):
 
 
 @pytest.mark.parametrize(
-    ("seconds", "text"), [(1.234, "1.2s"), (83.4, "1m23s"), (3725.0, "1h02m"), (None, "-")]
+    ("seconds", "text"),
+    [
+        (0.0123, "12ms"),
+        (1.234, "1.23s"),
+        (12.34, "12.3s"),
+        (83.4, "1m23s"),
+        (3725.0, "1h02m"),
+        (None, "-"),
+    ],
 )
 def test_durations_are_formatted_compactly(seconds, text):
     assert format_duration(seconds) == text

@@ -51,7 +51,7 @@ def test_terminal_chart_fits_80_columns_with_axis_labels_and_legend(tmp_path):
     assert max(len(line) for line in lines) <= 80
     assert "loss (lower is better)  test 0.3" in lines
     assert "accuracy (higher is better)  test 0.875" in lines
-    assert "━ train 0.1667 (best 0.1667 @ 12)  ━ val 0.2167 (best 0.2167 @ 12)" in lines
+    assert "━ train 0.1667 (best 0.1667 @ 12)  ┅ val 0.2167 (best 0.2167 @ 12)" in lines
     # y axis: the maximum labels the top row, the minimum the bottom row.
     assert any(line.startswith("  2.05 ┤") for line in lines)
     assert any(line.startswith("0.1667 ┤") for line in lines)

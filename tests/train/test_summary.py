@@ -73,7 +73,7 @@ def test_dot_and_mermaid_carry_types_shapes_and_parameters(tmp_path):
     assert '"h1" -> "h2";' in dot and "(N, 8)" in dot and "72 params" in dot
     mermaid = render_graph(exp, "mermaid", None)
     assert mermaid.startswith("flowchart TD") and "sum<br/>add<br/>(N, 8)" in mermaid
-    block = render_graph(experiment(tmp_path, "block"), "text", None)
+    block = render_graph(experiment(tmp_path, "block"), "text", None, expand=False)
     assert "residual ×2" in block and "144" in block
 
 
