@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+
 from nnrun.metrics import compute_metrics
 
 metrics = pytest.importorskip("sklearn.metrics")
