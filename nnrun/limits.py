@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 import stat
 from pathlib import Path
+from typing import BinaryIO
 
 from nnrun.errors import NnrunError
 
@@ -19,6 +20,7 @@ MAX_STRING_CHARS = 1 << 20  # one value after `${...}` substitution
 MAX_NESTING = 64  # mappings and lists inside each other
 MAX_GRID_POINTS = 1_000_000  # grid points a sweep may enumerate (it runs run_cap of them)
 MAX_ALLOCATION_BYTES = 16 << 30  # one array nnrun is asked to allocate (data or parameters)
+MAX_STDIN_BYTES = 1 << 30  # inputs piped to `nnrun predict RUN -` (spooled to a temporary file)
 
 
 class LimitExceeded(NnrunError):
@@ -49,6 +51,16 @@ def read_bounded(path: Path, limit: int, what: str = "file") -> bytes:
     if len(data) > limit:  # grew while we read it
         raise LimitExceeded(f"{what} {path} is over {limit:,} bytes")
     return data
+
+
+def copy_bounded(source: BinaryIO, target: BinaryIO, limit: int, what: str) -> None:
+    """Copy `source` to `target`, refusing a stream longer than `limit` bytes."""
+    copied = 0
+    while chunk := source.read(1 << 20):
+        copied += len(chunk)
+        if copied > limit:
+            raise LimitExceeded(f"{what} is over {limit:,} bytes; nnrun reads at most that")
+        target.write(chunk)
 
 
 def check_allocation(count: int, itemsize: int, what: str) -> None:

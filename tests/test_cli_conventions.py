@@ -295,6 +295,15 @@ def test_predict_reads_csv_jsonl_and_npy_from_stdin(iris_run):
     assert bad.exit_code == 2 and "stdin, row 1" in bad.output
 
 
+def test_predict_refuses_stdin_beyond_its_bound(iris_run, monkeypatch):
+    from nnrun import limits
+
+    monkeypatch.setattr(limits, "MAX_STDIN_BYTES", 64)
+    result = invoke("predict", iris_run, "-", input="5.1,3.5,1.4,0.2\n" * 10)
+    assert result.exit_code == 2 and "stdin is over 64 bytes" in result.output
+    assert "Traceback" not in result.output
+
+
 # ---------------------------------------------------------------- 16. printed config
 
 

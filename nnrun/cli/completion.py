@@ -135,30 +135,9 @@ def _options() -> dict[str, Any]:
 
 def _registries() -> dict[str, Any]:
     from nnrun import components  # noqa: F401  (fills the registries)
-    from nnrun.registry import (
-        ACTIVATIONS,
-        DATASETS,
-        INITIALIZERS,
-        LAYERS,
-        LOGGERS,
-        LOSSES,
-        METRICS,
-        OPTIMIZERS,
-        SCHEDULES,
-    )
+    from nnrun.registry import REGISTRIES
 
-    registries = (
-        ACTIVATIONS,
-        DATASETS,
-        INITIALIZERS,
-        LAYERS,
-        LOGGERS,
-        LOSSES,
-        METRICS,
-        OPTIMIZERS,
-        SCHEDULES,
-    )
-    return {registry.kind: registry for registry in registries}
+    return {registry.kind: registry for registry in REGISTRIES}
 
 
 def _paths(incomplete: str) -> list[str]:

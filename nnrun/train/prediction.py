@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import io
 import json
-import shutil
 import sys
 import tempfile
 from pathlib import Path
@@ -13,6 +12,7 @@ from typing import Any
 
 import numpy as np
 
+from nnrun import limits
 from nnrun.data import read_inputs
 from nnrun.errors import DataError
 from nnrun.tasks import softmax
@@ -96,7 +96,7 @@ def _read_stdin(info: Any, preprocessor: Any, fmt: str) -> np.ndarray:
     with tempfile.TemporaryDirectory() as folder:
         spooled = Path(folder) / f"stdin.{fmt}"
         with open(spooled, "wb") as handle:
-            shutil.copyfileobj(sys.stdin.buffer, handle)
+            limits.copy_bounded(sys.stdin.buffer, handle, limits.MAX_STDIN_BYTES, "stdin")
         try:
             return read_inputs(spooled, info, preprocessor, fmt)
         except DataError as error:
