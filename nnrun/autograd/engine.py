@@ -94,7 +94,8 @@ def conform(ctx: Function, index: int, grad: Any, like: np.ndarray) -> np.ndarra
         if grad.shape != shape:
             grad = reduce_to_shape(grad, shape)
         if grad.shape == shape:
-            return grad.astype(like.dtype, copy=False)
+            conformed: np.ndarray = grad.astype(like.dtype, copy=False)
+            return conformed
         found = grad.shape
     except (AttributeError, IndexError, ValueError):
         found = getattr(grad, "shape", type(grad).__name__)
@@ -105,7 +106,7 @@ def conform(ctx: Function, index: int, grad: Any, like: np.ndarray) -> np.ndarra
     )
 
 
-def accumulate(pending: dict[int, list], key: int, grad: np.ndarray, owned: bool) -> None:
+def accumulate(pending: dict[int, list[Any]], key: int, grad: np.ndarray, owned: bool) -> None:
     """Add `grad` into the gradient pending for the tensor with id `key`.
 
     `owned` says nobody else holds `grad` (the engine or the op allocated it for this edge
@@ -135,7 +136,7 @@ def run_backward(
 ) -> None:
     """Backpropagate `grad` from `root` over `order`, its `topological_order` (a compiled
     step passes the order it recorded, skipping the sort)."""
-    pending: dict[int, list] = {id(root): [grad, False]}  # id -> [gradient, owned]
+    pending: dict[int, list[Any]] = {id(root): [grad, False]}  # id -> [gradient, owned]
     for node in reversed(order):
         entry = pending.pop(id(node), None)
         if entry is None:

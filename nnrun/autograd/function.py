@@ -22,11 +22,14 @@ never accumulates into it in place (see `engine.accumulate`).
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, TypeAlias
 
 import numpy as np
 
 from nnrun.autograd.grad_mode import GradMode
+
+Grads: TypeAlias = tuple[np.ndarray | None, ...]
+"""What `Function.backward` returns: one gradient per input, None where none is needed."""
 
 
 class Function:
@@ -36,10 +39,11 @@ class Function:
     needs_input_grad: tuple[bool, ...]
     freed: bool = False
 
-    def forward(self, *arrays: np.ndarray, **attrs: Any) -> np.ndarray:
+    # `*arrays: Any, **attrs: Any` lets each op declare its own inputs and attributes.
+    def forward(self, *arrays: Any, **attrs: Any) -> np.ndarray:
         raise NotImplementedError
 
-    def backward(self, grad: np.ndarray) -> tuple[np.ndarray | None, ...]:
+    def backward(self, grad: np.ndarray) -> Grads:
         raise NotImplementedError
 
     @classmethod

@@ -120,7 +120,8 @@ class Tensor:
         return Tensor._wrap(self.data, False)
 
     def item(self) -> float | int | bool:
-        return self.data.item()
+        value: float | int | bool = self.data.item()
+        return value
 
     def numpy(self) -> np.ndarray:
         return self.data
@@ -252,10 +253,12 @@ class Tensor:
         return self.var(axis=axis, keepdims=keepdims, ddof=ddof).sqrt()
 
     def argmax(self, axis: Any = None) -> np.ndarray:
-        return self.data.argmax(axis=axis)
+        indices: np.ndarray = self.data.argmax(axis=axis)
+        return indices
 
     def argmin(self, axis: Any = None) -> np.ndarray:
-        return self.data.argmin(axis=axis)
+        indices: np.ndarray = self.data.argmin(axis=axis)
+        return indices
 
     # ----------------------------------------------------------------- elementwise
     def exp(self) -> Tensor:

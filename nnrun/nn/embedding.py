@@ -6,7 +6,7 @@ from typing import Any
 
 import numpy as np
 
-from nnrun.autograd.function import Function
+from nnrun.autograd.function import Function, Grads
 from nnrun.autograd.tensor import Tensor
 from nnrun.constraints import Positive
 from nnrun.errors import ArgumentError, DataError
@@ -24,7 +24,7 @@ class EmbeddingLookup(Function):
         self.weight_shape, self.indices, self.padding_idx = weight.shape, indices, padding_idx
         return weight[indices]
 
-    def backward(self, grad: np.ndarray) -> tuple:
+    def backward(self, grad: np.ndarray) -> Grads:
         grad_weight = np.zeros(self.weight_shape, dtype=grad.dtype)
         np.add.at(grad_weight, self.indices.reshape(-1), grad.reshape(-1, grad.shape[-1]))
         if self.padding_idx is not None:

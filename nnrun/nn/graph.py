@@ -14,7 +14,7 @@ from typing import Any
 import numpy as np
 
 from nnrun import functional as F
-from nnrun.autograd.function import Function
+from nnrun.autograd.function import Function, Grads
 from nnrun.autograd.tensor import Tensor
 from nnrun.constraints import Positive, Probability
 from nnrun.errors import ShapeError
@@ -70,7 +70,7 @@ class Propagate(Function):
             messages *= self.weight
         return targets.reduce(messages)
 
-    def backward(self, grad: np.ndarray) -> tuple:
+    def backward(self, grad: np.ndarray) -> Grads:
         incoming = grad[self.targets.ids]
         grad_x = None
         if self.needs_input_grad[0]:
@@ -96,7 +96,7 @@ class SegmentSoftmax(Function):
         self.weights, self.targets = weights, targets
         return weights
 
-    def backward(self, grad: np.ndarray) -> tuple:
+    def backward(self, grad: np.ndarray) -> Grads:
         weights = self.weights
         dot = self.targets.reduce(grad * weights)[self.targets.ids]
         return (weights * (grad - dot),)
@@ -115,7 +115,7 @@ class SegmentMax(Function):
         self.present, self.shape = groups.present, x.shape
         return top
 
-    def backward(self, grad: np.ndarray) -> tuple:
+    def backward(self, grad: np.ndarray) -> Grads:
         grad_x = np.zeros(self.shape, dtype=grad.dtype)
         columns = np.arange(self.shape[1])[None, :]
         grad_x[self.argmax, columns] = grad[self.present]

@@ -11,7 +11,7 @@ import math
 
 import numpy as np
 
-from nnrun.autograd.function import Function
+from nnrun.autograd.function import Function, Grads
 
 # Cephes ndtr.c rational approximations (S. L. Moshier, public domain), the ones SciPy and
 # many libms use: erf(x) = x·T(x²)/U(x²) on |x| <= 1 and erfc(x) = exp(−x²)·P(x)/Q(x) on
@@ -76,7 +76,8 @@ def erf(x: np.ndarray) -> np.ndarray:
     near = inner * _horner(_ERF_T, inner_sq) / _horner(_ERF_U, inner_sq)
     outer = np.clip(z, 1.0, 6.0)
     far = 1.0 - np.exp(-outer * outer) * _horner(_ERFC_P, outer) / _horner(_ERFC_Q, outer)
-    return np.copysign(np.where(z <= 1.0, near, far), x)
+    out: np.ndarray = np.copysign(np.where(z <= 1.0, near, far), x)
+    return out
 
 
 class LeakyRelu(Function):
@@ -86,7 +87,7 @@ class LeakyRelu(Function):
         self.positive, self.negative_slope = x > 0, negative_slope
         return np.where(self.positive, x, x * negative_slope)
 
-    def backward(self, grad: np.ndarray) -> tuple:
+    def backward(self, grad: np.ndarray) -> Grads:
         return (np.where(self.positive, grad, grad * self.negative_slope),)
 
 
@@ -98,7 +99,7 @@ class Elu(Function):
         self.negative_part = scale * alpha * np.exp(np.minimum(x, 0))  # d/dx for x <= 0
         return np.where(self.positive, scale * x, scale * alpha * np.expm1(np.minimum(x, 0)))
 
-    def backward(self, grad: np.ndarray) -> tuple:
+    def backward(self, grad: np.ndarray) -> Grads:
         return (np.where(self.positive, grad * self.scale, grad * self.negative_part),)
 
 
@@ -113,9 +114,10 @@ class Gelu(Function):
             self.cdf = 0.5 * (1 + self.tanh)
         else:
             self.cdf = 0.5 * (1 + erf(x * _SQRT_HALF))
-        return x * self.cdf
+        out: np.ndarray = x * self.cdf
+        return out
 
-    def backward(self, grad: np.ndarray) -> tuple:
+    def backward(self, grad: np.ndarray) -> Grads:
         x = self.x
         if self.approximate == "tanh":
             inner_slope = _SQRT_2_OVER_PI * (1 + 3 * _GELU_CUBIC * x * x)
@@ -133,7 +135,7 @@ class Silu(Function):
         self.sigmoid = 0.5 * (np.tanh(0.5 * x) + 1)  # no overflow for large |x|
         return x * self.sigmoid
 
-    def backward(self, grad: np.ndarray) -> tuple:
+    def backward(self, grad: np.ndarray) -> Grads:
         s = self.sigmoid
         return (grad * (s * (1 + self.x * (1 - s))),)
 
@@ -148,7 +150,7 @@ class Softplus(Function):
         smooth = (np.maximum(self.scaled, 0) + np.log1p(np.exp(-np.abs(self.scaled)))) / beta
         return np.where(self.linear, x, smooth)
 
-    def backward(self, grad: np.ndarray) -> tuple:
+    def backward(self, grad: np.ndarray) -> Grads:
         sigmoid = 0.5 * (np.tanh(0.5 * self.scaled) + 1)
         return (np.where(self.linear, grad, grad * sigmoid),)
 
@@ -158,9 +160,10 @@ class Softsign(Function):
 
     def forward(self, x: np.ndarray) -> np.ndarray:
         self.denominator = 1 + np.abs(x)
-        return x / self.denominator
+        out: np.ndarray = x / self.denominator
+        return out
 
-    def backward(self, grad: np.ndarray) -> tuple:
+    def backward(self, grad: np.ndarray) -> Grads:
         return (grad / (self.denominator * self.denominator),)
 
 
@@ -170,9 +173,10 @@ class Hardtanh(Function):
 
     def forward(self, x: np.ndarray, min_val: float, max_val: float) -> np.ndarray:
         self.inside = (x > min_val) & (x < max_val)
-        return np.clip(x, min_val, max_val)
+        out: np.ndarray = np.clip(x, min_val, max_val)
+        return out
 
-    def backward(self, grad: np.ndarray) -> tuple:
+    def backward(self, grad: np.ndarray) -> Grads:
         return (grad * self.inside,)
 
 
@@ -183,7 +187,7 @@ class HardSigmoid(Function):
         self.inside = (x > -3) & (x < 3)
         return np.clip(x / 6 + 0.5, 0, 1)
 
-    def backward(self, grad: np.ndarray) -> tuple:
+    def backward(self, grad: np.ndarray) -> Grads:
         return (grad * self.inside / 6,)
 
 
@@ -193,9 +197,10 @@ class SignSte(Function):
 
     def forward(self, x: np.ndarray) -> np.ndarray:
         self.inside = np.abs(x) <= 1
-        return np.sign(x)
+        out: np.ndarray = np.sign(x)
+        return out
 
-    def backward(self, grad: np.ndarray) -> tuple:
+    def backward(self, grad: np.ndarray) -> Grads:
         return (grad * self.inside,)
 
 
@@ -218,7 +223,7 @@ class Sinc(Function):
         self.cos = np.cos(angle)
         return self.out
 
-    def backward(self, grad: np.ndarray) -> tuple:
+    def backward(self, grad: np.ndarray) -> Grads:
         x = self.x
         safe_x = np.where(self.small, 1, x)
         angle_sq = self.angle_sq
@@ -230,12 +235,14 @@ class Sinc(Function):
 class Gaussian(Function):
     """exp(−x²), the radial-basis unit."""
 
+    out: np.ndarray
+
     def forward(self, x: np.ndarray) -> np.ndarray:
         self.x = x
         self.out = np.exp(-x * x)
         return self.out
 
-    def backward(self, grad: np.ndarray) -> tuple:
+    def backward(self, grad: np.ndarray) -> Grads:
         return (grad * (-2 * self.x * self.out),)
 
 
@@ -246,7 +253,7 @@ class Polynomial(Function):
         self.x, self.coefficients = x, coefficients
         return _horner(coefficients[::-1], x)
 
-    def backward(self, grad: np.ndarray) -> tuple:
+    def backward(self, grad: np.ndarray) -> Grads:
         derivative = tuple(k * c for k, c in enumerate(self.coefficients))[1:]
         if not derivative:
             return (np.zeros_like(grad),)

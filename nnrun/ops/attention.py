@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from nnrun.autograd.function import Function
+from nnrun.autograd.function import Function, Grads
 from nnrun.ops.dropout import keep_multiplier
 
 
@@ -73,11 +73,11 @@ class Attention(Function):
         if hidden is not None:
             np.copyto(scores, -np.inf, where=hidden)
         probs = self._softmax(scores, guard=hidden is not None or bias is not None)
-        dropout = keep_multiplier(probs.shape, dropout, q.dtype) if dropout > 0 else None
-        weights = probs if dropout is None else probs * dropout
+        multiplier = keep_multiplier(probs.shape, dropout, q.dtype) if dropout > 0 else None
+        weights = probs if multiplier is None else probs * multiplier
         out = weights @ v
         self.q, self.k, self.v = q, k, v
-        self.probs, self.weights, self.dropout = probs, weights, dropout
+        self.probs, self.weights, self.dropout = probs, weights, multiplier
         return _merge_heads(out) if self.split else out
 
     @staticmethod
@@ -93,7 +93,7 @@ class Attention(Function):
         scores /= total
         return scores
 
-    def backward(self, grad: np.ndarray) -> tuple:
+    def backward(self, grad: np.ndarray) -> Grads:
         if self.split:
             grad = _split_heads(grad, self.q.shape[1])
         grad_v = np.swapaxes(self.weights, -1, -2) @ grad

@@ -15,7 +15,7 @@ from __future__ import annotations
 import numpy as np
 from numpy.lib.stride_tricks import as_strided
 
-from nnrun.autograd.function import Function
+from nnrun.autograd.function import Function, Grads
 
 Pair = tuple[int, int]
 Order = tuple[int, int, int, int]  # memory order of the logical (N, C, H, W) axes
@@ -28,7 +28,9 @@ def layout_for(batch: int) -> Order:
     return BATCH_INNER if batch >= BATCH_INNER_MIN else CHANNEL_MAJOR
 
 
-def empty_in(shape: tuple[int, ...], order: Order, dtype: np.dtype, zero: bool = True):
+def empty_in(
+    shape: tuple[int, ...], order: Order, dtype: np.dtype, zero: bool = True
+) -> np.ndarray:
     """An (N, C, H, W) array whose memory is laid out in `order`."""
     make = np.zeros if zero else np.empty
     return make([shape[a] for a in order], dtype=dtype).transpose(np.argsort(order))
@@ -132,12 +134,14 @@ def grouped_matmul(
     """Block-diagonal product: a's G row blocks (each (p, q), or (q, p) transposed when
     `transpose_a`) times b's G row blocks (q, r) → (G·p, r). One GEMM when groups == 1."""
     if groups == 1:
-        return np.matmul(a.T if transpose_a else a, b)
+        product: np.ndarray = np.matmul(a.T if transpose_a else a, b)
+        return product
     blocks = a.reshape(groups, -1, a.shape[1])
     if transpose_a:
         blocks = blocks.transpose(0, 2, 1)
     b_blocks = b.reshape(groups, blocks.shape[2], -1)
-    return np.matmul(blocks, b_blocks).reshape(-1, b.shape[1])
+    out: np.ndarray = np.matmul(blocks, b_blocks).reshape(-1, b.shape[1])
+    return out
 
 
 def grouped_outer(a: np.ndarray, b: np.ndarray, groups: int) -> np.ndarray:
@@ -145,9 +149,10 @@ def grouped_outer(a: np.ndarray, b: np.ndarray, groups: int) -> np.ndarray:
     group over all N·OH·OW positions."""
     if groups == 1:
         # OpenBLAS runs this long-K product faster with the taller operand first
-        return (b @ a.T).T if b.shape[0] > a.shape[0] else a @ b.T
+        product: np.ndarray = (b @ a.T).T if b.shape[0] > a.shape[0] else a @ b.T
+        return product
     positions = a.shape[1]
-    out = np.matmul(
+    out: np.ndarray = np.matmul(
         a.reshape(groups, -1, positions), b.reshape(groups, -1, positions).transpose(0, 2, 1)
     )
     return out.reshape(-1, out.shape[2])
@@ -199,7 +204,7 @@ class Conv(Function):
         result = from_rows(out, (x.shape[0], out_channels, *out_hw), order)
         return result[:, :, 0] if self.one_d else result
 
-    def backward(self, grad: np.ndarray) -> tuple:
+    def backward(self, grad: np.ndarray) -> Grads:
         needs = self.needs_input_grad
         padded_shape, padding, kernel, stride, dilation, out_hw, groups, order = self.geometry
         grad_rows = to_rows(as_2d(grad), order)
@@ -274,7 +279,7 @@ class ConvTranspose(Function):
         self.x_shape, self.weight_shape = x.shape, weight.shape
         return out[:, :, 0] if self.one_d else out
 
-    def backward(self, grad: np.ndarray) -> tuple:
+    def backward(self, grad: np.ndarray) -> Grads:
         needs = self.needs_input_grad
         padding, kernel, stride, dilation, in_hw, groups, order = self.geometry
         grad4 = as_2d(grad)

@@ -11,7 +11,7 @@ from typing import Any
 
 import numpy as np
 
-from nnrun.autograd.function import Function
+from nnrun.autograd.function import Function, Grads
 
 
 class Derived(Function):
@@ -21,5 +21,5 @@ class Derived(Function):
     def forward(self, *arrays: np.ndarray, fn: Any, **options: Any) -> np.ndarray:
         return np.asarray(fn(*arrays, **options))
 
-    def backward(self, grad: np.ndarray) -> tuple:
+    def backward(self, grad: np.ndarray) -> Grads:
         return (None,) * len(self.needs_input_grad)

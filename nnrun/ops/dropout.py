@@ -8,7 +8,7 @@ from typing import Any
 import numpy as np
 
 from nnrun import random
-from nnrun.autograd.function import Function
+from nnrun.autograd.function import Function, Grads
 
 
 def keep_multiplier(shape: tuple[int, ...], p: float, dtype: Any) -> np.ndarray:
@@ -23,7 +23,8 @@ class Dropout(Function):
 
     def forward(self, x: np.ndarray, p: float, mask_shape: tuple[int, ...]) -> np.ndarray:
         self.mask = keep_multiplier(mask_shape, p, x.dtype)
-        return x * self.mask
+        out: np.ndarray = x * self.mask
+        return out
 
-    def backward(self, grad: np.ndarray) -> tuple:
+    def backward(self, grad: np.ndarray) -> Grads:
         return (grad * self.mask,)

@@ -6,43 +6,48 @@ import math
 
 import numpy as np
 
-from nnrun.autograd.function import Function
+from nnrun.autograd.function import Function, Grads
 from nnrun.ops.activations import erf as erf_array
 
 
 class Add(Function):
     def forward(self, a: np.ndarray, b: np.ndarray) -> np.ndarray:
-        return a + b
+        out: np.ndarray = a + b
+        return out
 
-    def backward(self, grad: np.ndarray) -> tuple:
+    def backward(self, grad: np.ndarray) -> Grads:
         return grad, grad
 
 
 class Sub(Function):
     def forward(self, a: np.ndarray, b: np.ndarray) -> np.ndarray:
-        return a - b
+        out: np.ndarray = a - b
+        return out
 
-    def backward(self, grad: np.ndarray) -> tuple:
+    def backward(self, grad: np.ndarray) -> Grads:
         return grad, (-grad if self.needs_input_grad[1] else None)
 
 
 class Mul(Function):
     def forward(self, a: np.ndarray, b: np.ndarray) -> np.ndarray:
         self.a, self.b = a, b
-        return a * b
+        out: np.ndarray = a * b
+        return out
 
-    def backward(self, grad: np.ndarray) -> tuple:
+    def backward(self, grad: np.ndarray) -> Grads:
         need_a, need_b = self.needs_input_grad
         return (grad * self.b if need_a else None, grad * self.a if need_b else None)
 
 
 class Div(Function):
+    out: np.ndarray
+
     def forward(self, a: np.ndarray, b: np.ndarray) -> np.ndarray:
         self.b = b
         self.out = a / b
         return self.out
 
-    def backward(self, grad: np.ndarray) -> tuple:
+    def backward(self, grad: np.ndarray) -> Grads:
         need_a, need_b = self.needs_input_grad
         grad_a = grad / self.b
         return (grad_a if need_a else None, -grad_a * self.out if need_b else None)
@@ -52,7 +57,7 @@ class Neg(Function):
     def forward(self, a: np.ndarray) -> np.ndarray:
         return -a
 
-    def backward(self, grad: np.ndarray) -> tuple:
+    def backward(self, grad: np.ndarray) -> Grads:
         return (-grad,)
 
 
@@ -63,7 +68,7 @@ class PowScalar(Function):
         self.x, self.exponent = x, exponent
         return x**exponent
 
-    def backward(self, grad: np.ndarray) -> tuple:
+    def backward(self, grad: np.ndarray) -> Grads:
         c = self.exponent
         if c == 2:
             return (grad * (2 * self.x),)
@@ -73,12 +78,14 @@ class PowScalar(Function):
 class Pow(Function):
     """a ** b for tensors; d/db uses log(a), taken as 0 where a ** b is 0."""
 
+    out: np.ndarray
+
     def forward(self, a: np.ndarray, b: np.ndarray) -> np.ndarray:
         self.a, self.b = a, b
         self.out = a**b
         return self.out
 
-    def backward(self, grad: np.ndarray) -> tuple:
+    def backward(self, grad: np.ndarray) -> Grads:
         need_a, need_b = self.needs_input_grad
         grad_a = grad * self.b * self.a ** (self.b - 1) if need_a else None
         grad_b = None
@@ -90,29 +97,34 @@ class Pow(Function):
 
 
 class Exp(Function):
+    out: np.ndarray
+
     def forward(self, x: np.ndarray) -> np.ndarray:
         self.out = np.exp(x)
         return self.out
 
-    def backward(self, grad: np.ndarray) -> tuple:
+    def backward(self, grad: np.ndarray) -> Grads:
         return (grad * self.out,)
 
 
 class Log(Function):
     def forward(self, x: np.ndarray) -> np.ndarray:
         self.x = x
-        return np.log(x)
+        out: np.ndarray = np.log(x)
+        return out
 
-    def backward(self, grad: np.ndarray) -> tuple:
+    def backward(self, grad: np.ndarray) -> Grads:
         return (grad / self.x,)
 
 
 class Sqrt(Function):
+    out: np.ndarray
+
     def forward(self, x: np.ndarray) -> np.ndarray:
         self.out = np.sqrt(x)
         return self.out
 
-    def backward(self, grad: np.ndarray) -> tuple:
+    def backward(self, grad: np.ndarray) -> Grads:
         return (grad * 0.5 / self.out,)
 
 
@@ -121,9 +133,10 @@ class Abs(Function):
 
     def forward(self, x: np.ndarray) -> np.ndarray:
         self.x = x
-        return np.abs(x)
+        out: np.ndarray = np.abs(x)
+        return out
 
-    def backward(self, grad: np.ndarray) -> tuple:
+    def backward(self, grad: np.ndarray) -> Grads:
         return (grad * np.sign(self.x),)
 
 
@@ -131,9 +144,10 @@ class Sign(Function):
     """sign(x): piecewise constant, so its gradient is zero everywhere it exists."""
 
     def forward(self, x: np.ndarray) -> np.ndarray:
-        return np.sign(x)
+        out: np.ndarray = np.sign(x)
+        return out
 
-    def backward(self, grad: np.ndarray) -> tuple:
+    def backward(self, grad: np.ndarray) -> Grads:
         return (np.zeros_like(grad),)
 
 
@@ -142,9 +156,10 @@ class Clip(Function):
 
     def forward(self, x: np.ndarray, low: float | None, high: float | None) -> np.ndarray:
         self.x, self.low, self.high = x, low, high
-        return np.clip(x, low, high)
+        out: np.ndarray = np.clip(x, low, high)
+        return out
 
-    def backward(self, grad: np.ndarray) -> tuple:
+    def backward(self, grad: np.ndarray) -> Grads:
         x = self.x
         if self.low is None:
             inside = x <= self.high
@@ -156,11 +171,13 @@ class Clip(Function):
 
 
 class Tanh(Function):
+    out: np.ndarray
+
     def forward(self, x: np.ndarray) -> np.ndarray:
         self.out = np.tanh(x)
         return self.out
 
-    def backward(self, grad: np.ndarray) -> tuple:
+    def backward(self, grad: np.ndarray) -> Grads:
         return (grad * (1 - self.out * self.out),)
 
 
@@ -170,34 +187,38 @@ class Sigmoid(Function):
         self.out = 0.5 * (np.tanh(0.5 * x) + 1)
         return self.out
 
-    def backward(self, grad: np.ndarray) -> tuple:
+    def backward(self, grad: np.ndarray) -> Grads:
         return (grad * self.out * (1 - self.out),)
 
 
 class Relu(Function):
+    out: np.ndarray
+
     def forward(self, x: np.ndarray) -> np.ndarray:
         self.out = np.maximum(x, 0)
         return self.out
 
-    def backward(self, grad: np.ndarray) -> tuple:
+    def backward(self, grad: np.ndarray) -> Grads:
         return (grad * (self.out > 0),)
 
 
 class Sin(Function):
     def forward(self, x: np.ndarray) -> np.ndarray:
         self.x = x
-        return np.sin(x)
+        out: np.ndarray = np.sin(x)
+        return out
 
-    def backward(self, grad: np.ndarray) -> tuple:
+    def backward(self, grad: np.ndarray) -> Grads:
         return (grad * np.cos(self.x),)
 
 
 class Cos(Function):
     def forward(self, x: np.ndarray) -> np.ndarray:
         self.x = x
-        return np.cos(x)
+        out: np.ndarray = np.cos(x)
+        return out
 
-    def backward(self, grad: np.ndarray) -> tuple:
+    def backward(self, grad: np.ndarray) -> Grads:
         return (-grad * np.sin(self.x),)
 
 
@@ -211,7 +232,7 @@ class Erf(Function):
         self.x = x
         return erf_array(x).astype(x.dtype, copy=False)
 
-    def backward(self, grad: np.ndarray) -> tuple:
+    def backward(self, grad: np.ndarray) -> Grads:
         return (grad * _TWO_OVER_SQRT_PI * np.exp(-self.x * self.x),)
 
 
@@ -220,9 +241,10 @@ class Maximum(Function):
 
     def forward(self, a: np.ndarray, b: np.ndarray) -> np.ndarray:
         self.a, self.b = a, b
-        return np.maximum(a, b)
+        out: np.ndarray = np.maximum(a, b)
+        return out
 
-    def backward(self, grad: np.ndarray) -> tuple:
+    def backward(self, grad: np.ndarray) -> Grads:
         share_a = (self.a > self.b) + 0.5 * (self.a == self.b)
         need_a, need_b = self.needs_input_grad
         return (grad * share_a if need_a else None, grad * (1 - share_a) if need_b else None)
@@ -231,9 +253,10 @@ class Maximum(Function):
 class Minimum(Function):
     def forward(self, a: np.ndarray, b: np.ndarray) -> np.ndarray:
         self.a, self.b = a, b
-        return np.minimum(a, b)
+        out: np.ndarray = np.minimum(a, b)
+        return out
 
-    def backward(self, grad: np.ndarray) -> tuple:
+    def backward(self, grad: np.ndarray) -> Grads:
         share_a = (self.a < self.b) + 0.5 * (self.a == self.b)
         need_a, need_b = self.needs_input_grad
         return (grad * share_a if need_a else None, grad * (1 - share_a) if need_b else None)
@@ -246,7 +269,7 @@ class Where(Function):
         self.condition = condition
         return np.where(condition, a, b)
 
-    def backward(self, grad: np.ndarray) -> tuple:
+    def backward(self, grad: np.ndarray) -> Grads:
         need_a, need_b = self.needs_input_grad
         zero = np.zeros((), dtype=grad.dtype)
         return (

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from nnrun.autograd.function import Function
+from nnrun.autograd.function import Function, Grads
 
 
 class Linear(Function):
@@ -18,10 +18,10 @@ class Linear(Function):
 
     def forward(
         self, x: np.ndarray, weight: np.ndarray, bias: np.ndarray | None = None, relu: bool = False
-    ):
+    ) -> np.ndarray:
         rows = x.reshape(-1, x.shape[-1]) if x.ndim != 2 else x
         self.x_shape, self.rows, self.weight, self.relu = x.shape, rows, weight, relu
-        out = rows @ weight.T
+        out: np.ndarray = rows @ weight.T
         if bias is not None:
             out += bias
         if relu:
@@ -29,7 +29,7 @@ class Linear(Function):
             self.out = out
         return out.reshape(*x.shape[:-1], out.shape[-1]) if x.ndim != 2 else out
 
-    def backward(self, grad: np.ndarray) -> tuple:
+    def backward(self, grad: np.ndarray) -> Grads:
         needs = self.needs_input_grad
         if grad.ndim != 2:
             grad = grad.reshape(-1, grad.shape[-1])
@@ -53,7 +53,8 @@ class Linear(Function):
 
 def _log_softmax(x: np.ndarray, axis: int) -> np.ndarray:
     shifted = x - x.max(axis=axis, keepdims=True)
-    return shifted - np.log(np.exp(shifted).sum(axis=axis, keepdims=True))
+    out: np.ndarray = shifted - np.log(np.exp(shifted).sum(axis=axis, keepdims=True))
+    return out
 
 
 class LogSoftmax(Function):
@@ -62,18 +63,20 @@ class LogSoftmax(Function):
         self.out = _log_softmax(x, axis)
         return self.out
 
-    def backward(self, grad: np.ndarray) -> tuple:
+    def backward(self, grad: np.ndarray) -> Grads:
         return (grad - np.exp(self.out) * grad.sum(axis=self.axis, keepdims=True),)
 
 
 class Softmax(Function):
+    out: np.ndarray
+
     def forward(self, x: np.ndarray, axis: int) -> np.ndarray:
         self.axis = axis
         shifted = np.exp(x - x.max(axis=axis, keepdims=True))
         self.out = shifted / shifted.sum(axis=axis, keepdims=True)
         return self.out
 
-    def backward(self, grad: np.ndarray) -> tuple:
+    def backward(self, grad: np.ndarray) -> Grads:
         out = self.out
         return (out * (grad - (grad * out).sum(axis=self.axis, keepdims=True)),)
 
@@ -88,6 +91,8 @@ class CrossEntropy(Function):
     a batch whose targets are all ignored gives 0 with zero gradient (torch gives nan).
     The backward is softmax·Σa − a, with `a` the per-class coefficients of each sample.
     """
+
+    denominator: float
 
     def forward(
         self,
@@ -118,7 +123,7 @@ class CrossEntropy(Function):
             if weight is not None:
                 coef = coef * weight
             self.fast_index = None
-            denominator = coef.shape[0]
+            denominator: float = coef.shape[0]
         else:
             index = target.reshape(-1)
             keep = index != ignore_index
@@ -148,14 +153,14 @@ class CrossEntropy(Function):
         losses = -(coef * (shifted - log_total)).sum(axis=1)
         return self._reduce(losses, self.input_shape[:1] + self.input_shape[2:], dtype)
 
-    def _reduce(self, losses: np.ndarray, shape: tuple, dtype: np.dtype) -> np.ndarray:
+    def _reduce(self, losses: np.ndarray, shape: tuple[int, ...], dtype: np.dtype) -> np.ndarray:
         self.loss_shape = shape
         if self.reduction == "none":
             return losses.reshape(shape).astype(dtype, copy=False)
         total = losses.sum(dtype=np.float64) / self.denominator
         return np.asarray(total, dtype=dtype)
 
-    def backward(self, grad: np.ndarray) -> tuple:
+    def backward(self, grad: np.ndarray) -> Grads:
         probs = self.probs
         if self.fast_index is not None:
             safe, keep = self.fast_index

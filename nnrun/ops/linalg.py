@@ -7,7 +7,7 @@ from typing import Any
 import numpy as np
 
 from nnrun.autograd.engine import reduce_to_shape
-from nnrun.autograd.function import Function
+from nnrun.autograd.function import Function, Grads
 
 
 class MatMul(Function):
@@ -15,9 +15,10 @@ class MatMul(Function):
 
     def forward(self, a: np.ndarray, b: np.ndarray) -> np.ndarray:
         self.a, self.b = a, b
-        return np.matmul(a, b)
+        out: np.ndarray = np.matmul(a, b)
+        return out
 
-    def backward(self, grad: np.ndarray) -> tuple:
+    def backward(self, grad: np.ndarray) -> Grads:
         a, b = self.a, self.b
         need_a, need_b = self.needs_input_grad
         if a.ndim == 2 and b.ndim == 2:
@@ -58,7 +59,7 @@ class TensorDot(Function):
         self.b_axes = [x % b.ndim for x in b_axes]
         return np.tensordot(a, b, axes=(self.a_axes, self.b_axes))
 
-    def backward(self, grad: np.ndarray) -> tuple:
+    def backward(self, grad: np.ndarray) -> Grads:
         a, b, a_axes, b_axes = self.a, self.b, self.a_axes, self.b_axes
         free_a = [i for i in range(a.ndim) if i not in a_axes]
         free_b = [i for i in range(b.ndim) if i not in b_axes]
@@ -106,8 +107,8 @@ class Einsum(Function):
         self.operands = operands
         return np.asarray(np.einsum(subscripts, *operands, optimize=len(operands) > 2))
 
-    def backward(self, grad: np.ndarray) -> tuple:
-        grads = []
+    def backward(self, grad: np.ndarray) -> Grads:
+        grads: list[np.ndarray | None] = []
         for i, (term, need) in enumerate(zip(self.terms, self.needs_input_grad)):
             if not need:
                 grads.append(None)

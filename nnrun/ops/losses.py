@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from nnrun.autograd.function import Function
+from nnrun.autograd.function import Function, Grads
 
 
 class _Reduced(Function):
@@ -57,7 +57,7 @@ class Pointwise(_Reduced):
                     self.slope = np.where(inside, diff, beta * sign)
         return self._reduce(losses, reduction, prediction.dtype)
 
-    def backward(self, grad: np.ndarray) -> tuple:
+    def backward(self, grad: np.ndarray) -> Grads:
         grad_prediction = self.slope * self._upstream(grad)
         need_prediction, need_target = self.needs_input_grad
         return (
@@ -68,7 +68,8 @@ class Pointwise(_Reduced):
 
 def _softplus(x: np.ndarray) -> np.ndarray:
     """log(1 + exp(x)) without overflow."""
-    return np.log1p(np.exp(-np.abs(x))) + np.maximum(x, 0)
+    out: np.ndarray = np.log1p(np.exp(-np.abs(x))) + np.maximum(x, 0)
+    return out
 
 
 class BinaryCrossEntropyWithLogits(_Reduced):
@@ -97,7 +98,7 @@ class BinaryCrossEntropyWithLogits(_Reduced):
             self.slope = self.slope * weight
         return self._reduce(losses, reduction, logits.dtype)
 
-    def backward(self, grad: np.ndarray) -> tuple:
+    def backward(self, grad: np.ndarray) -> Grads:
         return self.slope * self._upstream(grad), None
 
 
@@ -123,7 +124,7 @@ class BinaryCrossEntropy(_Reduced):
             self.slope = self.slope * weight
         return self._reduce(losses, reduction, probs.dtype)
 
-    def backward(self, grad: np.ndarray) -> tuple:
+    def backward(self, grad: np.ndarray) -> Grads:
         return self.slope * self._upstream(grad), None
 
 
@@ -154,13 +155,14 @@ class NegativeLogLikelihood(Function):
         self.rows, self.safe, self.coef = np.arange(len(safe)), safe, coef
         losses = -flat[self.rows, safe] * coef
         if reduction == "none":
-            return losses.reshape(target.shape).astype(log_probs.dtype, copy=False)
+            out: np.ndarray = losses.reshape(target.shape).astype(log_probs.dtype, copy=False)
+            return out
         self.denominator = 1.0
         if reduction == "mean":
             self.denominator = float(coef.sum(dtype=np.float64)) or 1.0
         return np.asarray(losses.sum(dtype=np.float64) / self.denominator, log_probs.dtype)
 
-    def backward(self, grad: np.ndarray) -> tuple:
+    def backward(self, grad: np.ndarray) -> Grads:
         upstream = grad.reshape(-1) if self.reduction == "none" else grad / self.denominator
         classes = self.input_shape[1]
         grad_flat = np.zeros((len(self.safe), classes), dtype=self.coef.dtype)
@@ -187,5 +189,5 @@ class KLDivergence(_Reduced):
         self.slope = -probs
         return self._reduce(losses, reduction, log_probs.dtype)
 
-    def backward(self, grad: np.ndarray) -> tuple:
+    def backward(self, grad: np.ndarray) -> Grads:
         return self.slope * self._upstream(grad), None

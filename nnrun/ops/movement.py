@@ -6,7 +6,7 @@ from typing import Any
 
 import numpy as np
 
-from nnrun.autograd.function import Function
+from nnrun.autograd.function import Function, Grads
 
 
 def plain_index(index: Any) -> Any:
@@ -30,7 +30,7 @@ class Reshape(Function):
         self.shape = x.shape
         return x.reshape(shape)
 
-    def backward(self, grad: np.ndarray) -> tuple:
+    def backward(self, grad: np.ndarray) -> Grads:
         return (grad.reshape(self.shape),)
 
 
@@ -39,7 +39,7 @@ class Transpose(Function):
         self.inverse = None if axes is None else tuple(np.argsort(axes))
         return x.transpose(axes)
 
-    def backward(self, grad: np.ndarray) -> tuple:
+    def backward(self, grad: np.ndarray) -> Grads:
         return (grad.transpose(self.inverse),)
 
 
@@ -47,7 +47,7 @@ class BroadcastTo(Function):
     def forward(self, x: np.ndarray, shape: tuple[int, ...]) -> np.ndarray:
         return np.broadcast_to(x, shape)
 
-    def backward(self, grad: np.ndarray) -> tuple:
+    def backward(self, grad: np.ndarray) -> Grads:
         return (grad,)  # the engine sums it back to the input's shape
 
 
@@ -55,7 +55,7 @@ class Cast(Function):
     def forward(self, x: np.ndarray, dtype: np.dtype) -> np.ndarray:
         return x.astype(dtype)
 
-    def backward(self, grad: np.ndarray) -> tuple:
+    def backward(self, grad: np.ndarray) -> Grads:
         return (grad,)  # the engine casts it back to the input's dtype
 
 
@@ -67,9 +67,10 @@ class GetItem(Function):
 
     def forward(self, x: np.ndarray, index: Any) -> np.ndarray:
         self.shape, self.dtype, self.index = x.shape, x.dtype, index
-        return x[index]
+        out: np.ndarray = x[index]
+        return out
 
-    def backward(self, grad: np.ndarray) -> tuple:
+    def backward(self, grad: np.ndarray) -> Grads:
         full = np.zeros(self.shape, dtype=self.dtype)
         if _is_advanced(self.index):
             np.add.at(full, self.index, grad)
@@ -86,7 +87,7 @@ class Take(Function):
         self.indices, self.axis = indices, axis % x.ndim
         return np.take(x, indices, axis=self.axis)
 
-    def backward(self, grad: np.ndarray) -> tuple:
+    def backward(self, grad: np.ndarray) -> Grads:
         full = np.zeros(self.shape, dtype=self.dtype)
         moved = np.moveaxis(full, self.axis, 0)
         index_ndim = np.ndim(self.indices)
@@ -103,7 +104,7 @@ class Concatenate(Function):
         self.splits = np.cumsum([a.shape[axis] for a in arrays])[:-1]
         return np.concatenate(arrays, axis=axis)
 
-    def backward(self, grad: np.ndarray) -> tuple:
+    def backward(self, grad: np.ndarray) -> Grads:
         return tuple(np.split(grad, self.splits, axis=self.axis))
 
 
@@ -113,7 +114,7 @@ class Stack(Function):
         self.axis = axis % out.ndim
         return out
 
-    def backward(self, grad: np.ndarray) -> tuple:
+    def backward(self, grad: np.ndarray) -> Grads:
         return tuple(np.moveaxis(grad, self.axis, 0))
 
 
@@ -125,5 +126,5 @@ class Pad(Function):
         self.region = tuple(slice(lo, lo + n) for (lo, _), n in zip(widths, x.shape))
         return np.pad(x, widths, mode="constant", constant_values=value)
 
-    def backward(self, grad: np.ndarray) -> tuple:
+    def backward(self, grad: np.ndarray) -> Grads:
         return (grad[self.region],)

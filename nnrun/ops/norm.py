@@ -13,7 +13,7 @@ import math
 
 import numpy as np
 
-from nnrun.autograd.function import Function
+from nnrun.autograd.function import Function, Grads
 
 
 def moments(x: np.ndarray, axes: tuple[int, ...]) -> tuple[np.ndarray, np.ndarray]:
@@ -78,7 +78,7 @@ class Normalize(Function):
         affine: tuple[bool, bool],
         batch_stats: bool,
         eps: float,
-        running: tuple | None = None,
+        running: tuple[np.ndarray, np.ndarray, np.ndarray, float | None] | None = None,
         stats: tuple[np.ndarray, np.ndarray] | None = None,
     ) -> np.ndarray:
         x_view = x.reshape(view)
@@ -92,7 +92,8 @@ class Normalize(Function):
             for axis in range(len(view)):
                 if axis not in axes:
                     shape[axis] = view[axis]
-            mean, var = (s.reshape(shape).astype(x.dtype, copy=False) for s in stats)
+            # stats is given whenever batch_stats is False (the caller's contract)
+            mean, var = (s.reshape(shape).astype(x.dtype, copy=False) for s in stats)  # type: ignore[union-attr]
         invstd = 1.0 / np.sqrt(var + np.asarray(eps, dtype=var.dtype))
         invstd = invstd.astype(x.dtype, copy=False)
         xhat = ((x_view - mean.astype(x.dtype, copy=False)) * invstd).reshape(x.shape)
@@ -100,16 +101,17 @@ class Normalize(Function):
         self.param_shape, self.affine, self.batch_stats = param_shape, affine, batch_stats
         weight = params[0].reshape(param_shape) if affine[0] else None
         self.weight, self.param_sizes = weight, [p.shape for p in params]
-        out = xhat * weight if weight is not None else xhat.copy()
+        out: np.ndarray = xhat * weight if weight is not None else xhat.copy()
         if affine[1]:
             out += params[-1].reshape(param_shape)
         return out
 
     def _param_grad(self, values: np.ndarray, shape: tuple[int, ...]) -> np.ndarray:
         reduce = tuple(i for i, n in enumerate(self.param_shape) if n == 1)
-        return values.sum(axis=reduce).reshape(shape)
+        out: np.ndarray = values.sum(axis=reduce).reshape(shape)
+        return out
 
-    def backward(self, grad: np.ndarray) -> tuple:
+    def backward(self, grad: np.ndarray) -> Grads:
         needs = self.needs_input_grad
         grads: list[np.ndarray | None] = []
         if needs[0]:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from nnrun.autograd.function import Function
+from nnrun.autograd.function import Function, Grads
 from nnrun.ops.conv import as_2d, like_layout
 
 Pair = tuple[int, int]
@@ -113,7 +113,7 @@ class MaxPool(Function):
         self.windows, self.xp, self.out = windows, xp, out
         return out[:, :, 0] if self.one_d else out
 
-    def backward(self, grad: np.ndarray) -> tuple:
+    def backward(self, grad: np.ndarray) -> Grads:
         grad = like_layout(as_2d(grad), self.out)
         windows, xp, out = self.windows, self.xp, self.out
         grad_x = np.empty_like(xp) if windows.tiling else np.zeros_like(xp)
@@ -171,7 +171,7 @@ class AvgPool(Function):
         self.windows, self.divisor, self.x_like, self.out = windows, divisor, xp, total
         return total[:, :, 0] if self.one_d else total
 
-    def backward(self, grad: np.ndarray) -> tuple:
+    def backward(self, grad: np.ndarray) -> Grads:
         share = like_layout(as_2d(grad), self.out) / self.divisor
         grad_x = np.zeros_like(self.x_like)
         for tap in self.windows.taps:
@@ -222,9 +222,9 @@ class AdaptiveAvgPool(Function):
         x = as_2d(x)
         self.rows = adaptive_matrix(x.shape[2], output_size[0], x.dtype)
         self.cols = adaptive_matrix(x.shape[3], output_size[1], x.dtype)
-        out = np.matmul(np.matmul(self.rows, x), self.cols.T)
+        out: np.ndarray = np.matmul(np.matmul(self.rows, x), self.cols.T)
         return out[:, :, 0] if self.one_d else out
 
-    def backward(self, grad: np.ndarray) -> tuple:
+    def backward(self, grad: np.ndarray) -> Grads:
         grad_x = np.matmul(np.matmul(self.rows.T, as_2d(grad)), self.cols)
         return (grad_x[:, :, 0] if self.one_d else grad_x,)

@@ -6,7 +6,7 @@ from typing import Any
 
 import numpy as np
 
-from nnrun.autograd.function import Function
+from nnrun.autograd.function import Function, Grads
 
 
 def _axes(axis: Any, ndim: int) -> tuple[int, ...]:
@@ -27,7 +27,7 @@ class Sum(Function):
         self.shape, self.axes, self.keepdims = x.shape, _axes(axis, x.ndim), keepdims
         return np.asarray(x.sum(axis=self.axes, keepdims=keepdims))
 
-    def backward(self, grad: np.ndarray) -> tuple:
+    def backward(self, grad: np.ndarray) -> Grads:
         return (np.broadcast_to(_expand(grad, self.axes, self.keepdims), self.shape),)
 
 
@@ -37,7 +37,7 @@ class Mean(Function):
         self.count = int(np.prod([x.shape[a] for a in self.axes]))
         return np.asarray(x.mean(axis=self.axes, keepdims=keepdims))
 
-    def backward(self, grad: np.ndarray) -> tuple:
+    def backward(self, grad: np.ndarray) -> Grads:
         scaled = _expand(grad, self.axes, self.keepdims) * (1.0 / self.count)
         return (np.broadcast_to(scaled.astype(grad.dtype, copy=False), self.shape),)
 
@@ -45,7 +45,7 @@ class Mean(Function):
 class Max(Function):
     """Maximum over axes; tied maxima share the gradient evenly (as torch.amax)."""
 
-    reducer = staticmethod(np.max)
+    reducer: staticmethod[..., np.ndarray] = staticmethod(np.max)
 
     def forward(self, x: np.ndarray, axis: Any, keepdims: bool) -> np.ndarray:
         self.axes, self.keepdims = _axes(axis, x.ndim), keepdims
@@ -53,7 +53,7 @@ class Max(Function):
         self.winners = x == out
         return out if keepdims else np.squeeze(out, axis=self.axes)
 
-    def backward(self, grad: np.ndarray) -> tuple:
+    def backward(self, grad: np.ndarray) -> Grads:
         count = self.winners.sum(axis=self.axes, keepdims=True)
         share = _expand(grad, self.axes, self.keepdims) / count
         return ((self.winners * share).astype(grad.dtype, copy=False),)
@@ -75,6 +75,6 @@ class Var(Function):
             out = (self.centered * self.centered).sum(axis=self.axes, keepdims=keepdims)
             return np.asarray(out / self.divisor, dtype=x.dtype)
 
-    def backward(self, grad: np.ndarray) -> tuple:
+    def backward(self, grad: np.ndarray) -> Grads:
         grad = _expand(grad, self.axes, self.keepdims)
         return ((grad * (2.0 / self.divisor) * self.centered).astype(grad.dtype, copy=False),)

@@ -16,9 +16,11 @@ unchanged and the output is zero, as torch's packed sequences behave for padding
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 
-from nnrun.autograd.function import Function
+from nnrun.autograd.function import Function, Grads
 
 
 def sum_blocks(blocks: np.ndarray, out: np.ndarray) -> np.ndarray:
@@ -42,6 +44,7 @@ class Recurrence(Function):
     """
 
     sigmoid_gates: tuple[int, ...] = ()
+    grad_initial: list[np.ndarray]  # set by backward_steps: the initial states' gradients
 
     def forward(
         self,
@@ -76,7 +79,8 @@ class Recurrence(Function):
         np.multiply(per_gate, scale, out=projection[:, :features])
         if self.has_bias:
             self.x_time[..., features] = 1
-            bias = self.input_bias(bias_ih, bias_hh).reshape(count, hidden)
+            # has_bias: both biases are arrays
+            bias = self.input_bias(bias_ih, bias_hh).reshape(count, hidden)  # type: ignore[arg-type]
             np.multiply(bias, scale[:, 0], out=projection[:, features])
         # gates[:, step] holds the (scaled) input projection until the step overwrites it
         # with the gate activations.
@@ -99,7 +103,8 @@ class Recurrence(Function):
             self.step(step, slot)
         outputs = self.in_time_order(self.states[1:]).transpose(1, 0, 2)
         # batch-major and contiguous for the layers that follow
-        outputs = outputs.copy() if mask is None else outputs * self.keep.transpose(1, 0, 2)
+        # keep is an array whenever mask is
+        outputs = outputs.copy() if mask is None else outputs * self.keep.transpose(1, 0, 2)  # type: ignore[union-attr]
         self.final_count = 0
         if final:
             finals = self.final_states()
@@ -120,7 +125,8 @@ class Recurrence(Function):
     # The state after walking `slot` steps (1-based) lives in states[slot]; per-step arrays
     # such as gates are indexed by the time step.
     def input_bias(self, bias_ih: np.ndarray, bias_hh: np.ndarray) -> np.ndarray:
-        return bias_ih + bias_hh
+        out: np.ndarray = bias_ih + bias_hh
+        return out
 
     def start(self, bias_hh: np.ndarray | None) -> None:
         """Allocate the cell's own saved arrays before the first step."""
@@ -130,7 +136,7 @@ class Recurrence(Function):
         if self.frozen is not None:
             np.copyto(new, old, where=self.frozen[step])
 
-    def backward(self, grad: np.ndarray) -> tuple:
+    def backward(self, grad: np.ndarray) -> Grads:
         if self.final_count:
             steps = grad.shape[1] - self.final_count
             self.grad_final = [grad[:, steps + i] for i in range(self.final_count)]
@@ -167,7 +173,8 @@ class Recurrence(Function):
             grads[2] = grad_w.reshape(count * hidden, hidden)
         if self.has_bias and needs[4]:
             shared = grad_h_gates is grad_x_gates and grads[3] is not None
-            grads[4] = grads[3].copy() if shared else h_gates.sum(axis=1).reshape(-1)
+            # shared implies grads[3] is an array
+            grads[4] = grads[3].copy() if shared else h_gates.sum(axis=1).reshape(-1)  # type: ignore[union-attr]
         first = 3 + 2 * self.has_bias  # the initial states' gradients: the walk's end
         for i, grad_initial in enumerate(self.grad_initial[: len(self.initial)]):
             grads[first + i] = grad_initial if needs[first + i] else None
@@ -191,7 +198,9 @@ class Recurrence(Function):
     def step(self, step: int, slot: int) -> None:
         raise NotImplementedError
 
-    def backward_steps(self, grad_time: np.ndarray, n: int, hidden: int) -> tuple:
+    def backward_steps(
+        self, grad_time: np.ndarray, n: int, hidden: int
+    ) -> tuple[np.ndarray, np.ndarray]:
         """(grad of the input projection, grad of the hidden projection), both (G, T, N, H)
         arrays in time order (may be the same array)."""
         raise NotImplementedError
@@ -200,7 +209,7 @@ class Recurrence(Function):
 class ElmanRNN(Recurrence):
     """h' = act(W_ih x + b_ih + W_hh h + b_hh), act = tanh or relu (attribute `relu`)."""
 
-    def forward(self, *arrays: np.ndarray, relu: bool = False, **attrs) -> np.ndarray:
+    def forward(self, *arrays: np.ndarray, relu: bool = False, **attrs: Any) -> np.ndarray:
         self.relu = relu
         return super().forward(*arrays, **attrs)
 
@@ -216,7 +225,9 @@ class ElmanRNN(Recurrence):
         np.copyto(new, pre)
         self.carry(new, previous, step)
 
-    def backward_steps(self, grad_time: np.ndarray, n: int, hidden: int) -> tuple:
+    def backward_steps(
+        self, grad_time: np.ndarray, n: int, hidden: int
+    ) -> tuple[np.ndarray, np.ndarray]:
         # the derivative of the activation for all steps at once, then dh ⊙ it per step
         grad_pre = np.empty(self.gates.shape, self.gates.dtype)
         if self.relu:
@@ -269,7 +280,9 @@ class LSTM(Recurrence):
         self.carry(cell, previous_cell, step)
         self.carry(self.states[slot], self.states[slot - 1], step)
 
-    def backward_steps(self, grad_time: np.ndarray, n: int, hidden: int) -> tuple:
+    def backward_steps(
+        self, grad_time: np.ndarray, n: int, hidden: int
+    ) -> tuple[np.ndarray, np.ndarray]:
         grad_gates = np.empty(self.gates.shape, self.gates.dtype)
         weight_hh = self.weight_hh.reshape(4, hidden, hidden)
         # each gate's derivative is act·(a − act) + (1 − a): s(1 − s) for the sigmoid gates
@@ -354,7 +367,9 @@ class GRU(Recurrence):
         new += candidate
         self.carry(new, previous, step)
 
-    def backward_steps(self, grad_time: np.ndarray, n: int, hidden: int) -> tuple:
+    def backward_steps(
+        self, grad_time: np.ndarray, n: int, hidden: int
+    ) -> tuple[np.ndarray, np.ndarray]:
         grad_x_gates = np.empty(self.gates.shape, self.gates.dtype)
         grad_h_gates = np.empty(self.gates.shape, self.gates.dtype)
         weight_hh = self.weight_hh.reshape(3, hidden, hidden)
