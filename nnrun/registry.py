@@ -12,10 +12,12 @@ import inspect
 import types
 import typing
 from collections.abc import Callable, Iterator
-from typing import Any
+from typing import Any, TypeVar
 
 from nnrun.constraints import Less, split, violation
 from nnrun.errors import ArgumentError
+
+Component = TypeVar("Component", bound=Callable[..., Any])
 
 
 def suggest(name: str, choices: typing.Iterable[str], n: int = 3) -> list[str]:
@@ -56,7 +58,7 @@ class Registry:
         *aliases: str,
         arg_aliases: dict[str, str] | None = None,
         relations: tuple[Less, ...] = (),
-    ) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    ) -> Callable[[Component], Component]:
         """Decorator: register a class or factory under `name` (and `aliases`).
 
         `arg_aliases` maps other spellings of argument names to the real ones
@@ -64,7 +66,7 @@ class Registry:
         that no single argument's annotation can state (``Less("min_val", "max_val")``).
         """
 
-        def decorator(obj: Callable[..., Any]) -> Callable[..., Any]:
+        def decorator(obj: Component) -> Component:
             for key in (name, *aliases):
                 if key in self._entries or key in self._aliases:
                     raise ValueError(f"{self.kind} {key!r} is registered twice")

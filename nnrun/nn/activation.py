@@ -112,7 +112,8 @@ class Activation(Module):
         self.function = ACTIVATIONS.get(name)
 
     def forward(self, x: Any) -> Tensor:
-        return self.function(input_tensor(x), **self.options)
+        out: Tensor = self.function(input_tensor(x), **self.options)
+        return out
 
     def extra_repr(self) -> str:
         return ", ".join(f"{k}={v!r}" for k, v in self.options.items())

@@ -144,7 +144,7 @@ class ScaledDotProductAttention(Module):
 
     def forward(
         self, query: Any, key: Any = None, value: Any = None, key_padding_mask: Any = None
-    ) -> Tensor:
+    ) -> Tensor | tuple[Tensor, Tensor]:
         query = input_tensor(query)
         key = query if key is None else input_tensor(key, like=query)
         value = key if value is None else input_tensor(value, like=query)
@@ -190,8 +190,8 @@ class MultiheadAttention(Module):
         dropout: Probability = 0.0,
         bias: bool = True,
         causal: bool = False,
-        init: str | dict | None = None,
-        bias_init: str | dict | None = None,
+        init: str | dict[str, Any] | None = None,
+        bias_init: str | dict[str, Any] | None = None,
         return_weights: bool = False,
         average_weights: bool = True,
     ):
@@ -216,7 +216,9 @@ class MultiheadAttention(Module):
         xavier = {"type": "xavier_uniform"}
         self.in_proj_weight = Parameter(initialize(self.init or xavier, (3 * embed, embed)))
         if self.bias:
-            self.in_proj_bias = Parameter(initialize(self.bias_init or "zeros", (3 * embed,)))
+            self.in_proj_bias: Parameter | None = Parameter(
+                initialize(self.bias_init or "zeros", (3 * embed,))
+            )
         else:
             self.in_proj_bias = None
         self.out_proj = Linear(embed, bias=self.bias, in_features=embed)
@@ -230,7 +232,7 @@ class MultiheadAttention(Module):
         value: Any = None,
         key_padding_mask: Any = None,
         causal: bool | None = None,
-    ) -> Tensor:
+    ) -> Tensor | tuple[Tensor, Tensor]:
         query = input_tensor(query)
         embed = self.embed_dim
         if query.ndim != 3 or query.shape[-1] != embed:
@@ -273,7 +275,8 @@ class MultiheadAttention(Module):
                 )
                 for i, t in enumerate((query, key, value))
             ]
-            attended = _attend(*parts, self.num_heads, mask, None, causal, None, p)
+            # parts: the query, key and value projections
+            attended = _attend(*parts, self.num_heads, mask, None, causal, None, p)  # type: ignore[arg-type, call-arg]
         return self.out_proj(attended)
 
     def _with_weights(
@@ -292,11 +295,14 @@ class MultiheadAttention(Module):
         ):
             rows = slice(i * embed, (i + 1) * embed)
             projected = self._project(
-                t, self.in_proj_weight[rows], None if bias is None else bias[rows]
+                t,  # type: ignore[arg-type]  # value is given whenever key is
+                self.in_proj_weight[rows],
+                None if bias is None else bias[rows],
             )
             n, length = projected.shape[:2]
             parts.append(projected.reshape(n, length, heads, embed // heads).transpose(0, 2, 1, 3))
-        attended, weights = attend_with_weights(*parts, mask, causal, None, p)
+        # parts: the query, key and value projections
+        attended, weights = attend_with_weights(*parts, mask, causal, None, p)  # type: ignore[arg-type, call-arg]
         n, _, length, _ = attended.shape
         out = self.out_proj(attended.transpose(0, 2, 1, 3).reshape(n, length, embed))
         return out, weights.mean(axis=1) if self.average_weights else weights
@@ -336,7 +342,7 @@ class PositionalEncoding(Module):
         kind: Literal["sinusoidal", "learned"] = "sinusoidal",
         max_len: Positive = 5000,
         dropout: Probability = 0.0,
-        init: str | dict | None = None,
+        init: str | dict[str, Any] | None = None,
     ):
         super().__init__()
         self.kind, self.max_len, self.dropout, self.init = kind, max_len, dropout, init

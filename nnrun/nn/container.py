@@ -49,8 +49,8 @@ class Sequential(_Positional):
             for name, module in modules[0].items():
                 self.add_module(str(name), _checked(str(name), module))
         else:
-            for i, module in enumerate(modules):
-                self.add_module(str(i), _checked(str(i), module))
+            for i, entry in enumerate(modules):
+                self.add_module(str(i), _checked(str(i), entry))
 
     def forward(self, x: Any) -> Any:
         for module in self._modules.values():

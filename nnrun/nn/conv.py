@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import Any, Literal
 
 import numpy as np
+from numpy.typing import ArrayLike
 
 from nnrun.autograd.tensor import Tensor
 from nnrun.constraints import Positive
@@ -128,7 +129,7 @@ class _ConvBase(Module):
         self._check_groups(x.shape[1])
         self._create_parameters(x.shape[1], x.dtype)
 
-    def _prepare(self, x: Any) -> Tensor:
+    def _prepare(self, x: ArrayLike) -> Tensor:
         x = input_tensor(x, like=self.weight)
         check_input(x, self.dims, self.name, self.in_channels, "in_channels of the layer")
         return x

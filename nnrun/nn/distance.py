@@ -8,6 +8,7 @@ import math
 from typing import Any
 
 import numpy as np
+from numpy.typing import ArrayLike
 
 from nnrun.autograd.tensor import Tensor
 from nnrun.errors import ArgumentError, ShapeError
@@ -42,7 +43,7 @@ def vector_norm(x: Tensor, p: float, axis: int, keepdims: bool = False) -> Tenso
     return ((x.abs() ** p).sum(axis=axis, keepdims=keepdims)) ** (1.0 / p)
 
 
-def cosine_similarity(x1: Any, x2: Any, dim: int = 1, eps: float = 1e-8) -> Tensor:
+def cosine_similarity(x1: ArrayLike, x2: ArrayLike, dim: int = 1, eps: float = 1e-8) -> Tensor:
     """x1·x2 / (max(‖x1‖, eps)·max(‖x2‖, eps)) along `dim` of the broadcast shape, which
     the output drops: (N, D), (N, D) → (N,) with the default dim=1."""
     x1, x2 = _pair(x1, x2)

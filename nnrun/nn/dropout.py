@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from numpy.typing import ArrayLike
+
 from nnrun.autograd.tensor import Tensor
 from nnrun.constraints import Fraction
 from nnrun.nn.module import Module, input_tensor
@@ -26,7 +28,7 @@ class Dropout(Module):
         """The shape of the keep-mask, broadcast over `x` (channel dropout drops whole maps)."""
         return x.shape
 
-    def forward(self, x: Any) -> Tensor:
+    def forward(self, x: ArrayLike) -> Tensor:
         x = input_tensor(x)
         shape = self.mask_shape(x)
         if not self.training or self.p == 0.0:

@@ -20,9 +20,12 @@ class EmbeddingLookup(Function):
     """weight[indices]; the backward scatters the gradient rows back with np.add.at
     (repeated indices accumulate) and leaves the padding row at zero."""
 
-    def forward(self, weight: np.ndarray, indices: np.ndarray, padding_idx: int | None):
+    def forward(
+        self, weight: np.ndarray, indices: np.ndarray, padding_idx: int | None
+    ) -> np.ndarray:
         self.weight_shape, self.indices, self.padding_idx = weight.shape, indices, padding_idx
-        return weight[indices]
+        rows: np.ndarray = weight[indices]
+        return rows
 
     def backward(self, grad: np.ndarray) -> Grads:
         grad_weight = np.zeros(self.weight_shape, dtype=grad.dtype)

@@ -16,9 +16,10 @@ from __future__ import annotations
 
 import ast
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, NoReturn
 
 import numpy as np
+from numpy.typing import ArrayLike
 
 from nnrun import functional as F
 from nnrun.autograd.tensor import Tensor
@@ -54,7 +55,9 @@ SHOWN = {  # Python operators a user might try, as written
 class ExpressionError(ArgumentError):
     """A mistake in an expression; `offset` is its (line, column) inside the text, 0-based."""
 
-    def __init__(self, message: str, offset: tuple[int, int], expected: str = "", found=""):
+    def __init__(
+        self, message: str, offset: tuple[int, int], expected: str = "", found: str = ""
+    ) -> None:
         super().__init__(message, key="expr", expected=expected, found=found)
         self.offset = offset
 
@@ -158,7 +161,7 @@ class _Reader:
         raw = self.lines[line].encode()[: max(getattr(node, "col_offset", 0) - (line == 0), 0)]
         return line, len(raw.decode(errors="ignore"))
 
-    def fail(self, node: ast.AST, message: str, expected: str = "", found: str = "") -> None:
+    def fail(self, node: ast.AST, message: str, expected: str = "", found: str = "") -> NoReturn:
         raise ExpressionError(message, self.where(node), expected, found)
 
     def node(self, node: ast.AST, depth: int) -> Any:
@@ -203,7 +206,7 @@ class _Reader:
             self.fail(node, "the number is too large", expected="a float64 number")
         raise AssertionError("unreachable")
 
-    def unsupported_operator(self, node: ast.AST, op: ast.AST) -> None:
+    def unsupported_operator(self, node: ast.AST, op: ast.AST) -> NoReturn:
         shown = SHOWN.get(type(op), type(op).__name__)
         self.fail(
             node,
@@ -335,7 +338,7 @@ def _apply(op: str, args: list[Any], options: dict[str, Any]) -> Any:
     raise AssertionError(f"unknown operation {op!r}")
 
 
-def _matmul(a: Any, b: Any) -> Tensor:
+def _matmul(a: ArrayLike, b: ArrayLike) -> Tensor:
     a, b = _tensor(a, (a, b)), _tensor(b, (a, b))
     if a.ndim == 0 or b.ndim == 0:
         raise ShapeError(f"@ needs vectors or matrices, got shapes {a.shape} and {b.shape}")

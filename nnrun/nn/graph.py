@@ -12,6 +12,7 @@ import math
 from typing import Any
 
 import numpy as np
+from numpy.typing import ArrayLike
 
 from nnrun import functional as F
 from nnrun.autograd.function import Function, Grads
@@ -91,7 +92,7 @@ class SegmentSoftmax(Function):
 
     def forward(self, scores: np.ndarray, *, targets: Segments) -> np.ndarray:
         top = targets.reduce(scores, np.maximum)
-        weights = np.exp(scores - top[targets.ids])
+        weights: np.ndarray = np.exp(scores - top[targets.ids])
         weights /= targets.reduce(weights)[targets.ids]
         self.weights, self.targets = weights, targets
         return weights
@@ -177,7 +178,7 @@ def propagate(
     return Propagate.apply(*inputs, source=source, targets=targets, sources=sources)
 
 
-def _node_features(x: Any, owner: str) -> Tensor:
+def _node_features(x: ArrayLike, owner: str) -> Tensor:
     x = input_tensor(x)
     if x.ndim != 2:
         raise ShapeError(f"{owner} expects node features x (num_nodes, F), got {x.shape}")
@@ -200,8 +201,8 @@ class GCNConv(Module):
         bias: bool = True,
         add_self_loops: bool = True,
         normalize: bool = True,
-        init: str | dict | None = None,
-        bias_init: str | dict | None = None,
+        init: str | dict[str, Any] | None = None,
+        bias_init: str | dict[str, Any] | None = None,
     ):
         super().__init__()
         self.out_channels, self.use_bias = out_channels, bias
@@ -209,7 +210,7 @@ class GCNConv(Module):
         self.lin = Linear(out_channels, bias=False, init=init or "xavier_uniform")
         self.bias = Parameter(initialize(bias_init or "zeros", (out_channels,))) if bias else None
 
-    def forward(self, x: Any, edge_index: Any, edge_weight: Any = None) -> Tensor:
+    def forward(self, x: ArrayLike, edge_index: Any, edge_weight: Any = None) -> Tensor:
         x = _node_features(x, "gcn_conv")
         if edge_weight is not None:
             count = x.shape[0]
@@ -227,7 +228,9 @@ class GCNConv(Module):
         out = propagate(self.lin(x), source, target, weight, segments=segments)
         return out if self.bias is None else out + self.bias
 
-    def _structure(self, edges: np.ndarray, count: int, dtype: np.dtype) -> tuple:
+    def _structure(
+        self, edges: np.ndarray, count: int, dtype: np.dtype
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray | None, tuple[Segments, Segments]]:
         source, target = edge_array(edges, count, "gcn_conv")
         if self.add_self_loops:
             source, target = with_self_loops(source, target, count, replace=False)
@@ -239,7 +242,9 @@ class GCNConv(Module):
             weight = scale[source] * scale[target]
         return source, target, weight, (Segments(target, count), Segments(source, count))
 
-    def _weighted(self, x: Tensor, source: np.ndarray, target: np.ndarray, weight: Tensor):
+    def _weighted(
+        self, x: Tensor, source: np.ndarray, target: np.ndarray, weight: Tensor
+    ) -> Tensor:
         """PyG's gcn_norm with edge weights (differentiable in them): self loops replace
         existing ones, keeping an existing loop's weight (else 1); degrees sum weights."""
         count = x.shape[0]

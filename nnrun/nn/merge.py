@@ -3,7 +3,7 @@ matmul, transpose, permute, index. They have no parameters."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from nnrun.autograd.tensor import Tensor
 from nnrun.errors import ArgumentError, ShapeError
@@ -11,6 +11,9 @@ from nnrun.functional import concatenate, matmul, stack
 from nnrun.nn.math import reduce
 from nnrun.nn.module import Module, input_tensor
 from nnrun.registry import LAYERS
+
+if TYPE_CHECKING:
+    from numpy.typing import ArrayLike
 
 
 def _shapes(inputs: tuple[Any, ...]) -> str:
@@ -124,7 +127,7 @@ class Transpose(Module):
         super().__init__()
         self.dim0, self.dim1 = dim0, dim1
 
-    def forward(self, x: Any) -> Tensor:
+    def forward(self, x: ArrayLike) -> Tensor:
         x = input_tensor(x)
         for dim in (self.dim0, self.dim1):
             if not -x.ndim <= dim < x.ndim:
@@ -143,7 +146,7 @@ class Permute(Module):
         super().__init__()
         self.dims = list(dims)
 
-    def forward(self, x: Any) -> Tensor:
+    def forward(self, x: ArrayLike) -> Tensor:
         x = input_tensor(x)
         if sorted(d % x.ndim for d in self.dims) != list(range(x.ndim)):
             raise ShapeError(f"permute: dims {self.dims} is not a permutation of shape {x.shape}")
@@ -181,7 +184,7 @@ class Index(Module):
     """Index a tensor (or pick one element of a layer's tuple output): `index: [":", -1]`
     takes the last time step of (N, T, F); `index: 0` on a tuple picks its first item."""
 
-    def __init__(self, index: int | str | list | None):
+    def __init__(self, index: int | str | list[int | str | None] | None) -> None:
         super().__init__()
         self.spec = index
         self.index = parse_index(index)

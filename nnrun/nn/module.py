@@ -6,7 +6,7 @@ from __future__ import annotations
 import fnmatch
 from collections.abc import Callable, Iterator
 from types import MappingProxyType
-from typing import Any
+from typing import TYPE_CHECKING, Any, ParamSpec, Protocol, TypeVar
 
 import numpy as np
 
@@ -15,6 +15,22 @@ from nnrun.errors import CheckpointError
 from nnrun.nn.parameter import Parameter
 
 ForwardHook = Callable[["Module", tuple[Any, ...], Any], None]
+
+if TYPE_CHECKING:
+    Inputs = ParamSpec("Inputs")
+    Output = TypeVar("Output")
+    Output_co = TypeVar("Output_co", covariant=True)
+
+    class _Callable(Protocol[Inputs, Output_co]):
+        """What `Module.__call__` needs of `self`: calling a module then type-checks as
+        calling its `forward` (same arguments, same result)."""
+
+        _built: bool
+        _forward_hooks: MappingProxyType[int, ForwardHook] | dict[int, ForwardHook]
+
+        def build(self, *inputs: Any, **kwargs: Any) -> None: ...
+
+        def forward(self, *inputs: Inputs.args, **kwargs: Inputs.kwargs) -> Output_co: ...
 
 
 class HookHandle:
@@ -40,9 +56,16 @@ class Module:
     """
 
     training: bool
+    _parameters: dict[str, Parameter | None]
+    _buffers: dict[str, np.ndarray | None]
+    _persistent: set[str]
+    _modules: dict[str, Module]
+    _built: bool
     # Hooks live in a per-instance dict created by the first registration; the shared empty
     # default keeps `__call__` to one falsy check when none is registered.
-    _forward_hooks: MappingProxyType | dict = MappingProxyType({})
+    _forward_hooks: MappingProxyType[int, ForwardHook] | dict[int, ForwardHook] = MappingProxyType(
+        {}
+    )
 
     def __init__(self) -> None:
         object.__setattr__(self, "_parameters", {})
@@ -86,7 +109,7 @@ class Module:
                 return
         object.__delattr__(self, name)
 
-    def register_buffer(self, name: str, value: np.ndarray | None, persistent: bool = True):
+    def register_buffer(self, name: str, value: np.ndarray | None, persistent: bool = True) -> None:
         """A non-trainable array saved in the state dict (e.g. batch-norm running stats)."""
         self._buffers[name] = value
         if persistent:
@@ -101,20 +124,22 @@ class Module:
         self._modules[name] = module
 
     # ----------------------------------------------------------------- calling
-    def build(self, *inputs: Any) -> None:
+    def build(self, *inputs: Any, **kwargs: Any) -> None:
         """Create input-size-dependent parameters from the first inputs (lazy layers)."""
 
     def forward(self, *inputs: Any, **kwargs: Any) -> Any:
         raise NotImplementedError(f"{type(self).__name__} does not define forward()")
 
-    def __call__(self, *inputs: Any, **kwargs: Any) -> Any:
+    def __call__(
+        self: _Callable[Inputs, Output], *inputs: Inputs.args, **kwargs: Inputs.kwargs
+    ) -> Output:
         if not self._built:  # keyword inputs too: a graph node may bind `in: {x: h, h0: s}`
             self.build(*inputs, **kwargs)
             self._built = True
         output = self.forward(*inputs, **kwargs)
         if self._forward_hooks:
             for hook in list(self._forward_hooks.values()):
-                hook(self, inputs, output)
+                hook(self, inputs, output)  # type: ignore[arg-type]  # self is a Module
         return output
 
     def register_forward_hook(self, hook: ForwardHook) -> HookHandle:
@@ -122,8 +147,9 @@ class Module:
         observe it, as torch.nn's forward hooks); `handle.remove()` unregisters it."""
         if "_forward_hooks" not in self.__dict__:
             object.__setattr__(self, "_forward_hooks", {})
-        handle = HookHandle(self._forward_hooks)
-        self._forward_hooks[handle.id] = hook
+        hooks: dict[int, ForwardHook] = self.__dict__["_forward_hooks"]
+        handle = HookHandle(hooks)
+        hooks[handle.id] = hook
         return handle
 
     # ----------------------------------------------------------------- traversal
@@ -134,7 +160,9 @@ class Module:
         for _, module in self.named_children():
             yield module
 
-    def named_modules(self, prefix: str = "", memo: set[int] | None = None):
+    def named_modules(
+        self, prefix: str = "", memo: set[int] | None = None
+    ) -> Iterator[tuple[str, Module]]:
         memo = set() if memo is None else memo
         if id(self) in memo:
             return
@@ -272,7 +300,8 @@ class Module:
             for name in module._buffers:
                 if prefix + name in state and name in module._persistent:
                     target = module._buffers[name]
-                    target[...] = np.asarray(state[prefix + name])
+                    # a key for a None buffer is not in state_dict(): `unexpected` above
+                    target[...] = np.asarray(state[prefix + name])  # type: ignore[index]
         return missing, unexpected
 
     # ----------------------------------------------------------------- display

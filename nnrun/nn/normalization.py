@@ -7,6 +7,7 @@ import math
 from typing import Annotated, Any
 
 import numpy as np
+from numpy.typing import ArrayLike
 
 from nnrun.autograd.tensor import Tensor
 from nnrun.constraints import Above, Fraction, Positive
@@ -37,7 +38,7 @@ def _present(*params: Parameter | None) -> tuple[Parameter, ...]:
     return tuple(p for p in params if p is not None)
 
 
-def _float_input(x: Any, layer: str, like: Tensor | None = None) -> Tensor:
+def _float_input(x: ArrayLike, layer: str, like: Tensor | None = None) -> Tensor:
     x = input_tensor(x, like=like)
     if x.dtype.kind != "f":
         raise DataError(f"{layer} expects floating-point inputs, got dtype {x.dtype}")
@@ -176,7 +177,7 @@ class LayerNorm(Module):
             )
         self.eps, self.elementwise_affine, self.use_bias = float(eps), elementwise_affine, bias
         self.normalized_shape = None if shape is None else tuple(shape)
-        if shape is not None:
+        if self.normalized_shape is not None:
             self._create(self.normalized_shape, np.dtype(np.float32))
             self._built = True
 
@@ -202,8 +203,9 @@ class LayerNorm(Module):
     def forward(self, x: Any) -> Tensor:
         x = _float_input(x, "layer_norm", self.weight)
         self._check(x)
-        dims = len(self.normalized_shape)
-        view = (math.prod(x.shape[: x.ndim - dims]), math.prod(self.normalized_shape))
+        shape: tuple[int, ...] = self.normalized_shape  # type: ignore[assignment]  # set by build
+        dims = len(shape)
+        view = (math.prod(x.shape[: x.ndim - dims]), math.prod(shape))
         return Normalize.apply(
             x,
             *_present(self.weight, self.bias),

@@ -12,6 +12,7 @@ from __future__ import annotations
 from typing import Any, Literal
 
 import numpy as np
+from numpy.typing import ArrayLike
 
 from nnrun import functional as F
 from nnrun.autograd.tensor import Tensor
@@ -107,9 +108,9 @@ class ZeroPad2d(_Pad):
 class _IndexPad(_Pad):
     """Padding that repeats input values: a gather along each padded axis."""
 
-    mode = "reflect"
+    mode: Literal["reflect", "edge"] = "reflect"
 
-    def forward(self, x: Any) -> Tensor:
+    def forward(self, x: ArrayLike) -> Tensor:
         x = input_tensor(x)
         for axis, (before, after) in enumerate(_pairs(self.widths, x, self.name)):
             if not (before or after):
@@ -209,7 +210,7 @@ class Upsample(Module):
             )
         return values
 
-    def forward(self, x: Any) -> Tensor:
+    def forward(self, x: ArrayLike) -> Tensor:
         x = input_tensor(x)
         spatial = x.ndim - 2
         if spatial not in (1, 2):
@@ -219,7 +220,8 @@ class Upsample(Module):
         if self.size is not None:
             sizes = self._per_axis(self.size, spatial, "size")
         else:
-            factors = self._per_axis(self.scale_factor, spatial, "scale_factor")
+            # __init__ requires scale_factor when size is None
+            factors = self._per_axis(self.scale_factor, spatial, "scale_factor")  # type: ignore[arg-type]
             sizes = [n * f for n, f in zip(x.shape[2:], factors)]
         if self.mode != "nearest" and spatial != {"linear": 1, "bilinear": 2}[self.mode]:
             raise ShapeError(

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from numpy.typing import ArrayLike
+
 from nnrun.autograd.tensor import Tensor
 from nnrun.errors import ArgumentError, ShapeError
 from nnrun.nn.conv import IntOrList, as_tuple, check_input, spatial_pair
@@ -40,7 +42,7 @@ class _PoolNd(Module):
                 found=repr(padding),
             )
 
-    def _prepare(self, x: Any) -> Tensor:
+    def _prepare(self, x: ArrayLike) -> Tensor:
         x = input_tensor(x)
         check_input(x, self.dims, self.name, None, "")
         out = [
@@ -208,7 +210,7 @@ class GlobalAvgPool(Module):
         super().__init__()
         self.keepdims = keepdims
 
-    def forward(self, x: Any) -> Tensor:
+    def forward(self, x: ArrayLike) -> Tensor:
         x = input_tensor(x)
         if x.ndim < 3:
             raise ShapeError(

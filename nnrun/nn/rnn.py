@@ -14,6 +14,7 @@ from __future__ import annotations
 from typing import Any, Literal
 
 import numpy as np
+from numpy.typing import ArrayLike
 
 from nnrun import functional as F
 from nnrun.autograd.tensor import Tensor
@@ -65,8 +66,8 @@ class _Recurrent(Module):
         dropout: Probability = 0.0,
         batch_first: bool = True,
         output: Literal["sequence", "last"] = "sequence",
-        init: str | dict | None = None,
-        bias_init: str | dict | None = None,
+        init: str | dict[str, Any] | None = None,
+        bias_init: str | dict[str, Any] | None = None,
         return_state: bool = False,
     ):
         super().__init__()
@@ -106,7 +107,7 @@ class _Recurrent(Module):
                         setattr(self, f"{kind}_{name}", Parameter(value))
 
     def forward(
-        self, x: Any, lengths: Any = None, h0: Any = None, c0: Any = None
+        self, x: ArrayLike, lengths: Any = None, h0: Any = None, c0: Any = None
     ) -> Tensor | tuple[Tensor, ...]:
         x = input_tensor(x)
         if x.ndim != 3 or x.shape[-1] != self.input_size:
@@ -162,7 +163,7 @@ class _Recurrent(Module):
         return states
 
     def _direction(
-        self, x: Tensor, name: str, reverse: bool, mask: np.ndarray | None, initial: list
+        self, x: Tensor, name: str, reverse: bool, mask: np.ndarray | None, initial: list[Tensor]
     ) -> Tensor:
         weights = [getattr(self, f"weight_ih_{name}"), getattr(self, f"weight_hh_{name}")]
         if self.bias:
@@ -235,8 +236,8 @@ class RNN(_Recurrent):
         dropout: Probability = 0.0,
         batch_first: bool = True,
         output: Literal["sequence", "last"] = "sequence",
-        init: str | dict | None = None,
-        bias_init: str | dict | None = None,
+        init: str | dict[str, Any] | None = None,
+        bias_init: str | dict[str, Any] | None = None,
         return_state: bool = False,
     ):
         super().__init__(

@@ -6,6 +6,8 @@ from __future__ import annotations
 import math
 from typing import Any, Literal
 
+from numpy.typing import ArrayLike
+
 from nnrun.autograd.tensor import Tensor
 from nnrun.errors import ArgumentError, ShapeError
 from nnrun.nn.module import Module, input_tensor
@@ -21,7 +23,7 @@ class Flatten(Module):
         super().__init__()
         self.start_dim, self.end_dim = start_dim, end_dim
 
-    def forward(self, x: Any) -> Tensor:
+    def forward(self, x: ArrayLike) -> Tensor:
         x = input_tensor(x)
         ndim = max(x.ndim, 1)
         start = self.start_dim + ndim if self.start_dim < 0 else self.start_dim
@@ -61,7 +63,7 @@ class Reshape(Module):
             )
         self.shape, self.order = tuple(shape), order
 
-    def forward(self, x: Any) -> Tensor:
+    def forward(self, x: ArrayLike) -> Tensor:
         x = input_tensor(x)
         if x.ndim == 0:
             raise ShapeError(f"reshape to {list(self.shape)} needs a batch dim, got a scalar")

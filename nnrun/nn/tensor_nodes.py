@@ -38,7 +38,9 @@ class ParameterNode(TensorNode):
     initializer: normal (default, N(0, 1)), zeros, uniform, {type: constant, value: 0.5},
     ...). No batch axis: it broadcasts against batched inputs in expressions."""
 
-    def __init__(self, shape: list[int] | int, init: str | dict | None = "normal") -> None:
+    def __init__(
+        self, shape: list[int] | int, init: str | dict[str, Any] | None = "normal"
+    ) -> None:
         super().__init__()
         dims = [shape] if isinstance(shape, int) else list(shape)
         if any(d < 1 for d in dims):
@@ -56,7 +58,7 @@ class ConstantNode(TensorNode):
     """A fixed tensor, `value`: a number or a nested list (a matrix [[1, 0], [0, 1]]);
     saved with the checkpoint, never trained."""
 
-    def __init__(self, value: float | list) -> None:
+    def __init__(self, value: float | list[Any]) -> None:
         super().__init__()
         try:
             array = np.asarray(value, dtype=np.float64)

@@ -10,6 +10,7 @@ from __future__ import annotations
 from typing import Any, Literal
 
 import numpy as np
+from numpy.typing import ArrayLike
 
 from nnrun.autograd.tensor import Tensor
 from nnrun.errors import ArgumentError, ShapeError
@@ -31,13 +32,23 @@ def _model_width(x: Any, owner: str, nhead: int) -> int:
             f"{owner}: d_model {shape[-1]} (the input's last dimension) must be divisible by "
             f"nhead={nhead}"
         )
-    return shape[-1]
+    width: int = shape[-1]
+    return width
 
 
 class _Block(Module):
     """Options and the feed-forward part shared by encoder and decoder layers."""
 
     kind = ""
+    # Sub-modules `_build_common` creates by name (torch's attribute names).
+    self_attn: MultiheadAttention
+    multihead_attn: MultiheadAttention
+    norm1: LayerNorm
+    norm2: LayerNorm
+    norm3: LayerNorm
+    dropout1: Dropout
+    dropout2: Dropout
+    dropout3: Dropout
 
     def __init__(
         self,
@@ -89,7 +100,7 @@ class _Block(Module):
     def _feed_forward(self, x: Tensor) -> Tensor:
         return self.linear2(self.dropout(self.linear1(x)))
 
-    def _check(self, x: Any, name: str) -> Tensor:
+    def _check(self, x: ArrayLike, name: str) -> Tensor:
         x = input_tensor(x)
         if x.ndim != 3 or x.shape[-1] != self.d_model:
             raise ShapeError(f"{self.kind} expects {name} (N, L, {self.d_model}), got {x.shape}")
@@ -205,7 +216,7 @@ class TransformerEncoder(Module):
             raise ArgumentError(
                 f"transformer_encoder: num_layers must be >= 1, got {num_layers}", key="num_layers"
             )
-        options = {
+        options: dict[str, Any] = {
             "dim_feedforward": dim_feedforward,
             "dropout": dropout,
             "activation": activation,
