@@ -258,11 +258,13 @@ def matches_type(value: Any, annotation: Any) -> bool:
         return isinstance(value, bool)
     if annotation is str:
         return isinstance(value, str)
-    if origin is not None and origin in (list, tuple) or origin is typing.Sequence:
+    if (origin is not None and origin in (list, tuple)) or origin is typing.Sequence:
         if not isinstance(value, (list, tuple)):
             return False
         if origin is tuple and args and args[-1] is not Ellipsis:
-            return len(value) == len(args) and all(matches_type(v, a) for v, a in zip(value, args))
+            return len(value) == len(args) and all(
+                matches_type(v, a) for v, a in zip(value, args, strict=True)
+            )
         inner = args[0] if args else Any
         return all(matches_type(v, inner) for v in value)
     if origin is dict:

@@ -204,7 +204,7 @@ def declared(cfg: ResolvedConfig, path: KeyPath) -> str:
 
 
 def _declared_option(spec: dict[str, Option], rest: KeyPath) -> str:
-    option = spec.get(rest[0]) if rest else None
+    option = spec.get(rest[0]) if rest and isinstance(rest[0], str) else None
     if option is None:
         return ""
     if option.spec is not None and len(rest) > 1:
@@ -213,7 +213,9 @@ def _declared_option(spec: dict[str, Option], rest: KeyPath) -> str:
 
 
 def _declared_argument(registry: Registry, entry: Any, rest: KeyPath) -> str:
-    if len(rest) != 1 or not isinstance(entry, dict) or entry.get("type") not in registry:
+    if len(rest) != 1 or not isinstance(rest[0], str):
+        return ""
+    if not isinstance(entry, dict) or entry.get("type") not in registry:
         return ""
     parameter = registry.parameters(entry["type"]).get(rest[0])
     return type_name(parameter.annotation) if parameter is not None else ""
@@ -221,14 +223,10 @@ def _declared_argument(registry: Registry, entry: Any, rest: KeyPath) -> str:
 
 def _at(data: Any, path: KeyPath) -> Any:
     for key in path:
-        if (
-            isinstance(data, dict)
-            and key in data
-            or isinstance(data, list)
-            and isinstance(key, int)
-            and 0 <= key < len(data)
+        if (isinstance(data, dict) and key in data) or (
+            isinstance(data, list) and isinstance(key, int) and 0 <= key < len(data)
         ):
-            data = data[key]
+            data = data[key]  # type: ignore[index]  # key is an int whenever data is a list
         else:
             return None
     return data

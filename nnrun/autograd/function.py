@@ -68,4 +68,4 @@ class Function:
 
 # Tensor's methods call ops, which subclass Function: bound last so either module may be
 # imported first.
-from nnrun.autograd.tensor import Tensor
+from nnrun.autograd.tensor import Tensor  # noqa: E402

@@ -318,7 +318,7 @@ class Tensor:
         return _mv.Reshape.apply(self, shape=np.expand_dims(self.data, axis).shape)
 
     def flatten(self, start_axis: int = 0) -> Tensor:
-        return _mv.Reshape.apply(self, shape=self.shape[:start_axis] + (-1,))
+        return _mv.Reshape.apply(self, shape=(*self.shape[:start_axis], -1))
 
     def broadcast_to(self, shape: tuple[int, ...]) -> Tensor:
         return _mv.BroadcastTo.apply(self, shape=tuple(shape))
@@ -328,7 +328,7 @@ class Tensor:
 
 
 # Ops import Tensor, so they are bound after the class exists.
-from nnrun.ops import elementwise as _ew
-from nnrun.ops import linalg as _la
-from nnrun.ops import movement as _mv
-from nnrun.ops import reduce as _rd
+from nnrun.ops import elementwise as _ew  # noqa: E402
+from nnrun.ops import linalg as _la  # noqa: E402
+from nnrun.ops import movement as _mv  # noqa: E402
+from nnrun.ops import reduce as _rd  # noqa: E402

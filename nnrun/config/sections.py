@@ -109,7 +109,8 @@ def options_of(cls: type[Section]) -> dict[str, Option]:
         annotation = hints[item.name]
         components = _component_list(annotation)
         if components is not None:
-            defaults = item.default_factory()  # type: ignore[misc]
+            # a component list's default is always a factory (a tuple of specs)
+            defaults = item.default_factory()  # type: ignore[operator]
             plain = [{"type": c.type, **c.args} for c in defaults]
             options[item.name] = Option(components, plain, item.metadata.get("doc", ""))
             continue
@@ -121,7 +122,8 @@ def options_of(cls: type[Section]) -> dict[str, Option]:
         elif nested is not None:
             default = None if _allows_none(annotation) else {}
         else:
-            default = item.default_factory()  # type: ignore[misc]
+            # not required, no default: the field has a default_factory
+            default = item.default_factory()  # type: ignore[operator]
         options[item.name] = Option(
             _plain_type(annotation) if nested is not None else annotation,
             default,
@@ -137,10 +139,11 @@ def build_section(cls: type[S], values: Mapping[str, Any] | None, at: Located = 
     keys left out take the field defaults). Nested sections are built too."""
     hints = typing.get_type_hints(cls, include_extras=True)
     kwargs: dict[str, Any] = {}
+    given = values or {}
     for item in dataclasses.fields(cls):
-        if item.name == "at" or item.name not in (values or {}):
+        if item.name == "at" or item.name not in given:
             continue
-        value = values[item.name]
+        value = given[item.name]
         nested = _section_type(hints[item.name])
         if _component_list(hints[item.name]) is not None:
             value = tuple(

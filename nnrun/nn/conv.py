@@ -199,7 +199,7 @@ class _ConvNd(_ConvBase):
                     expected="stride 1 with padding 'same'",
                     found=f"stride {self.stride}",
                 )
-            totals = [d * (k - 1) for d, k in zip(self.dilation, self.kernel_size)]
+            totals = [d * (k - 1) for d, k in zip(self.dilation, self.kernel_size, strict=True)]
             return tuple((t // 2, t - t // 2) for t in totals)
         widths = as_tuple(padding, self.dims, "padding", self.name, minimum=0)
         return tuple((p, p) for p in widths)
@@ -210,7 +210,7 @@ class _ConvNd(_ConvBase):
         out = [
             ops.output_size(n, k, s, p, d)
             for n, k, s, p, d in zip(
-                spatial, self.kernel_size, self.stride, self.pairs, self.dilation
+                spatial, self.kernel_size, self.stride, self.pairs, self.dilation, strict=True
             )
         ]
         if min(out) < 1:
@@ -284,7 +284,7 @@ class _ConvTransposeNd(_ConvBase):
         self.output_padding = as_tuple(
             output_padding, self.dims, "output_padding", self.name, minimum=0
         )
-        for extra, s, d in zip(self.output_padding, self.stride, self.dilation):
+        for extra, s, d in zip(self.output_padding, self.stride, self.dilation, strict=True):
             if extra >= max(s, d):
                 raise ArgumentError(
                     f"{self.name}: output_padding must be smaller than stride or dilation, "
@@ -301,7 +301,7 @@ class _ConvTransposeNd(_ConvBase):
             (n - 1) * s - 2 * p + d * (k - 1) + extra + 1
             for n, s, p, d, k, extra in zip(
                 x.shape[2:], self.stride, self.pads, self.dilation, self.kernel_size,
-                self.output_padding,
+                self.output_padding, strict=True,
             )
         ]  # fmt: skip
         if min(out) < 1:

@@ -3,8 +3,6 @@ training and scale the survivors by 1/(1 − p); the identity in eval mode."""
 
 from __future__ import annotations
 
-from typing import Any
-
 from numpy.typing import ArrayLike
 
 from nnrun.autograd.tensor import Tensor

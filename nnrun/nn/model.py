@@ -78,7 +78,7 @@ def split_outputs(module: Module, result: Any) -> tuple[Any, dict[str, Any]]:
     names = getattr(module, "result_names", ())
     if not names:
         return result, {}
-    return result[0], dict(zip(names, result))
+    return result[0], dict(zip(names, result, strict=True))
 
 
 def _params(module: Module) -> int:
@@ -178,7 +178,8 @@ class GraphModel(TracedModel):
         if len(inputs) == 1 and isinstance(inputs[0], Mapping) and not named:
             named = dict(inputs[0])
             inputs = ()
-        values = dict(zip(self.input_names, inputs))
+        # fewer positional inputs than names: the rest may come by name, or are reported below
+        values = dict(zip(self.input_names, inputs, strict=False))
         values.update(named)
         missing = [n for n in self.input_names if n not in values]
         if missing or len(inputs) > len(self.input_names):

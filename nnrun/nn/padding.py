@@ -222,13 +222,13 @@ class Upsample(Module):
         else:
             # __init__ requires scale_factor when size is None
             factors = self._per_axis(self.scale_factor, spatial, "scale_factor")  # type: ignore[arg-type]
-            sizes = [n * f for n, f in zip(x.shape[2:], factors)]
+            sizes = [n * f for n, f in zip(x.shape[2:], factors, strict=True)]
         if self.mode != "nearest" and spatial != {"linear": 1, "bilinear": 2}[self.mode]:
             raise ShapeError(
                 f"upsample mode {self.mode!r} expects input "
                 f"{'(N, C, L)' if self.mode == 'linear' else '(N, C, H, W)'}, got {x.shape}"
             )
-        for axis, (n, out) in enumerate(zip(x.shape[2:], sizes), start=2):
+        for axis, (n, out) in enumerate(zip(x.shape[2:], sizes, strict=True), start=2):
             if self.mode != "nearest":
                 weights = interpolation_matrix(n, out, self.align_corners).astype(x.dtype)
                 if axis == x.ndim - 1:  # (..., W) @ (W, W')

@@ -33,7 +33,7 @@ class _PoolNd(Module):
         )
         self.padding = as_tuple(padding, dims, "padding", layer, minimum=0)
         self.dilation = as_tuple(dilation, dims, "dilation", layer)
-        if any(2 * p > k for p, k in zip(self.padding, self.kernel_size)):
+        if any(2 * p > k for p, k in zip(self.padding, self.kernel_size, strict=True)):
             raise ArgumentError(
                 f"{layer}: padding {self.padding} must be at most half of kernel_size "
                 f"{self.kernel_size}",
@@ -48,7 +48,7 @@ class _PoolNd(Module):
         out = [
             ops.pooled_size(n, k, s, p, d, self.ceil_mode)
             for n, k, s, p, d in zip(
-                x.shape[2:], self.kernel_size, self.stride, self.padding, self.dilation
+                x.shape[2:], self.kernel_size, self.stride, self.padding, self.dilation, strict=True
             )
         ]
         if min(out) < 1:
@@ -178,7 +178,9 @@ class _AdaptiveAvgPoolNd(Module):
     def forward(self, x: Any) -> Tensor:
         x = input_tensor(x)
         check_input(x, self.dims, self.name, None, "")
-        sizes = tuple(n if s is None else s for s, n in zip(self.output_size, x.shape[2:]))
+        sizes = tuple(
+            n if s is None else s for s, n in zip(self.output_size, x.shape[2:], strict=True)
+        )
         return ops.AdaptiveAvgPool.apply(x, output_size=spatial_pair(sizes, 1))
 
     def extra_repr(self) -> str:

@@ -4,7 +4,7 @@ as keras.layers.Reshape). The identity layer is the `identity` activation layer.
 from __future__ import annotations
 
 import math
-from typing import Any, Literal
+from typing import Literal
 
 from numpy.typing import ArrayLike
 
@@ -38,7 +38,7 @@ class Flatten(Module):
                 f"flatten: start_dim={self.start_dim} comes after end_dim={self.end_dim} "
                 f"for an input of shape {x.shape}"
             )
-        shape = x.shape[:start] + (math.prod(x.shape[start : end + 1]),) + x.shape[end + 1 :]
+        shape = (*x.shape[:start], math.prod(x.shape[start : end + 1]), *x.shape[end + 1 :])
         return x.reshape(shape)
 
     def extra_repr(self) -> str:

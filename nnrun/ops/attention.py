@@ -115,4 +115,6 @@ class Attention(Function):
             grads = (_merge_heads(grad_q), _merge_heads(grad_k), _merge_heads(grad_v))
         else:
             grads = (grad_q, grad_k, grad_v)
-        return tuple(g if need else None for g, need in zip(grads, self.needs_input_grad))
+        return tuple(
+            g if need else None for g, need in zip(grads, self.needs_input_grad, strict=True)
+        )

@@ -258,7 +258,9 @@ class ConvTranspose(Function):
         n, _, h, w = x.shape
         full = tuple(
             (size - 1) * s + d * (k - 1) + 1 + extra
-            for size, s, d, k, extra in zip((h, w), stride, dilation, (kh, kw), output_padding)
+            for size, s, d, k, extra in zip(
+                (h, w), stride, dilation, (kh, kw), output_padding, strict=True
+            )
         )
         order = layout_for(n)
         x_rows = to_rows(x, order)

@@ -98,7 +98,7 @@ class Einsum(Function):
 
     def forward(self, *operands: np.ndarray, subscripts: str) -> np.ndarray:
         self.terms, self.output = _parse_einsum(subscripts, len(operands))
-        for term, need in zip(self.terms, self.needs_input_grad):
+        for term, need in zip(self.terms, self.needs_input_grad, strict=True):
             if need and len(set(term)) != len(term):
                 raise ValueError(
                     f"einsum: repeated index in {term!r} (a diagonal) is not differentiable "
@@ -109,7 +109,7 @@ class Einsum(Function):
 
     def backward(self, grad: np.ndarray) -> Grads:
         grads: list[np.ndarray | None] = []
-        for i, (term, need) in enumerate(zip(self.terms, self.needs_input_grad)):
+        for i, (term, need) in enumerate(zip(self.terms, self.needs_input_grad, strict=True)):
             if not need:
                 grads.append(None)
                 continue

@@ -123,7 +123,7 @@ class Pad(Function):
 
     def forward(self, x: np.ndarray, pad_width: Any, value: float) -> np.ndarray:
         widths = np.broadcast_to(np.asarray(pad_width, dtype=np.int64), (x.ndim, 2))
-        self.region = tuple(slice(lo, lo + n) for (lo, _), n in zip(widths, x.shape))
+        self.region = tuple(slice(lo, lo + n) for (lo, _), n in zip(widths, x.shape, strict=True))
         return np.pad(x, widths, mode="constant", constant_values=value)
 
     def backward(self, grad: np.ndarray) -> Grads:

@@ -42,15 +42,17 @@ class _Windows:
         self.padding = padding
         self.out_hw = tuple(
             pooled_size(size, k, s, p, d, ceil_mode)
-            for size, k, s, p, d in zip(shape[2:], kernel, stride, padding, dilation)
+            for size, k, s, p, d in zip(shape[2:], kernel, stride, padding, dilation, strict=True)
         )
         self.extra = tuple(
             max(0, (n - 1) * s + d * (k - 1) + 1 - (size + 2 * p))
             for n, size, k, s, p, d in zip(
-                self.out_hw, shape[2:], kernel, stride, padding, dilation
+                self.out_hw, shape[2:], kernel, stride, padding, dilation, strict=True
             )
         )
-        self.padded = tuple(size + 2 * p + e for size, p, e in zip(shape[2:], padding, self.extra))
+        self.padded = tuple(
+            size + 2 * p + e for size, p, e in zip(shape[2:], padding, self.extra, strict=True)
+        )
         h_span = stride[0] * (self.out_hw[0] - 1) + 1
         w_span = stride[1] * (self.out_hw[1] - 1) + 1
         self.taps = [
@@ -62,11 +64,13 @@ class _Windows:
             for j in range(kernel[1])
         ]
         # taps never share an input element: the backward may assign instead of add
-        self.disjoint = all(s >= d * (k - 1) + 1 for k, s, d in zip(kernel, stride, dilation))
+        self.disjoint = all(
+            s >= d * (k - 1) + 1 for k, s, d in zip(kernel, stride, dilation, strict=True)
+        )
         # ... and together they cover every input element exactly once (e.g. 2×2, stride 2)
         self.tiling = dilation == (1, 1) and all(
             s == k and size == k * n
-            for k, s, size, n in zip(kernel, stride, self.padded, self.out_hw)
+            for k, s, size, n in zip(kernel, stride, self.padded, self.out_hw, strict=True)
         )
 
     def pad(self, x: np.ndarray, value: float) -> np.ndarray:
@@ -79,7 +83,9 @@ class _Windows:
 
     def crop(self, padded: np.ndarray) -> np.ndarray:
         ph, pw = self.padding
-        h, w = (n - 2 * p - e for n, p, e in zip(self.padded, self.padding, self.extra))
+        h, w = (
+            n - 2 * p - e for n, p, e in zip(self.padded, self.padding, self.extra, strict=True)
+        )
         return padded[:, :, ph : ph + h, pw : pw + w]
 
 
@@ -197,7 +203,7 @@ def max_pool_indices(
     offsets = [
         (i * dilation[0], j * dilation[1]) for i in range(kernel[0]) for j in range(kernel[1])
     ]
-    for tap, (di, dj) in zip(taps, offsets):
+    for tap, (di, dj) in zip(taps, offsets, strict=True):
         found = (tap == out) & (best < 0)
         np.copyto(best, (rows + di) * x.shape[3] + cols + dj, where=found)
     return best[:, :, 0] if one_d else best

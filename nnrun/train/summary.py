@@ -149,7 +149,7 @@ class GraphNode:
     inputs: list[str]
 
 
-def _child(module: Module, dotted: str) -> Module | None:
+def _child(module: Module | None, dotted: str) -> Module | None:
     for part in dotted.split("."):
         module = module._modules.get(part) if module is not None else None
     return module
