@@ -184,7 +184,7 @@ class Index(Module):
     """Index a tensor (or pick one element of a layer's tuple output): `index: [":", -1]`
     takes the last time step of (N, T, F); `index: 0` on a tuple picks its first item."""
 
-    def __init__(self, index: int | str | list[int | str | None] | None) -> None:
+    def __init__(self, index: int | str | list[Any] | None) -> None:
         super().__init__()
         self.spec = index
         self.index = parse_index(index)

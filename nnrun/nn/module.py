@@ -4,7 +4,7 @@ attribute assignment, so `state_dict()` names (`layers.0.weight`) match torch.nn
 from __future__ import annotations
 
 import fnmatch
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from types import MappingProxyType
 from typing import TYPE_CHECKING, Any, ParamSpec, Protocol, TypeVar
 
@@ -26,7 +26,7 @@ if TYPE_CHECKING:
         calling its `forward` (same arguments, same result)."""
 
         _built: bool
-        _forward_hooks: MappingProxyType[int, ForwardHook] | dict[int, ForwardHook]
+        _forward_hooks: Mapping[int, ForwardHook]
 
         def build(self, *inputs: Any, **kwargs: Any) -> None: ...
 
@@ -63,9 +63,7 @@ class Module:
     _built: bool
     # Hooks live in a per-instance dict created by the first registration; the shared empty
     # default keeps `__call__` to one falsy check when none is registered.
-    _forward_hooks: MappingProxyType[int, ForwardHook] | dict[int, ForwardHook] = MappingProxyType(
-        {}
-    )
+    _forward_hooks: Mapping[int, ForwardHook] = MappingProxyType({})
 
     def __init__(self) -> None:
         object.__setattr__(self, "_parameters", {})
