@@ -2,19 +2,25 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeAlias
 
 import numpy as np
 
 from nnrun.autograd import engine
 
 if TYPE_CHECKING:
+    from collections.abc import Sequence
+
+    from numpy.typing import ArrayLike, DTypeLike
+
     from nnrun.autograd.function import Function
+
+    Axis: TypeAlias = int | tuple[int, ...] | None
 
 DEFAULT_DTYPE = np.dtype(np.float32)
 
 
-def as_array(data: Any, dtype: Any = None) -> np.ndarray:
+def as_array(data: ArrayLike, dtype: DTypeLike | None = None) -> np.ndarray:
     """Array for a Tensor: floats default to float32, integers and booleans keep their type."""
     if isinstance(data, Tensor):
         data = data.data
@@ -38,7 +44,9 @@ class Tensor:
     __slots__ = ("__weakref__", "_ctx", "data", "grad", "requires_grad")
     __array_priority__ = 1000.0  # ndarray <op> Tensor defers to the Tensor's reflected op
 
-    def __init__(self, data: Any, requires_grad: bool = False, dtype: Any = None):
+    def __init__(
+        self, data: ArrayLike, requires_grad: bool = False, dtype: DTypeLike | None = None
+    ):
         self.data = as_array(data, dtype)
         if requires_grad and self.data.dtype.kind != "f":
             raise TypeError(
@@ -90,7 +98,7 @@ class Tensor:
         return f"Tensor({body}{extra})"
 
     # ----------------------------------------------------------------- autograd
-    def backward(self, grad: Any = None, retain_graph: bool = False) -> None:
+    def backward(self, grad: ArrayLike | None = None, retain_graph: bool = False) -> None:
         """Backpropagate from this tensor, accumulating into the leaves' `.grad`.
 
         `grad` is d(goal)/d(self); it may be omitted only when this tensor is a scalar.
@@ -136,12 +144,12 @@ class Tensor:
         self.requires_grad = requires_grad
         return self
 
-    def astype(self, dtype: Any) -> Tensor:
+    def astype(self, dtype: DTypeLike) -> Tensor:
         """Cast (differentiable: the gradient is cast back)."""
         return _mv.Cast.apply(self, dtype=np.dtype(dtype))
 
     # ----------------------------------------------------------------- arithmetic
-    def _lift(self, other: Any) -> Tensor:
+    def _lift(self, other: ArrayLike) -> Tensor:
         """Wrap a non-Tensor operand; Python/NumPy scalars and arrays never upcast a float."""
         if isinstance(other, Tensor):
             return other
@@ -149,44 +157,44 @@ class Tensor:
             return Tensor._wrap(np.asarray(other, dtype=self.data.dtype), False)
         return Tensor._wrap(as_array(other), False)
 
-    def __add__(self, other: Any) -> Tensor:
+    def __add__(self, other: ArrayLike) -> Tensor:
         return _ew.Add.apply(self, self._lift(other))
 
-    def __radd__(self, other: Any) -> Tensor:
+    def __radd__(self, other: ArrayLike) -> Tensor:
         return _ew.Add.apply(self._lift(other), self)
 
-    def __sub__(self, other: Any) -> Tensor:
+    def __sub__(self, other: ArrayLike) -> Tensor:
         return _ew.Sub.apply(self, self._lift(other))
 
-    def __rsub__(self, other: Any) -> Tensor:
+    def __rsub__(self, other: ArrayLike) -> Tensor:
         return _ew.Sub.apply(self._lift(other), self)
 
-    def __mul__(self, other: Any) -> Tensor:
+    def __mul__(self, other: ArrayLike) -> Tensor:
         return _ew.Mul.apply(self, self._lift(other))
 
-    def __rmul__(self, other: Any) -> Tensor:
+    def __rmul__(self, other: ArrayLike) -> Tensor:
         return _ew.Mul.apply(self._lift(other), self)
 
-    def __truediv__(self, other: Any) -> Tensor:
+    def __truediv__(self, other: ArrayLike) -> Tensor:
         return _ew.Div.apply(self, self._lift(other))
 
-    def __rtruediv__(self, other: Any) -> Tensor:
+    def __rtruediv__(self, other: ArrayLike) -> Tensor:
         return _ew.Div.apply(self._lift(other), self)
 
-    def __pow__(self, exponent: Any) -> Tensor:
+    def __pow__(self, exponent: ArrayLike) -> Tensor:
         if isinstance(exponent, Tensor):
             return _ew.Pow.apply(self, exponent)
         if isinstance(exponent, np.generic):
             exponent = exponent.item()  # a NumPy float64 scalar would upcast float32
         return _ew.PowScalar.apply(self, exponent=exponent)
 
-    def __rpow__(self, base: Any) -> Tensor:
+    def __rpow__(self, base: ArrayLike) -> Tensor:
         return _ew.Pow.apply(self._lift(base), self)
 
-    def __matmul__(self, other: Any) -> Tensor:
+    def __matmul__(self, other: ArrayLike) -> Tensor:
         return _la.MatMul.apply(self, self._lift(other))
 
-    def __rmatmul__(self, other: Any) -> Tensor:
+    def __rmatmul__(self, other: ArrayLike) -> Tensor:
         return _la.MatMul.apply(self._lift(other), self)
 
     def __neg__(self) -> Tensor:
@@ -196,20 +204,20 @@ class Tensor:
         return self
 
     # Comparisons give boolean tensors without gradient.
-    def _compare(self, other: Any, op: Any) -> Tensor:
+    def _compare(self, other: object, op: np.ufunc) -> Tensor:
         other_data = other.data if isinstance(other, Tensor) else other
         return Tensor._wrap(op(self.data, other_data), False)
 
-    def __lt__(self, other: Any) -> Tensor:
+    def __lt__(self, other: ArrayLike) -> Tensor:
         return self._compare(other, np.less)
 
-    def __le__(self, other: Any) -> Tensor:
+    def __le__(self, other: ArrayLike) -> Tensor:
         return self._compare(other, np.less_equal)
 
-    def __gt__(self, other: Any) -> Tensor:
+    def __gt__(self, other: ArrayLike) -> Tensor:
         return self._compare(other, np.greater)
 
-    def __ge__(self, other: Any) -> Tensor:
+    def __ge__(self, other: ArrayLike) -> Tensor:
         return self._compare(other, np.greater_equal)
 
     def __eq__(self, other: object) -> Tensor:  # type: ignore[override]
@@ -229,35 +237,35 @@ class Tensor:
     def __int__(self) -> int:
         return int(self.data)
 
-    def __array__(self, dtype: Any = None, copy: Any = None) -> np.ndarray:
+    def __array__(self, dtype: DTypeLike | None = None, copy: bool | None = None) -> np.ndarray:
         return self.data if dtype is None else self.data.astype(dtype)
 
     # ----------------------------------------------------------------- reductions
-    def sum(self, axis: Any = None, keepdims: bool = False) -> Tensor:
+    def sum(self, axis: Axis = None, keepdims: bool = False) -> Tensor:
         return _rd.Sum.apply(self, axis=axis, keepdims=keepdims)
 
-    def mean(self, axis: Any = None, keepdims: bool = False) -> Tensor:
+    def mean(self, axis: Axis = None, keepdims: bool = False) -> Tensor:
         return _rd.Mean.apply(self, axis=axis, keepdims=keepdims)
 
-    def max(self, axis: Any = None, keepdims: bool = False) -> Tensor:
+    def max(self, axis: Axis = None, keepdims: bool = False) -> Tensor:
         return _rd.Max.apply(self, axis=axis, keepdims=keepdims)
 
-    def min(self, axis: Any = None, keepdims: bool = False) -> Tensor:
+    def min(self, axis: Axis = None, keepdims: bool = False) -> Tensor:
         return _rd.Min.apply(self, axis=axis, keepdims=keepdims)
 
-    def var(self, axis: Any = None, keepdims: bool = False, ddof: int = 0) -> Tensor:
+    def var(self, axis: Axis = None, keepdims: bool = False, ddof: int = 0) -> Tensor:
         """Variance; `ddof=0` (NumPy's default) is the biased estimate, 1 the unbiased."""
         return _rd.Var.apply(self, axis=axis, keepdims=keepdims, ddof=ddof)
 
-    def std(self, axis: Any = None, keepdims: bool = False, ddof: int = 0) -> Tensor:
+    def std(self, axis: Axis = None, keepdims: bool = False, ddof: int = 0) -> Tensor:
         return self.var(axis=axis, keepdims=keepdims, ddof=ddof).sqrt()
 
-    def argmax(self, axis: Any = None) -> np.ndarray:
-        indices: np.ndarray = self.data.argmax(axis=axis)
+    def argmax(self, axis: int | None = None) -> np.ndarray | np.intp:
+        indices: np.ndarray | np.intp = self.data.argmax(axis=axis)
         return indices
 
-    def argmin(self, axis: Any = None) -> np.ndarray:
-        indices: np.ndarray = self.data.argmin(axis=axis)
+    def argmin(self, axis: int | None = None) -> np.ndarray | np.intp:
+        indices: np.ndarray | np.intp = self.data.argmin(axis=axis)
         return indices
 
     # ----------------------------------------------------------------- elementwise
@@ -292,12 +300,12 @@ class Tensor:
         return _ew.Cos.apply(self)
 
     # ----------------------------------------------------------------- movement
-    def reshape(self, *shape: Any) -> Tensor:
+    def reshape(self, *shape: int | Sequence[int]) -> Tensor:
         if len(shape) == 1 and isinstance(shape[0], (tuple, list)):
             shape = tuple(shape[0])
         return _mv.Reshape.apply(self, shape=shape)
 
-    def transpose(self, *axes: Any) -> Tensor:
+    def transpose(self, *axes: int | Sequence[int]) -> Tensor:
         if len(axes) == 1 and isinstance(axes[0], (tuple, list)):
             axes = tuple(axes[0])
         return _mv.Transpose.apply(self, axes=axes or None)
@@ -311,10 +319,10 @@ class Tensor:
         axes[axis1], axes[axis2] = axes[axis2], axes[axis1]
         return _mv.Transpose.apply(self, axes=tuple(axes))
 
-    def squeeze(self, axis: Any = None) -> Tensor:
+    def squeeze(self, axis: Axis = None) -> Tensor:
         return _mv.Reshape.apply(self, shape=np.squeeze(self.data, axis=axis).shape)
 
-    def expand_dims(self, axis: Any) -> Tensor:
+    def expand_dims(self, axis: int | tuple[int, ...]) -> Tensor:
         return _mv.Reshape.apply(self, shape=np.expand_dims(self.data, axis).shape)
 
     def flatten(self, start_axis: int = 0) -> Tensor:
