@@ -122,6 +122,7 @@ class Compiled:
             return
         difference = earlier[0].difference(tape)
         if difference is None:
+            tape.prepare()
             self.plans[signature] = tape
         else:
             self._fall_back(signature, difference)
