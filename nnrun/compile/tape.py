@@ -23,6 +23,7 @@ control flow that depends on the data) show up as a difference and the caller st
 
 from __future__ import annotations
 
+import operator
 import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -34,6 +35,7 @@ from nnrun.autograd.engine import arity_error, conform, run_backward
 from nnrun.autograd.function import Function
 from nnrun.autograd.tensor import Tensor
 
+_DATA = operator.attrgetter("data")
 _APPLY = Function.apply.__func__  # type: ignore[attr-defined]
 _LOCK = threading.Lock()
 _active: list[Tape] = []
@@ -205,7 +207,7 @@ class Tape:
             attrs = op.call_attrs
             if op.input_attrs:
                 attrs = {**attrs, **{key: arrays[i] for key, i in op.input_attrs}}
-            op.out.data = ctx.forward(*[p.data for p in op.parents], **attrs)
+            op.out.data = ctx.forward(*map(_DATA, op.parents), **attrs)
         return self.result
 
     def backward(self, root: Tensor) -> bool:
@@ -252,18 +254,18 @@ class _BackwardProgram:
             if op is None:
                 self.steps.append((k, order[k], None))
                 continue
-            routes = tuple(
+            routes = [
                 (i, position[id(parent)], parent)
                 for i, (parent, need) in enumerate(zip(op.parents, op.needs, strict=True))
                 if need and id(parent) in position
-            )
+            ]
+            buffers: list[np.ndarray | None] = [None] * len(op.parents)
             if op.cls.backward_out:
-                buffers = [None] * len(op.parents)
                 for i, j, parent in routes:
                     if incoming[j] == 1:
                         buffers[i] = np.empty_like(parent.data)
                 op.grad_out = tuple(buffers)
-            self.steps.append((k, op, routes))
+            self.steps.append((k, op, tuple((i, j, parent, buffers[i]) for i, j, parent in routes)))
         self.grads: list[Any] = [None] * len(order)
         self.owned = [False] * len(order)
 
@@ -292,9 +294,13 @@ class _BackwardProgram:
             if type(input_grads) is not tuple or len(input_grads) != len(op.parents):
                 raise arity_error(ctx, input_grads)
             previous = grad
-            for i, j, parent in routes:
+            for i, j, parent, buffer in routes:
                 parent_grad = input_grads[i]
                 if parent_grad is None:
+                    continue
+                if parent_grad is buffer:  # written where asked: the right shape, owned
+                    grads[j] = previous = buffer
+                    owned[j] = True
                     continue
                 # An array returned for the output's gradient or for two inputs is shared.
                 mine = parent_grad is not grad and parent_grad is not previous

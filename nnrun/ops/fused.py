@@ -122,7 +122,8 @@ class CrossEntropy(Function):
         self.channel_last = logits.ndim > 2
         z = np.moveaxis(logits, 1, -1) if self.channel_last else logits
         classes = z.shape[-1]
-        z = z.reshape(-1, classes)
+        if z.ndim != 2:
+            z = z.reshape(-1, classes)
         # ufunc reductions called directly: what .max()/.sum() run, without their wrappers
         shifted = z - np.maximum.reduce(z, axis=1, keepdims=True)
         exp = np.exp(shifted)
@@ -142,26 +143,27 @@ class CrossEntropy(Function):
             self.fast_index = None
             denominator = coef.shape[0]
         else:
-            index = target.reshape(-1)
+            index = target if target.ndim == 1 else target.reshape(-1)
             rows = self.rows = _arange(len(index))
-            # No mask when no index can equal a negative ignore_index (one reduction).
-            if ignore_index < 0 and index.size and np.minimum.reduce(index) >= 0:
-                all_kept, keep = True, None
-            else:
+            simple = label_smoothing == 0 and weight is None
+            picked = _gather_unmasked(shifted, rows, index, ignore_index) if simple else None
+            if picked is None:
                 keep = index != ignore_index
-                all_kept = bool(np.logical_and.reduce(keep))
-            safe = index if all_kept else np.where(keep, index, 0)
-            if label_smoothing == 0 and weight is None:
+                all_kept = bool(keep.all())
+                safe = index if all_kept else np.where(keep, index, 0)
+            else:
+                keep, all_kept, safe = None, True, index
+            if simple:
                 # The common case: -log p[y] = log Σexp − shifted[y], no (N, C) log-probs.
                 self.fast_index = (safe, None if all_kept else keep)
-                losses = log_total[:, 0] - shifted[rows, safe]
+                if picked is None:
+                    picked = shifted[rows, safe]
+                losses = log_total[:, 0] - picked
                 if not all_kept:
                     losses *= keep
                 count = len(safe) if all_kept else max(int(keep.sum()), 1)
                 self.denominator = count if reduction == "mean" else 1
                 return self._reduce(losses, target.shape, dtype)
-            if keep is None:
-                keep = np.ones(len(index), dtype=bool)
             coef = np.zeros_like(shifted)
             coef[rows, safe] = 1 - label_smoothing
             coef += label_smoothing / classes
@@ -208,6 +210,20 @@ class CrossEntropy(Function):
         elif grad_z.shape != self.input_shape:
             grad_z = grad_z.reshape(self.input_shape)
         return grad_z, None
+
+
+def _gather_unmasked(
+    shifted: np.ndarray, rows: np.ndarray, index: np.ndarray, ignore_index: int
+) -> np.ndarray | None:
+    """`shifted[rows, index]` if no target is `ignore_index`, else None. When ignore_index
+    lies below -classes (torch's -100, usually), an ignored target makes the gather itself
+    fail, so the common batch needs no mask and no reduction over the targets to know."""
+    if ignore_index >= -shifted.shape[1]:
+        return None
+    try:
+        return shifted[rows, index]
+    except IndexError:  # an ignored target (or an invalid one: the masked path says so)
+        return None
 
 
 @functools.lru_cache(maxsize=16)
