@@ -55,6 +55,7 @@ class OpRecord:
         "ctx",
         "grad_out",
         "input_attrs",
+        "links",
         "needs",
         "out",
         "parents",
@@ -72,6 +73,7 @@ class OpRecord:
         # set by `Tape.prepare`: the instance replays reuse, the attributes with the output
         # buffer, the buffers for input gradients (or None)
         self.ctx: Function | None = None
+        self.links: dict[str, Any] = {}
         self.call_attrs: dict[str, Any] = attrs
         self.grad_out: tuple[np.ndarray | None, ...] | None = None
 
@@ -87,6 +89,7 @@ class Tape:
         self.result: Any = None
         self.order: list[Tensor] | None = None
         self._program: _BackwardProgram | None = None
+        self._intermediates: list[Tensor] = []
         self._slots: dict[int, tuple[Tensor, Any]] = {}
         self._alive: list[Any] = []  # keeps recorded objects alive, so ids stay unique
 
@@ -183,8 +186,14 @@ class Tape:
     def prepare(self) -> None:
         """Turn the accepted recording into the flat program a replay runs (module doc)."""
         results = [t.data for t in _tensors(self.result)]
+        kept = {id(t) for t in _tensors(self.result)}
+        self._intermediates = [op.out for op in self.ops if id(op.out) not in kept]
         for op in self.ops:
-            op.ctx = _context(op)
+            op.ctx = op.cls()
+            op.links = {"needs_input_grad": op.needs, "freed": False}
+            if op.out.requires_grad:
+                op.links["parents"] = op.parents
+                op.out._ctx = op.ctx
             value = op.out.data
             # A value that is (a view of) a result reaches the caller, who may keep it.
             private = isinstance(value, np.ndarray) and not any(
@@ -202,13 +211,22 @@ class Tape:
             slot.data = array
         for op in self.ops:
             ctx = op.ctx
-            if ctx.freed:  # the engine backpropagated through the plan (see `backward`)
-                ctx = op.ctx = _context(op)
+            ctx.__dict__.update(op.links)  # what `apply` sets; a backward cleared it
             attrs = op.call_attrs
             if op.input_attrs:
                 attrs = {**attrs, **{key: arrays[i] for key, i in op.input_attrs}}
             op.out.data = ctx.forward(*map(_DATA, op.parents), **attrs)
+        if self.order is None:  # forward only: nothing will read the intermediates
+            self.release_intermediates()
         return self.result
+
+    def release_intermediates(self) -> None:
+        """Drop what only the ops used (saved arrays, values): holding them until the next
+        replay would keep a step's worth of activations out of the allocator's reach."""
+        for op in self.ops:
+            _release(op.ctx)
+        for slot in self._intermediates:
+            slot.data = None
 
     def backward(self, root: Tensor) -> bool:
         """Backpropagate from `root` over the recorded program; False if it was not the
@@ -217,6 +235,8 @@ class Tape:
         if not order or order[-1] is not root:
             return False
         self._program.run()  # type: ignore[union-attr]
+        for slot in self._intermediates:
+            slot.data = None
         return True
 
 
@@ -316,16 +336,15 @@ class _BackwardProgram:
                     current += parent_grad
                 else:
                     grads[j], owned[j] = np.add(current, parent_grad, out=sums[j]), True
+            _release(ctx)
 
 
-def _context(op: OpRecord) -> Function:
-    """The op's `Function` instance for replays, linked to its slots as `apply` links it."""
-    ctx = op.cls()
-    ctx.needs_input_grad = op.needs
-    if op.out.requires_grad:
-        ctx.parents = op.parents
-        op.out._ctx = ctx
-    return ctx
+def _release(ctx: Function) -> None:
+    """`Function.release` for a replayed op: its saved arrays dropped, and a second backward
+    through it refused as the engine refuses it (`replay` restores the links)."""
+    saved = ctx.__dict__
+    saved.clear()
+    saved["freed"] = True
 
 
 def _tensors(value: Any) -> list[Tensor]:
