@@ -36,6 +36,7 @@ from nnrun.autograd.function import Function
 from nnrun.autograd.tensor import Tensor
 
 _DATA = operator.attrgetter("data")
+_LARGE = 1 << 20  # bytes of intermediate values above which replays release them
 _APPLY = Function.apply.__func__  # type: ignore[attr-defined]
 _LOCK = threading.Lock()
 _active: list[Tape] = []
@@ -90,6 +91,7 @@ class Tape:
         self.order: list[Tensor] | None = None
         self._program: _BackwardProgram | None = None
         self._intermediates: list[Tensor] = []
+        self.releases = False  # whether replays release intermediates (see `prepare`)
         self._slots: dict[int, tuple[Tensor, Any]] = {}
         self._alive: list[Any] = []  # keeps recorded objects alive, so ids stay unique
 
@@ -188,12 +190,16 @@ class Tape:
         results = [t.data for t in _tensors(self.result)]
         kept = {id(t) for t in _tensors(self.result)}
         self._intermediates = [op.out for op in self.ops if id(op.out) not in kept]
+        # Releasing costs a few calls per op: worth it only once a step's activations
+        # outgrow the caches (then the allocator reuses warm memory instead of fresh pages).
+        self.releases = sum(slot.data.nbytes for slot in self._intermediates) > _LARGE
         for op in self.ops:
             op.ctx = op.cls()
             op.links = {"needs_input_grad": op.needs, "freed": False}
             if op.out.requires_grad:
                 op.links["parents"] = op.parents
                 op.out._ctx = op.ctx
+            op.ctx.__dict__.update(op.links)
             value = op.out.data
             # A value that is (a view of) a result reaches the caller, who may keep it.
             private = isinstance(value, np.ndarray) and not any(
@@ -203,7 +209,7 @@ class Tape:
             if op.cls.forward_out and private:
                 op.call_attrs = {**op.attrs, "out": np.empty_like(value)}
         if self.order is not None:
-            self._program = _BackwardProgram(self.ops, self.order)
+            self._program = _BackwardProgram(self.ops, self.order, self.releases)
 
     def replay(self, arrays: list[np.ndarray]) -> Any:
         """Run the recorded ops on new input arrays; return the result's slots."""
@@ -211,20 +217,21 @@ class Tape:
             slot.data = array
         for op in self.ops:
             ctx = op.ctx
-            ctx.__dict__.update(op.links)  # what `apply` sets; a backward cleared it
+            if ctx.freed:  # released by the last backward: restore what `apply` sets
+                ctx.__dict__.update(op.links)
             attrs = op.call_attrs
             if op.input_attrs:
                 attrs = {**attrs, **{key: arrays[i] for key, i in op.input_attrs}}
             op.out.data = ctx.forward(*map(_DATA, op.parents), **attrs)
-        if self.order is None:  # forward only: nothing will read the intermediates
-            self.release_intermediates()
+        if self.order is None and self.releases:  # forward only: nothing reads them
+            for op in self.ops:
+                _release(op.ctx)
+            self._drop_intermediates()
         return self.result
 
-    def release_intermediates(self) -> None:
-        """Drop what only the ops used (saved arrays, values): holding them until the next
-        replay would keep a step's worth of activations out of the allocator's reach."""
-        for op in self.ops:
-            _release(op.ctx)
+    def _drop_intermediates(self) -> None:
+        """Forget the values only the ops used: holding them until the next replay would
+        keep a step's worth of activations out of the allocator's reach."""
         for slot in self._intermediates:
             slot.data = None
 
@@ -235,8 +242,8 @@ class Tape:
         if not order or order[-1] is not root:
             return False
         self._program.run()  # type: ignore[union-attr]
-        for slot in self._intermediates:
-            slot.data = None
+        if self.releases:
+            self._drop_intermediates()
         return True
 
 
@@ -254,7 +261,8 @@ class _BackwardProgram:
     backward passes), the step runs `run_backward` instead, which adds to it.
     """
 
-    def __init__(self, ops: list[OpRecord], order: list[Tensor]):
+    def __init__(self, ops: list[OpRecord], order: list[Tensor], release: bool):
+        self.release = release
         self.order, self.root = order, order[-1]
         self.root_grad = np.ones_like(self.root.data)
         position = {id(t): k for k, t in enumerate(order)}
@@ -336,7 +344,8 @@ class _BackwardProgram:
                     current += parent_grad
                 else:
                     grads[j], owned[j] = np.add(current, parent_grad, out=sums[j]), True
-            _release(ctx)
+            if self.release:
+                _release(ctx)
 
 
 def _release(ctx: Function) -> None:
