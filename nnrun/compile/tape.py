@@ -294,6 +294,8 @@ class _BackwardProgram:
                         buffers[i] = np.empty_like(parent.data)
                 op.grad_out = tuple(buffers)
             self.steps.append((k, op, tuple((i, j, parent, buffers[i]) for i, j, parent in routes)))
+        root_op = made_by.get(id(self.root))
+        self.root_ctx = None if release or root_op is None else root_op.ctx
         self.grads: list[Any] = [None] * len(order)
         self.owned = [False] * len(order)
 
@@ -346,6 +348,8 @@ class _BackwardProgram:
                     grads[j], owned[j] = np.add(current, parent_grad, out=sums[j]), True
             if self.release:
                 _release(ctx)
+        if self.root_ctx is not None:  # a second backward from the root is refused, as eagerly
+            self.root_ctx.freed = True
 
 
 def _release(ctx: Function) -> None:

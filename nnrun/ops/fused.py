@@ -196,7 +196,9 @@ class CrossEntropy(Function):
             # a copy: the saved softmax must survive a retain_graph backward
             probs = probs.copy() if out_logits is None else _copy_into(out_logits, probs)
             probs[self.rows, safe] -= 1
-            grad_z = probs if keep is None else probs * keep[:, None]
+            grad_z = probs
+            if keep is not None:
+                grad_z *= keep[:, None]
         else:
             grad_z = probs * self.coef.sum(axis=1, keepdims=True) - self.coef
         if self.reduction == "none":
