@@ -129,8 +129,9 @@ class CrossEntropy(Function):
         exp = np.exp(shifted)
         total = np.add.reduce(exp, axis=1, keepdims=True)
         log_total = np.log(total)
-        exp /= total  # the softmax, kept for the backward
-        self.probs, self.reduction, self.input_shape = exp, reduction, logits.shape
+        # exp/total is the softmax: the backward divides, into the array it returns
+        self.exp, self.total = exp, total
+        self.reduction, self.input_shape = reduction, logits.shape
         dtype = logits.dtype
         if target.dtype.kind == "f":  # probabilities
             if self.channel_last:
@@ -189,18 +190,17 @@ class CrossEntropy(Function):
     backward_out = True
 
     def backward(self, grad: np.ndarray, out: tuple = (None, None)) -> tuple:
-        probs = self.probs
         out_logits = out[0] if not self.channel_last else None
+        # the softmax, in a new array (or `out`): the saved values survive a retain_graph
+        grad_z = np.divide(self.exp, self.total, out=out_logits)
         if self.fast_index is not None:
             safe, keep = self.fast_index
-            # a copy: the saved softmax must survive a retain_graph backward
-            probs = probs.copy() if out_logits is None else _copy_into(out_logits, probs)
-            probs[self.rows, safe] -= 1
-            grad_z = probs
+            grad_z[self.rows, safe] -= 1
             if keep is not None:
                 grad_z *= keep[:, None]
         else:
-            grad_z = probs * self.coef.sum(axis=1, keepdims=True) - self.coef
+            grad_z *= self.coef.sum(axis=1, keepdims=True)
+            grad_z -= self.coef
         if self.reduction == "none":
             grad_z *= grad.reshape(-1, 1)
         else:
@@ -234,9 +234,3 @@ def _arange(n: int) -> np.ndarray:
     rows = np.arange(n)
     rows.flags.writeable = False
     return rows
-
-
-def _copy_into(out: np.ndarray, array: np.ndarray) -> np.ndarray:
-    """`array` copied into `out` (of its shape and dtype)."""
-    np.copyto(out, array)
-    return out
