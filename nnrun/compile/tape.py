@@ -207,7 +207,7 @@ class Tape:
             )
             op.call_attrs = op.attrs
             if op.cls.forward_out and private:
-                op.call_attrs = {**op.attrs, "out": np.empty_like(value)}
+                op.call_attrs = {**op.attrs, "out": np.empty(value.shape, value.dtype)}
         if self.order is not None:
             self._program = _BackwardProgram(self.ops, self.order, self.releases)
 
@@ -291,7 +291,7 @@ class _BackwardProgram:
             if op.cls.backward_out:
                 for i, j, parent in routes:
                     if incoming[j] == 1:
-                        buffers[i] = np.empty_like(parent.data)
+                        buffers[i] = np.empty(parent.data.shape, parent.data.dtype)
                 op.grad_out = tuple(buffers)
             self.steps.append((k, op, tuple((i, j, parent, buffers[i]) for i, j, parent in routes)))
         root_op = made_by.get(id(self.root))

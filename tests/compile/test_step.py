@@ -212,3 +212,22 @@ def test_outputs_of_a_replay_are_not_overwritten_by_the_next_one():
     assert compiled.replaying
     for got, want in zip(kept, expected, strict=True):
         assert np.array_equal(got, want)
+
+
+class Transposed(Module):
+    """A dense layer on a transposed (non-contiguous) value: its gradient buffer must be
+    one that a 2-D view can be written through."""
+
+    def __init__(self):
+        super().__init__()
+        self.mix = Linear(8)
+        self.head = Linear(3)
+
+    def forward(self, x):
+        return self.head(self.mix(x).transpose(1, 0))
+
+
+def test_a_dense_layer_on_a_non_contiguous_value_replays_bitwise():
+    model = Transposed()
+    model(np.zeros((8, 5), np.float32))
+    run_both(model, batches([8] * 6))
