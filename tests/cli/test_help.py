@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import inspect
 import re
+import subprocess
+import sys
 
 import pytest
 from typer.testing import CliRunner
@@ -49,3 +51,29 @@ def test_top_level_help_offers_completion_install_and_examples():
     text = help_text()
     assert "--install-completion" in text and "--show-completion" in text
     assert "nnrun train configs/quickstart.yaml" in text
+
+
+def test_help_loads_neither_numpy_nor_the_engine():
+    # Start-up time of `nnrun --help`: NumPy and the engine load only when a command runs.
+    code = (
+        "import contextlib, io, sys\n"
+        "from nnrun.cli import app\n"
+        "with contextlib.redirect_stdout(io.StringIO()):\n"
+        "    try:\n"
+        "        app(['--help'], prog_name='nnrun')\n"
+        "    except SystemExit:\n"
+        "        pass\n"
+        "print(sorted(m for m in sys.modules if m == 'numpy' or m.startswith('nnrun.autograd')))"
+    )
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "[]"
+
+
+def test_nnrun_still_exports_the_engine_on_first_use():
+    import nnrun
+
+    assert nnrun.Tensor.__name__ == "Tensor" and callable(nnrun.no_grad)
+    assert "compile_step" in dir(nnrun)
+    with pytest.raises(AttributeError, match="no attribute 'nope'"):
+        _ = nnrun.nope
