@@ -53,21 +53,39 @@ def test_top_level_help_offers_completion_install_and_examples():
     assert "nnrun train configs/quickstart.yaml" in text
 
 
-def test_help_loads_neither_numpy_nor_the_engine():
-    # Start-up time of `nnrun --help`: NumPy and the engine load only when a command runs.
-    code = (
-        "import contextlib, io, sys\n"
-        "from nnrun.cli import app\n"
-        "with contextlib.redirect_stdout(io.StringIO()):\n"
-        "    try:\n"
-        "        app(['--help'], prog_name='nnrun')\n"
-        "    except SystemExit:\n"
-        "        pass\n"
-        "print(sorted(m for m in sys.modules if m == 'numpy' or m.startswith('nnrun.autograd')))"
-    )
+HELP_IN_A_FRESH_PROCESS = """
+import contextlib, io, sys
+from nnrun.cli import app, common
+{setup}
+shown = io.StringIO()
+with contextlib.redirect_stdout(shown):
+    try:
+        app(["train", "--help"], prog_name="nnrun")
+    except SystemExit:
+        pass
+print("Usage: nnrun train" in shown.getvalue())
+heavy = ("numpy", "nnrun.autograd", "rich.markdown", "rich.traceback", "pygments")
+print(sorted(m for m in sys.modules if m in heavy))
+"""
+
+
+def help_in_a_fresh_process(setup: str = "") -> list[str]:
+    code = HELP_IN_A_FRESH_PROCESS.format(setup=setup)
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert result.returncode == 0, result.stderr
-    assert result.stdout.strip() == "[]"
+    return result.stdout.split("\n")[:2]
+
+
+def test_help_loads_neither_numpy_nor_the_engine_nor_rich_markdown():
+    # Start-up time of `nnrun --help`: NumPy and the engine load only when a command runs,
+    # Markdown and tracebacks (pygments) only if typer's help renderer uses them.
+    assert help_in_a_fresh_process() == ["True", "[]"]
+
+
+def test_help_renders_with_typer_importing_everything_if_it_needs_more():
+    setup = "common._UNUSED_BY_HELP = {'rich.markdown': 'NotWhatTyperTakes'}"
+    shown, loaded = help_in_a_fresh_process(setup)
+    assert shown == "True" and "rich.markdown" in loaded
 
 
 def test_nnrun_still_exports_the_engine_on_first_use():
