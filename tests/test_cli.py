@@ -14,6 +14,7 @@ from typer.testing import CliRunner
 
 from nnrun import __version__
 from nnrun.cli import app
+from tests.extras import need
 
 runner = CliRunner()
 ROOT = Path(__file__).resolve().parents[1]
@@ -137,7 +138,7 @@ def test_gradcheck_passes_on_a_real_model(tiny):
 
 
 def test_schema_is_valid_json_schema():
-    jsonschema = pytest.importorskip("jsonschema")
+    jsonschema = need("jsonschema")
     result = runner.invoke(app, ["schema"])
     schema = json.loads(result.stdout)
     jsonschema.Draft202012Validator.check_schema(schema)

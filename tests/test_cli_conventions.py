@@ -18,6 +18,7 @@ import pytest
 from typer.testing import CliRunner
 
 from nnrun.cli import app
+from tests.extras import need
 from tests.test_cli import CONFIG as IRIS  # iris, 3 epochs, a validation split
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -350,7 +351,7 @@ def test_fast_epochs_show_milliseconds_not_zero_seconds(iris, tmp_path):
 
 
 def test_new_metrics_are_logged_and_match_sklearn_on_the_eval_split(tmp_path):
-    sklearn = pytest.importorskip("sklearn.metrics")
+    sklearn = need("sklearn.metrics")
     config = tmp_path / "bc.yaml"
     config.write_text(
         textwrap.dedent(
@@ -610,7 +611,7 @@ def test_plot_out_png_without_matplotlib_names_the_install_command(iris_run, no_
 
 
 def test_plot_png_title_is_the_run_name_and_steep_loss_is_log_scaled(tmp_path, monkeypatch):
-    pytest.importorskip("matplotlib")
+    need("matplotlib")
     from matplotlib.axes import Axes
     from matplotlib.figure import Figure
 
@@ -635,7 +636,7 @@ def test_terminal_plot_uses_a_log_axis_for_a_loss_over_three_decades(tmp_path, n
 
 
 def test_sweep_plot_puts_log_sampled_parameters_on_a_log_axis(sweep_project, monkeypatch):
-    pytest.importorskip("matplotlib")
+    need("matplotlib")
     from matplotlib.axes import Axes
 
     scales: dict[str, str] = {}

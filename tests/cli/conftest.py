@@ -1,4 +1,5 @@
-"""Helpers to run the CLI in this process or in a real one (the `tiny` iris experiment is\nshared by all tests: tests/conftest.py)."""
+"""Helpers to run the CLI in this process or in a real one (the `tiny` iris experiment is
+shared by all tests: tests/conftest.py)."""
 
 from __future__ import annotations
 

@@ -14,8 +14,9 @@ import yaml
 
 from nnrun.config.jsonschema import annotation_schema
 from nnrun.constraints import Min, Range
+from tests.extras import need
 
-jsonschema = pytest.importorskip("jsonschema")
+jsonschema = need("jsonschema")
 CONFIGS = Path(__file__).resolve().parents[2] / "configs"
 
 

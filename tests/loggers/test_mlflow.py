@@ -11,11 +11,11 @@ import pytest
 from nnrun import __version__
 from nnrun.loggers.mlflow import flatten
 from nnrun.train.history import read_metrics
+from tests.extras import need
 from tests.loggers.conftest import train
 
-pytest.importorskip("mlflow")
-pytest.importorskip("sqlalchemy")
-from mlflow.tracking import MlflowClient
+need("sqlalchemy")
+MlflowClient = need("mlflow.tracking").MlflowClient
 
 
 @pytest.fixture(scope="module")

@@ -10,12 +10,12 @@ import pytest
 from rich.console import Console
 
 from nnrun.sweep.runner import run_sweep
+from tests.extras import need
 from tests.loggers.test_tensorboard import read_events
 
-pytest.importorskip("tensorboardX")
-pytest.importorskip("mlflow")
-pytest.importorskip("sqlalchemy")
-from mlflow.tracking import MlflowClient
+need("tensorboardX")
+need("sqlalchemy")
+MlflowClient = need("mlflow.tracking").MlflowClient
 
 SWEEP = """
 base: tiny.yaml

@@ -12,10 +12,11 @@ from pathlib import Path
 import pytest
 
 from nnrun.train.history import read_metrics
+from tests.extras import need
 from tests.loggers.conftest import train
 
-pytest.importorskip("tensorboardX")
-event_accumulator = pytest.importorskip("tensorboard.backend.event_processing.event_accumulator")
+need("tensorboardX")
+event_accumulator = need("tensorboard.backend.event_processing.event_accumulator")
 
 
 def read_events(path: Path) -> event_accumulator.EventAccumulator:

@@ -14,8 +14,9 @@ import pytest
 import nnrun.losses  # noqa: F401  (registers the losses)
 from nnrun.autograd.tensor import Tensor
 from nnrun.registry import LOSSES
+from tests.extras import need
 
-torch = pytest.importorskip("torch")
+torch = need("torch")
 F = torch.nn.functional
 
 WEIGHT4 = [0.5, 1.0, 2.0, 1.5]

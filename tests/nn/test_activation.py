@@ -15,6 +15,7 @@ from nnrun.nn import activation as act
 from nnrun.nn.linear import Linear
 from nnrun.ops.activations import erf
 from nnrun.registry import ACTIVATIONS, LAYERS
+from tests.extras import need
 from tests.nn.samples import away_from_kinks
 from tests.nn.samples_core import ACTIVATION_SAMPLES
 
@@ -112,7 +113,7 @@ def _torch_reference(torch, name: str, options: dict):
 
 @pytest.mark.parametrize(("name", "options"), CASES)
 def test_value_and_input_gradient_match_torch_in_float64(name, options):
-    torch = pytest.importorskip("torch")
+    torch = need("torch")
     # Wider than the gradcheck inputs so softplus' threshold and hard_sigmoid's ±3 are crossed.
     x = away_from_kinks(6, 7, seed=11) * 3
     upstream = np.random.default_rng(1).standard_normal(x.shape)

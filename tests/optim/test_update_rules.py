@@ -9,6 +9,7 @@ import pytest
 from nnrun.errors import ArgumentError
 from nnrun.optim import SGD, Adagrad, Adam, AdamW, RMSprop
 from nnrun.registry import OPTIMIZERS
+from tests.extras import need
 from tests.optim.samples import EVERY_TERM, NAMES
 
 START = [0.5, -1.0, 2.0]
@@ -219,7 +220,7 @@ LIVE_CASES = (
 
 @pytest.mark.parametrize(("name", "options"), LIVE_CASES, ids=lambda v: str(v))
 def test_twenty_random_steps_match_live_torch(name, options):
-    torch = pytest.importorskip("torch")
+    torch = need("torch")
     torch_classes = {
         "sgd": torch.optim.SGD,
         "adam": torch.optim.Adam,
