@@ -160,3 +160,11 @@ def softmax(g: OnnxGraph, x: str, dim: int = -1) -> str:
 @writer("log_softmax")
 def log_softmax(g: OnnxGraph, x: str, dim: int = -1) -> str:
     return g.op("LogSoftmax", x, axis=int(dim))
+
+
+@writer("mish")
+def mish(g: OnnxGraph, x: str) -> str:
+    """The Mish operator from opset 18; before it, x·tanh(softplus(x))."""
+    if g.opset >= 18:
+        return g.op("Mish", x)
+    return g.op("Mul", x, g.op("Tanh", g.op("Softplus", x)))

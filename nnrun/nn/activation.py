@@ -309,3 +309,9 @@ def softmax(x: Tensor, /, dim: int = -1) -> Tensor:
 def log_softmax(x: Tensor, /, dim: int = -1) -> Tensor:
     """log(softmax(x)) along `dim`, computed stably (pair with the nll loss)."""
     return F.log_softmax(x, axis=dim)
+
+
+@register_activation("mish", layer="Mish")
+def mish(x: Tensor, /) -> Tensor:
+    """x·tanh(softplus(x)) (Misra 2019), a smooth, non-monotonic relu-like unit (torch.nn.Mish)."""
+    return ops.Mish.apply(x)

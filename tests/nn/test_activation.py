@@ -61,6 +61,7 @@ CLOSED_FORMS = {
     "polynomial": lambda x, coefficients: sum(c * x**k for k, c in enumerate(coefficients)),
     "softmax": lambda x, dim=-1: _softmax(x, dim),
     "log_softmax": lambda x, dim=-1: np.log(_softmax(x, dim)),
+    "mish": lambda x: x * np.tanh(np.log1p(np.exp(x))),
 }
 
 CASES = [
@@ -105,6 +106,7 @@ def _torch_reference(torch, name: str, options: dict):
         "polynomial": lambda x: sum(c * x**k for k, c in enumerate(options["coefficients"])),
         "softmax": lambda x: F.softmax(x, **{"dim": -1, **options}),
         "log_softmax": lambda x: F.log_softmax(x, **{"dim": -1, **options}),
+        "mish": F.mish,
         # Forward sign, backward hardtanh's gradient: the straight-through estimator.
         "sign_ste": lambda x: torch.sign(x).detach() + F.hardtanh(x) - F.hardtanh(x).detach(),
     }

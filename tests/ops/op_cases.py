@@ -222,6 +222,7 @@ CASES = [
         lambda a: A.Polynomial.apply(a, coefficients=(0.5, -1.0, 0.25, 0.1)),
         [r(6) * 2],
     ),
+    OpCase("Mish", lambda a: A.Mish.apply(a), [r(8) * 4]),
     # ------------------------------------------------------------ convolution and pooling
     OpCase(
         "Conv",
