@@ -26,7 +26,7 @@ def test_every_activation_has_an_export_sample():
 
 
 def _run(name: str, options: dict, opset: int, x: np.ndarray, shape: tuple) -> np.ndarray:
-    from nnrun.export.activation import write_activation  # onnx is there: helpers skipped
+    from nnrun.export.activation import write_activation  # imports onnx: after the skip
     from nnrun.export.graph import OnnxGraph
 
     g = OnnxGraph(opset, {}, lambda layer: None)
