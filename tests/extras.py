@@ -34,6 +34,7 @@ CHROMIUM = "needs a chromium (or Chrome) binary: apt-get install chromium"
 def need(module: str) -> ModuleType:
     """Import `module` or skip the test (or the whole module, at import time) with a reason
     naming what installs it."""
+    __tracebackhide__ = True  # the skip summary names the test's line, not this one
     top = module.split(".")[0]
     reason = f"needs {module}, from {INSTALL[top]}"
     return pytest.importorskip(module, reason=reason)
