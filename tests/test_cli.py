@@ -13,7 +13,7 @@ import pytest
 from typer.testing import CliRunner
 
 from nnrun import __version__
-from nnrun.cli import app
+from nnrun.cli import COMMANDS, app
 from tests.extras import need
 
 runner = CliRunner()
@@ -31,18 +31,7 @@ def trained(tiny: Path, tmp_path: Path) -> Path:
 def test_version_and_help():
     assert runner.invoke(app, ["--version"]).output.strip() == f"nnrun {__version__}"
     result = runner.invoke(app, ["--help"])
-    for command in (
-        "train",
-        "eval",
-        "predict",
-        "validate",
-        "graph",
-        "gradcheck",
-        "schema",
-        "datasets",
-        "runs",
-        "plot",
-    ):
+    for command in COMMANDS:
         assert command in result.output
 
 

@@ -1,6 +1,6 @@
 """Activations: one ONNX writer per activation name, used by the activation layers and by
 the `activation:` option of linear/conv layers. Formulas follow nnrun/ops/activations.py;
-those without an ONNX operator in opset 17 (gelu, silu, sinc, gaussian, polynomial, ...)
+those without an ONNX operator in opset 17 (gelu, silu, mish, sinc, gaussian, polynomial, ...)
 are written with elementary operators."""
 
 from __future__ import annotations
