@@ -7,7 +7,6 @@ import numpy as np
 import pytest
 
 import nnrun.components  # noqa: F401  (fills the registries)
-import nnrun.losses  # registers the losses
 from nnrun.registry import LAYERS, LOSSES
 from nnrun.testing.gradcheck import gradcheck
 from tests.nn.samples_losses import LAYER_SAMPLES, LOSS_SAMPLES
