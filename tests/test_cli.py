@@ -187,7 +187,6 @@ def test_tampered_checkpoint_is_a_clear_error(trained):
 def test_runs_and_plot_list_and_draw(trained):
     result = runner.invoke(app, ["runs", str(trained.parent)])
     assert result.exit_code == 0 and "finished" in result.output
-    need("matplotlib")
     result = runner.invoke(app, ["plot", str(trained)])
     assert result.exit_code == 0, result.output
 
