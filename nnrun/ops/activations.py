@@ -267,8 +267,9 @@ class Mish(Function):
         # softplus as max(x, 0) + log1p(e^−|x|): no overflow for large |x|.
         self.x = x
         self.tanh = np.tanh(np.maximum(x, 0) + np.log1p(np.exp(-np.abs(x))))
-        return x * self.tanh
+        out: np.ndarray = x * self.tanh
+        return out
 
-    def backward(self, grad: np.ndarray) -> tuple:
+    def backward(self, grad: np.ndarray) -> Grads:
         sigmoid = 0.5 * (np.tanh(0.5 * self.x) + 1)
         return (grad * (self.tanh + self.x * sigmoid * (1 - self.tanh * self.tanh)),)
