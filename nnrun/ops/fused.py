@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from nnrun.autograd.function import Function
+from nnrun.ops.kernels import outer, relu_
 
 
 class Linear(Function):
@@ -25,7 +26,7 @@ class Linear(Function):
         if bias is not None:
             out += bias
         if relu:
-            np.maximum(out, 0, out=out)
+            relu_(out)
             self.out = out
         return out.reshape(*x.shape[:-1], out.shape[-1]) if x.ndim != 2 else out
 
@@ -45,7 +46,7 @@ class Linear(Function):
             rows = self.rows
             # One row: the weight gradient is an outer product, which OpenBLAS's GEMM
             # runs ~5x slower as a K=1 product (same values: one term per entry).
-            grad_w = np.multiply(grad.T, rows) if len(rows) == 1 else grad.T @ rows
+            grad_w = outer(grad[0], rows[0]) if len(rows) == 1 else grad.T @ rows
         if len(needs) == 2:
             return grad_x, grad_w
         return grad_x, grad_w, grad.sum(axis=0) if needs[2] else None

@@ -32,6 +32,9 @@ from nnrun.errors import ArgumentError, CheckpointError
 from nnrun.registry import accepted_parameters, check_type
 
 StateKey = str | int
+BLOCK = 1 << 16
+"""Elements per block of an update (`Optimizer.blocks`): a block's arrays and temporaries
+stay in a core's L2 cache between the passes of the update."""
 
 
 class Optimizer(ABC):
@@ -55,6 +58,7 @@ class Optimizer(ABC):
         # keyed by id(): parameters are ndarray wrappers with elementwise __eq__, not hashable
         self.state: dict[int, dict[str, Any]] = {}
         self._workspace: dict[int, list[np.ndarray]] = {}
+        self._scratch: dict[np.dtype, np.ndarray] = {}
         self._names: dict[int, str | None] = {}
         owner = type(self).__name__
         self._hints = {k: p.annotation for k, p in accepted_parameters(type(self)).items()}
@@ -74,6 +78,32 @@ class Optimizer(ABC):
         if not _fits(arrays, like, count):
             arrays = self._workspace[id(param)] = [np.empty_like(like) for _ in range(count)]
         return arrays
+
+    def blocks(
+        self, arrays: list[np.ndarray | None], count: int
+    ) -> Iterator[tuple[list[Any], list[np.ndarray]]]:
+        """Same-shaped `arrays` (None entries stay None) as views of successive row blocks of
+        about BLOCK elements, each with `count` scratch arrays of the block's shape and the
+        first array's dtype. An update run block by block reads and writes each array once
+        and keeps its temporaries in cache, instead of streaming every parameter-sized
+        temporary through memory once per operation."""
+        first = arrays[0]
+        if first.ndim == 0:
+            yield arrays, self._scratch_arrays(first, count)
+            return
+        rows = len(first)
+        step = max(1, BLOCK * rows // max(first.size, 1))
+        for start in range(0, rows, step):
+            views = [None if a is None else a[start : start + step] for a in arrays]
+            yield views, self._scratch_arrays(views[0], count)
+
+    def _scratch_arrays(self, like: np.ndarray, count: int) -> list[np.ndarray]:
+        size = like.size
+        buffer = self._scratch.get(like.dtype)
+        if buffer is None or len(buffer) < count * size:
+            buffer = np.empty(count * max(size, BLOCK), like.dtype)
+            self._scratch[like.dtype] = buffer
+        return [buffer[i * size : (i + 1) * size].reshape(like.shape) for i in range(count)]
 
     def add_param_group(self, group: dict[str, Any]) -> None:
         """Add a torch-style group; options it leaves out take the optimizer's defaults."""
