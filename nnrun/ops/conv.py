@@ -18,7 +18,7 @@ import numpy as np
 from numpy.lib.stride_tricks import as_strided
 
 from nnrun.autograd.function import Function
-from nnrun.ops.kernels import matmul_long_short, matmul_short, relu_, row_buffers
+from nnrun.ops.kernels import matmul_long_short, matmul_short, relu_, row_buffers, row_sums
 
 Pair = tuple[int, int]
 Order = tuple[int, int, int, int]  # memory order of the logical (N, C, H, W) axes
@@ -219,7 +219,7 @@ class Conv(Function):
             cols = im2col(self.xp, kernel, stride, dilation, out_hw, order)
             grad_w = grouped_outer(grad_rows, cols, groups).reshape(self.weight_shape)
         if len(needs) == 3 and needs[2]:
-            grad_b = grad_rows.sum(axis=1)
+            grad_b = row_sums(grad_rows)
         if needs[0]:
             cols_grad = grouped_matmul(
                 self.weight2,

@@ -13,6 +13,7 @@ from nnrun.ops.kernels import (
     outer,
     relu_,
     row_buffers,
+    row_sums,
     zeros_like,
 )
 
@@ -35,6 +36,12 @@ def test_zeros_like_is_a_read_only_view_that_grows_with_the_largest_request():
     assert small.shape == (3, 4) and large.shape == (300, 400)
     assert not small.flags.writeable and not large.any()
     assert zeros_like(np.ones(5, np.float64)).dtype == np.float64
+
+
+def test_row_sums_match_a_float64_sum():
+    a = _r(7, 50_000)
+    np.testing.assert_allclose(row_sums(a), a.astype(np.float64).sum(axis=1), atol=1e-3)
+    assert row_sums(a).dtype == np.float32
 
 
 def test_outer_is_bitwise_the_broadcast_product():
