@@ -57,7 +57,6 @@ class Optimizer(ABC):
         self.param_groups: list[dict[str, Any]] = []
         # keyed by id(): parameters are ndarray wrappers with elementwise __eq__, not hashable
         self.state: dict[int, dict[str, Any]] = {}
-        self._workspace: dict[int, list[np.ndarray]] = {}
         self._scratch: dict[np.dtype, np.ndarray] = {}
         self._names: dict[int, str | None] = {}
         owner = type(self).__name__
@@ -69,15 +68,6 @@ class Optimizer(ABC):
             groups = self._groups_by_pattern(groups, param_groups)
         for group in groups:
             self.add_param_group(group)
-
-    def workspace(self, param: Any, like: np.ndarray, count: int) -> list[np.ndarray]:
-        """`count` arrays shaped like `like` for the intermediate values of `param`'s update,
-        reused by every step so that an update allocates nothing (not part of the state
-        dict: their contents never outlive a step)."""
-        arrays = self._workspace.get(id(param))
-        if not _fits(arrays, like, count):
-            arrays = self._workspace[id(param)] = [np.empty_like(like) for _ in range(count)]
-        return arrays
 
     def blocks(
         self, arrays: list[np.ndarray | None], count: int
@@ -309,15 +299,6 @@ class Optimizer(ABC):
                 name: _restore_value(value, param, f"{key}.{name}", owner)
                 for name, value in saved_state.items()
             }
-
-
-def _fits(arrays: list[np.ndarray] | None, like: np.ndarray, count: int) -> bool:
-    return (
-        arrays is not None
-        and len(arrays) >= count
-        and arrays[0].shape == like.shape
-        and arrays[0].dtype == like.dtype
-    )
 
 
 def gradients(group: dict[str, Any]) -> Iterator[tuple[Any, np.ndarray, np.ndarray]]:
