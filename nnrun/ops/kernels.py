@@ -17,6 +17,7 @@ NumPy 2.4 and OpenBLAS 0.3.31, 1 thread; every form gives the same values as the
 
 from __future__ import annotations
 
+import mmap
 from collections.abc import Iterator
 from contextlib import contextmanager
 
@@ -27,21 +28,30 @@ SHORT = 16  # a side this short makes a long product slow in OpenBLAS
 _constants: dict[tuple[float, np.dtype], np.ndarray] = {}
 
 
+def _zero_pages(length: int, dtype: np.dtype) -> np.ndarray:
+    """`length` zeros in a private read-only anonymous mapping: every page reads as the
+    kernel's one zero page, so reading them costs no memory traffic (np.zeros on other
+    systems)."""
+    flags = getattr(mmap, "MAP_PRIVATE", 0) | getattr(mmap, "MAP_ANONYMOUS", 0)
+    if not flags or not hasattr(mmap, "PROT_READ"):
+        return np.zeros(length, dtype)
+    pages = mmap.mmap(-1, length * dtype.itemsize, flags=flags, prot=mmap.PROT_READ)
+    return np.frombuffer(pages, dtype)
+
+
 def _constant(value: float, size: int, dtype: np.dtype) -> np.ndarray:
     """`size` read-only elements equal to `value`: a view of a shared buffer."""
     buffer = _constants.get((value, dtype))
     if buffer is None or buffer.size < size:
         length = max(size, 1 << 16)
-        # np.zeros, not np.full, for zeros: calloc leaves the pages untouched
-        buffer = np.full(length, value, dtype) if value else np.zeros(length, dtype)
+        buffer = np.full(length, value, dtype) if value else _zero_pages(length, dtype)
         buffer.flags.writeable = False
         _constants[value, dtype] = buffer
     return buffer[:size]
 
 
 def zeros_like(x: np.ndarray) -> np.ndarray:
-    """Read-only C-contiguous zeros shaped like x, a view of a shared calloc'ed buffer whose
-    untouched pages all map to the kernel's zero page (reading them costs no memory traffic)."""
+    """Read-only C-contiguous zeros shaped like x (a view of one shared buffer)."""
     return _constant(0, x.size, x.dtype).reshape(x.shape)
 
 
