@@ -1,18 +1,19 @@
 """A few NumPy and OpenBLAS calls in the form that avoids their slow paths (measured with
-NumPy 2.4 and OpenBLAS 0.3.31, 1 thread; every form gives the same values as the plain call).
+NumPy 2.4 and OpenBLAS 0.3.31, 1 thread). Each gives the plain call's values, except that
+the two sums noted below add the same terms in another order.
 
 - `relu_`: `np.maximum(x, 0)` with a scalar operand has no SIMD loop and runs ~3x slower
   than against an array of zeros; the zeros are views of one shared, read-only buffer.
 - `row_buffers`: a ufunc over broadcast or strided operands whose contiguous rows hold fewer
   than about a third of the ufunc buffer size (8192 elements) is copied through that buffer
   by NumPy's iterator, ~3x slower than running row by row; a buffer of one row avoids it.
-- `row_sums`: the sums along the rows of a wide matrix (a bias gradient) as a product with
-  ones run ~3x faster than `np.sum` (OpenBLAS accumulates in 16 float32 lanes; the values
-  differ from the pairwise sum's in the last bits).
 - `outer`: the rank-1 product of a weight gradient at batch 1, broadcast under `row_buffers`
   (OpenBLAS runs it as a K=1 GEMM ~10x slower).
-- `matmul_short`: OpenBLAS runs products with a short side (a few rows, or a reduction of a
-  few terms) and a side above ~8K ~3x below speed; 4096-wide blocks run at full speed.
+- `matmul_short`, `matmul_long_short`: OpenBLAS runs products with a short side (≤ 16) and
+  another side above ~8K ~3x below speed; 4096-wide blocks run at full speed (for a long
+  reduction, the sum of the blocks' products: another order of the terms).
+- `row_sums`: the sums along the rows of a wide matrix (a bias gradient) as a product with
+  ones, ~3x faster than `np.sum` (OpenBLAS accumulates in float32 lanes, not pairwise).
 """
 
 from __future__ import annotations
