@@ -57,7 +57,8 @@ class Optimizer(ABC):
         self.param_groups: list[dict[str, Any]] = []
         # keyed by id(): parameters are ndarray wrappers with elementwise __eq__, not hashable
         self.state: dict[int, dict[str, Any]] = {}
-        self._scratch: dict[np.dtype, np.ndarray] = {}
+        self._scratch: dict[np.dtype, np.ndarray] = {}  # one buffer, reused by every update
+        self._scratch_views: dict[tuple, list[np.ndarray]] = {}
         self._names: dict[int, str | None] = {}
         owner = type(self).__name__
         self._hints = {k: p.annotation for k, p in accepted_parameters(type(self)).items()}
@@ -71,29 +72,35 @@ class Optimizer(ABC):
 
     def blocks(
         self, arrays: list[np.ndarray | None], count: int
-    ) -> Iterator[tuple[list[Any], list[np.ndarray]]]:
+    ) -> list[tuple[list[Any], list[np.ndarray]]]:
         """Same-shaped `arrays` (None entries stay None) as views of successive row blocks of
         about BLOCK elements, each with `count` scratch arrays of the block's shape and the
         first array's dtype. An update run block by block reads and writes each array once
         and keeps its temporaries in cache, instead of streaming every parameter-sized
         temporary through memory once per operation."""
         first = arrays[0]
-        if first.ndim == 0:
-            yield arrays, self._scratch_arrays(first, count)
-            return
+        if first.size <= BLOCK:
+            return [(arrays, self._scratch_arrays(first, count))]
         rows = len(first)
-        step = max(1, BLOCK * rows // max(first.size, 1))
+        step = max(1, BLOCK * rows // first.size)
+        parts = []
         for start in range(0, rows, step):
             views = [None if a is None else a[start : start + step] for a in arrays]
-            yield views, self._scratch_arrays(views[0], count)
+            parts.append((views, self._scratch_arrays(views[0], count)))
+        return parts
 
     def _scratch_arrays(self, like: np.ndarray, count: int) -> list[np.ndarray]:
-        size = like.size
-        buffer = self._scratch.get(like.dtype)
-        if buffer is None or len(buffer) < count * size:
-            buffer = np.empty(count * max(size, BLOCK), like.dtype)
-            self._scratch[like.dtype] = buffer
-        return [buffer[i * size : (i + 1) * size].reshape(like.shape) for i in range(count)]
+        key = (like.shape, like.dtype, count)
+        views = self._scratch_views.get(key)
+        if views is None:
+            size = like.size
+            buffer = self._scratch.get(like.dtype)
+            if buffer is None or len(buffer) < count * size:
+                buffer = self._scratch[like.dtype] = np.empty(count * max(size, BLOCK), like.dtype)
+                self._scratch_views.clear()  # views of the old buffer would keep it alive
+            views = [buffer[i * size : (i + 1) * size].reshape(like.shape) for i in range(count)]
+            self._scratch_views[key] = views
+        return views
 
     def add_param_group(self, group: dict[str, Any]) -> None:
         """Add a torch-style group; options it leaves out take the optimizer's defaults."""
