@@ -12,8 +12,6 @@ layout (order "K"), so gradients come back in it and reshape to (O, P) for free.
 
 from __future__ import annotations
 
-from contextlib import nullcontext
-
 import numpy as np
 from numpy.lib.stride_tricks import as_strided
 
@@ -25,7 +23,6 @@ Order = tuple[int, int, int, int]  # memory order of the logical (N, C, H, W) ax
 BATCH_INNER: Order = (1, 2, 3, 0)
 CHANNEL_MAJOR: Order = (1, 0, 2, 3)
 BATCH_INNER_MIN = 16
-ROW_BUFFERS_MIN = 256  # shorter rows run faster through NumPy's buffers than one by one
 
 
 def layout_for(batch: int) -> Order:
@@ -120,7 +117,7 @@ def col2im(
     h_span, w_span = stride[0] * (out_hw[0] - 1) + 1, stride[1] * (out_hw[1] - 1) + 1
     # the contiguous run of each tap's slice: a row of W (and N, batch innermost)
     run = (n if order == BATCH_INNER else 1) * (out_hw[1] if stride[1] == 1 else 1)
-    with row_buffers(run) if run >= ROW_BUFFERS_MIN else nullcontext():
+    with row_buffers(run):
         for i in range(kh):
             top = i * dilation[0]
             for j in range(kw):

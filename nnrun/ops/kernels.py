@@ -26,6 +26,7 @@ import numpy as np
 
 BLOCK = 4096  # columns per block of `matmul_short`
 SHORT = 16  # a side this short makes a long product slow in OpenBLAS
+ROW_BUFFERS_MIN = 256  # shorter rows run faster through NumPy's buffers than one by one
 _constants: dict[tuple[float, np.dtype], np.ndarray] = {}
 
 
@@ -71,8 +72,12 @@ def relu_(x: np.ndarray) -> np.ndarray:
 def row_buffers(row: int) -> Iterator[None]:
     """Ufuncs in this block walk rows of `row` contiguous elements one by one instead of
     copying several through a buffer (NumPy's buffer size, for this thread, set to one row
-    rounded up to the multiple of 16 NumPy requires)."""
-    previous = np.setbufsize(max(16, -(-row // 16) * 16))
+    rounded up to the multiple of 16 NumPy requires). Rows shorter than ROW_BUFFERS_MIN
+    are left to the buffers, which run them faster."""
+    if row < ROW_BUFFERS_MIN:
+        yield
+        return
+    previous = np.setbufsize(-(-row // 16) * 16)
     try:
         yield
     finally:
