@@ -84,10 +84,10 @@ def row_buffers(row: int) -> Iterator[None]:
         np.setbufsize(previous)
 
 
-def outer(a: np.ndarray, b: np.ndarray) -> np.ndarray:
-    """a (m,) ⊗ b (n,) → (m, n), each entry a[i]·b[j]."""
+def outer(a: np.ndarray, b: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
+    """a (m,) ⊗ b (n,) → (m, n), each entry a[i]·b[j] (into `out` if given)."""
     with row_buffers(len(b)):
-        return np.multiply(a[:, None], b[None, :])
+        return np.multiply(a[:, None], b[None, :], out=out)
 
 
 def matmul_short(a: np.ndarray, b: np.ndarray) -> np.ndarray:
