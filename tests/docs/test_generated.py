@@ -97,3 +97,12 @@ def test_check_lists_stale_files_and_exits_1(tmp_path):
     subprocess.run([sys.executable, str(docs / "generate.py")], check=True, capture_output=True)
     assert check().returncode == 0
     assert re.search(r"\n### layer `linear`\n", components.read_text())
+
+
+def test_every_registered_component_has_a_one_line_description():
+    from nnrun.components_reference import reference
+
+    missing = [f"{e.kind} {e.name}" for e in reference() if not e.summary]
+    assert not missing, "add a docstring (its first paragraph is the description): " + ", ".join(
+        missing
+    )
