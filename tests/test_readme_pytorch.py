@@ -44,7 +44,7 @@ def test_documented_pytorch_recipe_matches_nnrun_predict(tmp_path, monkeypatch, 
     namespace: dict = {}
     # Running the documented text itself is the point: the recipe cannot drift.
     recipe = docs_block("interop.md", "## PyTorch", "python")
-    exec(compile(recipe, "docs/interop.md", "exec"), namespace)  # noqa: S102
+    exec(compile(recipe, "docs/interop.md", "exec"), namespace)
 
     np.testing.assert_allclose(namespace["probs"], np.load("probs.npy"), atol=1e-5)
     expected_labels = np.load("labels.npy", allow_pickle=False)
