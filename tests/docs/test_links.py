@@ -54,18 +54,9 @@ def broken_links(page: Path) -> list[str]:
     return problems
 
 
-# docs/contributing.md is written on another branch (issue #18, item 4); until it is merged,
-# links to it are reported as a skip, and checked like every other link once it exists.
-CONTRIBUTING = ROOT / "docs" / "contributing.md"
-
-
 @pytest.mark.parametrize("page", PAGES, ids=lambda p: str(p.relative_to(ROOT)))
 def test_every_relative_link_points_at_an_existing_file_and_anchor(page):
-    problems = broken_links(page)
-    pending = [p for p in problems if not CONTRIBUTING.exists() and "contributing.md" in p]
-    assert [p for p in problems if p not in pending] == []
-    if pending:
-        pytest.skip(f"{page.name} links docs/contributing.md, which is not merged yet")
+    assert broken_links(page) == []
 
 
 def test_a_broken_file_or_anchor_is_found(tmp_path):
