@@ -95,7 +95,7 @@ class ClosedFormSchedule(Schedule):
 
     def _apply(self) -> None:
         self._last_lr = [self.lr_at(self.last_step, base) for base in self.base_lrs]
-        for group, lr in zip(self.optimizer.param_groups, self._last_lr):
+        for group, lr in zip(self.optimizer.param_groups, self._last_lr, strict=True):
             group["lr"] = lr
 
     def state_dict(self) -> dict[str, Any]:
@@ -391,7 +391,7 @@ class OneCycleSchedule(ClosedFormSchedule):
             return
         pct, _, _, start, end = self._phase(min(self.last_step, self.total_steps - 1))
         for group, high, low in zip(
-            self.optimizer.param_groups, self.max_momenta, self.base_momenta
+            self.optimizer.param_groups, self.max_momenta, self.base_momenta, strict=True
         ):
             momenta = {"max": high, "base": low}
             momentum = self.anneal(momenta[start], momenta[end], pct)
@@ -478,7 +478,7 @@ class ReduceOnPlateauSchedule(Schedule):
             self.cooldown_counter -= 1
             self.num_bad_epochs = 0
         if self.num_bad_epochs > self.patience:
-            for group, min_lr in zip(self.optimizer.param_groups, self.min_lrs):
+            for group, min_lr in zip(self.optimizer.param_groups, self.min_lrs, strict=True):
                 old_lr = float(group["lr"])
                 new_lr = max(old_lr * self.factor, min_lr)
                 if old_lr - new_lr > self.eps:
@@ -516,7 +516,7 @@ class ReduceOnPlateauSchedule(Schedule):
         self.num_bad_epochs = int(state["num_bad_epochs"])
         self.cooldown_counter = int(state["cooldown_counter"])
         self._last_lr = [float(lr) for lr in last_lr]
-        for group, lr in zip(self.optimizer.param_groups, self._last_lr):
+        for group, lr in zip(self.optimizer.param_groups, self._last_lr, strict=True):
             group["lr"] = lr
 
 

@@ -127,7 +127,7 @@ class Tape:
             return "two calls ran different numbers of ops"
         slots = {id(s): k for k, s in enumerate(self._all_slots())}
         others = {id(s): k for k, s in enumerate(other._all_slots())}
-        for index, (mine, theirs) in enumerate(zip(self.ops, other.ops)):
+        for index, (mine, theirs) in enumerate(zip(self.ops, other.ops, strict=True)):
             where = f"op {index} ({mine.cls.__name__})"
             if mine.cls is not theirs.cls or mine.needs != theirs.needs:
                 return f"{where} differs between two calls"
@@ -157,7 +157,7 @@ class Tape:
     # ----------------------------------------------------------------- replaying
     def replay(self, arrays: list[np.ndarray]) -> Any:
         """Run the recorded ops on new input arrays; return the result's slots."""
-        for slot, array in zip(self.inputs, arrays):
+        for slot, array in zip(self.inputs, arrays, strict=True):
             slot.data = array
         for op in self.ops:
             ctx = op.cls()

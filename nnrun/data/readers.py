@@ -123,7 +123,7 @@ def read_csv(path: Path, delimiter: str | None = None, header: bool | str = "aut
         raise DataError(f"{path}: the file has no rows")
     has_header = _looks_like_header(rows) if header == "auto" else bool(header)
     width = len(rows[0])
-    for row, line in zip(rows, lines):
+    for row, line in zip(rows, lines, strict=True):
         if len(row) != width:
             raise DataError(
                 f"{path}, row {line}: expected {width} columns (as in row {lines[0]}), "

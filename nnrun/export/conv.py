@@ -31,7 +31,7 @@ def _write(g: OnnxGraph, op_type: str, call: Call, **attrs: list[int]) -> str:
 
 @converter(_ConvNd)
 def conv(g: OnnxGraph, call: Call) -> str:
-    begins, ends = zip(*call.layer.pairs)
+    begins, ends = zip(*call.layer.pairs, strict=True)
     return _write(g, "Conv", call, pads=[*begins, *ends])
 
 

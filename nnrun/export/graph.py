@@ -49,7 +49,7 @@ class Value:
     @property
     def shape(self) -> Shape:
         small, large = (_array(s).shape for s in self.samples)
-        return tuple(a if a == b else None for a, b in zip(small, large))
+        return tuple(a if a == b else None for a, b in zip(small, large, strict=True))
 
     @property
     def rank(self) -> int:

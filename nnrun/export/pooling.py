@@ -78,7 +78,7 @@ def global_avg_pool(g: OnnxGraph, call: Call) -> str:
 def _pad(g: OnnxGraph, call: Call, mode: str, value: float = 0.0) -> str:
     sample = call.x.samples[0]
     pairs = _pairs(call.layer.widths, sample, call.layer.name)
-    begins, ends = zip(*pairs)
+    begins, ends = zip(*pairs, strict=True)
     pads = g.ints([*begins, *ends], "pads")
     if mode == "constant":
         return g.op("Pad", call.x.name, pads, g.scalar(value), mode=mode)

@@ -29,7 +29,7 @@ _NORM_EPS = 1e-12
 
 def _same_shapes(name: str, labels: tuple[str, ...], tensors: tuple[Tensor, ...]) -> None:
     if len({t.shape for t in tensors}) > 1:
-        shapes = ", ".join(f"{label} {t.shape}" for label, t in zip(labels, tensors))
+        shapes = ", ".join(f"{label} {t.shape}" for label, t in zip(labels, tensors, strict=True))
         raise ShapeError(f"{name}: the inputs need the same shape, got {shapes}")
 
 

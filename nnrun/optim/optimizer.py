@@ -146,13 +146,13 @@ class Optimizer(ABC):
         buckets: list[list[tuple[str, Any]]] = [[] for _ in rules]
         rest = []
         for name, param in named:
-            for bucket, pats in zip(buckets, patterns):
+            for bucket, pats in zip(buckets, patterns, strict=True):
                 if any(fnmatch.fnmatchcase(name, pat) for pat in pats):
                     bucket.append((name, param))
                     break
             else:
                 rest.append((name, param))
-        for i, (bucket, pats) in enumerate(zip(buckets, patterns)):
+        for i, (bucket, pats) in enumerate(zip(buckets, patterns, strict=True)):
             if not bucket:
                 sample = ", ".join(name for name, _ in named[:6])
                 raise ArgumentError(
@@ -165,7 +165,7 @@ class Optimizer(ABC):
                 )
         options = [{k: v for k, v in rule.items() if k != "match"} for rule in rules]
         out = [{"params": rest}] if rest else []
-        out += [{"params": bucket, **opts} for bucket, opts in zip(buckets, options)]
+        out += [{"params": bucket, **opts} for bucket, opts in zip(buckets, options, strict=True)]
         return out
 
     def _check_rule(self, index: int, rule: Any) -> list[str]:
@@ -253,7 +253,7 @@ class Optimizer(ABC):
             )
         by_key: dict[str, Any] = {}
         keys = iter(self._state_keys())
-        for index, (group, saved) in enumerate(zip(self.param_groups, saved_groups)):
+        for index, (group, saved) in enumerate(zip(self.param_groups, saved_groups, strict=True)):
             mine = [str(next(keys)) for _ in group["params"]]
             theirs = [str(key) for key in saved["params"]]
             if mine != theirs:
@@ -263,11 +263,11 @@ class Optimizer(ABC):
                     f"{len(theirs)} parameter(s), the model {len(mine)}"
                     + (f"; differing: {', '.join(missing[:5])}" if missing else " (order differs)")
                 )
-            by_key.update(zip(mine, group["params"]))
+            by_key.update(zip(mine, group["params"], strict=True))
         for key in state_dict["state"]:
             if str(key) not in by_key:
                 raise CheckpointError(f"{owner} state holds unknown parameter {key!r}")
-        for group, saved in zip(self.param_groups, saved_groups):
+        for group, saved in zip(self.param_groups, saved_groups, strict=True):
             options = {k: v for k, v in saved.items() if k != "params"}
             candidate = {**group, **options}
             self._validate_group(candidate)

@@ -149,7 +149,7 @@ def _frame(x_axis: Axis, y_axis: Axis, title: str, x_label: str, y_label: str) -
             f'height="{HEIGHT - TOP - BOTTOM}" class="plot"/>'
         ),
     ]
-    for tick, text in zip(y_axis.ticks, tick_labels(y_axis.ticks, y_axis.log)):
+    for tick, text in zip(y_axis.ticks, tick_labels(y_axis.ticks, y_axis.log), strict=True):
         y = y_axis(tick)
         parts.append(
             f'<line x1="{LEFT}" x2="{WIDTH - RIGHT}" y1="{y:.1f}" y2="{y:.1f}" class="grid"/>'
@@ -157,7 +157,7 @@ def _frame(x_axis: Axis, y_axis: Axis, title: str, x_label: str, y_label: str) -
         parts.append(
             f'<text x="{LEFT - 4}" y="{y + 3:.1f}" class="tick" text-anchor="end">{text}</text>'
         )
-    for tick, text in zip(x_axis.ticks, tick_labels(x_axis.ticks, x_axis.log)):
+    for tick, text in zip(x_axis.ticks, tick_labels(x_axis.ticks, x_axis.log), strict=True):
         x = x_axis(tick)
         parts.append(
             f'<text x="{x:.1f}" y="{HEIGHT - BOTTOM + 14}" class="tick" text-anchor="middle">'
@@ -213,7 +213,7 @@ def line_chart(
     for s in series:
         points = [
             (x_axis(x), y_axis(y))
-            for x, y in zip(s.xs, s.ys)
+            for x, y in zip(s.xs, s.ys, strict=True)
             if _finite(y) and (y > 0 or not y_axis.log)
         ]
         if not points:
@@ -275,7 +275,7 @@ def scatter_chart(
             f'<text x="{x_axis(index):.1f}" y="{HEIGHT - BOTTOM + 14}" class="tick" '
             f'text-anchor="middle">{escape(name)}</text>'
         )
-    for p, x in zip(points, xs):
+    for p, x in zip(points, xs, strict=True):
         if not _finite(p.y) or (x_axis.log and x <= 0):
             continue
         dot = (

@@ -377,7 +377,7 @@ def plot_sweep(spec: SweepSpec, rows: list[PointRow], path: Path) -> Path | None
     lines = math.ceil(len(keys) / columns)
     figure, axes = plt.subplots(lines, columns, figsize=(4.2 * columns, 3.4 * lines), squeeze=False)
     params = {p.key: p for p in spec.params}
-    for axis, key in zip(axes.flat, keys):
+    for axis, key in zip(axes.flat, keys, strict=False):
         values = [row.params[key] for row, _ in finished]
         numeric = all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in values)
         labels = list(dict.fromkeys(_short(v) for v in values))

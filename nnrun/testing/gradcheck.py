@@ -95,7 +95,7 @@ def gradcheck_report(
     out.backward(projection.astype(out.dtype))
 
     results = []
-    for tensor, label in zip(checked, labels):
+    for tensor, label in zip(checked, labels, strict=True):
         analytic_grad = np.zeros(tensor.shape) if tensor.grad is None else tensor.grad
         data = tensor.data
         if data.size <= FULL_JACOBIAN_LIMIT:

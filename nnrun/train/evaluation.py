@@ -83,6 +83,6 @@ def render_evaluation(result: dict[str, Any], console: Console) -> None:
         grid.add_column("")
         for name in names:
             grid.add_column(safe(name), justify="right")
-        for name, row in zip(names, matrix):
+        for name, row in zip(names, matrix, strict=True):
             grid.add_row(safe(name), *(str(v) for v in row))
         console.print(grid)

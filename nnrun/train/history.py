@@ -274,7 +274,7 @@ def read_metrics(run_dir: Path) -> dict[str, dict[str, list]]:
             raise DataError(
                 f"{path}, row {row_number}: expected {len(header)} cells, found {len(cells)}"
             )
-        row = dict(zip(header, cells))
+        row = dict(zip(header, cells, strict=True))
         columns = by_split.setdefault(
             row["split"], {key: [] for key in header if key not in _TEXT_COLUMNS}
         )

@@ -135,7 +135,7 @@ class EpochAccumulator:
             return
         if self.keep_outputs:  # too big to keep: fold what we have into running means
             self.keep_outputs = False
-            for kept_out, kept_target in zip(self.outputs, self.targets):
+            for kept_out, kept_target in zip(self.outputs, self.targets, strict=True):
                 self._fold(kept_out, kept_target, specs, task, num_classes)
             self.outputs, self.targets = [], []
         self._fold(outputs, targets, specs, task, num_classes)
@@ -640,7 +640,7 @@ def predict_outputs(exp: Experiment, inputs: Any, batch_size: int) -> Any:
         for start in range(0, len(inputs), batch_size):
             chunks.append(_numpy_outputs(forward(inputs[start : start + batch_size])))
     if chunks and isinstance(chunks[0], tuple):
-        return tuple(np.concatenate(parts) for parts in zip(*chunks))
+        return tuple(np.concatenate(parts) for parts in zip(*chunks, strict=True))
     return np.concatenate(chunks) if chunks else np.empty((0,))
 
 

@@ -174,7 +174,7 @@ class MetricsLogger:
         if unknown:
             raise ValueError(f"metrics {unknown} are not columns of {self.csv_path}")
         values = [epoch, step, split, loss, *(metrics.get(k) for k in self.columns), lr, seconds]
-        row = {key: _plain(value) for key, value in zip(self.header, values)}
+        row = {key: _plain(value) for key, value in zip(self.header, values, strict=True)}
         cells = [_csv_cell(value) for value in row.values()]
         append_line(self.csv_path, _csv_line(cells))
         append_line(self.jsonl_path, dumps(row) + "\n")

@@ -55,7 +55,7 @@ def run_both(model, data, **kwargs):
     eager_losses = [eager(x, y) for x, y in data]
     random.seed(0)
     assert [step(x, y) for x, y in data] == eager_losses
-    for a, b in zip(model.parameters(), twin.parameters()):
+    for a, b in zip(model.parameters(), twin.parameters(), strict=True):
         assert np.array_equal(a.data, b.data)
     return step
 
@@ -100,5 +100,5 @@ def test_forward_only_plans_replay_under_no_grad():
         outputs = [compiled(x).data.copy() for x in data]
         expected = [model(Tensor(x)).data for x in data]
     assert compiled.replaying
-    for got, want in zip(outputs, expected):
+    for got, want in zip(outputs, expected, strict=True):
         assert np.array_equal(got, want)

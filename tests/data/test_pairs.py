@@ -41,16 +41,19 @@ def test_pairs_stay_within_their_split_and_are_labelled_by_target_order(table):
     paired = load(table, pairs={"per_example": 5})
     owner, target_of = {}, {}
     for name, split in single.splits.items():
-        for key, y in zip(row_keys(split.inputs), split.targets[:, 0]):
+        for key, y in zip(row_keys(split.inputs), split.targets[:, 0], strict=True):
             owner[key], target_of[key] = name, float(y)
     assert set(paired.splits) == {"train", "val", "test"}
     for name, split in paired.splits.items():
         keys_a, keys_b = row_keys(split.inputs["a"]), row_keys(split.inputs["b"])
         assert {owner[k] for k in keys_a + keys_b} == {name}
-        expected = [1.0 if target_of[a] > target_of[b] else -1.0 for a, b in zip(keys_a, keys_b)]
+        expected = [
+            1.0 if target_of[a] > target_of[b] else -1.0
+            for a, b in zip(keys_a, keys_b, strict=True)
+        ]
         np.testing.assert_array_equal(split.targets[:, 0], expected)
         assert split.targets.dtype == np.float32 and split.targets.shape == (len(keys_a), 1)
-        assert all(a != b for a, b in zip(keys_a, keys_b))
+        assert all(a != b for a, b in zip(keys_a, keys_b, strict=True))
         assert 0 < len(split) <= 5 * len(single.splits[name])
 
 

@@ -81,7 +81,7 @@ def test_resume_from_state_dict_continues_bitwise_identical(name, options):
     second.load_state_dict(saved)
     run_steps(second, params, 2, first_step=1)
 
-    for (_, a), (_, b) in zip(straight, params):
+    for (_, a), (_, b) in zip(straight, params, strict=True):
         assert a.data.dtype == b.data.dtype == np.float32
         np.testing.assert_array_equal(a.data, b.data)
 
