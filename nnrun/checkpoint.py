@@ -15,9 +15,10 @@ Why a crash never leaves a broken or mixed checkpoint: a save writes a fresh hid
 directory, fsyncs each file and the directory, then points ``<tag>`` at it by creating a
 temporary symlink and ``os.replace``-ing it over ``<tag>`` (rename(2) is atomic on POSIX), and
 fsyncs the parent once. Tags saved together (``last`` and, when it improved, ``best``) are
-second names for one version directory, not copies. A reader sees the old version or the new one as a whole, never a mix of the
-two and never a half-written file. The old version is deleted only after the swap; hidden
-leftovers of a crash are never listed as tags and are swept by the next save.
+second names for one version directory, not copies. A reader sees the old version or the new
+one as a whole, never a mix of the two and never a half-written file. The old version is
+deleted only after the swap; hidden leftovers of a crash are never listed as tags and are swept
+by the next save.
 
 Loading resolves ``<tag>`` once, reads every file into memory and checks it against the
 manifest before parsing, so a concurrent save cannot change files under the reader and a
@@ -508,7 +509,7 @@ class CheckpointManager:
     def _write_reporting(self, tags: tuple[str, ...], files: dict[str, bytes]) -> None:
         try:
             self._write(tags, files)
-        except BaseException as error:  # noqa: BLE001 - re-raised by the next wait()
+        except BaseException as error:  # re-raised by the next wait()
             self._error = error
 
     def _write(self, tags: tuple[str, ...], files: dict[str, bytes]) -> None:

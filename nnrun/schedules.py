@@ -31,10 +31,10 @@ from nnrun.constraints import (
 )
 from nnrun.errors import ArgumentError, CheckpointError
 from nnrun.optim.optimizer import Optimizer
+from nnrun.registry import SCHEDULES
 
 Rate = Annotated[float, Above(0)]
 """A decay factor: a number > 0."""
-from nnrun.registry import SCHEDULES
 
 
 class Schedule(ABC):

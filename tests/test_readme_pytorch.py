@@ -42,7 +42,7 @@ def test_readme_pytorch_recipe_matches_nnrun_predict(tmp_path, monkeypatch, caps
 
     namespace: dict = {}
     # Running the README text itself is the point: the documented recipe cannot drift.
-    exec(compile(readme_block("### PyTorch", "python"), "README.md", "exec"), namespace)  # noqa: S102
+    exec(compile(readme_block("### PyTorch", "python"), "README.md", "exec"), namespace)
 
     np.testing.assert_allclose(namespace["probs"], np.load("probs.npy"), atol=1e-5)
     expected_labels = np.load("labels.npy", allow_pickle=False)

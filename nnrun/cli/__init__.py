@@ -7,6 +7,7 @@ annotations``. Typer reads every command's signature at start; string annotation
 compiled with `eval` one by one (about 10 ms for all commands), plain ones cost nothing.
 """
 
+import contextlib
 import signal
 import sys
 from typing import Annotated
@@ -103,10 +104,9 @@ def _die_quietly_on_closed_stdout() -> None:
     printing to the process's real stdout; not for an in-process runner's captured output."""
     if sys.stdout is not sys.__stdout__:
         return
-    try:
+    # No SIGPIPE (Windows) or not the main thread: keep Python's handling.
+    with contextlib.suppress(AttributeError, ValueError):
         signal.signal(signal.SIGPIPE, signal.SIG_DFL)
-    except (AttributeError, ValueError):  # no SIGPIPE (Windows) or not the main thread
-        pass
 
 
 # The order of this table is the order of `nnrun --help`.

@@ -732,7 +732,7 @@ def _find_cycle(stuck: list[str], edges: dict[str, list[str]]) -> list[str]:
     while True:
         nxt = next(s for s in edges[path[-1]] if s in stuck_set)
         if nxt in path:
-            cycle = path[path.index(nxt) :] + [nxt]
+            cycle = [*path[path.index(nxt) :], nxt]
             return list(reversed(cycle))
         path.append(nxt)
 

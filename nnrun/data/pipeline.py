@@ -38,7 +38,9 @@ def _chosen_source(cfg: DataSpec) -> str:
                 "the data section needs exactly one source" if given else "no data source given",
                 path="data",
                 location=cfg.at.where(),
-                expected="one of data.dataset, data.path, data.train (+ val/test) or data.graph.edges",
+                expected=(
+                    "one of data.dataset, data.path, data.train (+ val/test) or data.graph.edges"
+                ),
                 found=", ".join(f"data.{k}" for k in given) or "none",
             )
         )

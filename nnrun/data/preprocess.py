@@ -194,7 +194,8 @@ class Preprocessor:
                 shown = ", ".join(repr(c) for c in self.classes[:12])
                 raise DataError(
                     f"{place}: label {json_label(value)!r} is not one of the "
-                    f"{len(self.classes)} classes ({shown}{', ...' if len(self.classes) > 12 else ''})"
+                    f"{len(self.classes)} classes "
+                    f"({shown}{', ...' if len(self.classes) > 12 else ''})"
                 )
             index[i] = found
         return index

@@ -176,7 +176,8 @@ def _flatten_record(record: object, path: Path, line: int) -> tuple[list[str], l
     if items is None:
         if not isinstance(record, list):
             raise DataError(
-                f"{path}, row {line}: expected a JSON object or array, found {type(record).__name__}"
+                f"{path}, row {line}: expected a JSON object or array, "
+                f"found {type(record).__name__}"
             )
         items = ((f"column_{j + 1}", v) for j, v in enumerate(record))
     names: list[str] = []

@@ -42,7 +42,8 @@ def summary_section(
     status = summary.get("status", "running or crashed (no summary.json)")
     best = summary.get("best") or {}
     cards = [
-        f'<div class="card">status<b><span class="status {escape(status)}">{escape(status)}</span></b></div>'
+        f'<div class="card">status<b><span class="status {escape(status)}">'
+        f"{escape(status)}</span></b></div>"
     ]
     if best.get("metric"):
         epoch = f" (epoch {best['epoch']})" if best.get("epoch") is not None else ""
@@ -54,7 +55,8 @@ def summary_section(
         cards.append(f'<div class="card">{escape(key)}<b>{format_value(value)}</b></div>')
     if summary.get("epochs") is not None:
         cards.append(
-            f'<div class="card">epochs<b>{summary["epochs"]} / {summary.get("max_epochs", "?")}</b></div>'
+            f'<div class="card">epochs<b>{summary["epochs"]} / '
+            f"{summary.get('max_epochs', '?')}</b></div>"
         )
     if summary.get("wall_time") is not None:
         cards.append(f'<div class="card">wall time<b>{summary["wall_time"]:.1f} s</b></div>')
@@ -225,7 +227,10 @@ def diagnostics_section(records: list[dict[str, Any]]) -> Section:
             values = [e.get(statistic.key) for e in entries]
             cells.append(sparkline(values, statistic.log, bounds[statistic.key]))
         rows.append(cells)
-    span = f"epochs {records[0]['epoch']}–{records[-1]['epoch']}, steps {records[0]['step']}–{records[-1]['step']}"
+    span = (
+        f"epochs {records[0]['epoch']}–{records[-1]['epoch']}, "
+        f"steps {records[0]['step']}–{records[-1]['step']}"
+    )
     body = (
         findings_html(run_findings(records))
         + _note(

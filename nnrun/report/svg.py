@@ -325,7 +325,8 @@ def heatmap(matrix: list[list[int]], names: list[str], title: str) -> str:
     width, height = left + cell * size + 10, top + cell * size + 34
     parts = [f'<text x="{left}" y="14" class="title">{escape(title)}</text>']
     parts.append(
-        f'<text x="{left + cell * size / 2}" y="30" class="label" text-anchor="middle">predicted</text>'
+        f'<text x="{left + cell * size / 2}" y="30" class="label" text-anchor="middle">'
+        "predicted</text>"
     )
     parts.append(
         f'<text x="14" y="{top + cell * size / 2}" class="label" text-anchor="middle" '
@@ -348,7 +349,8 @@ def heatmap(matrix: list[list[int]], names: list[str], title: str) -> str:
             x, y = left + j * cell, top + i * cell
             parts.append(
                 f'<rect x="{x}" y="{y}" width="{cell}" height="{cell}" fill="{shade}" class="cell">'
-                f"<title>true {escape(names[i])}, predicted {escape(names[j])}: {count}</title></rect>"
+                f"<title>true {escape(names[i])}, predicted {escape(names[j])}: {count}</title>"
+                "</rect>"
             )
             if cell >= 20 and count:
                 ink = ' style="fill:#fff"' if i == j and share > 0.5 else ""
@@ -357,7 +359,8 @@ def heatmap(matrix: list[list[int]], names: list[str], title: str) -> str:
                     f'text-anchor="middle">{count}</text>'
                 )
         parts.append(
-            f'<text x="{left - 4}" y="{top + i * cell + cell / 2 + 4}" class="tick" text-anchor="end">{escape(names[i])}</text>'
+            f'<text x="{left - 4}" y="{top + i * cell + cell / 2 + 4}" class="tick" '
+            f'text-anchor="end">{escape(names[i])}</text>'
         )
     for j, name in enumerate(names):
         parts.append(
@@ -415,9 +418,11 @@ def graph_diagram(nodes: list[GraphNode], edges: list[tuple[str, str]]) -> str:
         kind_class = "node input" if node.kind == "input" else "node"
         params = f" · {node.params:,} params" if node.params else ""
         parts.append(
-            f'<g class="{kind_class}"><rect x="{x:.1f}" y="{y:.1f}" width="{box_w}" height="{box_h}" rx="6"/>'
+            f'<g class="{kind_class}">'
+            f'<rect x="{x:.1f}" y="{y:.1f}" width="{box_w}" height="{box_h}" rx="6"/>'
             f'<text x="{x + 8:.1f}" y="{y + 17:.1f}" class="node-name">{escape(node.name)}</text>'
-            f'<text x="{x + 8:.1f}" y="{y + 32:.1f}" class="tick">{escape(node.kind)}{escape(params)}</text>'
+            f'<text x="{x + 8:.1f}" y="{y + 32:.1f}" class="tick">'
+            f"{escape(node.kind)}{escape(params)}</text>"
             f'<text x="{x + 8:.1f}" y="{y + 46:.1f}" class="tick">{escape(node.shape)}</text></g>'
         )
     return _svg(parts, int(width), int(height), label="model graph")

@@ -473,7 +473,7 @@ class SweepRunner:
     def _result(self, entry: Running) -> dict[str, Any]:
         try:
             return entry.future.result()
-        except Exception as error:  # noqa: BLE001  (the worker died: killed, out of memory)
+        except Exception as error:  # the worker died: killed, out of memory
             return {
                 "status": "failed",
                 "error": f"worker failed: {type(error).__name__}: {error}",

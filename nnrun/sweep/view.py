@@ -110,7 +110,8 @@ class RichView:
         self._consider_best(event)
         if event["status"] == "failed":
             self.console.print(
-                f"[bold red]failed[/] {safe(event['trial'])}: {safe(_first_line(event.get('error')))}",
+                f"[bold red]failed[/] {safe(event['trial'])}: "
+                f"{safe(_first_line(event.get('error')))}",
                 highlight=False,
             )
 

@@ -8,7 +8,7 @@ import math
 import signal
 import time
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -292,10 +292,9 @@ class Trainer:
 
         previous = {}
         for sig in (signal.SIGINT, signal.SIGTERM):
-            try:
+            # Not the main thread (e.g. a sweep worker thread): no handler to install.
+            with suppress(ValueError):
                 previous[sig] = signal.signal(sig, handler)
-            except ValueError:  # not the main thread (e.g. a sweep worker thread)
-                pass
         try:
             yield
         finally:

@@ -257,7 +257,7 @@ def render_graph(
             label = f"{node.name}\\n{node.op}\\n{node.shape}{extra}"
             lines.append(f'  "{node.name}" [label="{label}"];')
         lines += [f'  "{s}" -> "{t}";' for s, t in edges]
-        text = "\n".join(lines + ["}"]) + "\n"
+        text = "\n".join([*lines, "}"]) + "\n"
     elif fmt == "mermaid":
         ids = {node.name: f"n{i}" for i, node in enumerate(nodes)}
         lines = ["flowchart TD"]

@@ -87,7 +87,7 @@ def test_compile_on_refuses_a_model_it_cannot_replay():
     with no_grad():
         compiled(x)
         compiled(-x)
-        with pytest.raises(CompileError, match="train.compile is on"):
+        with pytest.raises(CompileError, match=r"train\.compile is on"):
             compiled(x)
 
 

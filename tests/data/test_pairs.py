@@ -127,7 +127,7 @@ def test_margin_leaving_no_pair_is_a_data_error(table):
 def test_pairs_option_defaults_and_off_state():
     assert data_spec({}).pairs is None
     assert data_spec({"pairs": {}}).pairs == PairsSpec(per_example=4, margin=0.0)
-    with pytest.raises(ConfigError, match="data.pairs.size"):
+    with pytest.raises(ConfigError, match=r"data\.pairs\.size"):
         data_spec({"pairs": {"size": 3}})
 
 
@@ -140,7 +140,7 @@ def test_classification_data_cannot_be_paired():
 
 
 def test_non_table_data_cannot_be_paired():
-    with pytest.raises(ConfigError, match="data.pairs"):
+    with pytest.raises(ConfigError, match=r"data\.pairs"):
         load_data({"dataset": "copy", "pairs": {}}, 0, Path("."))
 
 
@@ -167,7 +167,7 @@ def test_loader_batches_both_items_and_augments_each(table):
 def test_predict_refuses_ranking_models_clearly(table, write):
     bundle = load(table, pairs={})
     new = write("new.csv", "id,noise\n1,2\n")
-    with pytest.raises(DataError, match="trained on pairs .* nnrun predict reads single"):
+    with pytest.raises(DataError, match=r"trained on pairs .* nnrun predict reads single"):
         read_inputs(new, bundle.info, bundle.preprocessor)
 
 

@@ -125,7 +125,7 @@ def test_loading_restores_hyper_parameters_set_by_a_schedule():
 def test_loading_a_state_for_other_parameters_is_a_checkpoint_error():
     optimizer = OPTIMIZERS.build("adam", make_model())
     other = [("encoder.weight", param) for _, param in make_model()[:1]]
-    with pytest.raises(CheckpointError, match="encoder.weight|fc.weight"):
+    with pytest.raises(CheckpointError, match=r"encoder\.weight|fc\.weight"):
         OPTIMIZERS.build("adam", other).load_state_dict(optimizer.state_dict())
 
 
