@@ -373,9 +373,10 @@ class OneCycleSchedule(ClosedFormSchedule):
     def _phase(self, t: int) -> tuple[float, str, str, str, str]:
         """The phase holding step `t` and the fraction of it done."""
         start_step = 0.0
-        for i, (end_step, *names) in enumerate(self.phases):
+        for i, phase in enumerate(self.phases):
+            end_step = phase[0]
             if t <= end_step or i == len(self.phases) - 1:
-                return ((t - start_step) / (end_step - start_step), *names)
+                return ((t - start_step) / (end_step - start_step), *phase[1:])
             start_step = end_step
         raise AssertionError("unreachable: the last phase takes every step")
 

@@ -6,8 +6,9 @@ import csv
 import gzip
 import io
 import json
+from collections.abc import Iterable
 from pathlib import Path
-from typing import IO, TYPE_CHECKING
+from typing import IO, TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -172,7 +173,7 @@ def read_jsonl(path: Path) -> Columns:
 
 
 def _flatten_record(record: object, path: Path, line: int) -> tuple[list[str], list[str]]:
-    items = record.items() if isinstance(record, dict) else None
+    items: Iterable[tuple[Any, Any]] | None = record.items() if isinstance(record, dict) else None
     if items is None:
         if not isinstance(record, list):
             raise DataError(

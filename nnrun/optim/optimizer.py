@@ -23,7 +23,7 @@ import fnmatch
 import typing
 from abc import ABC, abstractmethod
 from collections.abc import Iterable, Iterator
-from typing import Any
+from typing import Any, TypeGuard
 
 import numpy as np
 
@@ -129,14 +129,15 @@ class Optimizer(ABC):
         self, groups: list[dict[str, Any]], rules: list[dict[str, Any]]
     ) -> list[dict[str, Any]]:
         owner = type(self).__name__
-        named = [entry for group in groups for entry in _named_entries(group["params"])]
+        entries = [entry for group in groups for entry in _named_entries(group["params"])]
+        named = [(name, param) for name, param in entries if name is not None]
         if len(groups) != 1 or set(groups[0]) != {"params"}:
             raise ArgumentError(
                 f"{owner}: `param_groups` patterns cannot be combined with torch-style "
                 "group dicts; pass the model's named parameters instead",
                 key="param_groups",
             )
-        if any(name is None for name, _ in named):
+        if len(named) < len(entries):
             raise ArgumentError(
                 f"{owner}: `param_groups` patterns need parameter names; pass "
                 "`model.named_parameters()`",
@@ -281,7 +282,9 @@ class Optimizer(ABC):
             }
 
 
-def _fits(arrays: list[np.ndarray] | None, like: np.ndarray, count: int) -> bool:
+def _fits(
+    arrays: list[np.ndarray] | None, like: np.ndarray, count: int
+) -> TypeGuard[list[np.ndarray]]:
     return (
         arrays is not None
         and len(arrays) >= count

@@ -84,9 +84,9 @@ def curves_section(run_dir: Path, summary: dict[str, Any]) -> Section:
     except NnrunError as error:
         return Section("curves", "Training curves", _note(str(error)))
     columns: list[str] = []
-    for split in by_split.values():
+    for split_columns in by_split.values():
         columns += [
-            c for c in split if c not in ("epoch", "step", "lr", "seconds") and c not in columns
+            c for c in split_columns if c not in ("epoch", "step", "lr", "seconds") and c not in columns
         ]
     best_epoch = (summary.get("best") or {}).get("epoch")
     charts = []
@@ -165,7 +165,7 @@ def confusion_section(opened: Any) -> Section:
         return Section("confusion", "Confusion matrix", _note("the run has no test or val split"))
     batch = exp.train.eval_batch_size or exp.data.batch_size
     metrics, outputs, targets = evaluate_split(exp, split, batch)
-    if outputs is None:
+    if outputs is None or targets is None:
         return Section(
             "confusion", "Confusion matrix", _note("the model's outputs are not class scores")
         )
@@ -219,7 +219,9 @@ def diagnostics_section(records: list[dict[str, Any]]) -> Section:
         bounds[statistic.key] = (min(values), max(values)) if values else None
     rows = []
     for name in names:
-        entries = [next((e for e in r["layers"] if e["name"] == name), {}) for r in records]
+        entries: list[dict[str, Any]] = [
+            next((e for e in r["layers"] if e["name"] == name), {}) for r in records
+        ]
         last = entries[-1]
         kind = last.get("type", "") + (f"→{last['activation']}" if last.get("activation") else "")
         cells = [f'<b>{escape(name)}</b><br><span class="muted">{escape(kind)}</span>']

@@ -47,7 +47,7 @@ def evaluate_run(
         "examples": len(part),
         "metrics": {f"{prefix}_{key}": value for key, value in metrics.items()},
     }
-    if info.task.has_classes and outputs is not None:
+    if info.task.has_classes and outputs is not None and targets is not None:
         matrix = confusion_matrix(outputs, targets, info.task, info.num_classes)
         result["confusion_matrix"] = matrix.tolist()
         names = opened.preprocessor.classes or [str(i) for i in range(len(matrix))]

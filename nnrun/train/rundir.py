@@ -121,7 +121,9 @@ def _pointer_target(path: Path) -> str:
 
 
 def _run_order(run_dir: Path) -> tuple[str, int]:
-    stamp, suffix = _RUN_NAME.match(run_dir.name).groups()
+    match = _RUN_NAME.match(run_dir.name)
+    assert match is not None, "only run directories are ordered"
+    stamp, suffix = match.groups()
     return stamp, int(suffix or 0)
 
 
