@@ -28,7 +28,7 @@ unexportable(
 
 
 @converter(SequentialModel)
-def chain(g: OnnxGraph, call: Call) -> str:
+def chain(g: OnnxGraph, call: Call[SequentialModel]) -> str:
     x = call.x
     for layer, path in zip(call.layer.layers, call.layer.paths, strict=True):
         x = g.call(layer, [x], path=path)
@@ -36,7 +36,7 @@ def chain(g: OnnxGraph, call: Call) -> str:
 
 
 @converter(Sequential)
-def repeated(g: OnnxGraph, call: Call) -> str:
+def repeated(g: OnnxGraph, call: Call[Sequential]) -> str:
     x = call.x
     for layer in call.layer:
         x = g.call(layer, [x])
@@ -44,7 +44,7 @@ def repeated(g: OnnxGraph, call: Call) -> str:
 
 
 @converter(GraphModel)
-def graph(g: OnnxGraph, call: Call) -> str:
+def graph(g: OnnxGraph, call: Call[GraphModel]) -> str:
     model = call.layer
     if len(model.output_names) > 1:
         raise Unexportable("models with several outputs cannot be exported")

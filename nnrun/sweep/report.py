@@ -285,10 +285,10 @@ class Effect:
 def parameter_effects(spec: SweepSpec, rows: list[PointRow], bins: int = 4) -> list[Effect]:
     """Per varying parameter: categorical → mean metric per value; numeric → Spearman
     correlation and mean metric per value (few values) or per quantile bin."""
-    scored = [row for row in rows if row.mean is not None]
+    scored = [(row, row.mean) for row in rows if row.mean is not None]
     effects = []
     for key in spec.varying:
-        pairs = [(row.params[key], row.mean) for row in scored if key in row.params]
+        pairs = [(row.params[key], mean) for row, mean in scored if key in row.params]
         if not pairs:
             continue
         numeric = all(isinstance(v, (int, float)) and not isinstance(v, bool) for v, _ in pairs)

@@ -98,6 +98,8 @@ def gradcheck_report(
     for tensor, label in zip(checked, labels, strict=True):
         analytic_grad = np.zeros(tensor.shape) if tensor.grad is None else tensor.grad
         data = tensor.data
+        analytic: np.ndarray
+        numeric: np.ndarray
         if data.size <= FULL_JACOBIAN_LIMIT:
             numeric_grad = np.zeros(data.shape)
             flat = data.reshape(-1)
