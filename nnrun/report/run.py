@@ -86,7 +86,9 @@ def curves_section(run_dir: Path, summary: dict[str, Any]) -> Section:
     columns: list[str] = []
     for split_columns in by_split.values():
         columns += [
-            c for c in split_columns if c not in ("epoch", "step", "lr", "seconds") and c not in columns
+            c
+            for c in split_columns
+            if c not in ("epoch", "step", "lr", "seconds") and c not in columns
         ]
     best_epoch = (summary.get("best") or {}).get("epoch")
     charts = []
