@@ -148,5 +148,6 @@ def transformer_encoder(g: OnnxGraph, call: Call[TransformerEncoder]) -> str:
     src = call.only("src")["src"]
     encoder, x = call.layer, src.name
     for block in encoder.layers:
+        assert isinstance(block, TransformerEncoderLayer), "TransformerEncoder builds them"
         x = write_encoder_layer(g, block, x, src.size(1))
     return layer_norm_node(g, encoder.norm, x) if encoder.use_norm else x
