@@ -29,6 +29,7 @@ class Loss:
 
     # Each loss defines its own call: its `inputs`, in that order, to a loss Tensor.
     __call__: Callable[..., Tensor]
+    reduction: str  # a `Reduction`, or one a loss adds (kl_div's "batchmean")
     name: ClassVar[str]
     output: ClassVar[Output]
     inputs: ClassVar[tuple[str, ...]] = ("prediction", "target")

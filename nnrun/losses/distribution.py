@@ -28,7 +28,8 @@ class KLDiv(Loss):
         log_target: bool = False,
         reduction: Literal["mean", "batchmean", "sum", "none"] = "mean",
     ):
-        super().__init__(reduction)
+        super().__init__()
+        self.reduction = reduction
         self.log_target = log_target
 
     def __call__(self, prediction: Any, target: Any) -> Tensor:
