@@ -3,8 +3,9 @@
     python bench/steps.py [--threads 1] [--rounds 5] [--steps 40] [--only W1,W4]
                           [--baseline DIR]
 
-`--baseline DIR` adds a column "before": the eager step of the nnrun checkout in DIR (e.g.
-`git worktree add /tmp/before main`), measured in the same alternating rounds.
+`--baseline DIR` adds a column "before": the step of the nnrun checkout in DIR (e.g.
+`git worktree add /tmp/before main`) — compiled if that checkout has `compile_step`, else
+eager — measured in the same alternating rounds.
 
 W1 MLP 784-256-128-10 b128 · W2 MLP 64-32-10 b32 · W3 CNN conv3x3(16)-pool-conv3x3(32)-pool-
 linear b64 on 1×28×28 · W4 LSTM 32→128 over 32 steps b32 · W5 transformer encoder layer d64,
@@ -207,7 +208,8 @@ def worker(framework: str, workload: str, threads: int, warmup: int, steps: int)
     elif framework == "numpy":
         step = numpy_step(workload)
     else:
-        step = nnrun_step(workload, framework == "compiled")  # "before": eager
+        baseline_compiles = framework == "before" and hasattr(nnrun, "compile_step")
+        step = nnrun_step(workload, framework == "compiled" or baseline_compiles)
     print(json.dumps(statistics.median(time_steps(step, warmup, steps))))
 
 
@@ -267,7 +269,7 @@ def main() -> None:
         "ms per step, median (min–max over rounds)"
     )
     ratios = [("compiled", "torch"), ("compiled", "numpy"), ("eager", "torch")]
-    ratios += [("before", "torch")] if args.baseline else []
+    ratios += [("before", "numpy")] if args.baseline else []
     header = f"| workload | {' | '.join(frameworks)} | "
     header += " | ".join(f"{a}/{b}" for a, b in ratios) + " |"
     print(header)

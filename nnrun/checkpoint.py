@@ -12,13 +12,13 @@ Layout of a checkpoint directory (normally ``<run>/checkpoints``)::
         manifest.json       format version, and byte size + sha256 of every file above
 
 Why a crash never leaves a broken or mixed checkpoint: a save writes a fresh hidden version
-directory, fsyncs each file and the directory, then points ``<tag>`` at it by creating a
-temporary symlink and ``os.replace``-ing it over ``<tag>`` (rename(2) is atomic on POSIX), and
-fsyncs the parent once. Tags saved together (``last`` and, when it improved, ``best``) are
-second names for one version directory, not copies. A reader sees the old version or the new
-one as a whole, never a mix of the two and never a half-written file. The old version is
-deleted only after the swap; hidden leftovers of a crash are never listed as tags and are swept
-by the next save.
+directory, fsyncs each file and the directory (all in one batch, one journal commit), then
+points ``<tag>`` at it by creating a temporary symlink and ``os.replace``-ing it over ``<tag>``
+(rename(2) is atomic on POSIX), and fsyncs the parent once. Tags saved together (``last`` and,
+when it improved, ``best``) are second names for one version directory, not copies. A reader
+sees the old version or the new one as a whole, never a mix of the two and never a
+half-written file. The old version is deleted only after the swap; hidden
+leftovers of a crash are never listed as tags and are swept by the next save.
 
 Loading resolves ``<tag>`` once, reads every file into memory and checks it against the
 manifest before parsing, so a concurrent save cannot change files under the reader and a
@@ -50,11 +50,12 @@ from nnrun.errors import CheckpointError, NnrunError
 from nnrun.fileio import (
     OutsideDirectory,
     fsync_directory,
+    fsync_together,
     inside,
     plain_name,
     remove_tree_inside,
     replace_symlink,
-    write_synced,
+    write_new,
 )
 from nnrun.limits import regular_file
 
@@ -513,16 +514,21 @@ class CheckpointManager:
             self._error = error
 
     def _write(self, tags: tuple[str, ...], files: dict[str, bytes]) -> None:
-        """One version directory, then every tag swapped onto it; the parent directory is
-        fsynced once for all the swaps."""
+        """One version directory, synced as one batch, then every tag swapped onto it; the
+        parent directory is fsynced once for all the swaps."""
         self.directory.mkdir(parents=True, exist_ok=True)
         version = self.directory / f".{tags[0]}.{secrets.token_hex(8)}"
         version.mkdir()
         try:
-            entries = {name: write_synced(version / name, data) for name, data in files.items()}
+            entries = {name: write_new(version / name, data) for name, data in files.items()}
             manifest = {"format_version": FORMAT_VERSION, "tag": tags[0], "files": entries}
-            write_synced(version / MANIFEST_FILE, json.dumps(manifest, indent=2).encode())
-            fsync_directory(version)
+            write_new(version / MANIFEST_FILE, json.dumps(manifest, indent=2).encode())
+            # Every file and the version directory durable before any tag names it, in one
+            # batch (one journal commit on ext4, see fsync_together), then one fsync of the
+            # parent for the swaps: two waits per save instead of one per file.
+            fsync_together(
+                [*(version / name for name in entries), version / MANIFEST_FILE, version]
+            )
         except BaseException:
             shutil.rmtree(version, ignore_errors=True)
             raise

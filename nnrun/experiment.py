@@ -26,6 +26,7 @@ from nnrun.data import DataBundle, Split, load_data
 from nnrun.errors import ConfigError, NnrunError, Problem
 from nnrun.init_from import apply_init_from
 from nnrun.losses.base import Loss
+from nnrun.losses.targets import check_data_targets
 from nnrun.metrics import BoundMetric, compute_metrics, resolve_metrics
 from nnrun.nn.model import NodeError, TraceRecord
 from nnrun.nn.module import Module
@@ -268,6 +269,9 @@ def build_experiment(
     metrics = bind_metrics(spec, task)
     trace, sample_outputs = dry_run(cfg, model, data, loss)
     _check_output_width(spec.model.at, sample_outputs, data)
+    # Every split's targets, checked once here rather than by the loss at every step.
+    examples = len(sample_batch(data.splits["train"])[1])
+    check_data_targets(loss, data.splits, sample_outputs, examples, data.info.name or "the data")
     metric_keys = logged_metric_keys(metrics, sample_outputs, data)
     frozen = []
     if spec.model.init_from is not None:

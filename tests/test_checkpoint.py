@@ -147,7 +147,7 @@ def test_killed_save_leftovers_are_ignored_then_swept(tmp_path, monkeypatch):
     manager = CheckpointManager(tmp_path)
     old = weights()
     manager.save("last", old, METADATA)
-    real_write = ckpt.write_synced
+    real_write = ckpt.write_new
     written = []
 
     def write_then_die(path, data):
@@ -156,7 +156,7 @@ def test_killed_save_leftovers_are_ignored_then_swept(tmp_path, monkeypatch):
         written.append(path)
         return real_write(path, data[: len(data) // 2])  # half a file on disk
 
-    monkeypatch.setattr(ckpt, "write_synced", write_then_die)
+    monkeypatch.setattr(ckpt, "write_new", write_then_die)
     monkeypatch.setattr(shutil, "rmtree", lambda *args, **kwargs: None)
     with pytest.raises(KeyboardInterrupt):
         manager.save("last", old, METADATA, state={"x": np.zeros(2)})
@@ -365,3 +365,19 @@ def test_a_failed_background_save_raises_at_the_next_wait(tmp_path, monkeypatch)
     with pytest.raises(OSError, match="disk full"):
         manager.wait()
     manager.wait()  # reported once
+
+
+def test_a_save_waits_for_the_disk_twice_files_in_one_batch_then_the_swap(tmp_path, monkeypatch):
+    manager = CheckpointManager(tmp_path)
+    batches, directories = [], []
+    real_batch, real_directory = ckpt.fsync_together, ckpt.fsync_directory
+    monkeypatch.setattr(ckpt, "fsync_together", lambda p: batches.append(p) or real_batch(p))
+    monkeypatch.setattr(
+        ckpt, "fsync_directory", lambda p: directories.append(p) or real_directory(p)
+    )
+    version = manager.save("last", weights(), METADATA, state={"x": np.zeros(2)}, also=("best",))
+    version = version.resolve()
+    assert [sorted(p.name for p in batch) for batch in batches] == [
+        sorted([*(p.name for p in version.iterdir()), version.name])
+    ]
+    assert directories == [tmp_path]

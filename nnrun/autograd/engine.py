@@ -134,7 +134,7 @@ def run_backward(
     order: list[Tensor], root: Tensor, grad: np.ndarray, retain_graph: bool = False
 ) -> None:
     """Backpropagate `grad` from `root` over `order`, its `topological_order` (a compiled
-    step passes the order it recorded, skipping the sort)."""
+    step that must add to gradients held from before passes the order it recorded)."""
     pending: dict[int, list] = {id(root): [grad, False]}  # id -> [gradient, owned]
     for node in reversed(order):
         entry = pending.pop(id(node), None)

@@ -18,6 +18,14 @@ reduces them to each input's shape, once, centrally, and raises BackwardContract
 result that is not a tuple, has the wrong length, or holds a gradient that cannot reduce to
 its input's shape. A backward may return the same array for two inputs; the engine then
 never accumulates into it in place (see `engine.accumulate`).
+
+A compiled step (`nnrun.compile`) keeps one instance per recorded op and calls `forward`
+and `backward` on it every step, so `forward` must set everything `backward` reads. An op
+may also take preallocated arrays, reused from step to step: with `forward_out` set,
+`forward(..., out=array)` writes its value into `out` (a C-contiguous array of the value's
+shape and dtype) and returns `out`; with `backward_out` set, `backward(grad, out=arrays)`
+gets one array or None per input and may write that input's gradient into it (C-contiguous,
+the input's shape and dtype) and return it. Ops that do not opt in are replayed the same way, allocating as they do eagerly.
 """
 
 from __future__ import annotations
@@ -35,6 +43,8 @@ class Function:
     parents: tuple[Tensor, ...]
     needs_input_grad: tuple[bool, ...]
     freed: bool = False
+    forward_out: bool = False
+    backward_out: bool = False
 
     def forward(self, *arrays: np.ndarray, **attrs: Any) -> np.ndarray:
         raise NotImplementedError

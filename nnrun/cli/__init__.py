@@ -8,6 +8,7 @@ compiled with `eval` one by one (about 10 ms for all commands), plain ones cost 
 """
 
 import contextlib
+import os
 import signal
 import sys
 from collections.abc import Callable
@@ -34,7 +35,7 @@ from nnrun.cli import (
     train,
     validate,
 )
-from nnrun.cli.common import Command, Group, State
+from nnrun.cli.common import Command, Group, State, import_help_renderer
 
 # Commands that only print: a closed stdout (`nnrun validate ... | head`) ends them quietly
 # the way it ends other Unix tools. `train` and `sweep` keep Python's handling, so a closed
@@ -106,7 +107,7 @@ def _die_quietly_on_closed_stdout() -> None:
     printing to the process's real stdout; not for an in-process runner's captured output."""
     if sys.stdout is not sys.__stdout__:
         return
-    # No SIGPIPE (Windows) or not the main thread: keep Python's handling.
+    # No SIGPIPE (Windows), or not the main thread: keep Python's handling.
     with contextlib.suppress(AttributeError, ValueError):
         signal.signal(signal.SIGPIPE, signal.SIG_DFL)
 
@@ -132,3 +133,8 @@ COMMANDS: dict[str, Callable[..., Any]] = {
 }
 for _name, _command in COMMANDS.items():
     app.command(_name, cls=Command)(_command)
+
+# A shell-completion request (click's `_<PROG>_COMPLETE`) renders help text with typer's
+# Rich helpers as `--help` does: the same light import.
+if any(name.startswith("_") and name.endswith("_COMPLETE") for name in os.environ):
+    import_help_renderer()

@@ -1,11 +1,13 @@
 """What every command shares: the consoles, error reporting, and common options."""
 
 import functools
+import importlib
 import inspect
 import math
 import os
 import signal
 import sys
+import types
 from collections.abc import Callable
 from pathlib import Path
 from typing import Annotated, Any, TypeVar
@@ -100,6 +102,51 @@ def finite_at_least(minimum: float) -> Callable[[float | None], float | None]:
     return check
 
 
+# typer.rich_utils, which renders help, imports these at its top for what nnrun never uses
+# (Markdown help text, pretty tracebacks): a third of `nnrun --help`'s start-up time.
+_UNUSED_BY_HELP = {"rich.markdown": "Markdown", "rich.traceback": "Traceback"}
+
+
+def _deferred(module: str, name: str) -> type:
+    """A stand-in for class `module.name` that imports the real one when it is used."""
+
+    def real() -> Any:
+        return getattr(importlib.import_module(module), name)
+
+    class Deferred(type):
+        def __call__(cls, *args: Any, **kwargs: Any) -> Any:
+            return real()(*args, **kwargs)
+
+        def __getattr__(cls, attribute: str) -> Any:  # e.g. Traceback.from_exception
+            return getattr(real(), attribute)
+
+    return Deferred(name, (), {})
+
+
+def import_help_renderer() -> None:
+    """Import typer.rich_utils without the modules it does not need for nnrun's help.
+
+    While it imports, stand-in modules hold the two names it takes from them; they leave
+    `sys.modules` right after, so anything else (and rich_utils itself, on first use of a
+    stand-in) imports the real modules. Should typer ever take more from them, the plain
+    import is used instead."""
+    if "typer.rich_utils" in sys.modules:
+        return
+    absent = [module for module in _UNUSED_BY_HELP if module not in sys.modules]
+    for module in absent:
+        stand_in = types.ModuleType(module)
+        setattr(stand_in, _UNUSED_BY_HELP[module], _deferred(module, _UNUSED_BY_HELP[module]))
+        sys.modules[module] = stand_in
+    try:
+        importlib.import_module("typer.rich_utils")
+    except ImportError:
+        sys.modules.pop("typer.rich_utils", None)
+    finally:
+        for module in absent:
+            del sys.modules[module]
+    importlib.import_module("typer.rich_utils")
+
+
 class _FlagsWithoutType:
     """Typer's Rich help prints a type next to every option, `<bool>` on flags that take
     no value (its plain help leaves it out: only the Rich panel asks every option for
@@ -112,6 +159,10 @@ class _FlagsWithoutType:
             if getattr(param, "is_flag", False) and param.metavar is None:
                 param.metavar = ""
         return params
+
+    def format_help(self, ctx: Any, formatter: Any) -> None:
+        import_help_renderer()
+        return super().format_help(ctx, formatter)  # type: ignore[misc]
 
 
 class Command(_FlagsWithoutType, TyperCommand):

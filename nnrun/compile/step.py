@@ -41,6 +41,16 @@ def _flatten(value: Any, arrays: list[np.ndarray]) -> Any:
     raise Unreplayable(f"an argument of type {type(value).__name__}")
 
 
+def _array_shapes(args: tuple) -> tuple | None:
+    """The shapes and dtypes of `args` if all are ndarrays, else None."""
+    shapes = []
+    for arg in args:
+        if type(arg) is not np.ndarray:
+            return None
+        shapes.append((arg.shape, arg.dtype))
+    return tuple(shapes)
+
+
 def _warn(message: str) -> None:
     warnings.warn(message, stacklevel=3)
 
@@ -62,14 +72,15 @@ class Compiled:
         self._recorded: tuple[Any, Tape] | None = None
 
     def __call__(self, *args: Any) -> Any:
-        self._close()
+        if self._recorded is not None:
+            self._close()
         arrays: list[np.ndarray] = []
         try:
-            if all(type(arg) is np.ndarray for arg in args):  # the common case, quickly
-                arrays = list(args)
-                shapes = tuple([(arg.shape, arg.dtype) for arg in args])
-            else:
+            shapes = _array_shapes(args)  # the common case, quickly
+            if shapes is None:
                 shapes = _flatten(args, arrays)
+            else:
+                arrays = list(args)
             signature = (shapes, self.key(), GradMode.enabled)
             plan = self.plans.get(signature)
         except (Unreplayable, TypeError) as reason:  # TypeError: an unhashable key
@@ -122,6 +133,7 @@ class Compiled:
             return
         difference = earlier[0].difference(tape)
         if difference is None:
+            tape.prepare()
             self.plans[signature] = tape
         else:
             self._fall_back(signature, difference)

@@ -2,10 +2,16 @@
 
 A `Tape` is filled while `Function.apply` is patched to report every op (class, inputs,
 attributes, whether it joins the graph). Each value gets a *slot*: a Tensor that stays the
-same object from call to call, whose `.data` a replay overwrites. Replaying a tape creates
-one `Function` per op and calls its `forward` on the slots' arrays, exactly as `apply` does,
-so results are bitwise those of the eager call; there are no Module calls, no argument
-checks and — with the recorded `order` — no topological sort before the backward.
+same object from call to call, whose `.data` a replay overwrites.
+
+A tape accepted as a plan is `prepare`d into a flat program: one `Function` instance per
+op, linked to its slots once and reused by every replay (its `forward` overwrites what the
+backward needs); preallocated arrays for the values and input gradients of ops that accept
+`out=` (see `Function.forward_out`), and for the sums of gradients that meet at one value;
+and the backward as a list of (op, where each input gradient goes) in the recorded order.
+A replay is then the ops' own `forward` and `backward` calls, the same NumPy operations as
+the eager step, so results are bitwise equal; there are no Module calls, no argument
+checks, no graph objects, no topological sort and no dictionary of pending gradients.
 
 A value that is neither an input, nor a parameter, nor the output of a recorded op is a
 *leaf*: its array is reused as recorded. That is right for parameters and buffers (the same
@@ -17,6 +23,7 @@ control flow that depends on the data) show up as a difference and the caller st
 
 from __future__ import annotations
 
+import operator
 import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -24,10 +31,12 @@ from typing import Any
 
 import numpy as np
 
-from nnrun.autograd.engine import run_backward
+from nnrun.autograd.engine import arity_error, conform, run_backward
 from nnrun.autograd.function import Function
 from nnrun.autograd.tensor import Tensor
 
+_DATA = operator.attrgetter("data")
+_LARGE = 1 << 20  # bytes of intermediate values above which replays release them
 _APPLY = Function.apply.__func__  # type: ignore[attr-defined]
 _LOCK = threading.Lock()
 _active: list[Tape] = []
@@ -40,7 +49,19 @@ class Unreplayable(Exception):
 class OpRecord:
     """One recorded op: what to call and where its inputs and output live."""
 
-    __slots__ = ("attrs", "cls", "input_attrs", "needs", "out", "parents", "refs")
+    __slots__ = (
+        "attrs",
+        "call_attrs",
+        "cls",
+        "ctx",
+        "grad_out",
+        "input_attrs",
+        "links",
+        "needs",
+        "out",
+        "parents",
+        "refs",
+    )
 
     def __init__(self, cls, parents, refs, attrs, input_attrs, needs, out):
         self.cls: type[Function] = cls
@@ -50,6 +71,12 @@ class OpRecord:
         self.input_attrs: tuple[tuple[str, int], ...] = input_attrs
         self.needs: tuple[bool, ...] = needs
         self.out: Tensor = out
+        # set by `Tape.prepare`: the instance replays reuse, the attributes with the output
+        # buffer, the buffers for input gradients (or None)
+        self.ctx: Function | None = None
+        self.links: dict[str, Any] = {}
+        self.call_attrs: dict[str, Any] = attrs
+        self.grad_out: tuple[np.ndarray | None, ...] | None = None
 
 
 class Tape:
@@ -62,6 +89,9 @@ class Tape:
         self.ops: list[OpRecord] = []
         self.result: Any = None
         self.order: list[Tensor] | None = None
+        self._program: _BackwardProgram | None = None
+        self._intermediates: list[Tensor] = []
+        self.releases = False  # whether replays release intermediates (see `prepare`)
         self._slots: dict[int, tuple[Tensor, Any]] = {}
         self._alive: list[Any] = []  # keeps recorded objects alive, so ids stay unique
 
@@ -155,42 +185,179 @@ class Tape:
             yield op.out
 
     # ----------------------------------------------------------------- replaying
+    def prepare(self) -> None:
+        """Turn the accepted recording into the flat program a replay runs (module doc)."""
+        results = [t.data for t in _tensors(self.result)]
+        kept = {id(t) for t in _tensors(self.result)}
+        self._intermediates = [op.out for op in self.ops if id(op.out) not in kept]
+        # Releasing costs a few calls per op: worth it only once a step's activations
+        # outgrow the caches (then the allocator reuses warm memory instead of fresh pages).
+        self.releases = sum(slot.data.nbytes for slot in self._intermediates) > _LARGE
+        for op in self.ops:
+            op.ctx = op.cls()
+            op.links = {"needs_input_grad": op.needs, "freed": False}
+            if op.out.requires_grad:
+                op.links["parents"] = op.parents
+                op.out._ctx = op.ctx
+            op.ctx.__dict__.update(op.links)
+            value = op.out.data
+            # A value that is (a view of) a result reaches the caller, who may keep it.
+            private = isinstance(value, np.ndarray) and not any(
+                np.may_share_memory(value, r) for r in results
+            )
+            op.call_attrs = op.attrs
+            if op.cls.forward_out and private:
+                op.call_attrs = {**op.attrs, "out": np.empty(value.shape, value.dtype)}
+        if self.order is not None:
+            self._program = _BackwardProgram(self.ops, self.order, self.releases)
+
     def replay(self, arrays: list[np.ndarray]) -> Any:
         """Run the recorded ops on new input arrays; return the result's slots."""
         for slot, array in zip(self.inputs, arrays, strict=True):
             slot.data = array
         for op in self.ops:
-            ctx = op.cls()
-            ctx.needs_input_grad = op.needs
-            attrs = op.attrs
+            ctx = op.ctx
+            if ctx.freed:  # released by the last backward: restore what `apply` sets
+                ctx.__dict__.update(op.links)
+            attrs = op.call_attrs
             if op.input_attrs:
                 attrs = {**attrs, **{key: arrays[i] for key, i in op.input_attrs}}
-            out = op.out
-            out.data = ctx.forward(*[p.data for p in op.parents], **attrs)
-            if out.requires_grad:
-                ctx.parents = op.parents
-                out._ctx = ctx
-        if self.order is None:  # forward only: nothing will read the intermediates
+            op.out.data = ctx.forward(*map(_DATA, op.parents), **attrs)
+        if self.order is None and self.releases:  # forward only: nothing reads them
+            for op in self.ops:
+                _release(op.ctx)
             self._drop_intermediates()
         return self.result
-
-    def backward(self, root: Tensor) -> bool:
-        """Backpropagate from `root` over the recorded order; False if it was not the
-        recorded root (the caller then uses the engine's own backward)."""
-        order = self.order
-        if not order or order[-1] is not root:
-            return False
-        run_backward(order, root, np.ones_like(root.data))
-        self._drop_intermediates()
-        return True
 
     def _drop_intermediates(self) -> None:
         """Forget the values only the ops used: holding them until the next replay would
         keep a step's worth of activations out of the allocator's reach."""
-        kept = {id(t) for t in _tensors(self.result)}
-        for op in self.ops:
-            if id(op.out) not in kept:
-                op.out.data = None
+        for slot in self._intermediates:
+            slot.data = None
+
+    def backward(self, root: Tensor) -> bool:
+        """Backpropagate from `root` over the recorded program; False if it was not the
+        recorded root (the caller then uses the engine's own backward)."""
+        order = self.order
+        if not order or order[-1] is not root:
+            return False
+        self._program.run()  # type: ignore[union-attr]
+        if self.releases:
+            self._drop_intermediates()
+        return True
+
+
+class _BackwardProgram:
+    """The recorded backward, flat: for each value of `order` from the root down, the op
+    that made it (and where each of its input gradients goes) or the leaf it is.
+
+    It follows `engine.run_backward` step by step — the same calls, the same sums in the
+    same order, the same rule for when a leaf may keep an array as its `.grad` — with list
+    positions instead of a dictionary, and preallocated arrays: gradients that meet at one
+    value are summed into an array owned by that value, and ops that accept `out=` write
+    input gradients straight into arrays kept from step to step (for parameters, those
+    become `.grad`; the optimizer's `zero_grad` drops them, and the next step overwrites
+    them). When a parameter still holds a gradient from before (accumulation over several
+    backward passes), the step runs `run_backward` instead, which adds to it.
+    """
+
+    def __init__(self, ops: list[OpRecord], order: list[Tensor], release: bool):
+        self.release = release
+        self.order, self.root = order, order[-1]
+        self.root_grad = np.ones_like(self.root.data)
+        position = {id(t): k for k, t in enumerate(order)}
+        made_by = {id(op.out): op for op in self.ops_in(ops, position)}
+        incoming = [0] * len(order)
+        for op in made_by.values():
+            for parent, need in zip(op.parents, op.needs, strict=True):
+                if need and id(parent) in position:
+                    incoming[position[id(parent)]] += 1
+        self.sums = [
+            np.empty_like(t.data) if n > 1 else None for t, n in zip(order, incoming, strict=True)
+        ]
+        self.leaves = [t for t in order if id(t) not in made_by]
+        self.steps: list[tuple[int, Any, Any]] = []
+        for k in range(len(order) - 1, -1, -1):
+            op = made_by.get(id(order[k]))
+            if op is None:
+                self.steps.append((k, order[k], None))
+                continue
+            routes = [
+                (i, position[id(parent)], parent)
+                for i, (parent, need) in enumerate(zip(op.parents, op.needs, strict=True))
+                if need and id(parent) in position
+            ]
+            buffers: list[np.ndarray | None] = [None] * len(op.parents)
+            if op.cls.backward_out:
+                for i, j, parent in routes:
+                    if incoming[j] == 1:
+                        buffers[i] = np.empty(parent.data.shape, parent.data.dtype)
+                op.grad_out = tuple(buffers)
+            self.steps.append((k, op, tuple((i, j, parent, buffers[i]) for i, j, parent in routes)))
+        root_op = made_by.get(id(self.root))
+        self.root_ctx = None if release or root_op is None else root_op.ctx
+        self.grads: list[Any] = [None] * len(order)
+        self.owned = [False] * len(order)
+
+    @staticmethod
+    def ops_in(ops: list[OpRecord], position: dict[int, int]) -> list[OpRecord]:
+        """The ops whose value the backward reaches."""
+        return [op for op in ops if op.out.requires_grad and id(op.out) in position]
+
+    def run(self) -> None:
+        for leaf in self.leaves:
+            if leaf.grad is not None:
+                run_backward(self.order, self.root, np.ones_like(self.root.data))
+                return
+        grads, owned, sums = self.grads, self.owned, self.sums
+        grads[-1], owned[-1] = self.root_grad, False
+        for k, op, routes in self.steps:
+            grad = grads[k]
+            if grad is None:
+                continue
+            grads[k] = None
+            if routes is None:  # a leaf: every path into it has been summed
+                op.grad = grad if owned[k] else grad.copy()
+                continue
+            ctx = op.ctx
+            input_grads = ctx.backward(grad, out=op.grad_out) if op.grad_out else ctx.backward(grad)
+            if type(input_grads) is not tuple or len(input_grads) != len(op.parents):
+                raise arity_error(ctx, input_grads)
+            previous = grad
+            for i, j, parent, buffer in routes:
+                parent_grad = input_grads[i]
+                if parent_grad is None:
+                    continue
+                if parent_grad is buffer:  # written where asked: the right shape, owned
+                    grads[j] = previous = buffer
+                    owned[j] = True
+                    continue
+                # An array returned for the output's gradient or for two inputs is shared.
+                mine = parent_grad is not grad and parent_grad is not previous
+                previous = parent_grad
+                data = parent.data
+                if parent_grad.shape != data.shape or parent_grad.dtype != data.dtype:
+                    parent_grad = conform(ctx, i, parent_grad, data)
+                    mine = True
+                current = grads[j]
+                if current is None:
+                    grads[j], owned[j] = parent_grad, mine and parent_grad.base is None
+                elif current is sums[j]:
+                    current += parent_grad
+                else:
+                    grads[j], owned[j] = np.add(current, parent_grad, out=sums[j]), True
+            if self.release:
+                _release(ctx)
+        if self.root_ctx is not None:  # a second backward from the root is refused, as eagerly
+            self.root_ctx.freed = True
+
+
+def _release(ctx: Function) -> None:
+    """`Function.release` for a replayed op: its saved arrays dropped, and a second backward
+    through it refused as the engine refuses it (`replay` restores the links)."""
+    saved = ctx.__dict__
+    saved.clear()
+    saved["freed"] = True
 
 
 def _tensors(value: Any) -> list[Tensor]:

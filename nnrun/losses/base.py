@@ -33,9 +33,18 @@ class Loss:
     name: ClassVar[str]
     output: ClassVar[Output]
     inputs: ClassVar[tuple[str, ...]] = ("prediction", "target")
+    checks_targets = True
+    """Whether each call checks its targets with `check_targets` (a loss called directly on
+    raw arrays always does). `nnrun.losses.targets.check_data_targets` checks whole data sets
+    once, before training, and then turns this off: training steps skip the checks."""
 
     def __init__(self, reduction: Reduction = "mean"):
         self.reduction = reduction
+
+    def check_targets(self, prediction_shape: tuple[int, ...], target: np.ndarray) -> None:
+        """Raise DataError or ShapeError (naming the loss, expected vs found) unless `target`
+        fits a prediction of `prediction_shape`: dtype, shape and values. Works on a batch or
+        on a whole data set at once. A loss without targets has nothing to check."""
 
     def __repr__(self) -> str:
         options = ", ".join(f"{k}={v!r}" for k, v in vars(self).items() if not k.startswith("_"))
@@ -59,16 +68,17 @@ def prediction_tensor(prediction: Any) -> Tensor:
     return Tensor(array, dtype=array.dtype if array.dtype.kind == "f" else None)
 
 
-def target_array(name: str, target: Any, like: Tensor, kinds: str = "fiub") -> np.ndarray:
-    """A constant target as an ndarray; floating targets take the prediction's dtype.
+def raw_target(target: Any) -> np.ndarray:
+    """A target's values as an ndarray, as given (a Tensor's data)."""
+    return target.data if isinstance(target, Tensor) else np.asarray(target)
 
-    `kinds` are the accepted dtype kinds ("f" float, "i"/"u" integer, "b" bool).
-    """
-    array = target.data if isinstance(target, Tensor) else np.asarray(target)
-    check_target_kind(name, array, kinds)
-    if array.dtype.kind in "fb" and "f" in kinds:
-        return array.astype(like.dtype, copy=False)
-    return array
+
+def target_array(target: np.ndarray, like: Tensor, kinds: str = "fiub") -> np.ndarray:
+    """A checked constant target (see `check_target_kind`) for the loss's arithmetic: float
+    and bool targets take the prediction's dtype where the loss accepts floats (`kinds`)."""
+    if target.dtype.kind in "fb" and "f" in kinds:
+        return target.astype(like.dtype, copy=False)
+    return target
 
 
 def check_target_kind(name: str, array: np.ndarray, kinds: str) -> None:
@@ -79,13 +89,12 @@ def check_target_kind(name: str, array: np.ndarray, kinds: str) -> None:
         raise DataError(f"{name}: targets must be {expected}, got dtype {array.dtype}")
 
 
-def target_tensor(name: str, target: Any, like: Tensor) -> Tensor:
+def target_tensor(target: Any, like: Tensor) -> Tensor:
     """A target that may carry a gradient (a Tensor) or is constant (an array), as a Tensor
     of the prediction's float dtype."""
     if isinstance(target, Tensor):
         return target if target.dtype == like.dtype else target.astype(like.dtype)
-    array = target.data if isinstance(target, Tensor) else np.asarray(target)
-    check_target_kind(name, array, "fiub")
+    array = np.asarray(target)
     # Cast by an op (none when the dtypes agree), so a compiled step redoes it.
     tensor = Tensor._wrap(array, False)
     return tensor if array.dtype == like.dtype else tensor.astype(like.dtype)
@@ -102,17 +111,23 @@ def _shape_hint(prediction: tuple[int, ...], target: tuple[int, ...]) -> str:
     return "the loss compares them elementwise, so they need the same shape"
 
 
-def check_same_shape(name: str, prediction: Tensor, target: Any) -> None:
+def check_same_shape(name: str, prediction_shape: tuple[int, ...], target: np.ndarray) -> None:
     """Raise ShapeError (naming the loss and both shapes) unless the shapes are equal.
 
     Stricter than torch, which broadcasts (N, 1) against (N,) into (N, N) with a warning.
     """
-    target_shape = tuple(np.shape(target.data if isinstance(target, Tensor) else target))
-    if prediction.shape != target_shape:
+    if prediction_shape != target.shape:
         raise ShapeError(
-            f"{name}: prediction {prediction.shape} and target {target_shape} differ; "
-            f"{_shape_hint(prediction.shape, target_shape)}"
+            f"{name}: prediction {prediction_shape} and target {target.shape} differ; "
+            f"{_shape_hint(prediction_shape, target.shape)}"
         )
+
+
+def first_bad(valid: np.ndarray) -> str:
+    """Where the first False of `valid` (one flag per target) is: the example, for a
+    message ("example 57")."""
+    position = np.argwhere(~valid)[0]
+    return f"example {int(position[0]) + 1}" if len(position) else "the one target"
 
 
 def option_array(values: float | list[float] | None, like: Tensor) -> np.ndarray | None:
@@ -120,33 +135,40 @@ def option_array(values: float | list[float] | None, like: Tensor) -> np.ndarray
     return None if values is None else np.asarray(values, dtype=like.dtype)
 
 
-def check_broadcasts(name: str, key: str, option: np.ndarray | None, prediction: Tensor) -> None:
-    """Raise ShapeError unless a weight-like option broadcasts against the prediction
-    without enlarging it."""
+def check_broadcasts(name: str, key: str, option: Any, prediction_shape: tuple[int, ...]) -> None:
+    """Raise ShapeError unless a weight-like option (a number or list from the config)
+    broadcasts against the prediction without enlarging it."""
     if option is None:
         return
+    shape = np.shape(option)
     try:
-        fits = np.broadcast_shapes(option.shape, prediction.shape) == prediction.shape
+        fits = np.broadcast_shapes(shape, prediction_shape) == prediction_shape
     except ValueError:
         fits = False
     if not fits:
         raise ShapeError(
-            f"{name}: {key} of shape {option.shape} does not broadcast against the prediction "
-            f"{prediction.shape}; give one value per entry of the last axis "
-            f"({prediction.shape[-1] if prediction.shape else 1}) or a single value"
+            f"{name}: {key} of shape {shape} does not broadcast against the prediction "
+            f"{prediction_shape}; give one value per entry of the last axis "
+            f"({prediction_shape[-1] if prediction_shape else 1}) or a single value"
         )
 
 
-def check_sign_targets(name: str, target: np.ndarray, allow_zero: bool) -> Tensor:
-    """Targets in {−1, +1} (or {0, 1} when `allow_zero`, mapped 0 → −1) as a Tensor (the
-    mapping is an op, so a compiled step redoes it); DataError otherwise."""
+def check_sign_targets(name: str, target: np.ndarray, allow_zero: bool) -> None:
+    """DataError unless the targets are in {−1, +1} (or {0, 1} when `allow_zero`)."""
     valid = (target == 1) | (target == -1)
     if allow_zero:
         valid |= target == 0
     if not valid.all():
         bad = target[~valid].reshape(-1)[0]
         labels = "−1/+1 or 0/1" if allow_zero else "−1/+1"
-        raise DataError(f"{name}: targets must be {labels} labels, found the value {bad}")
+        raise DataError(
+            f"{name}: targets must be {labels} labels, found the value {bad} at {first_bad(valid)}"
+        )
+
+
+def sign_tensor(target: np.ndarray, allow_zero: bool) -> Tensor:
+    """Checked sign targets as a Tensor, 0 mapped to −1 when `allow_zero` (the mapping is
+    an op, so a compiled step redoes it)."""
     signs = Tensor._wrap(target, False)
     return Derived.apply(signs, fn=_zero_to_minus_one) if allow_zero else signs
 

@@ -17,9 +17,13 @@ from nnrun.losses.base import (
     check_broadcasts,
     check_same_shape,
     check_sign_targets,
+    check_target_kind,
+    first_bad,
     option_array,
     prediction_tensor,
+    raw_target,
     reduce,
+    sign_tensor,
     target_array,
 )
 from nnrun.ops import fused
@@ -27,9 +31,10 @@ from nnrun.ops import losses as ops
 from nnrun.registry import LOSSES
 
 
-def _class_axis(name: str, prediction: Tensor, class_dim: int) -> int:
-    """The class axis of the prediction as a non-negative index; 0 for an unbatched (C,)."""
-    ndim = prediction.ndim
+def _class_axis(name: str, shape: tuple[int, ...], class_dim: int) -> int:
+    """The class axis of a prediction of `shape` as a non-negative index; 0 for an
+    unbatched (C,)."""
+    ndim = len(shape)
     if ndim == 0:
         raise ShapeError(f"{name}: the prediction must hold class scores, got a scalar")
     if ndim == 1:
@@ -37,7 +42,7 @@ def _class_axis(name: str, prediction: Tensor, class_dim: int) -> int:
     if not -ndim <= class_dim < ndim:
         raise ShapeError(
             f"{name}: class_dim={class_dim} is out of range for a prediction of shape "
-            f"{prediction.shape} (valid: {-ndim} to {ndim - 1})"
+            f"{shape} (valid: {-ndim} to {ndim - 1})"
         )
     return class_dim % ndim
 
@@ -56,29 +61,29 @@ def _classes_first(
     return moved, np.moveaxis(target, axis, 1) if probabilities else target
 
 
-def _index_shape(prediction: Tensor, axis: int) -> tuple[int, ...]:
-    return prediction.shape[:axis] + prediction.shape[axis + 1 :]
+def _index_shape(shape: tuple[int, ...], axis: int) -> tuple[int, ...]:
+    return shape[:axis] + shape[axis + 1 :]
 
 
-def _layout_hint(prediction: Tensor, target: np.ndarray, axis: int) -> str:
-    if axis == 1 and prediction.ndim == 3 and target.shape[:2] == prediction.shape[:2]:
+def _layout_hint(shape: tuple[int, ...], target: np.ndarray, axis: int) -> str:
+    if axis == 1 and len(shape) == 3 and target.shape[:2] == shape[:2]:
         return "; for (N, T, C) logits with (N, T) targets set class_dim: -1"
     return ""
 
 
 def _check_index_target(
-    name: str, prediction: Tensor, target: np.ndarray, axis: int, ignore_index: int | None
+    name: str, shape: tuple[int, ...], target: np.ndarray, axis: int, ignore_index: int | None
 ) -> None:
     """Index targets must have the prediction's shape without the class axis, and values in
     [0, C) or equal to `ignore_index`."""
-    expected = _index_shape(prediction, axis)
+    expected = _index_shape(shape, axis)
     if target.shape != expected:
         raise ShapeError(
-            f"{name}: prediction {prediction.shape} and target {target.shape} do not fit; "
+            f"{name}: prediction {shape} and target {target.shape} do not fit; "
             f"class-index targets need shape {expected} (the prediction's shape without its "
-            f"class axis {axis}){_layout_hint(prediction, target, axis)}"
+            f"class axis {axis}){_layout_hint(shape, target, axis)}"
         )
-    classes = prediction.shape[axis]
+    classes = shape[axis]
     valid = (target >= 0) & (target < classes)
     if ignore_index is not None:
         valid |= target == ignore_index
@@ -86,29 +91,31 @@ def _check_index_target(
         bad = target[~valid].reshape(-1)[0]
         also = "" if ignore_index is None else f", or ignore_index={ignore_index}"
         raise DataError(
-            f"{name}: target class {bad} is out of range for {classes} classes "
-            f"(valid: 0 to {classes - 1}{also})"
+            f"{name}: target class {bad} is out of range for {classes} classes (valid: 0 to "
+            f"{classes - 1}{also}), at {first_bad(valid)}"
         )
 
 
-def _check_probability_target(name: str, prediction: Tensor, target: np.ndarray, axis: int) -> None:
+def _check_probability_target(
+    name: str, shape: tuple[int, ...], target: np.ndarray, axis: int
+) -> None:
     """Float targets are class probabilities and need the prediction's shape."""
-    if target.shape == prediction.shape:
+    if target.shape == shape:
         return
-    if target.shape == _index_shape(prediction, axis):
+    if target.shape == _index_shape(shape, axis):
         hint = f"class-index targets must be integers, got {target.dtype}: cast the labels"
     else:
-        hint = f"probability targets need the prediction's shape {prediction.shape}"
+        hint = f"probability targets need the prediction's shape {shape}"
     raise ShapeError(
-        f"{name}: prediction {prediction.shape} and float target {target.shape} do not fit; "
-        f"{hint}{_layout_hint(prediction, target, axis)}"
+        f"{name}: prediction {shape} and float target {target.shape} do not fit; "
+        f"{hint}{_layout_hint(shape, target, axis)}"
     )
 
 
-def _check_class_weights(name: str, weight: np.ndarray | None, classes: int) -> None:
-    if weight is not None and weight.shape != (classes,):
+def _check_class_weights(name: str, weight: list[float] | None, classes: int) -> None:
+    if weight is not None and len(weight) != classes:
         raise ShapeError(
-            f"{name}: weight has {weight.size} entries but the prediction has {classes} "
+            f"{name}: weight has {len(weight)} entries but the prediction has {classes} "
             f"classes; give one weight per class"
         )
 
@@ -129,21 +136,29 @@ class _ClassScores(Loss):
         super().__init__(reduction)
         self.weight, self.ignore_index, self.class_dim = weight, ignore_index, class_dim
 
+    def check_targets(self, prediction_shape: tuple[int, ...], target: np.ndarray) -> None:
+        check_target_kind(self.name, target, self.target_kinds)
+        axis = _class_axis(self.name, prediction_shape, self.class_dim)
+        if target.dtype.kind == "f":
+            _check_probability_target(self.name, prediction_shape, target, axis)
+        else:
+            _check_index_target(self.name, prediction_shape, target, axis, self.ignore_index)
+        _check_class_weights(self.name, self.weight, prediction_shape[axis])
+
     def _layout(
         self, prediction: Any, target: Any
     ) -> tuple[Tensor, Tensor, np.ndarray, np.ndarray | None]:
-        """Check the inputs; return the prediction, its scores with the classes on axis 1
-        (what the fused ops expect), the matching target and the class weights."""
+        """Check the inputs (if `checks_targets`); return the prediction, its scores with
+        the classes on axis 1 (what the fused ops expect), the matching target and the
+        class weights."""
         prediction = prediction_tensor(prediction)
-        target = target_array(self.name, target, prediction, self.target_kinds)
-        axis = _class_axis(self.name, prediction, self.class_dim)
+        target = raw_target(target)
+        if self.checks_targets:
+            self.check_targets(prediction.shape, target)
+        target = target_array(target, prediction, self.target_kinds)
+        axis = _class_axis(self.name, prediction.shape, self.class_dim)
         probabilities = target.dtype.kind == "f"
-        if probabilities:
-            _check_probability_target(self.name, prediction, target, axis)
-        else:
-            _check_index_target(self.name, prediction, target, axis, self.ignore_index)
         weight = option_array(self.weight, prediction)
-        _check_class_weights(self.name, weight, prediction.shape[axis])
         scores, target = _classes_first(prediction, target, axis, probabilities)
         return prediction, scores, target, weight
 
@@ -232,10 +247,17 @@ class BinaryCrossEntropy(Loss):
         super().__init__(reduction)
         self.weight = weight
 
+    def check_targets(self, prediction_shape: tuple[int, ...], target: np.ndarray) -> None:
+        check_target_kind(self.name, target, "fiub")
+        check_same_shape(self.name, prediction_shape, target)
+        check_broadcasts(self.name, "weight", self.weight, prediction_shape)
+
     def __call__(self, prediction: Any, target: Any) -> Tensor:
         probs = prediction_tensor(prediction)
-        target = target_array(self.name, target, probs)
-        check_same_shape(self.name, probs, target)
+        target = raw_target(target)
+        if self.checks_targets:
+            self.check_targets(probs.shape, target)
+        target = target_array(target, probs)
         outside = (probs.data < 0) | (probs.data > 1)
         if outside.any():
             raise ConfigError(
@@ -244,7 +266,6 @@ class BinaryCrossEntropy(Loss):
                 f"or use the loss bce_with_logits on the raw outputs"
             )
         weight = option_array(self.weight, probs)
-        check_broadcasts(self.name, "weight", weight, probs)
         return ops.BinaryCrossEntropy.apply(
             probs, Tensor._wrap(target, False), weight=weight, reduction=self.reduction
         )
@@ -273,14 +294,20 @@ class BCEWithLogits(Loss):
         super().__init__(reduction)
         self.weight, self.pos_weight = weight, pos_weight
 
+    def check_targets(self, prediction_shape: tuple[int, ...], target: np.ndarray) -> None:
+        check_target_kind(self.name, target, "fiub")
+        check_same_shape(self.name, prediction_shape, target)
+        check_broadcasts(self.name, "weight", self.weight, prediction_shape)
+        check_broadcasts(self.name, "pos_weight", self.pos_weight, prediction_shape)
+
     def __call__(self, prediction: Any, target: Any) -> Tensor:
         logits = prediction_tensor(prediction)
-        target = target_array(self.name, target, logits)
-        check_same_shape(self.name, logits, target)
+        target = raw_target(target)
+        if self.checks_targets:
+            self.check_targets(logits.shape, target)
+        target = target_array(target, logits)
         weight = option_array(self.weight, logits)
         pos_weight = option_array(self.pos_weight, logits)
-        check_broadcasts(self.name, "weight", weight, logits)
-        check_broadcasts(self.name, "pos_weight", pos_weight, logits)
         return ops.BinaryCrossEntropyWithLogits.apply(
             logits,
             Tensor._wrap(target, False),
@@ -306,11 +333,17 @@ class Hinge(Loss):
         super().__init__(reduction)
         self.margin = margin
 
+    def check_targets(self, prediction_shape: tuple[int, ...], target: np.ndarray) -> None:
+        check_target_kind(self.name, target, "fiub")
+        check_same_shape(self.name, prediction_shape, target)
+        check_sign_targets(self.name, target, allow_zero=True)
+
     def __call__(self, prediction: Any, target: Any) -> Tensor:
         scores = prediction_tensor(prediction)
-        target = target_array(self.name, target, scores)
-        check_same_shape(self.name, scores, target)
-        signs = check_sign_targets(self.name, target, allow_zero=True)
+        target = raw_target(target)
+        if self.checks_targets:
+            self.check_targets(scores.shape, target)
+        signs = sign_tensor(target_array(target, scores), allow_zero=True)
         return reduce((self.margin - scores * signs).relu(), self.reduction)
 
 
@@ -335,17 +368,23 @@ class MultiMargin(Loss):
         super().__init__(reduction)
         self.p, self.margin, self.weight = p, margin, weight
 
+    def check_targets(self, prediction_shape: tuple[int, ...], target: np.ndarray) -> None:
+        check_target_kind(self.name, target, "iu")
+        if len(prediction_shape) not in (1, 2):
+            raise ShapeError(
+                f"{self.name}: the prediction must be scores (N, C) or (C,), got {prediction_shape}"
+            )
+        axis = len(prediction_shape) - 1
+        _check_index_target(self.name, prediction_shape, target, axis, ignore_index=None)
+        _check_class_weights(self.name, self.weight, prediction_shape[-1])
+
     def __call__(self, prediction: Any, target: Any) -> Tensor:
         scores = prediction_tensor(prediction)
-        target = target_array(self.name, target, scores, "iu")
-        if scores.ndim not in (1, 2):
-            raise ShapeError(
-                f"{self.name}: the prediction must be scores (N, C) or (C,), got {scores.shape}"
-            )
-        _check_index_target(self.name, scores, target, scores.ndim - 1, ignore_index=None)
+        target = raw_target(target)
+        if self.checks_targets:
+            self.check_targets(scores.shape, target)
         weight = option_array(self.weight, scores)
         classes = scores.shape[-1]
-        _check_class_weights(self.name, weight, classes)
         scores_2d, index = scores.reshape(-1, classes), target.reshape(-1)
         rows = np.arange(len(index))
         target_scores = scores_2d[rows, index].reshape(-1, 1)

@@ -4,8 +4,17 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
+import numpy as np
+
 from nnrun.autograd.tensor import Tensor
-from nnrun.losses.base import Loss, check_same_shape, prediction_tensor, target_array
+from nnrun.losses.base import (
+    Loss,
+    check_same_shape,
+    check_target_kind,
+    prediction_tensor,
+    raw_target,
+    target_array,
+)
 from nnrun.ops import losses as ops
 from nnrun.registry import LOSSES
 
@@ -32,10 +41,16 @@ class KLDiv(Loss):
         self.reduction = reduction
         self.log_target = log_target
 
+    def check_targets(self, prediction_shape: tuple[int, ...], target: np.ndarray) -> None:
+        check_target_kind(self.name, target, "f")
+        check_same_shape(self.name, prediction_shape, target)
+
     def __call__(self, prediction: Any, target: Any) -> Tensor:
         log_probs = prediction_tensor(prediction)
-        target = target_array(self.name, target, log_probs, "f")
-        check_same_shape(self.name, log_probs, target)
+        target = raw_target(target)
+        if self.checks_targets:
+            self.check_targets(log_probs.shape, target)
+        target = target_array(target, log_probs, "f")
         return ops.KLDivergence.apply(
             log_probs,
             Tensor._wrap(target, False),

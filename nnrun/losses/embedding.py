@@ -7,6 +7,8 @@ from __future__ import annotations
 
 from typing import Annotated, Any, ClassVar
 
+import numpy as np
+
 from nnrun import functional
 from nnrun.autograd.tensor import Tensor
 from nnrun.constraints import Range
@@ -16,8 +18,11 @@ from nnrun.losses.base import (
     Reduction,
     check_same_shape,
     check_sign_targets,
+    check_target_kind,
     prediction_tensor,
+    raw_target,
     reduce,
+    sign_tensor,
     target_array,
 )
 from nnrun.nn.distance import check_norm_degree, pairwise_distance
@@ -58,12 +63,18 @@ class MarginRanking(Loss):
         super().__init__(reduction)
         self.margin = margin
 
+    def check_targets(self, prediction_shape: tuple[int, ...], target: np.ndarray) -> None:
+        check_target_kind(self.name, target, "fiub")
+        check_same_shape(self.name, prediction_shape, target)
+        check_sign_targets(self.name, target, allow_zero=True)
+
     def __call__(self, input1: Any, input2: Any, target: Any) -> Tensor:
         x1, x2 = prediction_tensor(input1), prediction_tensor(input2)
         _same_shapes(self.name, ("input1", "input2"), (x1, x2))
-        target = target_array(self.name, target, x1)
-        check_same_shape(self.name, x1, target)
-        signs = check_sign_targets(self.name, target, allow_zero=True)
+        target = raw_target(target)
+        if self.checks_targets:
+            self.check_targets(x1.shape, target)
+        signs = sign_tensor(target_array(target, x1), allow_zero=True)
         return reduce(((x2 - x1) * signs + self.margin).relu(), self.reduction)
 
 
@@ -84,16 +95,22 @@ class CosineEmbedding(Loss):
         super().__init__(reduction)
         self.margin = margin
 
+    def check_targets(self, prediction_shape: tuple[int, ...], target: np.ndarray) -> None:
+        check_target_kind(self.name, target, "fiub")
+        if target.shape != prediction_shape[:-1]:
+            raise ShapeError(
+                f"{self.name}: embeddings {prediction_shape} need targets of shape "
+                f"{prediction_shape[:-1]} (one −1/+1 label per pair), got {target.shape}"
+            )
+        check_sign_targets(self.name, target, allow_zero=True)
+
     def __call__(self, input1: Any, input2: Any, target: Any) -> Tensor:
         x1, x2 = prediction_tensor(input1), prediction_tensor(input2)
         _embeddings(self.name, ("input1", "input2"), (x1, x2))
-        target = target_array(self.name, target, x1)
-        if target.shape != x1.shape[:-1]:
-            raise ShapeError(
-                f"{self.name}: embeddings {x1.shape} need targets of shape {x1.shape[:-1]} "
-                f"(one −1/+1 label per pair), got {target.shape}"
-            )
-        signs = check_sign_targets(self.name, target, allow_zero=True)
+        target = raw_target(target)
+        if self.checks_targets:
+            self.check_targets(x1.shape, target)
+        signs = sign_tensor(target_array(target, x1), allow_zero=True)
         dot = (x1 * x2).sum(axis=-1)
         squares = ((x1 * x1).sum(axis=-1) + _NORM_EPS) * ((x2 * x2).sum(axis=-1) + _NORM_EPS)
         cosine = dot / squares.sqrt()

@@ -4,13 +4,17 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
+import numpy as np
+
 from nnrun.autograd.tensor import Tensor
 from nnrun.constraints import Above, NonNegative
 from nnrun.losses.base import (
     Loss,
     Reduction,
     check_same_shape,
+    check_target_kind,
     prediction_tensor,
+    raw_target,
     target_tensor,
 )
 from nnrun.ops import losses as ops
@@ -27,10 +31,15 @@ class _Pointwise(Loss):
     def _threshold(self) -> float:
         return 0.0
 
+    def check_targets(self, prediction_shape: tuple[int, ...], target: np.ndarray) -> None:
+        check_target_kind(self.name, target, "fiub")
+        check_same_shape(self.name, prediction_shape, target)
+
     def __call__(self, prediction: Any, target: Any) -> Tensor:
         prediction = prediction_tensor(prediction)
-        target = target_tensor(self.name, target, prediction)
-        check_same_shape(self.name, prediction, target)
+        if self.checks_targets:
+            self.check_targets(prediction.shape, raw_target(target))
+        target = target_tensor(target, prediction)
         return ops.Pointwise.apply(
             prediction,
             target,

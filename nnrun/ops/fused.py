@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import functools
+
 import numpy as np
 
 from nnrun.autograd.function import Function
@@ -13,42 +15,61 @@ class Linear(Function):
     `relu=True` applies max(y, 0) in place: one array and one pass fewer than a separate
     ReLU op, on the hot path of every MLP. Inputs of more than two dimensions run as one
     2-D GEMM on x reshaped to (rows, in), forward and backward (a stacked matmul over the
-    leading dimensions took twice as long).
+    leading dimensions took twice as long). Takes `out=` arrays both ways (see Function).
     """
 
-    def forward(
-        self, x: np.ndarray, weight: np.ndarray, bias: np.ndarray | None = None, relu: bool = False
-    ):
-        rows = x.reshape(-1, x.shape[-1]) if x.ndim != 2 else x
-        self.x_shape, self.rows, self.weight, self.relu = x.shape, rows, weight, relu
-        out = rows @ weight.T
-        if bias is not None:
-            out += bias
-        if relu:
-            np.maximum(out, 0, out=out)
-            self.out = out
-        return out.reshape(*x.shape[:-1], out.shape[-1]) if x.ndim != 2 else out
+    forward_out = backward_out = True
 
-    def backward(self, grad: np.ndarray) -> tuple:
+    def forward(
+        self,
+        x: np.ndarray,
+        weight: np.ndarray,
+        bias: np.ndarray | None = None,
+        relu: bool = False,
+        out: np.ndarray | None = None,
+    ):
+        rows = _rows(x)
+        self.x_shape, self.rows, self.weight, self.relu = x.shape, rows, weight, relu
+        value = np.matmul(rows, weight.T, out=None if out is None else _rows(out))
+        if bias is not None:
+            value += bias
+        if relu:
+            np.maximum(value, 0, out=value)
+            self.out = value
+        if out is not None:
+            return out
+        return value.reshape(*x.shape[:-1], value.shape[-1]) if x.ndim != 2 else value
+
+    def backward(self, grad: np.ndarray, out: tuple = ()) -> tuple:
         needs = self.needs_input_grad
-        if grad.ndim != 2:
-            grad = grad.reshape(-1, grad.shape[-1])
+        out_x, out_weight, out_bias = (*out, None, None, None)[:3]
+        grad = _rows(grad)
         if self.relu:
             grad = grad * (self.out > 0)
         grad_x = None
         if needs[0]:
-            grad_x = grad @ self.weight
-            if len(self.x_shape) != 2:
+            grad_x = np.matmul(grad, self.weight, out=None if out_x is None else _rows(out_x))
+            if out_x is not None:
+                grad_x = out_x
+            elif len(self.x_shape) != 2:
                 grad_x = grad_x.reshape(self.x_shape)
         grad_w = None
         if needs[1]:
             rows = self.rows
             # One row: the weight gradient is an outer product, which OpenBLAS's GEMM
             # runs ~5x slower as a K=1 product (same values: one term per entry).
-            grad_w = np.multiply(grad.T, rows) if len(rows) == 1 else grad.T @ rows
+            if len(rows) == 1:
+                grad_w = np.multiply(grad.T, rows, out=out_weight)
+            else:
+                grad_w = np.matmul(grad.T, rows, out=out_weight)
         if len(needs) == 2:
             return grad_x, grad_w
-        return grad_x, grad_w, grad.sum(axis=0) if needs[2] else None
+        return grad_x, grad_w, np.add.reduce(grad, axis=0, out=out_bias) if needs[2] else None
+
+
+def _rows(array: np.ndarray) -> np.ndarray:
+    """`array` (..., n) as a 2-D (rows, n) view."""
+    return array if array.ndim == 2 else array.reshape(-1, array.shape[-1])
 
 
 def _log_softmax(x: np.ndarray, axis: int) -> np.ndarray:
@@ -101,13 +122,16 @@ class CrossEntropy(Function):
         self.channel_last = logits.ndim > 2
         z = np.moveaxis(logits, 1, -1) if self.channel_last else logits
         classes = z.shape[-1]
-        z = z.reshape(-1, classes)
-        shifted = z - z.max(axis=1, keepdims=True)
+        if z.ndim != 2:
+            z = z.reshape(-1, classes)
+        # ufunc reductions called directly: what .max()/.sum() run, without their wrappers
+        shifted = z - np.maximum.reduce(z, axis=1, keepdims=True)
         exp = np.exp(shifted)
-        total = exp.sum(axis=1, keepdims=True)
+        total = np.add.reduce(exp, axis=1, keepdims=True)
         log_total = np.log(total)
-        exp /= total  # the softmax, kept for the backward
-        self.probs, self.reduction, self.input_shape = exp, reduction, logits.shape
+        # exp/total is the softmax: the backward divides, into the array it returns
+        self.exp, self.total = exp, total
+        self.reduction, self.input_shape = reduction, logits.shape
         dtype = logits.dtype
         if target.dtype.kind == "f":  # probabilities
             if self.channel_last:
@@ -120,21 +144,29 @@ class CrossEntropy(Function):
             self.fast_index = None
             denominator = coef.shape[0]
         else:
-            index = target.reshape(-1)
-            keep = index != ignore_index
-            all_kept = bool(keep.all())
-            safe = index if all_kept else np.where(keep, index, 0)
-            if label_smoothing == 0 and weight is None:
+            index = target if target.ndim == 1 else target.reshape(-1)
+            rows = self.rows = _arange(len(index))
+            simple = label_smoothing == 0 and weight is None
+            picked = _gather_unmasked(shifted, rows, index, ignore_index) if simple else None
+            if picked is None:
+                keep = index != ignore_index
+                all_kept = bool(keep.all())
+                safe = index if all_kept else np.where(keep, index, 0)
+            else:
+                keep, all_kept, safe = None, True, index
+            if simple:
                 # The common case: -log p[y] = log Σexp − shifted[y], no (N, C) log-probs.
                 self.fast_index = (safe, None if all_kept else keep)
-                losses = log_total[:, 0] - shifted[np.arange(len(safe)), safe]
+                if picked is None:
+                    picked = shifted[rows, safe]
+                losses = log_total[:, 0] - picked
                 if not all_kept:
                     losses *= keep
                 count = len(safe) if all_kept else max(int(keep.sum()), 1)
                 self.denominator = count if reduction == "mean" else 1
                 return self._reduce(losses, target.shape, dtype)
             coef = np.zeros_like(shifted)
-            coef[np.arange(len(safe)), safe] = 1 - label_smoothing
+            coef[rows, safe] = 1 - label_smoothing
             coef += label_smoothing / classes
             if weight is not None:
                 coef *= weight
@@ -152,18 +184,23 @@ class CrossEntropy(Function):
         self.loss_shape = shape
         if self.reduction == "none":
             return losses.reshape(shape).astype(dtype, copy=False)
-        total = losses.sum(dtype=np.float64) / self.denominator
+        total = np.add.reduce(losses, dtype=np.float64) / self.denominator
         return np.asarray(total, dtype=dtype)
 
-    def backward(self, grad: np.ndarray) -> tuple:
-        probs = self.probs
+    backward_out = True
+
+    def backward(self, grad: np.ndarray, out: tuple = (None, None)) -> tuple:
+        out_logits = out[0] if not self.channel_last else None
+        # the softmax, in a new array (or `out`): the saved values survive a retain_graph
+        grad_z = np.divide(self.exp, self.total, out=out_logits)
         if self.fast_index is not None:
             safe, keep = self.fast_index
-            probs = probs.copy()  # the saved softmax must survive a retain_graph backward
-            probs[np.arange(len(safe)), safe] -= 1
-            grad_z = probs if keep is None else probs * keep[:, None]
+            grad_z[self.rows, safe] -= 1
+            if keep is not None:
+                grad_z *= keep[:, None]
         else:
-            grad_z = probs * self.coef.sum(axis=1, keepdims=True) - self.coef
+            grad_z *= self.coef.sum(axis=1, keepdims=True)
+            grad_z -= self.coef
         if self.reduction == "none":
             grad_z *= grad.reshape(-1, 1)
         else:
@@ -172,6 +209,28 @@ class CrossEntropy(Function):
         if self.channel_last:
             moved = (self.input_shape[0], *self.input_shape[2:], classes)
             grad_z = np.moveaxis(grad_z.reshape(moved), -1, 1)
-        else:
+        elif grad_z.shape != self.input_shape:
             grad_z = grad_z.reshape(self.input_shape)
         return grad_z, None
+
+
+def _gather_unmasked(
+    shifted: np.ndarray, rows: np.ndarray, index: np.ndarray, ignore_index: int
+) -> np.ndarray | None:
+    """`shifted[rows, index]` if no target is `ignore_index`, else None. When ignore_index
+    lies below -classes (torch's -100, usually), an ignored target makes the gather itself
+    fail, so the common batch needs no mask and no reduction over the targets to know."""
+    if ignore_index >= -shifted.shape[1]:
+        return None
+    try:
+        return shifted[rows, index]
+    except IndexError:  # an ignored target (or an invalid one: the masked path says so)
+        return None
+
+
+@functools.lru_cache(maxsize=16)
+def _arange(n: int) -> np.ndarray:
+    """0..n-1, read-only and shared: the row index of every batch of n samples."""
+    rows = np.arange(n)
+    rows.flags.writeable = False
+    return rows

@@ -11,10 +11,12 @@ from rich.table import Table
 
 from nnrun.data.predict import read_labeled
 from nnrun.errors import DataError
+from nnrun.experiment import sample_batch
 from nnrun.fileio import write_json_atomic
+from nnrun.losses.targets import check_data_targets
 from nnrun.markup import safe
 from nnrun.metrics import confusion_matrix
-from nnrun.train.loop import evaluate_split
+from nnrun.train.loop import evaluate_split, predict_outputs
 from nnrun.train.session import open_run
 
 EVAL_FILE = "eval.json"
@@ -32,6 +34,11 @@ def evaluate_run(
     if data_path is not None:
         part = read_labeled(data_path, exp.spec.data, opened.preprocessor)
         label, prefix = str(data_path), DATA_PREFIX
+        # The run's own splits were checked when the experiment was built; a new file too,
+        # once, against the outputs of its first examples.
+        inputs, targets = sample_batch(part)
+        outputs = predict_outputs(exp, inputs, batch_size=0)
+        check_data_targets(exp.loss, {"eval": part}, outputs, len(targets), label)
     else:
         if split not in exp.data.splits:
             raise DataError(
@@ -83,6 +90,6 @@ def render_evaluation(result: dict[str, Any], console: Console) -> None:
         grid.add_column("")
         for name in names:
             grid.add_column(safe(name), justify="right")
-        for name, row in zip(names, matrix, strict=True):
+        for name, row in zip(names, matrix, strict=False):
             grid.add_row(safe(name), *(str(v) for v in row))
         console.print(grid)

@@ -102,3 +102,132 @@ def test_forward_only_plans_replay_under_no_grad():
     assert compiled.replaying
     for got, want in zip(outputs, expected, strict=True):
         assert np.array_equal(got, want)
+
+
+class Twice(Module):
+    """One Linear applied twice: its parameters get gradients from two paths."""
+
+    def __init__(self):
+        super().__init__()
+        self.inner = Linear(5, activation="tanh")
+        self.head = Linear(3)
+
+    def forward(self, x):
+        return self.head(self.inner(self.inner(x)))
+
+
+def test_gradients_meeting_at_a_shared_parameter_are_summed_bitwise():
+    model = Twice()
+    model(np.zeros((2, 5), np.float32))
+    run_both(model, batches([8] * 6))
+
+
+def test_parameter_gradients_are_kept_in_buffers_reused_from_step_to_step():
+    model = mlp()
+    optimizer = SGD(model.parameters(), lr=0.1)
+    step = compile_step(model, functional.cross_entropy, optimizer)
+    seen = []
+    original = optimizer.step
+
+    def record_grads():
+        seen.append([p.grad for p in model.parameters()])
+        original()
+
+    optimizer.step = record_grads
+    for x, y in batches([8] * 5):
+        step(x, y)
+    assert step.compiled.replaying
+    replayed = seen[2:]  # two recordings, then replays
+    for grads in replayed[1:]:
+        assert all(a is b for a, b in zip(grads, replayed[0], strict=True))
+    assert all(p.grad is None for p in model.parameters())  # zero_grad still drops them
+
+
+def test_gradients_accumulate_over_two_replayed_backward_passes():
+    """A parameter that still holds a gradient gets the next one added, as eagerly."""
+    model = mlp()
+    twin = copy.deepcopy(model)
+    data = batches([8] * 8)
+    compiled = compiled_call(
+        lambda x, y: functional.cross_entropy(model(x), y), "on", key=lambda: model.training
+    )
+    for index, (x, y) in enumerate(data):
+        compiled.backward(compiled(x, y))
+        twin_loss = functional.cross_entropy(twin(x), y)
+        twin_loss.backward()
+        if index % 2:  # zero every second batch: the other one accumulates
+            for a, b in zip(model.parameters(), twin.parameters(), strict=True):
+                assert np.array_equal(a.grad, b.grad)
+                a.grad = b.grad = None
+    assert compiled.replaying
+
+
+def test_a_plain_backward_through_a_replayed_step_matches_eager_and_the_plan_keeps_working():
+    model = mlp()
+    twin = copy.deepcopy(model)
+    compiled = compiled_call(
+        lambda x, y: functional.cross_entropy(model(x), y), "on", key=lambda: model.training
+    )
+    for index, (x, y) in enumerate(batches([8] * 6)):
+        loss = compiled(x, y)
+        if index < 2:  # the recordings
+            compiled.backward(loss)
+        else:
+            loss.backward()  # the engine's backward, not the plan's
+        twin_loss = functional.cross_entropy(twin(x), y)
+        twin_loss.backward()
+        for a, b in zip(model.parameters(), twin.parameters(), strict=True):
+            assert np.array_equal(a.grad, b.grad)
+            a.grad = b.grad = None
+    assert compiled.replaying
+
+
+def test_a_second_backward_through_a_replayed_step_is_refused_as_eagerly():
+    model = mlp(Dropout(0.5))
+    compiled = compiled_call(
+        lambda x, y: functional.cross_entropy(model(x), y), "on", key=lambda: model.training
+    )
+    data = batches([8] * 4)
+    for x, y in data[:3]:
+        compiled.backward(compiled(x, y))
+        model.zero_grad()
+    loss = compiled(*data[3])
+    compiled.backward(loss)
+    with pytest.raises(RuntimeError, match="second time"):
+        loss.backward()
+    model.zero_grad()
+    compiled.backward(compiled(*data[0]))  # and the next replay runs as usual
+
+
+def test_outputs_of_a_replay_are_not_overwritten_by_the_next_one():
+    """Values that reach the caller are never preallocated buffers: a caller may keep them
+    (predict concatenates the outputs of every batch)."""
+    model = mlp()
+    model.eval()
+    compiled = compiled_call(lambda x: model(x).reshape(-1), "on")
+    data = [x for x, _ in batches([6] * 5)]
+    with no_grad():
+        kept = [compiled(x).data for x in data]
+        expected = [model(Tensor(x)).data.reshape(-1) for x in data]
+    assert compiled.replaying
+    for got, want in zip(kept, expected, strict=True):
+        assert np.array_equal(got, want)
+
+
+class Transposed(Module):
+    """A dense layer on a transposed (non-contiguous) value: its gradient buffer must be
+    one that a 2-D view can be written through."""
+
+    def __init__(self):
+        super().__init__()
+        self.mix = Linear(8)
+        self.head = Linear(3)
+
+    def forward(self, x):
+        return self.head(self.mix(x).transpose(1, 0))
+
+
+def test_a_dense_layer_on_a_non_contiguous_value_replays_bitwise():
+    model = Transposed()
+    model(np.zeros((8, 5), np.float32))
+    run_both(model, batches([8] * 6))

@@ -129,6 +129,12 @@ CASES = [
         [distinct(4, 3), r(5, 3, seed=1), r(5, seed=2) + 0.37],
         "fused relu",
     ),
+    OpCase(
+        "Linear",
+        lambda x, w, b: F.linear(x, w, b),
+        [r(1, 3), r(2, 3, seed=1), r(2, seed=2)],
+        "one row",
+    ),
     OpCase("LogSoftmax", lambda a: F.log_softmax(a, axis=1), [r(3, 4) * 3]),
     OpCase("Softmax", lambda a: F.softmax(a, axis=0), [r(3, 4) * 3]),
     OpCase(
@@ -136,6 +142,18 @@ CASES = [
         lambda a: F.cross_entropy(a, np.array([0, 2, 1, 2])),
         [r(4, 3) * 2],
         "indices",
+    ),
+    OpCase(
+        "CrossEntropy",
+        lambda a: F.cross_entropy(a, np.array([0, -100, 1, 2])),
+        [r(4, 3) * 2],
+        "ignored target",
+    ),
+    OpCase(
+        "CrossEntropy",
+        lambda a: F.cross_entropy(a, np.array([0, 2, 1, 2]), ignore_index=1),
+        [r(4, 3) * 2],
+        "ignore_index in range",
     ),
     OpCase(
         "CrossEntropy",

@@ -1,0 +1,69 @@
+"""Ops that take preallocated `out=` arrays (Function.forward_out / backward_out) give
+bitwise the values they give without them, in the arrays they were handed."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from nnrun.autograd.tensor import Tensor
+from nnrun.compile.tape import Tape, recording
+from tests.ops.op_cases import CASES
+
+OUT_CASES = [
+    case
+    for case in CASES
+    if case.op in {"Linear", "CrossEntropy"}  # the ops that opt in (checked below)
+]
+
+
+def recorded_op(case):
+    """(class, input arrays, attributes, needs) of the case's op, as `apply` called it."""
+    tensors = [Tensor(x.astype(np.float32), requires_grad=True) for x in case.inputs]
+    tape = Tape([])
+    with recording(tape):
+        case.fn(*tensors)
+    (op,) = [op for op in tape.ops if op.cls.__name__ == case.op]
+    return op.cls, [p.data for p in op.parents], op.attrs, op.needs
+
+
+def test_the_ops_with_out_cases_are_the_ops_that_take_out_arrays():
+    from nnrun.autograd.function import Function
+
+    def subclasses(cls):
+        for sub in cls.__subclasses__():
+            yield sub
+            yield from subclasses(sub)
+
+    takes_out = {c.__name__ for c in subclasses(Function) if c.forward_out or c.backward_out}
+    assert takes_out == {case.op for case in OUT_CASES}
+
+
+@pytest.mark.parametrize("case", OUT_CASES, ids=lambda c: f"{c.op}-{c.id}")
+def test_values_and_gradients_written_into_out_arrays_are_bitwise_the_plain_ones(case):
+    cls, arrays, attrs, needs = recorded_op(case)
+    plain, into = cls(), cls()
+    plain.needs_input_grad = into.needs_input_grad = needs
+    value = plain.forward(*arrays, **attrs)
+    if cls.forward_out:
+        out = np.full_like(value, np.nan)
+        assert into.forward(*arrays, **attrs, out=out) is out
+        assert np.array_equal(out, value)
+    else:
+        into.forward(*arrays, **attrs)
+    grad = np.random.default_rng(0).standard_normal(value.shape).astype(value.dtype)
+    expected = plain.backward(grad)
+    buffers = tuple(
+        np.full_like(a, np.nan) if need and a.dtype.kind == "f" else None
+        for a, need in zip(arrays, needs, strict=True)
+    )
+    got = into.backward(grad, out=buffers)
+    for index, (want, have, buffer) in enumerate(zip(expected, got, buffers, strict=True)):
+        if want is None:
+            assert have is None
+            continue
+        assert np.array_equal(have, want), f"input {index}"
+        if have is buffer:
+            continue
+        # an op may decline a buffer (another layout, another path), never half-use it
+        assert buffer is None or np.isnan(buffer).all(), f"input {index}"
