@@ -73,7 +73,7 @@ class OpRecord:
         self.out: Tensor = out
         # set by `Tape.prepare`: the instance replays reuse, the attributes with the output
         # buffer, the buffers for input gradients (or None)
-        self.ctx: Function | None = None
+        self.ctx: Function  # (not set until then)
         self.links: dict[str, Any] = {}
         self.call_attrs: dict[str, Any] = attrs
         self.grad_out: tuple[np.ndarray | None, ...] | None = None
@@ -233,7 +233,7 @@ class Tape:
         """Forget the values only the ops used: holding them until the next replay would
         keep a step's worth of activations out of the allocator's reach."""
         for slot in self._intermediates:
-            slot.data = None
+            del slot.data  # the next replay sets it again
 
     def backward(self, root: Tensor) -> bool:
         """Backpropagate from `root` over the recorded program; False if it was not the
@@ -268,8 +268,8 @@ class _BackwardProgram:
         position = {id(t): k for k, t in enumerate(order)}
         made_by = {id(op.out): op for op in self.ops_in(ops, position)}
         incoming = [0] * len(order)
-        for op in made_by.values():
-            for parent, need in zip(op.parents, op.needs, strict=True):
+        for record in made_by.values():
+            for parent, need in zip(record.parents, record.needs, strict=True):
                 if need and id(parent) in position:
                     incoming[position[id(parent)]] += 1
         self.sums = [
@@ -418,14 +418,16 @@ def recording(tape: Tape) -> Iterator[Tape]:
     """Report every op this thread applies in this block to `tape`."""
     with _LOCK:
         _active.append(tape)
-        Function.apply = classmethod(_recording_apply)  # type: ignore[method-assign]
+        # Patching the engine's entry point: a classmethod replaced at run time, which no
+        # static type can say.
+        Function.apply = classmethod(_recording_apply)  # type: ignore[method-assign, assignment]
     try:
         yield tape
     finally:
         with _LOCK:
             _active.remove(tape)
             if not _active:
-                Function.apply = classmethod(_APPLY)  # type: ignore[method-assign]
+                Function.apply = classmethod(_APPLY)  # type: ignore[method-assign, assignment]
 
 
 def _recording_apply(cls: type[Function], *inputs: Tensor, **attrs: Any) -> Tensor:

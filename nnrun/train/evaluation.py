@@ -36,9 +36,9 @@ def evaluate_run(
         label, prefix = str(data_path), DATA_PREFIX
         # The run's own splits were checked when the experiment was built; a new file too,
         # once, against the outputs of its first examples.
-        inputs, targets = sample_batch(part)
-        outputs = predict_outputs(exp, inputs, batch_size=0)
-        check_data_targets(exp.loss, {"eval": part}, outputs, len(targets), label)
+        first_inputs, first_targets = sample_batch(part)
+        first_outputs = predict_outputs(exp, first_inputs, batch_size=0)
+        check_data_targets(exp.loss, {"eval": part}, first_outputs, len(first_targets), label)
     else:
         if split not in exp.data.splits:
             raise DataError(
