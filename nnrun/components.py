@@ -2,37 +2,30 @@
 
 Registries fill where components are defined (a decorator per class); anything that looks
 names up — the config builder, the JSON schema, the registry-walking tests — imports this
-first.
+first. Every module of a component package is imported by walking the package, so a new
+module (a layer family in `nn/`, a loss file in `losses/`) registers without being listed.
 """
 
-from nnrun import (  # noqa: F401
-    init,
-    losses,
-    metrics,
-    optim,
-    schedules,
-)
-from nnrun.data import builtin  # noqa: F401
-from nnrun.loggers import csv, mlflow, tensorboard  # noqa: F401
-from nnrun.nn import (  # noqa: F401
-    activation,
-    attention,
-    container,
-    conv,
-    distance,
-    dropout,
-    dropout2d,
-    embedding,
-    expression,
-    graph,
-    linear,
-    math,
-    merge,
-    normalization,
-    padding,
-    pooling,
-    rnn,
-    shape,
-    tensor_nodes,
-    transformer,
-)
+from __future__ import annotations
+
+import importlib
+import pkgutil
+
+COMPONENT_PACKAGES = ("nnrun.nn", "nnrun.losses", "nnrun.optim", "nnrun.loggers", "nnrun.data")
+"""Packages whose every module may define components (walked, not listed)."""
+
+COMPONENT_MODULES = ("nnrun.init", "nnrun.metrics", "nnrun.schedules")
+"""Single-module kinds: initializers, metrics, schedules."""
+
+
+def _walk(package_name: str) -> list[str]:
+    package = importlib.import_module(package_name)
+    return [
+        info.name
+        for info in pkgutil.walk_packages(package.__path__, prefix=f"{package_name}.")
+        if not info.name.rsplit(".", 1)[-1].startswith("_")
+    ]
+
+
+for _name in (*COMPONENT_MODULES, *(m for p in COMPONENT_PACKAGES for m in _walk(p))):
+    importlib.import_module(_name)

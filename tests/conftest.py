@@ -1,7 +1,10 @@
-"""Test-wide settings: fixed seeds and one BLAS thread (the suite runs on 2 shared cores)."""
+"""Test-wide settings (one BLAS thread: the suite runs on 2 shared cores; the compile mode),
+the shared tiny iris experiment, and skips that name the extra a test needs."""
 
 import dataclasses
 import os
+import textwrap
+from pathlib import Path
 
 import pytest
 
@@ -20,3 +23,24 @@ def _compile_mode(monkeypatch: pytest.MonkeyPatch) -> None:
 
         option = TRAIN_SPEC["compile"]
         monkeypatch.setitem(TRAIN_SPEC, "compile", dataclasses.replace(option, default=mode))
+
+
+TINY = """
+name: tiny
+seed: 1
+data: {dataset: iris, batch_size: 16, split: {val: 0.2, test: 0.2}}
+model:
+  layers:
+    - {type: linear, units: 8, activation: tanh}
+    - {type: linear, units: 3}
+optimizer: {type: adam, lr: 0.05}
+train: {epochs: 3}
+"""
+
+
+@pytest.fixture
+def tiny(tmp_path: Path) -> Path:
+    """`tmp_path/tiny.yaml`: a 3-epoch iris classifier that trains in about a second."""
+    path = tmp_path / "tiny.yaml"
+    path.write_text(textwrap.dedent(TINY))
+    return path

@@ -23,6 +23,7 @@ from nnrun.checkpoint import (
     unflatten_state,
 )
 from nnrun.errors import CheckpointError
+from tests.extras import need
 
 METADATA = {
     "config": "model:\n  layers:\n    - {type: linear, units: 3}\n",
@@ -304,7 +305,7 @@ def test_newer_format_is_refused_with_upgrade_hint(tmp_path):
 
 
 def test_torch_linear_loads_saved_weights_and_matches_numpy(tmp_path):
-    torch = pytest.importorskip("torch")
+    torch = need("torch")
     from safetensors.torch import load_file
 
     rng = np.random.default_rng(1)
@@ -320,7 +321,7 @@ def test_torch_linear_loads_saved_weights_and_matches_numpy(tmp_path):
 
 
 def test_file_saved_by_torch_loads_as_weights_without_state(tmp_path):
-    torch = pytest.importorskip("torch")
+    torch = need("torch")
     from safetensors.torch import save_file
 
     layer = torch.nn.Linear(2, 3)

@@ -13,35 +13,17 @@ import pytest
 from typer.testing import CliRunner
 
 from nnrun import __version__
-from nnrun.cli import app
+from nnrun.cli import COMMANDS, app
+from tests.extras import need
 
 runner = CliRunner()
 ROOT = Path(__file__).resolve().parents[1]
 
-CONFIG = """
-name: clitest
-seed: 1
-data: {dataset: iris, batch_size: 16, split: {val: 0.2, test: 0.2}}
-model:
-  layers:
-    - {type: linear, units: 8, activation: tanh}
-    - {type: linear, units: 3}
-optimizer: {type: adam, lr: 0.05}
-train: {epochs: 3}
-"""
-
 
 @pytest.fixture
-def config(tmp_path: Path) -> Path:
-    path = tmp_path / "iris.yaml"
-    path.write_text(textwrap.dedent(CONFIG))
-    return path
-
-
-@pytest.fixture
-def trained(config: Path, tmp_path: Path) -> Path:
+def trained(tiny: Path, tmp_path: Path) -> Path:
     run = tmp_path / "run"
-    result = runner.invoke(app, ["train", str(config), "--out", str(run), "--quiet"])
+    result = runner.invoke(app, ["train", str(tiny), "--out", str(run), "--quiet"])
     assert result.exit_code == 0, result.output
     return run
 
@@ -49,23 +31,12 @@ def trained(config: Path, tmp_path: Path) -> Path:
 def test_version_and_help():
     assert runner.invoke(app, ["--version"]).output.strip() == f"nnrun {__version__}"
     result = runner.invoke(app, ["--help"])
-    for command in (
-        "train",
-        "eval",
-        "predict",
-        "validate",
-        "graph",
-        "gradcheck",
-        "schema",
-        "datasets",
-        "runs",
-        "plot",
-    ):
+    for command in COMMANDS:
         assert command in result.output
 
 
-def test_train_json_prints_one_object_per_epoch(config, tmp_path):
-    result = runner.invoke(app, ["train", str(config), "--out", str(tmp_path / "r"), "--json"])
+def test_train_json_prints_one_object_per_epoch(tiny, tmp_path):
+    result = runner.invoke(app, ["train", str(tiny), "--out", str(tmp_path / "r"), "--json"])
     assert result.exit_code == 0, result.output
     lines = [json.loads(line) for line in result.stdout.splitlines() if line.strip()]
     epochs = [line for line in lines if line.get("event") == "epoch"]
@@ -74,21 +45,21 @@ def test_train_json_prints_one_object_per_epoch(config, tmp_path):
     assert lines[-1]["event"] == "end" and lines[-1]["status"] == "finished"
 
 
-def test_train_writes_a_timestamped_run_and_latest_pointer(config, tmp_path):
+def test_train_writes_a_timestamped_run_and_latest_pointer(tiny, tmp_path):
     result = runner.invoke(
-        app, ["train", str(config), "--quiet", "--set", f"output_dir={tmp_path / 'outputs'}"]
+        app, ["train", str(tiny), "--quiet", "--set", f"output_dir={tmp_path / 'outputs'}"]
     )
     assert result.exit_code == 0, result.output
-    runs = [p for p in (tmp_path / "outputs" / "clitest").iterdir() if p.name != "latest"]
+    runs = [p for p in (tmp_path / "outputs" / "tiny").iterdir() if p.name != "latest"]
     assert len(runs) == 1 and runs[0].name[:8].isdigit()
-    assert (tmp_path / "outputs" / "clitest" / "latest").resolve() == runs[0].resolve()
+    assert (tmp_path / "outputs" / "tiny" / "latest").resolve() == runs[0].resolve()
     assert str(runs[0]) in result.output.replace("\n", "")
 
 
-def test_config_errors_exit_2_with_location_and_no_traceback(config):
+def test_config_errors_exit_2_with_location_and_no_traceback(tiny):
     result = runner.invoke(
         app,
-        ["train", str(config), "--set", "model.layers.0.units=many", "--set", "optimizer.lrr=1"],
+        ["train", str(tiny), "--set", "model.layers.0.units=many", "--set", "optimizer.lrr=1"],
     )
     assert result.exit_code == 2
     assert "Traceback" not in result.output
@@ -102,31 +73,29 @@ def test_bad_yaml_exits_2_with_the_parser_position(tmp_path):
     assert result.exit_code == 2 and f"{bad}:3:1" in result.output
 
 
-def test_debug_shows_the_traceback(config):
-    result = runner.invoke(app, ["--debug", "validate", str(config), "--set", "seed=x"])
+def test_debug_shows_the_traceback(tiny):
+    result = runner.invoke(app, ["--debug", "validate", str(tiny), "--set", "seed=x"])
     assert result.exit_code != 0 and result.exception is not None
 
 
-def test_validate_prints_summary_and_explains_sources(config):
-    result = runner.invoke(
-        app, ["validate", str(config), "--explain", "--set", "optimizer.lr=0.01"]
-    )
+def test_validate_prints_summary_and_explains_sources(tiny):
+    result = runner.invoke(app, ["validate", str(tiny), "--explain", "--set", "optimizer.lr=0.01"])
     assert result.exit_code == 0, result.output
     assert "layers.0" in result.output and "parameters: 67" in result.output
     assert "--set optimizer.lr=0.01" in result.output and "default" in result.output
 
 
-def test_explain_shows_what_each_value_may_be_from_the_declarations(config):
+def test_explain_shows_what_each_value_may_be_from_the_declarations(tiny):
     from nnrun.config.resolve import resolve_config
     from nnrun.spec import declared, parse_spec
 
-    cfg = resolve_config(config)
+    cfg = resolve_config(tiny)
     parse_spec(cfg)
     assert declared(cfg, ("train", "epochs")) == "int >= 1"
     assert declared(cfg, ("data", "split", "val")) == "float in [0, 0.9]"
     assert declared(cfg, ("optimizer", "lr")) == "float >= 0"
     assert declared(cfg, ("model", "layers", 0, "units")) == "int >= 1"
-    result = runner.invoke(app, ["validate", str(config), "--explain"], env={"COLUMNS": "200"})
+    result = runner.invoke(app, ["validate", str(tiny), "--explain"], env={"COLUMNS": "200"})
     assert "allowed" in result.output and "int >= 1" in result.output
 
 
@@ -143,22 +112,22 @@ def test_components_lists_arguments_with_their_constraints():
 @pytest.mark.parametrize(
     "fmt, marker", [("dot", "digraph"), ("mermaid", "flowchart TD"), ("text", "computation graph")]
 )
-def test_graph_formats(config, tmp_path, fmt, marker):
+def test_graph_formats(tiny, tmp_path, fmt, marker):
     out = tmp_path / f"g.{fmt}"
-    result = runner.invoke(app, ["graph", str(config), "--format", fmt, "--out", str(out)])
+    result = runner.invoke(app, ["graph", str(tiny), "--format", fmt, "--out", str(out)])
     assert result.exit_code == 0, result.output
     text = out.read_text()
     assert marker in text and "layers.1" in text
 
 
-def test_gradcheck_passes_on_a_real_model(config):
-    result = runner.invoke(app, ["gradcheck", str(config), "--batch", "3"])
+def test_gradcheck_passes_on_a_real_model(tiny):
+    result = runner.invoke(app, ["gradcheck", str(tiny), "--batch", "3"])
     assert result.exit_code == 0, result.output
     assert "all 4 parameter gradients match" in result.output
 
 
 def test_schema_is_valid_json_schema():
-    jsonschema = pytest.importorskip("jsonschema")
+    jsonschema = need("jsonschema")
     result = runner.invoke(app, ["schema"])
     schema = json.loads(result.stdout)
     jsonschema.Draft202012Validator.check_schema(schema)
@@ -227,10 +196,10 @@ def test_datasets_lists_the_builtins():
     assert result.exit_code == 0 and "digits" in result.output and "karate" in result.output
 
 
-def test_main_path_in_a_real_process(config, tmp_path):
+def test_main_path_in_a_real_process(tiny, tmp_path):
     run = tmp_path / "proc"
     done = subprocess.run(
-        [sys.executable, "-m", "nnrun.cli", "train", str(config), "--out", str(run)],
+        [sys.executable, "-m", "nnrun.cli", "train", str(tiny), "--out", str(run)],
         capture_output=True,
         text=True,
         timeout=120,
@@ -269,7 +238,7 @@ def test_predict_generates_text_from_a_language_model(tmp_path):
     assert greedy.exit_code == 0 and greedy.stdout.startswith("KING:")
 
 
-def test_ctrl_c_saves_last_prints_the_resume_command_and_exits_130(config, tmp_path):
+def test_ctrl_c_saves_last_prints_the_resume_command_and_exits_130(tiny, tmp_path):
     import signal
 
     run = tmp_path / "interrupted"
@@ -279,7 +248,7 @@ def test_ctrl_c_saves_last_prints_the_resume_command_and_exits_130(config, tmp_p
             "-m",
             "nnrun.cli",
             "train",
-            str(config),
+            str(tiny),
             "--out",
             str(run),
             "--set",

@@ -18,7 +18,7 @@ import pytest
 from typer.testing import CliRunner
 
 from nnrun.cli import app
-from tests.test_cli import CONFIG as IRIS  # iris, 3 epochs, a validation split
+from tests.extras import need
 
 ROOT = Path(__file__).resolve().parents[1]
 runner = CliRunner()
@@ -44,16 +44,9 @@ def ok(*args: str, input: str | bytes | None = None):
 
 
 @pytest.fixture
-def iris(tmp_path: Path) -> Path:
-    path = tmp_path / "iris.yaml"
-    path.write_text(textwrap.dedent(IRIS))
-    return path
-
-
-@pytest.fixture
-def iris_run(iris: Path, tmp_path: Path) -> Path:
+def iris_run(tiny: Path, tmp_path: Path) -> Path:
     run = tmp_path / "run"
-    ok("train", iris, "--out", run, "--quiet")
+    ok("train", tiny, "--out", run, "--quiet")
     return run
 
 
@@ -79,11 +72,11 @@ def keras_stop_epoch(values: list[float], patience: int, min_delta: float, mode:
     ("monitor", "mode", "patience", "min_delta"),
     [("val_loss", "min", 2, 0.02), ("val_accuracy", "max", 3, 0.0), ("train_loss", "min", 1, 0.05)],
 )
-def test_early_stopping_stops_where_keras_would(iris, tmp_path, monitor, mode, patience, min_delta):
+def test_early_stopping_stops_where_keras_would(tiny, tmp_path, monitor, mode, patience, min_delta):
     run = tmp_path / "es"
     result = ok(
         "train",
-        iris,
+        tiny,
         "--out",
         run,
         "--set",
@@ -105,10 +98,10 @@ def test_early_stopping_stops_where_keras_would(iris, tmp_path, monitor, mode, p
     assert "-1 left" not in result.output
 
 
-def test_early_stopping_after_exactly_patience_epochs_without_improvement(iris, tmp_path):
+def test_early_stopping_after_exactly_patience_epochs_without_improvement(tiny, tmp_path):
     result = ok(
         "train",
-        iris,
+        tiny,
         "--out",
         tmp_path / "es",
         "--set",
@@ -126,9 +119,9 @@ def test_early_stopping_after_exactly_patience_epochs_without_improvement(iris, 
 # ---------------------------------------------------------------- 5. NaN
 
 
-def test_nan_in_the_first_epoch_says_no_checkpoint_exists_and_is_printed_once(iris, tmp_path):
+def test_nan_in_the_first_epoch_says_no_checkpoint_exists_and_is_printed_once(tiny, tmp_path):
     result = invoke(
-        "train", iris, "--out", tmp_path / "nan", "--set", "optimizer={type: sgd, lr: 1.0e+300}"
+        "train", tiny, "--out", tmp_path / "nan", "--set", "optimizer={type: sgd, lr: 1.0e+300}"
     )
     assert result.exit_code == 3
     assert result.output.count("the loss became nan") == 1
@@ -137,11 +130,11 @@ def test_nan_in_the_first_epoch_says_no_checkpoint_exists_and_is_printed_once(ir
     assert not (tmp_path / "nan" / "checkpoints").exists()
 
 
-def test_nan_after_an_epoch_names_the_last_checkpoint_that_exists(iris, tmp_path):
+def test_nan_after_an_epoch_names_the_last_checkpoint_that_exists(tiny, tmp_path):
     run = tmp_path / "nan"
     result = invoke(
         "train",
-        iris,
+        tiny,
         "--out",
         run,
         "--set",
@@ -159,13 +152,13 @@ def test_nan_after_an_epoch_names_the_last_checkpoint_that_exists(iris, tmp_path
 # ---------------------------------------------------------------- 6. train CONFIG --resume
 
 
-def test_resume_with_a_config_compares_it_and_uses_it(iris, iris_run, tmp_path):
+def test_resume_with_a_config_compares_it_and_uses_it(tiny, iris_run, tmp_path):
     changed = tmp_path / "changed.yaml"
-    changed.write_text(iris.read_text().replace("lr: 0.05", "lr: 0.01"))
+    changed.write_text(tiny.read_text().replace("lr: 0.05", "lr: 0.01"))
     refused = invoke("train", changed, "--resume", iris_run)
     assert refused.exit_code == 2 and "optimizer.lr: 0.05 -> 0.01" in refused.output
     longer = tmp_path / "longer.yaml"
-    longer.write_text(iris.read_text().replace("epochs: 3", "epochs: 4"))
+    longer.write_text(tiny.read_text().replace("epochs: 3", "epochs: 4"))
     ok("train", longer, "--resume", iris_run, "--quiet")
     assert json.loads((iris_run / "summary.json").read_text())["epochs"] == 4
     ok("train", changed, "--resume", iris_run, "--force", "--set", "train.epochs=5", "-q")
@@ -252,10 +245,10 @@ def test_proba_for_a_regression_model_is_refused(tmp_path):
 # ---------------------------------------------------------------- 12. closed stdout
 
 
-def test_validate_into_a_closed_pipe_exits_quietly(iris):
+def test_validate_into_a_closed_pipe_exits_quietly(tiny):
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
     process = subprocess.Popen(
-        [sys.executable, "-m", "nnrun.cli", "validate", str(iris), "--explain"],
+        [sys.executable, "-m", "nnrun.cli", "validate", str(tiny), "--explain"],
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         env=env,
@@ -310,10 +303,10 @@ def test_predict_refuses_stdin_beyond_its_bound(iris_run, monkeypatch):
 # ---------------------------------------------------------------- 16. printed config
 
 
-def test_print_config_is_the_resolved_config_and_runs_as_a_config(iris, tmp_path, monkeypatch):
+def test_print_config_is_the_resolved_config_and_runs_as_a_config(tiny, tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     base = tmp_path / "base.yaml"
-    base.write_text(iris.read_text().replace("units: 8", 'units: "${data.batch_size}"'))
+    base.write_text(tiny.read_text().replace("units: 8", 'units: "${data.batch_size}"'))
     child = tmp_path / "child.yaml"
     child.write_text("extends: base.yaml\nname: child\n")
     printed = ok("train", child, "--print-config", "--set", "optimizer.lr=0.01").stdout
@@ -342,8 +335,8 @@ def test_debug_after_the_command_shows_the_traceback(tmp_path):
 # ---------------------------------------------------------------- 18. epoch time
 
 
-def test_fast_epochs_show_milliseconds_not_zero_seconds(iris, tmp_path):
-    output = ok("train", iris, "--out", tmp_path / "r").output
+def test_fast_epochs_show_milliseconds_not_zero_seconds(tiny, tmp_path):
+    output = ok("train", tiny, "--out", tmp_path / "r").output
     epochs = [line for line in output.splitlines() if line.startswith("epoch ")]
     assert epochs and all(" 0.0s" not in line for line in epochs)
     assert all(line.split("  ")[-2].endswith(("ms", "s")) for line in epochs)
@@ -353,7 +346,7 @@ def test_fast_epochs_show_milliseconds_not_zero_seconds(iris, tmp_path):
 
 
 def test_new_metrics_are_logged_and_match_sklearn_on_the_eval_split(tmp_path):
-    sklearn = pytest.importorskip("sklearn.metrics")
+    sklearn = need("sklearn.metrics")
     config = tmp_path / "bc.yaml"
     config.write_text(
         textwrap.dedent(
@@ -394,8 +387,8 @@ def test_new_metrics_are_logged_and_match_sklearn_on_the_eval_split(tmp_path):
     )
 
 
-def test_unknown_metric_suggests_registered_names_not_aliases(iris):
-    result = invoke("validate", iris, "--set", "metrics=[aucc]")
+def test_unknown_metric_suggests_registered_names_not_aliases(tiny):
+    result = invoke("validate", tiny, "--set", "metrics=[aucc]")
     assert result.exit_code == 2
     assert "did you mean 'auc'" in result.output and "'acc'" not in result.output
 
@@ -555,11 +548,11 @@ def test_datasets_json_lists_every_dataset_with_all_fields():
     ]
 
 
-def test_runs_at_80_columns_never_cut_or_wrap_run_paths(columns_80, iris, tmp_path):
+def test_runs_at_80_columns_never_cut_or_wrap_run_paths(columns_80, tiny, tmp_path):
     outputs = tmp_path / "outputs"
     long_name = "an_experiment_with_a_rather_long_descriptive_name"
     for _ in range(2):
-        ok("train", iris, "-q", "--set", f"name={long_name}", "--set", f"output_dir={outputs}")
+        ok("train", tiny, "-q", "--set", f"name={long_name}", "--set", f"output_dir={outputs}")
     output = ok("runs", outputs).output
     runs = [cells[0] for cells in table_cells(output)]
     assert len(runs) == 2 and all(run.startswith(f"{long_name}/2") for run in runs)
@@ -613,7 +606,7 @@ def test_plot_out_png_without_matplotlib_names_the_install_command(iris_run, no_
 
 
 def test_plot_png_title_is_the_run_name_and_steep_loss_is_log_scaled(tmp_path, monkeypatch):
-    pytest.importorskip("matplotlib")
+    need("matplotlib")
     from matplotlib.axes import Axes
     from matplotlib.figure import Figure
 
@@ -638,7 +631,7 @@ def test_terminal_plot_uses_a_log_axis_for_a_loss_over_three_decades(tmp_path, n
 
 
 def test_sweep_plot_puts_log_sampled_parameters_on_a_log_axis(sweep_project, monkeypatch):
-    pytest.importorskip("matplotlib")
+    need("matplotlib")
     from matplotlib.axes import Axes
 
     scales: dict[str, str] = {}

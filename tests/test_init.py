@@ -132,3 +132,13 @@ def test_same_seed_same_initialization():
     first = initialize("xavier_uniform", (20, 10))
     random.seed(3)
     assert np.array_equal(first, initialize("xavier_uniform", (20, 10)))
+
+
+@pytest.mark.parametrize("name", INITIALIZERS.names())
+def test_every_registered_initializer_fills_the_shape_reproducibly(name):
+    shape = (6, 4, 3)
+    first, second = draw(name, shape), draw(name, shape)
+    assert first.shape == shape and np.isfinite(first).all()
+    np.testing.assert_array_equal(first, second)
+    random.seed(0)
+    assert initialize(name, shape).dtype == np.float32

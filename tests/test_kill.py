@@ -13,7 +13,8 @@ import pytest
 
 from nnrun.checkpoint import CheckpointManager
 from nnrun.sweep.ledger import read_ledger
-from tests.cli.conftest import TINY, command, environment, invoke
+from tests.cli.conftest import command, environment, invoke
+from tests.conftest import TINY
 
 KILLS = 10
 SWEEP = """\

@@ -6,8 +6,9 @@ import numpy as np
 import pytest
 
 from nnrun.metrics import compute_metrics
+from tests.extras import need
 
-metrics = pytest.importorskip("sklearn.metrics")
+metrics = need("sklearn.metrics")
 
 
 def softmax(scores: np.ndarray) -> np.ndarray:

@@ -1,12 +1,11 @@
 """The README's command examples run as written, in a fresh working directory that holds
 only the shipped `configs/` and `datasets/` (the files they name are in
 `datasets/examples/`). Shell pipes, `&&` and `>` are interpreted here; commands that need
-other programs (pip, Graphviz's dot, a Dask scheduler) are left out, and `nnrun export`
-without its extra."""
+other programs (pip, Graphviz's dot, a Dask scheduler) are left out. The examples use the
+tensorboard, mlflow, export and plot extras: without one, the test skips and names it."""
 
 from __future__ import annotations
 
-import importlib.util
 import re
 import shlex
 from pathlib import Path
@@ -15,6 +14,7 @@ import pytest
 from typer.testing import CliRunner
 
 from nnrun.cli import app
+from tests.extras import need
 
 ROOT = Path(__file__).resolve().parents[1]
 README = (ROOT / "README.md").read_text()
@@ -59,8 +59,6 @@ def run_line(steps: list[list[list[str]]], cwd: Path) -> None:
         for words in piped:
             if words[0] in SKIP or "dask" in words:
                 break
-            if words[1] == "export" and importlib.util.find_spec("onnx") is None:
-                break  # the export extra is not installed
             if words[0] == "head":
                 count = int(words[1].lstrip("-"))
                 text = "".join((cwd / words[2]).read_text().splitlines(True)[:count])
@@ -87,6 +85,9 @@ def fresh_clone(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 @pytest.mark.slow
 def test_command_and_sweep_examples_run_as_written(fresh_clone, monkeypatch):
     from tests.sweep.conftest import InlineExecutor
+
+    for module in ("tensorboardX", "mlflow", "sqlalchemy", "onnx", "matplotlib"):
+        need(module)
 
     # Trials in this process: the README's sweeps, without the process pool's start-up.
     monkeypatch.setattr("nnrun.sweep.executors.make_executor", lambda *a, **k: InlineExecutor())

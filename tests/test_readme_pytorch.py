@@ -6,13 +6,13 @@ import re
 from pathlib import Path
 
 import numpy as np
-import pytest
 from typer.testing import CliRunner
 
 from nnrun.cli import app
+from tests.extras import need
 
-torch = pytest.importorskip("torch")
-pytest.importorskip("safetensors.torch")
+torch = need("torch")
+need("safetensors.torch")
 
 ROOT = Path(__file__).resolve().parents[1]
 

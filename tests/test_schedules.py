@@ -11,6 +11,7 @@ from nnrun.errors import ArgumentError, CheckpointError
 from nnrun.optim import SGD, Adagrad, Adam
 from nnrun.registry import SCHEDULES
 from nnrun.schedules import Schedule
+from tests.extras import need
 
 
 def make_optimizer(lr=0.1, momentum=0.9):
@@ -156,7 +157,7 @@ def test_lr_sequence_matches_recorded_torch_values(ours, theirs, expected):
 
 @pytest.mark.parametrize(("ours", "theirs", "expected"), RECORDED, ids=IDS)
 def test_lr_sequence_matches_live_torch(ours, theirs, expected):
-    torch = pytest.importorskip("torch")
+    torch = need("torch")
     steps, metrics = steps_of(ours, expected)
     param = torch.nn.Parameter(torch.zeros(1))
     optimizer = torch.optim.SGD([param], lr=0.1, momentum=0.9)

@@ -1,6 +1,6 @@
 """Activations: one ONNX writer per activation name, used by the activation layers and by
 the `activation:` option of linear/conv layers. Formulas follow nnrun/ops/activations.py;
-those without an ONNX operator in opset 17 (gelu, silu, sinc, gaussian, polynomial, ...)
+those without an ONNX operator in opset 17 (gelu, silu, mish, sinc, gaussian, polynomial, ...)
 are written with elementary operators."""
 
 from __future__ import annotations
@@ -160,3 +160,11 @@ def softmax(g: OnnxGraph, x: str, dim: int = -1) -> str:
 @writer("log_softmax")
 def log_softmax(g: OnnxGraph, x: str, dim: int = -1) -> str:
     return g.op("LogSoftmax", x, axis=int(dim))
+
+
+@writer("mish")
+def mish(g: OnnxGraph, x: str) -> str:
+    """The Mish operator from opset 18; before it, x·tanh(softplus(x))."""
+    if g.opset >= 18:
+        return g.op("Mish", x)
+    return g.op("Mul", x, g.op("Tanh", g.op("Softplus", x)))

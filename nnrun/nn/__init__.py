@@ -1,6 +1,8 @@
 """Layers (modules) built on the engine, with torch.nn's names, semantics and layouts.
 
-Importing this package registers every layer under its YAML name (`nnrun.registry.LAYERS`).
+This module re-exports the classes a Python user builds by hand. The YAML names live in
+`nnrun.registry.LAYERS`, complete once `nnrun.components` has walked every module of this
+package (so a new layer module needs no line here to be usable from YAML).
 """
 
 from nnrun.nn.activation import get_activation

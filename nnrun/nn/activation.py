@@ -1,9 +1,11 @@
-"""Activation functions, registered twice: as functions in ACTIVATIONS (for a layer's
-`activation:` option) and as layers in LAYERS (`{type: leaky_relu, negative_slope: 0.2}`).
+"""Activation functions: one registration makes both the function in ACTIVATIONS (for a
+layer's `activation:` option) and the layer in LAYERS (`{type: leaky_relu,
+negative_slope: 0.2}`).
 
 An activation is `fn(x, /, **options) -> Tensor`; its keyword options (with type hints and
 torch's defaults) are the schema of both the `activation:` mapping and the layer.
-`activation_layer()` derives the layer class from the function, so each is written once.
+`@register_activation(name, layer="ClassName")` derives the layer class from the function,
+so each is written once; the classes are attributes of this module (`activation.ReLU`).
 The activation `linear` is the identity; as a layer it is called `identity`, because the
 layer `linear` is the dense layer.
 """
@@ -28,19 +30,25 @@ ActivationSpec = str | dict[str, Any] | Callable[[Tensor], Tensor] | None
 
 _NOT_LAYERS = {"linear"}  # activation names taken by real layers
 
+LAYER_CLASSES: dict[str, type[Activation]] = {}
+"""The generated layer classes by class name (`ReLU`), also this module's attributes."""
+
 
 def register_activation(
     name: str,
     *aliases: str,
+    layer: str,
     arg_aliases: dict[str, str] | None = None,
     relations: tuple[Less, ...] = (),
 ) -> Callable[[Callable[..., Tensor]], Callable[..., Tensor]]:
-    """Decorator: register `fn(x, /, **options)` in ACTIVATIONS. Options are checked once,
-    when the activation is resolved (not on every call), against their annotations and
+    """Decorator: register `fn(x, /, **options)` in ACTIVATIONS and its layer class, named
+    `layer` (torch's class name: `ReLU`), in LAYERS under the same names. Options are checked
+    once, when the activation is resolved (not on every call), against their annotations and
     `relations`."""
 
     def decorator(fn: Callable[..., Tensor]) -> Callable[..., Tensor]:
         ACTIVATIONS.register(name, *aliases, arg_aliases=arg_aliases, relations=relations)(fn)
+        LAYER_CLASSES[layer] = activation_layer(name, layer)
         return fn
 
     return decorator
@@ -151,16 +159,24 @@ def activation_layer(name: str, class_name: str) -> type[Activation]:
     return layer
 
 
+def __getattr__(name: str) -> type[Activation]:
+    """The generated layer classes as module attributes (`from ...activation import ReLU`)."""
+    try:
+        return LAYER_CLASSES[name]
+    except KeyError:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}") from None
+
+
 # ------------------------------------------------------------------ the activations
 
 
-@register_activation("identity", "linear")
+@register_activation("identity", "linear", layer="Identity")
 def identity(x: Tensor, /) -> Tensor:
     """f(x) = x (the `linear` activation of Keras; as a layer, `identity`)."""
     return x
 
 
-@register_activation("sign")
+@register_activation("sign", layer="Sign")
 def sign(x: Tensor, /) -> Tensor:
     """The threshold unit sign(x) ∈ {−1, 0, 1}. Its gradient is zero almost everywhere
     (undefined at 0), so nothing below it learns by backpropagation; use `sign_ste` to train
@@ -168,7 +184,7 @@ def sign(x: Tensor, /) -> Tensor:
     return ew.Sign.apply(x)
 
 
-@register_activation("sign_ste")
+@register_activation("sign_ste", layer="SignSTE")
 def sign_ste(x: Tensor, /) -> Tensor:
     """sign(x) with a straight-through estimator: the forward value is sign(x), the backward
     pretends it was hardtanh (gradient 1 where |x| <= 1, else 0). The gradient is therefore
@@ -176,31 +192,31 @@ def sign_ste(x: Tensor, /) -> Tensor:
     return ops.SignSte.apply(x)
 
 
-@register_activation("sigmoid", "logistic")
+@register_activation("sigmoid", "logistic", layer="Sigmoid")
 def sigmoid(x: Tensor, /) -> Tensor:
     """1 / (1 + exp(−x)), in (0, 1)."""
     return ew.Sigmoid.apply(x)
 
 
-@register_activation("tanh")
+@register_activation("tanh", layer="Tanh")
 def tanh(x: Tensor, /) -> Tensor:
     """tanh(x), in (−1, 1)."""
     return ew.Tanh.apply(x)
 
 
-@register_activation("relu")
+@register_activation("relu", layer="ReLU")
 def relu(x: Tensor, /) -> Tensor:
     """max(x, 0); gradient 0 at x = 0, as torch."""
     return ew.Relu.apply(x)
 
 
-@register_activation("leaky_relu")
+@register_activation("leaky_relu", layer="LeakyReLU")
 def leaky_relu(x: Tensor, /, negative_slope: float = 0.01) -> Tensor:
     """x for x > 0, negative_slope·x otherwise (default slope 0.01, as torch)."""
     return ops.LeakyRelu.apply(x, negative_slope=negative_slope)
 
 
-@register_activation("elu")
+@register_activation("elu", layer="ELU")
 def elu(x: Tensor, /, alpha: float = 1.0) -> Tensor:
     """x for x > 0, alpha·(exp(x) − 1) otherwise."""
     return ops.Elu.apply(x, alpha=alpha, scale=1.0)
@@ -210,27 +226,27 @@ _SELU_ALPHA = 1.6732632423543772848170429916717
 _SELU_SCALE = 1.0507009873554804934193349852946
 
 
-@register_activation("selu")
+@register_activation("selu", layer="SELU")
 def selu(x: Tensor, /) -> Tensor:
     """scale·elu(x, alpha) with the self-normalizing constants alpha ≈ 1.6733 and
     scale ≈ 1.0507 (Klambauer et al. 2017); pair with `init: lecun_normal`."""
     return ops.Elu.apply(x, alpha=_SELU_ALPHA, scale=_SELU_SCALE)
 
 
-@register_activation("gelu")
+@register_activation("gelu", layer="GELU")
 def gelu(x: Tensor, /, approximate: Literal["none", "tanh"] = "none") -> Tensor:
     """x·Φ(x), Φ the standard normal CDF computed exactly via erf; `approximate: tanh`
     uses the tanh formula of Hendrycks & Gimpel (as torch)."""
     return ops.Gelu.apply(x, approximate=approximate)
 
 
-@register_activation("silu", "swish")
+@register_activation("silu", "swish", layer="SiLU")
 def silu(x: Tensor, /) -> Tensor:
     """x·sigmoid(x) (SiLU, also called swish)."""
     return ops.Silu.apply(x)
 
 
-@register_activation("softplus")
+@register_activation("softplus", layer="Softplus")
 def softplus(
     x: Tensor, /, beta: Annotated[float, NotEqual(0)] = 1.0, threshold: float = 20.0
 ) -> Tensor:
@@ -239,80 +255,63 @@ def softplus(
     return ops.Softplus.apply(x, beta=beta, threshold=threshold)
 
 
-@register_activation("softsign")
+@register_activation("softsign", layer="Softsign")
 def softsign(x: Tensor, /) -> Tensor:
     """x / (1 + |x|), in (−1, 1)."""
     return ops.Softsign.apply(x)
 
 
-@register_activation("hardtanh", "hard_tanh", relations=(Less("min_val", "max_val"),))
+@register_activation(
+    "hardtanh", "hard_tanh", relations=(Less("min_val", "max_val"),), layer="Hardtanh"
+)
 def hardtanh(x: Tensor, /, min_val: float = -1.0, max_val: float = 1.0) -> Tensor:
     """clip(x, min_val, max_val); gradient 1 strictly between the bounds, else 0."""
     return ops.Hardtanh.apply(x, min_val=float(min_val), max_val=float(max_val))
 
 
-@register_activation("hard_sigmoid", "hardsigmoid")
+@register_activation("hard_sigmoid", "hardsigmoid", layer="Hardsigmoid")
 def hard_sigmoid(x: Tensor, /) -> Tensor:
     """relu6(x + 3)/6: 0 for x <= −3, 1 for x >= 3, linear between (torch.nn.Hardsigmoid)."""
     return ops.HardSigmoid.apply(x)
 
 
-@register_activation("sinusoid", "sin")
+@register_activation("sinusoid", "sin", layer="Sinusoid")
 def sinusoid(x: Tensor, /) -> Tensor:
     """sin(x) (periodic unit, e.g. SIREN)."""
     return ew.Sin.apply(x)
 
 
-@register_activation("sinc")
+@register_activation("sinc", layer="Sinc")
 def sinc(x: Tensor, /) -> Tensor:
     """The normalized sinc sin(πx)/(πx), 1 at x = 0 (torch.sinc); smooth at 0 (gradient 0)."""
     return ops.Sinc.apply(x)
 
 
-@register_activation("gaussian")
+@register_activation("gaussian", layer="Gaussian")
 def gaussian(x: Tensor, /) -> Tensor:
     """exp(−x²), the Gaussian radial-basis unit (1 at 0, → 0 for large |x|)."""
     return ops.Gaussian.apply(x)
 
 
-@register_activation("polynomial")
+@register_activation("polynomial", layer="Polynomial")
 def polynomial(x: Tensor, /, coefficients: Annotated[list[float], MinItems(1)]) -> Tensor:
     """c0 + c1·x + c2·x² + ... with `coefficients: [c0, c1, c2, ...]` (lowest power first)."""
     return ops.Polynomial.apply(x, coefficients=tuple(float(c) for c in coefficients))
 
 
-@register_activation("softmax", arg_aliases={"axis": "dim"})
+@register_activation("softmax", arg_aliases={"axis": "dim"}, layer="Softmax")
 def softmax(x: Tensor, /, dim: int = -1) -> Tensor:
     """exp(x) / Σ exp(x) along `dim` (default the last axis), computed stably."""
     return F.softmax(x, axis=dim)
 
 
-@register_activation("log_softmax", arg_aliases={"axis": "dim"})
+@register_activation("log_softmax", arg_aliases={"axis": "dim"}, layer="LogSoftmax")
 def log_softmax(x: Tensor, /, dim: int = -1) -> Tensor:
     """log(softmax(x)) along `dim`, computed stably (pair with the nll loss)."""
     return F.log_softmax(x, axis=dim)
 
 
-# ------------------------------------------------------------------ the layers
-
-Identity = activation_layer("identity", "Identity")
-Sign = activation_layer("sign", "Sign")
-SignSTE = activation_layer("sign_ste", "SignSTE")
-Sigmoid = activation_layer("sigmoid", "Sigmoid")
-Tanh = activation_layer("tanh", "Tanh")
-ReLU = activation_layer("relu", "ReLU")
-LeakyReLU = activation_layer("leaky_relu", "LeakyReLU")
-ELU = activation_layer("elu", "ELU")
-SELU = activation_layer("selu", "SELU")
-GELU = activation_layer("gelu", "GELU")
-SiLU = activation_layer("silu", "SiLU")
-Softplus = activation_layer("softplus", "Softplus")
-Softsign = activation_layer("softsign", "Softsign")
-Hardtanh = activation_layer("hardtanh", "Hardtanh")
-Hardsigmoid = activation_layer("hard_sigmoid", "Hardsigmoid")
-Sinusoid = activation_layer("sinusoid", "Sinusoid")
-Sinc = activation_layer("sinc", "Sinc")
-Gaussian = activation_layer("gaussian", "Gaussian")
-Polynomial = activation_layer("polynomial", "Polynomial")
-Softmax = activation_layer("softmax", "Softmax")
-LogSoftmax = activation_layer("log_softmax", "LogSoftmax")
+@register_activation("mish", layer="Mish")
+def mish(x: Tensor, /) -> Tensor:
+    """x·tanh(softplus(x)) (Misra 2019), a smooth, non-monotonic relu-like unit (torch.nn.Mish)."""
+    return ops.Mish.apply(x)

@@ -251,3 +251,17 @@ class Polynomial(Function):
         if not derivative:
             return (np.zeros_like(grad),)
         return (grad * _horner(derivative[::-1], self.x),)
+
+
+class Mish(Function):
+    """x·tanh(softplus(x)) (Misra 2019, torch.nn.Mish); d/dx = tanh(sp) + x·sigmoid(x)·sech²(sp)."""
+
+    def forward(self, x: np.ndarray) -> np.ndarray:
+        # softplus as max(x, 0) + log1p(e^−|x|): no overflow for large |x|.
+        self.x = x
+        self.tanh = np.tanh(np.maximum(x, 0) + np.log1p(np.exp(-np.abs(x))))
+        return x * self.tanh
+
+    def backward(self, grad: np.ndarray) -> tuple:
+        sigmoid = 0.5 * (np.tanh(0.5 * self.x) + 1)
+        return (grad * (self.tanh + self.x * sigmoid * (1 - self.tanh * self.tanh)),)

@@ -1,37 +1,18 @@
-"""A tiny iris experiment and helpers to run the CLI in this process or in a real one."""
+"""Helpers to run the CLI in this process or in a real one (the `tiny` iris experiment is
+shared by all tests: tests/conftest.py)."""
 
 from __future__ import annotations
 
 import os
 import subprocess
 import sys
-import textwrap
 from pathlib import Path
 
-import pytest
 from typer.testing import CliRunner
 
 from nnrun.cli import app
 
 ROOT = Path(__file__).resolve().parents[2]
-TINY = """
-name: tiny
-seed: 1
-data: {dataset: iris, batch_size: 32, split: {val: 0.2, test: 0.2}}
-model:
-  layers:
-    - {type: linear, units: 4, activation: tanh}
-    - {type: linear, units: 3}
-optimizer: {type: adam, lr: 0.05}
-train: {epochs: 2}
-"""
-
-
-@pytest.fixture
-def tiny(tmp_path: Path) -> Path:
-    path = tmp_path / "tiny.yaml"
-    path.write_text(textwrap.dedent(TINY))
-    return path
 
 
 def invoke(*args: str):

@@ -18,7 +18,8 @@ import yaml
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from tests.cli.conftest import TINY, invoke
+from tests.cli.conftest import invoke
+from tests.conftest import TINY
 
 
 def nested(depth: int) -> list:

@@ -11,6 +11,7 @@ import pytest
 from nnrun.checkpoint import CheckpointManager
 from nnrun.train.loop import _last_rows
 from tests.cli.conftest import invoke, run_process
+from tests.extras import need
 
 
 def limit_file_size(size: int):
@@ -73,7 +74,7 @@ def test_a_torn_last_metrics_line_does_not_break_the_summary(tmp_path):
 @pytest.mark.parametrize("command", ["predict", "export"])
 def test_an_out_that_is_a_directory_is_named_for_predict_and_export(tiny, tmp_path, command):
     if command == "export":
-        pytest.importorskip("onnx")
+        need("onnx")
     run = tmp_path / "run"
     assert invoke("train", tiny, "--out", run, "--quiet").exit_code == 0
     (tmp_path / "in.csv").write_text("5.1,3.5,1.4,0.2\n")

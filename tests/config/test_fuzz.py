@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import yaml
-from conftest import DATA_SPEC, TRAIN_SPEC, make_registries
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -11,6 +10,7 @@ from nnrun.config.resolve import resolve_config
 from nnrun.config.spec import Option
 from nnrun.config.validate import validate_top_level
 from nnrun.errors import ConfigError
+from tests.config.conftest import DATA_SPEC, TRAIN_SPEC, make_registries
 
 REGISTRIES = make_registries()
 SECTIONS = {

@@ -14,8 +14,9 @@ import yaml
 
 from nnrun.config.jsonschema import annotation_schema
 from nnrun.constraints import Min, Range
+from tests.extras import need
 
-jsonschema = pytest.importorskip("jsonschema")
+jsonschema = need("jsonschema")
 CONFIGS = Path(__file__).resolve().parents[2] / "configs"
 
 
@@ -202,3 +203,32 @@ def test_layer_descriptions_give_the_attention_input_order(validator):
     ]:
         description = definitions[f"layer.{name}"]["description"]
         assert f"in the order {order}" in " ".join(description.split())
+
+
+def _samples():
+    """(YAML model entries, id) for every registered activation and layer sample."""
+    from tests.nn.samples_core import ACTIVATION_SAMPLES
+    from tests.nn.test_registry_gradcheck import LAYER_SAMPLES, NOT_STANDALONE
+
+    for name, option_sets in ACTIVATION_SAMPLES.items():
+        for i, options in enumerate(option_sets):
+            as_option = {"type": "linear", "units": 4, "activation": {"type": name, **options}}
+            yield pytest.param([as_option, {"type": name, **options}], id=f"activation-{name}-{i}")
+    for name, samples in LAYER_SAMPLES.items():
+        for i, sample in enumerate(samples if name not in NOT_STANDALONE else ()):
+            yield pytest.param([{"type": name, **sample.kwargs}], id=f"layer-{name}-{i}")
+
+
+@pytest.mark.parametrize("layers", list(_samples()))
+def test_the_schema_accepts_every_registered_activation_and_layer_sample(validator, layers):
+    assert locations(validator, {"model": {"layers": layers}}) == []
+
+
+def test_the_schema_accepts_every_registered_optimizer_metric_and_logger(validator):
+    from nnrun.registry import LOGGERS, METRICS
+    from tests.optim.samples import EVERY_TERM
+
+    for name, options in EVERY_TERM.items():
+        assert locations(validator, {"optimizer": {"type": name, **options}}) == [], name
+    assert locations(validator, {"metrics": METRICS.names()}) == []
+    assert locations(validator, {"train": {"loggers": LOGGERS.names()}}) == []

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import pytest
-from conftest import DATA_SPEC, TRAIN_SPEC
 
 from nnrun.config.resolve import resolve_config
 from nnrun.config.spec import REQUIRED, Option
@@ -15,6 +14,7 @@ from nnrun.config.validate import (
     validate_top_level,
 )
 from nnrun.errors import ConfigError, Location
+from tests.config.conftest import DATA_SPEC, TRAIN_SPEC
 
 
 def load(write, text: str):

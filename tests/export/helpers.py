@@ -6,11 +6,12 @@ import textwrap
 from pathlib import Path
 
 import numpy as np
-import pytest
+
+from tests.extras import need
 
 # Skip every export test (they all import this module) without the export extra.
-onnx = pytest.importorskip("onnx", reason="ONNX export needs the export extra (onnx)")
-ort = pytest.importorskip("onnxruntime", reason="the export tests run models with onnxruntime")
+onnx = need("onnx")
+ort = need("onnxruntime")
 
 from nnrun.config.resolve import resolve_config
 from nnrun.experiment import Experiment, build_experiment

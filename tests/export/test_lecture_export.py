@@ -7,9 +7,8 @@ from __future__ import annotations
 import pytest
 
 from nnrun.errors import ExportError
-from nnrun.export.build import export_model
 from nnrun.nn.expression import FUNCTIONS
-from tests.export.helpers import assert_exports_like_predict, experiment
+from tests.export.helpers import assert_exports_like_predict, experiment, export_model
 
 DIGITS = "data: {dataset: digits, split: {val: 0.1, test: 0.2}, normalize: standard}"
 DIGITS_IMAGE = (

@@ -1,8 +1,7 @@
-"""A small iris experiment for the logger tests, trained through the CLI."""
+"""The logger tests train the shared `tiny` iris experiment through the CLI."""
 
 from __future__ import annotations
 
-import textwrap
 from pathlib import Path
 
 import pytest
@@ -10,28 +9,12 @@ from typer.testing import CliRunner
 
 from nnrun.cli import app
 
-CONFIG = """
-name: logged
-seed: 3
-data: {dataset: iris, batch_size: 32, split: {val: 0.2, test: 0.2}}
-model:
-  layers:
-    - {type: linear, units: 8, activation: tanh}
-    - {type: linear, units: 3}
-optimizer: {type: adam, lr: 0.05}
-train: {epochs: 3}
-metrics: [accuracy]
-output_dir: outputs
-"""
 
-
-@pytest.fixture
-def config(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    """The config in a fresh working directory (so `output_dir: outputs` lands there)."""
+@pytest.fixture(autouse=True)
+def _in_tmp_path(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Each test in a fresh working directory: relative `--out`s and the default
+    `output_dir: outputs` land in tmp_path."""
     monkeypatch.chdir(tmp_path)
-    path = tmp_path / "logged.yaml"
-    path.write_text(textwrap.dedent(CONFIG))
-    return path
 
 
 def train(*args: str) -> None:

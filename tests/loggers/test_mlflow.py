@@ -11,11 +11,11 @@ import pytest
 from nnrun import __version__
 from nnrun.loggers.mlflow import flatten
 from nnrun.train.history import read_metrics
+from tests.extras import need
 from tests.loggers.conftest import train
 
-pytest.importorskip("mlflow")
-pytest.importorskip("sqlalchemy")
-from mlflow.tracking import MlflowClient
+need("sqlalchemy")
+MlflowClient = need("mlflow.tracking").MlflowClient
 
 
 @pytest.fixture(scope="module")
@@ -38,8 +38,8 @@ def history(store: str, run_id: str, key: str) -> list[tuple[int, float]]:
     return sorted((metric.step, metric.value) for metric in metrics)
 
 
-def test_params_metrics_tags_and_best_checkpoint_are_logged(config, tmp_path, store):
-    train(str(config), "--out", "run", "--set", logged_to(store))
+def test_params_metrics_tags_and_best_checkpoint_are_logged(tiny, tmp_path, store):
+    train(str(tiny), "--out", "run", "--set", logged_to(store))
     run_dir = tmp_path / "run"
     run = mlflow_run(store, run_dir)
     params = run.data.params
@@ -64,8 +64,8 @@ def test_params_metrics_tags_and_best_checkpoint_are_logged(config, tmp_path, st
     assert {Path(f.path).name for f in files} >= {"model.safetensors", "state.safetensors"}
 
 
-def test_resume_continues_the_same_run_without_repeating_steps(config, tmp_path, store):
-    train(str(config), "--out", "run", "--set", "train.epochs=2", "--set", logged_to(store))
+def test_resume_continues_the_same_run_without_repeating_steps(tiny, tmp_path, store):
+    train(str(tiny), "--out", "run", "--set", "train.epochs=2", "--set", logged_to(store))
     train("--resume", "run", "--set", "train.epochs=4")
     run = mlflow_run(store, tmp_path / "run")
     assert [step for step, _ in history(store, run.info.run_id, "train_loss")] == [1, 2, 3, 4]

@@ -10,15 +10,15 @@ import pytest
 from rich.console import Console
 
 from nnrun.sweep.runner import run_sweep
+from tests.extras import need
 from tests.loggers.test_tensorboard import read_events
 
-pytest.importorskip("tensorboardX")
-pytest.importorskip("mlflow")
-pytest.importorskip("sqlalchemy")
-from mlflow.tracking import MlflowClient
+need("tensorboardX")
+need("sqlalchemy")
+MlflowClient = need("mlflow.tracking").MlflowClient
 
 SWEEP = """
-base: logged.yaml
+base: tiny.yaml
 method: grid
 metric: {name: val_accuracy, goal: maximize}
 parameters:
@@ -28,13 +28,13 @@ workers: 2
 
 
 @pytest.mark.slow  # two worker processes and a fresh MLflow store: about ten seconds
-def test_trials_nest_under_a_parent_mlflow_run_and_get_a_tensorboard_folder_each(config, tmp_path):
+def test_trials_nest_under_a_parent_mlflow_run_and_get_a_tensorboard_folder_each(tiny, tmp_path):
     store = f"sqlite:///{tmp_path / 'mlflow.db'}"
-    text = config.read_text().replace(
+    text = tiny.read_text().replace(
         "train: {epochs: 3}",
         f"train: {{epochs: 2, loggers: [tensorboard, {{type: mlflow, tracking_uri: '{store}'}}]}}",
     )
-    config.write_text(text)
+    tiny.write_text(text)
     (tmp_path / "sweep.yaml").write_text(textwrap.dedent(SWEEP))
     outcome = run_sweep(
         tmp_path / "sweep.yaml", out=tmp_path / "sweep", console=Console(file=io.StringIO())

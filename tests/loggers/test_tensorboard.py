@@ -12,10 +12,11 @@ from pathlib import Path
 import pytest
 
 from nnrun.train.history import read_metrics
+from tests.extras import need
 from tests.loggers.conftest import train
 
-pytest.importorskip("tensorboardX")
-event_accumulator = pytest.importorskip("tensorboard.backend.event_processing.event_accumulator")
+need("tensorboardX")
+event_accumulator = need("tensorboard.backend.event_processing.event_accumulator")
 
 
 def read_events(path: Path) -> event_accumulator.EventAccumulator:
@@ -48,8 +49,8 @@ def assert_events_match_csv(events, run: Path) -> None:
             assert logged[epoch] == pytest.approx(value, rel=1e-6), (tag, epoch)
 
 
-def test_scalars_equal_metrics_csv_with_config_text_and_graph(config, tmp_path):
-    train(str(config), "--out", "run", "--logger", "tensorboard")
+def test_scalars_equal_metrics_csv_with_config_text_and_graph(tiny, tmp_path):
+    train(str(tiny), "--out", "run", "--logger", "tensorboard")
     run = tmp_path / "run"
     events = read_events(run / "tensorboard")
     assert_events_match_csv(events, run)
@@ -61,8 +62,8 @@ def test_scalars_equal_metrics_csv_with_config_text_and_graph(config, tmp_path):
     assert list(graph.node[2].input) == ["layers.0"]
 
 
-def test_resume_continues_the_event_stream_without_repeating_epochs(config, tmp_path):
-    train(str(config), "--out", "run", "--set", "train.epochs=2", "--logger", "tensorboard")
+def test_resume_continues_the_event_stream_without_repeating_epochs(tiny, tmp_path):
+    train(str(tiny), "--out", "run", "--set", "train.epochs=2", "--logger", "tensorboard")
     train("--resume", "run", "--set", "train.epochs=4")
     run = tmp_path / "run"
     events = read_events(run / "tensorboard")
@@ -70,11 +71,11 @@ def test_resume_continues_the_event_stream_without_repeating_epochs(config, tmp_
     assert_events_match_csv(events, run)
 
 
-def test_yaml_mapping_with_log_dir_puts_events_below_it_by_run_path(config, tmp_path):
-    train(str(config), "--set", "train.loggers=[csv, {type: tensorboard, log_dir: tb}]")
-    runs = list((tmp_path / "tb" / "logged").iterdir())
+def test_yaml_mapping_with_log_dir_puts_events_below_it_by_run_path(tiny, tmp_path):
+    train(str(tiny), "--set", "train.loggers=[csv, {type: tensorboard, log_dir: tb}]")
+    runs = list((tmp_path / "tb" / "tiny").iterdir())
     assert len(runs) == 1
-    run = tmp_path / "outputs" / "logged" / runs[0].name
+    run = tmp_path / "outputs" / "tiny" / runs[0].name
     assert_events_match_csv(read_events(runs[0]), run)
 
 
@@ -95,8 +96,8 @@ def test_opening_a_writer_does_not_import_torch_and_leaves_it_importable():
     assert installed == str(importlib.util.find_spec("torch") is not None)
 
 
-def test_a_logger_added_on_resume_starts_at_the_next_epoch_with_the_config(config, tmp_path):
-    train(str(config), "--out", "run", "--set", "train.epochs=2")
+def test_a_logger_added_on_resume_starts_at_the_next_epoch_with_the_config(tiny, tmp_path):
+    train(str(tiny), "--out", "run", "--set", "train.epochs=2")
     train("--resume", "run", "--set", "train.epochs=3", "--logger", "tensorboard")
     events = read_events(tmp_path / "run" / "tensorboard")
     assert [event.step for event in events.Scalars("train_loss")] == [3]

@@ -11,11 +11,12 @@ from typing import Any
 import numpy as np
 import pytest
 
-import nnrun.losses  # noqa: F401  (registers the losses)
+import nnrun.components  # noqa: F401  (fills the registries)
 from nnrun.autograd.tensor import Tensor
 from nnrun.registry import LOSSES
+from tests.extras import need
 
-torch = pytest.importorskip("torch")
+torch = need("torch")
 F = torch.nn.functional
 
 WEIGHT4 = [0.5, 1.0, 2.0, 1.5]

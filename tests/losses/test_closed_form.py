@@ -8,7 +8,7 @@ import math
 import numpy as np
 import pytest
 
-import nnrun.losses  # noqa: F401  (registers the losses)
+import nnrun.components  # noqa: F401  (fills the registries)
 from nnrun.autograd.tensor import Tensor
 from nnrun.registry import LOSSES
 

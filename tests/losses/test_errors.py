@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-import nnrun.losses  # noqa: F401  (registers the losses)
+import nnrun.components  # noqa: F401  (fills the registries)
 from nnrun.errors import ArgumentError, ConfigError, DataError, ShapeError
 from nnrun.registry import LOSSES
 

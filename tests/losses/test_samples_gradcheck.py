@@ -6,8 +6,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-import nnrun.losses  # registers the losses
-import nnrun.nn.distance  # noqa: F401  (registers the distance layers)
+import nnrun.components  # noqa: F401  (fills the registries)
 from nnrun.registry import LAYERS, LOSSES
 from nnrun.testing.gradcheck import gradcheck
 from tests.nn.samples_losses import LAYER_SAMPLES, LOSS_SAMPLES

@@ -33,6 +33,7 @@ ACTIVATION_SAMPLES: dict[str, list[dict[str, Any]]] = {
     "polynomial": [{"coefficients": [0.5, -1.0, 0.25, 0.1]}, {"coefficients": [2.0]}],
     "softmax": [{}, {"dim": 0}],
     "log_softmax": [{}, {"dim": 0}],
+    "mish": [{}],
 }
 
 # Activations whose backward is deliberately not the derivative of the forward; the walker

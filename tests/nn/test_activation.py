@@ -15,6 +15,7 @@ from nnrun.nn import activation as act
 from nnrun.nn.linear import Linear
 from nnrun.ops.activations import erf
 from nnrun.registry import ACTIVATIONS, LAYERS
+from tests.extras import need
 from tests.nn.samples import away_from_kinks
 from tests.nn.samples_core import ACTIVATION_SAMPLES
 
@@ -60,6 +61,7 @@ CLOSED_FORMS = {
     "polynomial": lambda x, coefficients: sum(c * x**k for k, c in enumerate(coefficients)),
     "softmax": lambda x, dim=-1: _softmax(x, dim),
     "log_softmax": lambda x, dim=-1: np.log(_softmax(x, dim)),
+    "mish": lambda x: x * np.tanh(np.log1p(np.exp(x))),
 }
 
 CASES = [
@@ -104,6 +106,7 @@ def _torch_reference(torch, name: str, options: dict):
         "polynomial": lambda x: sum(c * x**k for k, c in enumerate(options["coefficients"])),
         "softmax": lambda x: F.softmax(x, **{"dim": -1, **options}),
         "log_softmax": lambda x: F.log_softmax(x, **{"dim": -1, **options}),
+        "mish": F.mish,
         # Forward sign, backward hardtanh's gradient: the straight-through estimator.
         "sign_ste": lambda x: torch.sign(x).detach() + F.hardtanh(x) - F.hardtanh(x).detach(),
     }
@@ -112,7 +115,7 @@ def _torch_reference(torch, name: str, options: dict):
 
 @pytest.mark.parametrize(("name", "options"), CASES)
 def test_value_and_input_gradient_match_torch_in_float64(name, options):
-    torch = pytest.importorskip("torch")
+    torch = need("torch")
     # Wider than the gradcheck inputs so softplus' threshold and hard_sigmoid's ±3 are crossed.
     x = away_from_kinks(6, 7, seed=11) * 3
     upstream = np.random.default_rng(1).standard_normal(x.shape)

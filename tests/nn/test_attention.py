@@ -14,8 +14,9 @@ from nnrun.nn.attention import (
     scaled_dot_product_attention,
 )
 from nnrun.registry import LAYERS
+from tests.extras import need
 
-torch = pytest.importorskip("torch")
+torch = need("torch")
 
 RNG = np.random.default_rng(0)
 X = RNG.normal(size=(2, 5, 8))

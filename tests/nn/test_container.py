@@ -11,6 +11,7 @@ from nnrun.nn.linear import Linear
 from nnrun.nn.module import Module
 from nnrun.registry import LAYERS
 from nnrun.testing.gradcheck import gradcheck
+from tests.extras import need
 
 
 class Holder(Module):
@@ -23,7 +24,7 @@ class Holder(Module):
 
 
 def test_state_dict_keys_match_torch_sequential_and_outputs_agree():
-    torch = pytest.importorskip("torch")
+    torch = need("torch")
     model = Holder().to(np.float64)
     assert list(model.state_dict()) == [
         "layers.0.weight",

@@ -16,6 +16,7 @@ from nnrun.errors import ArgumentError, ShapeError
 from nnrun.nn.conv import Conv1d, Conv2d, ConvTranspose1d, ConvTranspose2d
 from nnrun.registry import LAYERS
 from nnrun.testing.gradcheck import gradcheck_report
+from tests.extras import need
 from tests.nn.samples_conv import LAYER_SAMPLES, compare_with_torch
 
 
@@ -36,7 +37,7 @@ CONV2D_CASES = [
 
 @pytest.mark.parametrize("kwargs,shape", CONV2D_CASES)
 def test_conv2d_matches_torch(kwargs, shape):
-    torch = pytest.importorskip("torch")
+    torch = need("torch")
     args = {k: tuple(v) if isinstance(v, list) else v for k, v in kwargs.items()}
     reference = torch.nn.Conv2d(shape[1], 6, **args)
     compare_with_torch(Conv2d(6, **kwargs), reference, _x(*shape))
@@ -51,7 +52,7 @@ def test_conv2d_matches_torch(kwargs, shape):
     ],
 )
 def test_conv1d_matches_torch(kwargs):
-    torch = pytest.importorskip("torch")
+    torch = need("torch")
     compare_with_torch(Conv1d(6, **kwargs), torch.nn.Conv1d(3, 6, **kwargs), _x(2, 3, 9))
 
 
@@ -76,14 +77,14 @@ def test_conv1d_matches_torch(kwargs):
     ],
 )
 def test_conv_transpose2d_matches_torch(kwargs, shape):
-    torch = pytest.importorskip("torch")
+    torch = need("torch")
     args = {k: tuple(v) if isinstance(v, list) else v for k, v in kwargs.items()}
     reference = torch.nn.ConvTranspose2d(shape[1], 6, **args)
     compare_with_torch(ConvTranspose2d(6, **kwargs), reference, _x(*shape))
 
 
 def test_conv_transpose1d_matches_torch():
-    torch = pytest.importorskip("torch")
+    torch = need("torch")
     kwargs = {"kernel_size": 3, "stride": 2, "padding": 1, "output_padding": 1}
     reference = torch.nn.ConvTranspose1d(4, 5, **kwargs)
     compare_with_torch(ConvTranspose1d(5, **kwargs), reference, _x(2, 4, 6))
@@ -100,7 +101,7 @@ def test_conv_transpose_doubles_the_size_that_a_strided_conv_halves():
     "activation", ["relu", "tanh", {"type": "leaky_relu", "negative_slope": 0.2}]
 )
 def test_activation_option_matches_torch(activation):
-    torch = pytest.importorskip("torch")
+    torch = need("torch")
     functions = {
         "relu": torch.relu,
         "tanh": torch.tanh,
@@ -141,7 +142,7 @@ def test_default_init_is_torch_uniform_with_fan_in_of_the_kernel():
 
 
 def test_same_padding_keeps_the_size_and_pads_the_extra_at_the_end():
-    torch = pytest.importorskip("torch")
+    torch = need("torch")
     layer = Conv2d(2, [4, 2], padding="same", in_channels=1)
     x = _x(1, 1, 6, 5)
     reference = torch.nn.Conv2d(1, 2, (4, 2), padding="same")

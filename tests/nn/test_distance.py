@@ -17,6 +17,7 @@ from nnrun.nn.distance import (
     pairwise_distance,
 )
 from nnrun.registry import LAYERS
+from tests.extras import need
 
 
 def test_cosine_similarity_of_a_worked_example():
@@ -33,7 +34,7 @@ def test_pairwise_distance_of_a_worked_example():
 
 
 def _compare(ours_fn, theirs_fn, inputs):
-    torch = pytest.importorskip("torch")
+    torch = need("torch")
     ours_inputs = [Tensor(x, requires_grad=True, dtype=np.float64) for x in inputs]
     torch_inputs = [torch.tensor(x, requires_grad=True) for x in inputs]
     ours, theirs = ours_fn(*ours_inputs), theirs_fn(*torch_inputs)
@@ -55,7 +56,7 @@ def _compare(ours_fn, theirs_fn, inputs):
     ],
 )
 def test_cosine_similarity_layer_matches_torch(shapes, dim):
-    torch = pytest.importorskip("torch")
+    torch = need("torch")
     rng = np.random.default_rng(0)
     inputs = [rng.standard_normal(s) for s in shapes]
     layer = LAYERS.build("cosine_similarity", dim=dim)
@@ -66,7 +67,7 @@ def test_cosine_similarity_layer_matches_torch(shapes, dim):
 @pytest.mark.parametrize("keepdim", [False, True])
 @pytest.mark.parametrize("shapes", [((5, 3), (5, 3)), ((4,), (4,)), ((5, 3), (3,))])
 def test_pairwise_distance_layer_matches_torch(p, keepdim, shapes):
-    torch = pytest.importorskip("torch")
+    torch = need("torch")
     rng = np.random.default_rng(1)
     inputs = [rng.standard_normal(s) for s in shapes]
     layer = LAYERS.build("pairwise_distance", p=p, keepdim=keepdim)

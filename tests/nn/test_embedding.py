@@ -10,11 +10,12 @@ from nnrun.autograd.tensor import Tensor
 from nnrun.errors import ArgumentError, DataError
 from nnrun.nn.embedding import Embedding
 from nnrun.registry import LAYERS
+from tests.extras import need
 
 
 @pytest.mark.parametrize("padding_idx", [None, 2])
 def test_output_and_weight_gradient_match_torch(padding_idx):
-    torch = pytest.importorskip("torch")
+    torch = need("torch")
     layer = Embedding(6, 4, padding_idx=padding_idx).to(np.float64)
     reference = torch.nn.Embedding(6, 4, padding_idx=padding_idx).double()
     reference.load_state_dict({k: torch.from_numpy(v) for k, v in layer.state_dict().items()})

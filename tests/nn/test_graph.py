@@ -6,10 +6,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-# imported to register the layers the samples name
-import nnrun.nn.attention
-import nnrun.nn.rnn
-import nnrun.nn.transformer  # noqa: F401
+import nnrun.components  # noqa: F401  (fills the registries)
 from nnrun import random
 from nnrun.errors import ShapeError
 from nnrun.nn.graph import GATConv, GCNConv, GlobalMaxPool, GlobalMeanPool, SAGEConv

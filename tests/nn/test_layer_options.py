@@ -10,8 +10,9 @@ import pytest
 import nnrun.components  # noqa: F401
 from nnrun.autograd.tensor import Tensor
 from nnrun.registry import LAYERS
+from tests.extras import need
 
-torch = pytest.importorskip("torch")
+torch = need("torch")
 RNG = np.random.default_rng(0)
 
 

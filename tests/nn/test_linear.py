@@ -13,6 +13,7 @@ from nnrun.errors import ArgumentError, DataError, ShapeError
 from nnrun.nn.linear import Linear
 from nnrun.registry import LAYERS
 from nnrun.testing.gradcheck import gradcheck
+from tests.extras import need
 
 
 def _built(units: int, x: np.ndarray, **kwargs) -> Linear:
@@ -24,7 +25,7 @@ def _built(units: int, x: np.ndarray, **kwargs) -> Linear:
 @pytest.mark.parametrize("bias", [True, False])
 @pytest.mark.parametrize("shape", [(4, 5), (2, 3, 5), (5,)])
 def test_output_and_gradients_match_torch_linear(bias, shape):
-    torch = pytest.importorskip("torch")
+    torch = need("torch")
     x = np.random.default_rng(0).standard_normal(shape)
     layer = _built(3, x, bias=bias)
     reference = torch.nn.Linear(5, 3, bias=bias).double()

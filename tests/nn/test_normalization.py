@@ -12,6 +12,7 @@ from nnrun.errors import ArgumentError, ShapeError
 from nnrun.nn.dropout2d import Dropout1d, Dropout2d
 from nnrun.nn.normalization import BatchNorm1d, BatchNorm2d, GroupNorm, LayerNorm
 from nnrun.registry import LAYERS
+from tests.extras import need
 from tests.nn.samples_conv import compare_with_torch
 
 
@@ -35,7 +36,7 @@ def _randomize_affine(layer, seed=7):
 )
 @pytest.mark.parametrize("momentum", [0.1, None])
 def test_batch_norm_train_steps_then_eval_match_torch(layer_cls, torch_name, shape, momentum):
-    torch = pytest.importorskip("torch")
+    torch = need("torch")
     layer = layer_cls(shape[1], momentum=momentum)
     _randomize_affine(layer)
     reference = getattr(torch.nn, torch_name)(shape[1], momentum=momentum)
@@ -50,7 +51,7 @@ def test_batch_norm_train_steps_then_eval_match_torch(layer_cls, torch_name, sha
 
 
 def test_batch_norm_without_affine_or_running_stats_matches_torch():
-    torch = pytest.importorskip("torch")
+    torch = need("torch")
     layer = BatchNorm2d(affine=False, track_running_stats=False)
     reference = torch.nn.BatchNorm2d(3, affine=False, track_running_stats=False)
     compare_with_torch(layer, reference, _x(2, 3, 4, 4), train=False)
@@ -91,7 +92,7 @@ def test_batch_norm_updates_running_stats_under_no_grad_but_not_in_eval():
     ],
 )
 def test_layer_norm_matches_torch(kwargs, shape):
-    torch = pytest.importorskip("torch")
+    torch = need("torch")
     normalized = kwargs.get("normalized_shape", shape[-1])
     normalized = tuple(normalized) if isinstance(normalized, list) else normalized
     torch_kwargs = {k: v for k, v in kwargs.items() if k != "normalized_shape"}
@@ -107,7 +108,7 @@ def test_layer_norm_matches_torch(kwargs, shape):
     [(2, (2, 4, 3, 3), True), (3, (2, 6, 5), False), (1, (3, 4, 2, 2), True), (4, (2, 4), True)],
 )
 def test_group_norm_matches_torch(groups, shape, affine):
-    torch = pytest.importorskip("torch")
+    torch = need("torch")
     layer = GroupNorm(groups, affine=affine)
     layer(_x(*shape))
     _randomize_affine(layer)

@@ -8,6 +8,7 @@ import pytest
 from nnrun.errors import ArgumentError, ShapeError
 from nnrun.nn.padding import ConstantPad, ReflectionPad, ReplicationPad, Upsample, ZeroPad2d
 from nnrun.registry import LAYERS
+from tests.extras import need
 from tests.nn.samples_conv import compare_with_torch
 
 
@@ -21,7 +22,7 @@ def _padding(padding):
 
 @pytest.mark.parametrize("padding", [2, [1, 0, 2, 3]])
 def test_zero_pad2d_matches_torch(padding):
-    torch = pytest.importorskip("torch")
+    torch = need("torch")
     reference = torch.nn.ZeroPad2d(_padding(padding))
     compare_with_torch(ZeroPad2d(padding), reference, _x(2, 3, 4, 5))
 
@@ -36,7 +37,7 @@ def test_zero_pad2d_matches_torch(padding):
     ],
 )
 def test_constant_pad_matches_torch_by_padding_length_or_input_rank(padding, shape, torch_name):
-    torch = pytest.importorskip("torch")
+    torch = need("torch")
     reference = getattr(torch.nn, torch_name)(_padding(padding), 0.75)
     compare_with_torch(ConstantPad(padding, value=0.75), reference, _x(*shape))
 
@@ -54,7 +55,7 @@ def test_constant_pad_matches_torch_by_padding_length_or_input_rank(padding, sha
     ],
 )
 def test_reflection_and_replication_match_torch(layer, torch_prefix, padding, shape, dims):
-    torch = pytest.importorskip("torch")
+    torch = need("torch")
     reference = getattr(torch.nn, f"{torch_prefix}{dims}d")(_padding(padding))
     compare_with_torch(layer(padding), reference, _x(*shape))
 
@@ -76,7 +77,7 @@ def test_reflection_padding_must_be_smaller_than_the_axis():
     ],
 )
 def test_upsample_nearest_matches_torch(kwargs, shape):
-    torch = pytest.importorskip("torch")
+    torch = need("torch")
     args = {k: tuple(v) if isinstance(v, list) else v for k, v in kwargs.items()}
     if "scale_factor" in args:
         factor = args["scale_factor"]

@@ -19,6 +19,7 @@ from nnrun.nn.pooling import (
     MaxPool2d,
 )
 from nnrun.registry import LAYERS
+from tests.extras import need
 from tests.nn.samples_conv import compare_with_torch
 
 
@@ -42,20 +43,20 @@ def _torch_args(kwargs):
     ],
 )
 def test_max_pool2d_matches_torch(kwargs, shape):
-    torch = pytest.importorskip("torch")
+    torch = need("torch")
     reference = torch.nn.MaxPool2d(**_torch_args(kwargs))
     compare_with_torch(MaxPool2d(**kwargs), reference, _x(*shape))
 
 
 def test_max_pool1d_matches_torch():
-    torch = pytest.importorskip("torch")
+    torch = need("torch")
     kwargs = {"kernel_size": 3, "stride": 2, "padding": 1}
     compare_with_torch(MaxPool1d(**kwargs), torch.nn.MaxPool1d(**kwargs), _x(2, 3, 9))
 
 
 @pytest.mark.parametrize("kernel_size,stride", [(2, 2), (3, 1)])
 def test_ties_send_the_gradient_to_the_first_maximum_as_torch(kernel_size, stride):
-    torch = pytest.importorskip("torch")
+    torch = need("torch")
     x = np.round(_x(2, 2, 6, 6)).clip(0, 1)  # many equal values per window
     reference = torch.nn.MaxPool2d(kernel_size, stride)
     compare_with_torch(MaxPool2d(kernel_size, stride), reference, x)
@@ -71,13 +72,13 @@ def test_ties_send_the_gradient_to_the_first_maximum_as_torch(kernel_size, strid
     ],
 )
 def test_avg_pool2d_matches_torch(kwargs, shape):
-    torch = pytest.importorskip("torch")
+    torch = need("torch")
     reference = torch.nn.AvgPool2d(**_torch_args(kwargs))
     compare_with_torch(AvgPool2d(**kwargs), reference, _x(*shape))
 
 
 def test_avg_pool1d_matches_torch():
-    torch = pytest.importorskip("torch")
+    torch = need("torch")
     kwargs = {"kernel_size": 4, "stride": 3, "padding": 2, "count_include_pad": False}
     compare_with_torch(AvgPool1d(**kwargs), torch.nn.AvgPool1d(**kwargs), _x(2, 3, 10))
 
@@ -87,19 +88,19 @@ def test_avg_pool1d_matches_torch():
     [(3, (2, 3, 7, 5)), ([2, 4], (2, 3, 5, 9)), ([None, 3], (1, 2, 4, 7)), (1, (2, 3, 4, 4))],
 )
 def test_adaptive_avg_pool2d_matches_torch(output_size, shape):
-    torch = pytest.importorskip("torch")
+    torch = need("torch")
     size = tuple(output_size) if isinstance(output_size, list) else output_size
     reference = torch.nn.AdaptiveAvgPool2d(size)
     compare_with_torch(AdaptiveAvgPool2d(output_size), reference, _x(*shape))
 
 
 def test_adaptive_avg_pool1d_matches_torch():
-    torch = pytest.importorskip("torch")
+    torch = need("torch")
     compare_with_torch(AdaptiveAvgPool1d(4), torch.nn.AdaptiveAvgPool1d(4), _x(2, 3, 11))
 
 
 def test_global_average_pooling_is_the_spatial_mean():
-    torch = pytest.importorskip("torch")
+    torch = need("torch")
     x = _x(2, 3, 4, 5)
 
     class Reference(torch.nn.Module):
@@ -113,7 +114,7 @@ def test_global_average_pooling_is_the_spatial_mean():
 
 @pytest.mark.parametrize("batch,order", [(2, (1, 0, 2, 3)), (16, (1, 2, 3, 0))])
 def test_pooling_keeps_the_memory_layout_of_conv_outputs(batch, order):
-    torch = pytest.importorskip("torch")
+    torch = need("torch")
     x = Tensor(_x(batch, 3, 8, 8).astype(np.float32), requires_grad=True)
     conv = Conv2d(4, 3, padding=1, activation="relu")
     hidden = conv(x)

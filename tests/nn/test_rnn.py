@@ -9,8 +9,9 @@ from nnrun.autograd.tensor import Tensor
 from nnrun.errors import ShapeError
 from nnrun.nn.rnn import GRU, LSTM, RNN
 from nnrun.registry import LAYERS
+from tests.extras import need
 
-torch = pytest.importorskip("torch")
+torch = need("torch")
 
 PAIRS = [(RNN, "RNN"), (LSTM, "LSTM"), (GRU, "GRU")]
 CASES = [

@@ -9,13 +9,14 @@ from nnrun.autograd.tensor import Tensor
 from nnrun.errors import ArgumentError, ShapeError
 from nnrun.nn.shape import Flatten, Reshape
 from nnrun.registry import LAYERS
+from tests.extras import need
 
 
 @pytest.mark.parametrize(
     ("start_dim", "end_dim"), [(1, -1), (0, -1), (1, 2), (-2, -1), (2, 2), (0, 0)]
 )
 def test_flatten_matches_torch(start_dim, end_dim):
-    torch = pytest.importorskip("torch")
+    torch = need("torch")
     x = np.arange(2 * 3 * 4 * 5, dtype=np.float64).reshape(2, 3, 4, 5)
     expected = torch.nn.Flatten(start_dim, end_dim)(torch.from_numpy(x)).numpy()
     out = LAYERS.build("flatten", start_dim=start_dim, end_dim=end_dim)(x)

@@ -12,8 +12,9 @@ from nnrun.nn.transformer import (
     TransformerEncoder,
     TransformerEncoderLayer,
 )
+from tests.extras import need
 
-torch = pytest.importorskip("torch")
+torch = need("torch")
 
 RNG = np.random.default_rng(0)
 X = RNG.normal(size=(2, 5, 8))

@@ -5,29 +5,20 @@ import tracemalloc
 import numpy as np
 import pytest
 
-import nnrun.optim  # noqa: F401  (registers the optimizers)
 from nnrun.nn import Parameter
 from nnrun.registry import OPTIMIZERS
-
-# Every option that adds a term to an update rule, per optimizer.
-OPTIONS = {
-    "sgd": {"lr": 0.1, "momentum": 0.9, "nesterov": True, "weight_decay": 0.01},
-    "adam": {"lr": 0.01, "amsgrad": True, "weight_decay": 0.01},
-    "adamw": {"lr": 0.01},
-    "rmsprop": {"lr": 0.01, "momentum": 0.5, "centered": True, "weight_decay": 0.01},
-    "adagrad": {"lr": 0.1, "lr_decay": 0.01, "weight_decay": 0.01},
-}
+from tests.optim.samples import EVERY_TERM, NAMES
 
 
-def test_every_registered_optimizer_is_covered():
-    assert set(OPTIONS) == set(OPTIMIZERS.names())
+def test_every_registered_optimizer_has_options_for_the_walkers():
+    assert set(EVERY_TERM) == set(NAMES)
 
 
-@pytest.mark.parametrize("name", sorted(OPTIONS))
+@pytest.mark.parametrize("name", NAMES)
 def test_a_step_after_the_first_allocates_no_parameter_sized_array(name):
     rng = np.random.default_rng(0)
     param = Parameter(rng.standard_normal((256, 256)).astype(np.float32))
-    optimizer = OPTIMIZERS.build(name, [param], **OPTIONS[name])
+    optimizer = OPTIMIZERS.build(name, [param], **EVERY_TERM[name])
     param.grad = rng.standard_normal(param.shape).astype(np.float32)
     optimizer.step()  # creates the state and the work arrays
     tracemalloc.start()

@@ -9,14 +9,7 @@ import pytest
 
 from nnrun.errors import CheckpointError
 from nnrun.registry import OPTIMIZERS
-
-CASES = [
-    ("sgd", {"lr": 0.1, "momentum": 0.9, "nesterov": True, "weight_decay": 0.01}),
-    ("adam", {"lr": 0.01, "amsgrad": True}),
-    ("adamw", {"lr": 0.01}),
-    ("rmsprop", {"lr": 0.01, "momentum": 0.5, "centered": True}),
-    ("adagrad", {"lr": 0.1, "lr_decay": 0.01}),
-]
+from tests.optim.samples import EVERY_TERM, NAMES
 
 
 def make_model(dtype=np.float32):
@@ -66,8 +59,9 @@ def through_checkpoint(state):
     return join(json.loads(json.dumps(split(state, "optimizer"))))
 
 
-@pytest.mark.parametrize(("name", "options"), CASES)
-def test_resume_from_state_dict_continues_bitwise_identical(name, options):
+@pytest.mark.parametrize("name", NAMES)
+def test_resume_from_state_dict_continues_bitwise_identical(name):
+    options = EVERY_TERM[name]
     straight = make_model()
     optimizer = OPTIMIZERS.build(name, straight, **options)
     run_steps(optimizer, straight, 3, first_step=0)

@@ -9,6 +9,8 @@ import pytest
 from nnrun.errors import ArgumentError
 from nnrun.optim import SGD, Adagrad, Adam, AdamW, RMSprop
 from nnrun.registry import OPTIMIZERS
+from tests.extras import need
+from tests.optim.samples import EVERY_TERM, NAMES
 
 START = [0.5, -1.0, 2.0]
 GRADS = [[0.1, -0.2, 0.3], [-0.4, 0.5, 0.05], [0.2, 0.1, -0.3]]
@@ -218,7 +220,7 @@ LIVE_CASES = (
 
 @pytest.mark.parametrize(("name", "options"), LIVE_CASES, ids=lambda v: str(v))
 def test_twenty_random_steps_match_live_torch(name, options):
-    torch = pytest.importorskip("torch")
+    torch = need("torch")
     torch_classes = {
         "sgd": torch.optim.SGD,
         "adam": torch.optim.Adam,
@@ -243,17 +245,9 @@ def test_twenty_random_steps_match_live_torch(name, options):
         np.testing.assert_allclose(mine.data, other.detach().numpy(), rtol=1e-10, atol=1e-13)
 
 
-EVERY_OPTIMIZER = [
-    ("sgd", {"momentum": 0.9, "weight_decay": 0.1}),
-    ("adam", {"amsgrad": True, "weight_decay": 0.1}),
-    ("adamw", {"amsgrad": True}),
-    ("rmsprop", {"momentum": 0.9, "centered": True, "weight_decay": 0.1}),
-    ("adagrad", {"weight_decay": 0.1, "initial_accumulator_value": 0.1}),
-]
-
-
-@pytest.mark.parametrize(("name", "options"), EVERY_OPTIMIZER)
-def test_float32_parameters_and_state_stay_float32_and_update_in_place(name, options):
+@pytest.mark.parametrize("name", NAMES)
+def test_float32_parameters_and_state_stay_float32_and_update_in_place(name):
+    options = EVERY_TERM[name]
     param = make_param([[0.5, -1.0], [2.0, 0.25]], dtype=np.float32)
     array = param.data
     optimizer = OPTIMIZERS.build(name, [param], **options)
@@ -266,8 +260,9 @@ def test_float32_parameters_and_state_stay_float32_and_update_in_place(name, opt
     assert buffers and all(buffer.dtype == np.float32 for buffer in buffers)
 
 
-@pytest.mark.parametrize(("name", "options"), EVERY_OPTIMIZER)
-def test_frozen_parameters_and_missing_grads_are_left_untouched(name, options):
+@pytest.mark.parametrize("name", NAMES)
+def test_frozen_parameters_and_missing_grads_are_left_untouched(name):
+    options = EVERY_TERM[name]
     frozen = make_param([1.0, 2.0], requires_grad=False)
     frozen.grad = np.array([5.0, 5.0])
     no_grad = make_param([3.0, 4.0])

@@ -13,10 +13,11 @@ from pathlib import Path
 import pytest
 
 from nnrun.testing.browser import find_chromium, load_page, screenshot
+from tests import extras
 from tests.report.test_html import RUN_SECTIONS, SWEEP_SECTIONS
 
 CHROMIUM = find_chromium()
-pytestmark = pytest.mark.skipif(CHROMIUM is None, reason="no chromium binary installed")
+pytestmark = pytest.mark.skipif(CHROMIUM is None, reason=extras.CHROMIUM)
 ROOT = Path(__file__).resolve().parents[2]
 ARTIFACTS = Path(os.environ.get("NNRUN_TEST_ARTIFACTS", ROOT / "outputs" / "test-artifacts"))
 

@@ -12,6 +12,7 @@ from typer.testing import CliRunner
 from nnrun.sweep.ledger import LEDGER_FILE, read_ledger
 from nnrun.sweep.runner import SweepRunner, open_sweep
 from nnrun.sweep.spec import load_sweep
+from tests.extras import need
 from tests.sweep.conftest import InlineExecutor, run_inline
 
 BAYES = """\
@@ -25,7 +26,7 @@ parameters:
 
 
 def test_bayes_runs_run_cap_points_and_resume_retells_finished_ones(write_sweep, tmp_path):
-    pytest.importorskip("optuna")
+    need("optuna")
     out = tmp_path / "sweep"
     latest, executor, _ = run_inline(write_sweep(BAYES), out)
     assert executor.submitted == ["0000-r0", "0001-r0", "0002-r0", "0003-r0"]
@@ -47,7 +48,7 @@ def test_bayes_runs_run_cap_points_and_resume_retells_finished_ones(write_sweep,
 
 
 def test_median_pruner_prunes_a_trial_below_the_median_of_earlier_ones(write_sweep):
-    pytest.importorskip("optuna")
+    need("optuna")
     from nnrun.sweep.bayes import BayesSearch
 
     spec = load_sweep(

@@ -20,6 +20,7 @@ from nnrun.sweep.report import aggregate, write_summaries
 from nnrun.sweep.runner import SweepRunner, open_sweep
 from nnrun.sweep.trial import STOP_FILE, run_trial
 from nnrun.sweep.view import PlainView
+from tests.extras import need
 from tests.sweep.conftest import run_inline
 
 GRID = """\
@@ -153,6 +154,6 @@ def test_process_executor_runs_trials_on_two_workers(write_sweep, tmp_path):
 
 
 def test_dask_executor_on_a_local_cluster(write_sweep, tmp_path):
-    pytest.importorskip("distributed")
+    need("distributed")
     latest = run_with(DaskExecutor(2), write_sweep(GRID + "run_cap: 2\n"), tmp_path / "sweep")
     assert statuses(latest) == {"0000-r0": "finished", "0001-r0": "finished"}

@@ -16,6 +16,7 @@ from nnrun.experiment import build_experiment, resolve
 from nnrun.train.display import make_reporter
 from nnrun.train.loop import NonFiniteLoss, Trainer, TrainingInterrupted
 from nnrun.train.session import resume_run, start_run
+from tests.extras import need
 
 
 def quiet():
@@ -164,7 +165,7 @@ def test_periodic_checkpoints_keep_a_limited_number(small_config, tmp_path):
 
 
 def test_checkpoint_weights_load_into_torch(small_config, tmp_path):
-    torch = pytest.importorskip("torch")
+    torch = need("torch")
     from safetensors.torch import load_file as torch_load
 
     train(small_config, tmp_path / "run", "train.epochs=1")

@@ -12,6 +12,7 @@ from nnrun.train import plotting
 from nnrun.train.history import read_metrics
 from nnrun.train.plotting import collect_curves, plot_run, render_text
 from nnrun.train.rundir import MetricsLogger, update_latest
+from tests.extras import need
 
 BRAILLE = range(0x2801, 0x2900)
 
@@ -86,7 +87,7 @@ def test_asking_for_a_png_without_matplotlib_is_an_argument_error(tmp_path, monk
 
 
 def test_png_is_written_to_the_run_directory_by_default(tmp_path):
-    pytest.importorskip("matplotlib")
+    need("matplotlib")
     run = make_run(tmp_path / "outputs" / "mlp" / "20250101-120000")
     update_latest(tmp_path / "outputs", "mlp", run)
     path = plot_run(tmp_path / "outputs" / "mlp")
@@ -95,7 +96,7 @@ def test_png_is_written_to_the_run_directory_by_default(tmp_path):
 
 
 def test_png_goes_to_the_requested_file(tmp_path):
-    pytest.importorskip("matplotlib")
+    need("matplotlib")
     out = tmp_path / "plots" / "mlp.png"
     assert plot_run(make_run(tmp_path / "run"), out=out) == out
     assert out.stat().st_size > 1000
