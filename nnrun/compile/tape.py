@@ -63,14 +63,23 @@ class OpRecord:
         "refs",
     )
 
-    def __init__(self, cls, parents, refs, attrs, input_attrs, needs, out):
-        self.cls: type[Function] = cls
-        self.parents: tuple[Tensor, ...] = parents
-        self.refs: tuple[Any, ...] = refs  # how each parent was found, for `difference`
-        self.attrs: dict[str, Any] = attrs
-        self.input_attrs: tuple[tuple[str, int], ...] = input_attrs
-        self.needs: tuple[bool, ...] = needs
-        self.out: Tensor = out
+    def __init__(
+        self,
+        cls: type[Function],
+        parents: tuple[Tensor, ...],
+        refs: tuple[Any, ...],
+        attrs: dict[str, Any],
+        input_attrs: tuple[tuple[str, int], ...],
+        needs: tuple[bool, ...],
+        out: Tensor,
+    ) -> None:
+        self.cls = cls
+        self.parents = parents
+        self.refs = refs  # how each parent was found, for `difference`
+        self.attrs = attrs
+        self.input_attrs = input_attrs
+        self.needs = needs
+        self.out = out
         # set by `Tape.prepare`: the instance replays reuse, the attributes with the output
         # buffer, the buffers for input gradients (or None)
         self.ctx: Function  # (not set until then)
