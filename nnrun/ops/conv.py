@@ -16,6 +16,7 @@ import numpy as np
 from numpy.lib.stride_tricks import as_strided
 
 from nnrun.autograd.function import Function
+from nnrun.ops.kernels import matmul_long_short, matmul_short, relu_, row_buffers, row_sums
 
 Pair = tuple[int, int]
 Order = tuple[int, int, int, int]  # memory order of the logical (N, C, H, W) axes
@@ -114,12 +115,15 @@ def col2im(
     blocks = cols.reshape(c, kh, kw, -1)
     out = empty_in(padded_shape, order, cols.dtype)
     h_span, w_span = stride[0] * (out_hw[0] - 1) + 1, stride[1] * (out_hw[1] - 1) + 1
-    for i in range(kh):
-        top = i * dilation[0]
-        for j in range(kw):
-            left = j * dilation[1]
-            block = from_rows(blocks[:, i, j], (n, c, *out_hw), order)
-            out[:, :, top : top + h_span : stride[0], left : left + w_span : stride[1]] += block
+    # the contiguous run of each tap's slice: a row of W (and N, batch innermost)
+    run = (n if order == BATCH_INNER else 1) * (out_hw[1] if stride[1] == 1 else 1)
+    with row_buffers(run):
+        for i in range(kh):
+            top = i * dilation[0]
+            for j in range(kw):
+                left = j * dilation[1]
+                block = from_rows(blocks[:, i, j], (n, c, *out_hw), order)
+                out[:, :, top : top + h_span : stride[0], left : left + w_span : stride[1]] += block
     return out
 
 
@@ -132,7 +136,7 @@ def grouped_matmul(
     """Block-diagonal product: a's G row blocks (each (p, q), or (q, p) transposed when
     `transpose_a`) times b's G row blocks (q, r) → (G·p, r). One GEMM when groups == 1."""
     if groups == 1:
-        return np.matmul(a.T if transpose_a else a, b)
+        return matmul_short(a.T if transpose_a else a, b)
     blocks = a.reshape(groups, -1, a.shape[1])
     if transpose_a:
         blocks = blocks.transpose(0, 2, 1)
@@ -145,7 +149,9 @@ def grouped_outer(a: np.ndarray, b: np.ndarray, groups: int) -> np.ndarray:
     group over all N·OH·OW positions."""
     if groups == 1:
         # OpenBLAS runs this long-K product faster with the taller operand first
-        return (b @ a.T).T if b.shape[0] > a.shape[0] else a @ b.T
+        if b.shape[0] > a.shape[0]:
+            return matmul_long_short(b, a.T).T
+        return matmul_long_short(a, b.T)
     positions = a.shape[1]
     out = np.matmul(
         a.reshape(groups, -1, positions), b.reshape(groups, -1, positions).transpose(0, 2, 1)
@@ -192,7 +198,7 @@ class Conv(Function):
         if bias is not None:
             out += bias[:, None]
         if relu:
-            np.maximum(out, 0, out=out)
+            relu_(out)
         self.xp, self.weight2, self.out, self.relu = xp, weight2, out, relu
         self.geometry = (xp.shape, padding, (kh, kw), stride, dilation, out_hw, groups, order)
         self.x_shape, self.weight_shape = x.shape, weight.shape
@@ -210,7 +216,7 @@ class Conv(Function):
             cols = im2col(self.xp, kernel, stride, dilation, out_hw, order)
             grad_w = grouped_outer(grad_rows, cols, groups).reshape(self.weight_shape)
         if len(needs) == 3 and needs[2]:
-            grad_b = grad_rows.sum(axis=1)
+            grad_b = row_sums(grad_rows)
         if needs[0]:
             cols_grad = grouped_matmul(
                 self.weight2,

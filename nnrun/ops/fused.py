@@ -7,6 +7,7 @@ import functools
 import numpy as np
 
 from nnrun.autograd.function import Function
+from nnrun.ops.kernels import outer, relu_
 
 
 class Linear(Function):
@@ -34,7 +35,7 @@ class Linear(Function):
         if bias is not None:
             value += bias
         if relu:
-            np.maximum(value, 0, out=value)
+            relu_(value)
             self.out = value
         if out is not None:
             return out
@@ -59,7 +60,7 @@ class Linear(Function):
             # One row: the weight gradient is an outer product, which OpenBLAS's GEMM
             # runs ~5x slower as a K=1 product (same values: one term per entry).
             if len(rows) == 1:
-                grad_w = np.multiply(grad.T, rows, out=out_weight)
+                grad_w = outer(grad[0], rows[0], out=out_weight)
             else:
                 grad_w = np.matmul(grad.T, rows, out=out_weight)
         if len(needs) == 2:

@@ -117,20 +117,23 @@ class MaxPool(Function):
         grad = like_layout(as_2d(grad), self.out)
         windows, xp, out = self.windows, self.xp, self.out
         grad_x = np.empty_like(xp) if windows.tiling else np.zeros_like(xp)
-        remaining = grad  # the gradient of windows whose maximum is not yet routed
+        # Per tap, the windows whose maximum it holds and no earlier tap held: the masks are
+        # output-shaped and contiguous, so only the comparison and the product walk the
+        # strided tap.
         winners = np.empty_like(out, dtype=bool)
-        rest = np.empty_like(out, dtype=grad.dtype)
+        first = np.empty_like(out, dtype=bool)
+        claimed = np.zeros_like(out, dtype=bool)
         last = len(windows.taps) - 1
         for k, tap in enumerate(windows.taps):
-            target = grad_x[(..., *tap)]
             np.equal(xp[(..., *tap)], out, out=winners)
-            if windows.disjoint:
-                routed = np.multiply(remaining, winners, out=target)
-            else:
-                routed = np.multiply(remaining, winners)
-                target += routed
+            np.less(claimed, winners, out=first)  # winners not claimed yet (False < True)
             if k < last:
-                remaining = np.subtract(remaining, routed, out=rest)
+                claimed |= winners
+            target = grad_x[(..., *tap)]
+            if windows.disjoint:
+                np.multiply(grad, first, out=target)
+            else:
+                target += grad * first
         grad_x = windows.crop(grad_x)
         return (grad_x[:, :, 0] if self.one_d else grad_x,)
 

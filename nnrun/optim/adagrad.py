@@ -56,12 +56,14 @@ class Adagrad(Optimizer):
                         "sum": np.full_like(data, group["initial_accumulator_value"]),
                     }
                 state["step"] = step = state["step"] + 1
-                decayed, work = self.workspace(param, data, 2)
-                if weight_decay:
-                    grad = np.add(grad, np.multiply(data, weight_decay, out=decayed), out=decayed)
                 clr = lr / (1 + (step - 1) * lr_decay)
-                accumulator = state["sum"]
-                accumulator += np.multiply(grad, grad, out=work)
-                std = np.sqrt(accumulator, out=work)
-                std += eps
-                data -= np.multiply(np.divide(grad, std, out=work), clr, out=work)
+                for (value, change, accumulator), (decayed, work) in self.blocks(
+                    [data, grad, state["sum"]], 2
+                ):
+                    if weight_decay:
+                        np.multiply(value, weight_decay, out=decayed)
+                        change = np.add(change, decayed, out=decayed)
+                    accumulator += np.multiply(change, change, out=work)
+                    std = np.sqrt(accumulator, out=work)
+                    std += eps
+                    value -= np.multiply(np.divide(change, std, out=work), clr, out=work)

@@ -67,32 +67,36 @@ class Adam(Optimizer):
                 if amsgrad and "max_exp_avg_sq" not in state:
                     state["max_exp_avg_sq"] = np.zeros_like(data)
                 state["step"] = step = state["step"] + 1
-                work, update = self.workspace(param, data, 2)
-                if weight_decay:
-                    if decoupled:
-                        data *= 1 - lr * weight_decay
-                    else:
-                        grad = np.add(grad, np.multiply(data, weight_decay, out=work), out=work)
-                exp_avg = state["exp_avg"]
-                exp_avg_sq = state["exp_avg_sq"]
-                # m + (1-β1)(g - m): the same interpolation torch's lerp_ computes
-                exp_avg += np.multiply(
-                    np.subtract(grad, exp_avg, out=update), 1 - beta1, out=update
-                )
-                exp_avg_sq *= beta2
-                squared = np.multiply(grad, 1 - beta2, out=update)
-                squared *= grad
-                exp_avg_sq += squared
-                if amsgrad:
-                    np.maximum(state["max_exp_avg_sq"], exp_avg_sq, out=state["max_exp_avg_sq"])
-                    second_moment = state["max_exp_avg_sq"]
-                else:
-                    second_moment = exp_avg_sq
                 step_size = lr / (1 - beta1**step)
-                denom = np.sqrt(second_moment, out=work)
-                denom /= math.sqrt(1 - beta2**step)
-                denom += eps
-                data -= np.multiply(np.divide(exp_avg, denom, out=update), step_size, out=update)
+                correction = math.sqrt(1 - beta2**step)
+                moments = [state["exp_avg"], state["exp_avg_sq"], state.get("max_exp_avg_sq")]
+                for (value, change, exp_avg, exp_avg_sq, max_exp_avg_sq), (
+                    work,
+                    update,
+                ) in self.blocks([data, grad, *moments], 2):
+                    if weight_decay:
+                        if decoupled:
+                            value *= 1 - lr * weight_decay
+                        else:
+                            np.multiply(value, weight_decay, out=work)
+                            change = np.add(change, work, out=work)
+                    # m + (1-β1)(g - m): the same interpolation torch's lerp_ computes
+                    exp_avg += np.multiply(
+                        np.subtract(change, exp_avg, out=update), 1 - beta1, out=update
+                    )
+                    exp_avg_sq *= beta2
+                    squared = np.multiply(change, 1 - beta2, out=update)
+                    squared *= change
+                    exp_avg_sq += squared
+                    second_moment = exp_avg_sq
+                    if amsgrad:
+                        np.maximum(max_exp_avg_sq, exp_avg_sq, out=max_exp_avg_sq)
+                        second_moment = max_exp_avg_sq
+                    denom = np.sqrt(second_moment, out=work)
+                    denom /= correction
+                    denom += eps
+                    np.divide(exp_avg, denom, out=update)
+                    value -= np.multiply(update, step_size, out=update)
 
 
 @OPTIMIZERS.register("adamw")

@@ -23,7 +23,7 @@ import fnmatch
 import typing
 from abc import ABC, abstractmethod
 from collections.abc import Iterable, Iterator
-from typing import Any, TypeGuard
+from typing import Any
 
 import numpy as np
 
@@ -32,6 +32,9 @@ from nnrun.errors import ArgumentError, CheckpointError
 from nnrun.registry import accepted_parameters, check_type
 
 StateKey = str | int
+BLOCK = 1 << 16
+"""Elements per block of an update (`Optimizer.blocks`): a block's arrays and temporaries
+stay in a core's L2 cache between the passes of the update."""
 
 
 class Optimizer(ABC):
@@ -54,7 +57,8 @@ class Optimizer(ABC):
         self.param_groups: list[dict[str, Any]] = []
         # keyed by id(): parameters are ndarray wrappers with elementwise __eq__, not hashable
         self.state: dict[int, dict[str, Any]] = {}
-        self._workspace: dict[int, list[np.ndarray]] = {}
+        self._scratch: dict[np.dtype, np.ndarray] = {}  # one buffer, reused by every update
+        self._scratch_views: dict[tuple, list[np.ndarray]] = {}
         self._names: dict[int, str | None] = {}
         owner = type(self).__name__
         self._hints = {k: p.annotation for k, p in accepted_parameters(type(self)).items()}
@@ -66,14 +70,37 @@ class Optimizer(ABC):
         for group in groups:
             self.add_param_group(group)
 
-    def workspace(self, param: Any, like: np.ndarray, count: int) -> list[np.ndarray]:
-        """`count` arrays shaped like `like` for the intermediate values of `param`'s update,
-        reused by every step so that an update allocates nothing (not part of the state
-        dict: their contents never outlive a step)."""
-        arrays = self._workspace.get(id(param))
-        if not _fits(arrays, like, count):
-            arrays = self._workspace[id(param)] = [np.empty_like(like) for _ in range(count)]
-        return arrays
+    def blocks(
+        self, arrays: list[np.ndarray | None], count: int
+    ) -> list[tuple[list[Any], list[np.ndarray]]]:
+        """Same-shaped `arrays` (None entries stay None) as views of successive row blocks of
+        about BLOCK elements, each with `count` scratch arrays of the block's shape and the
+        first array's dtype. An update run block by block reads and writes each array once
+        and keeps its temporaries in cache, instead of streaming every parameter-sized
+        temporary through memory once per operation."""
+        first = arrays[0]
+        if first.size <= BLOCK:
+            return [(arrays, self._scratch_arrays(first, count))]
+        rows = len(first)
+        step = max(1, BLOCK * rows // first.size)
+        parts = []
+        for start in range(0, rows, step):
+            views = [None if a is None else a[start : start + step] for a in arrays]
+            parts.append((views, self._scratch_arrays(views[0], count)))
+        return parts
+
+    def _scratch_arrays(self, like: np.ndarray, count: int) -> list[np.ndarray]:
+        key = (like.shape, like.dtype, count)
+        views = self._scratch_views.get(key)
+        if views is None:
+            size = like.size
+            buffer = self._scratch.get(like.dtype)
+            if buffer is None or len(buffer) < count * size:
+                buffer = self._scratch[like.dtype] = np.empty(count * max(size, BLOCK), like.dtype)
+                self._scratch_views.clear()  # views of the old buffer would keep it alive
+            views = [buffer[i * size : (i + 1) * size].reshape(like.shape) for i in range(count)]
+            self._scratch_views[key] = views
+        return views
 
     def add_param_group(self, group: dict[str, Any]) -> None:
         """Add a torch-style group; options it leaves out take the optimizer's defaults."""
@@ -280,17 +307,6 @@ class Optimizer(ABC):
                 name: _restore_value(value, param, f"{key}.{name}", owner)
                 for name, value in saved_state.items()
             }
-
-
-def _fits(
-    arrays: list[np.ndarray] | None, like: np.ndarray, count: int
-) -> TypeGuard[list[np.ndarray]]:
-    return (
-        arrays is not None
-        and len(arrays) >= count
-        and arrays[0].shape == like.shape
-        and arrays[0].dtype == like.dtype
-    )
 
 
 def gradients(group: dict[str, Any]) -> Iterator[tuple[Any, np.ndarray, np.ndarray]]:

@@ -60,35 +60,37 @@ class RMSprop(Optimizer):
                         "square_avg": np.zeros_like(data),
                     }
                 state["step"] += 1
-                decayed, work = self.workspace(param, data, 2)
-                if weight_decay:
-                    grad = np.add(grad, np.multiply(data, weight_decay, out=decayed), out=decayed)
-                square_avg = state["square_avg"]
-                square_avg *= alpha
-                squared = np.multiply(grad, 1 - alpha, out=work)
-                squared *= grad
-                square_avg += squared
-                if centered:
-                    grad_avg = state.get("grad_avg")
-                    if grad_avg is None:
-                        grad_avg = state["grad_avg"] = np.zeros_like(data)
-                    grad_avg += np.multiply(
-                        np.subtract(grad, grad_avg, out=work), 1 - alpha, out=work
-                    )
-                    variance = np.subtract(
-                        square_avg, np.multiply(grad_avg, grad_avg, out=work), out=work
-                    )
-                    avg = np.sqrt(variance, out=work)
-                else:
-                    avg = np.sqrt(square_avg, out=work)
-                avg += eps
-                ratio = np.divide(grad, avg, out=work)
-                if momentum > 0:
-                    buffer = state.get("momentum_buffer")
-                    if buffer is None:
-                        buffer = state["momentum_buffer"] = np.zeros_like(data)
-                    buffer *= momentum
-                    buffer += ratio
-                    data -= np.multiply(buffer, lr, out=work)
-                else:
-                    data -= np.multiply(ratio, lr, out=work)
+                if centered and "grad_avg" not in state:
+                    state["grad_avg"] = np.zeros_like(data)
+                if momentum > 0 and "momentum_buffer" not in state:
+                    state["momentum_buffer"] = np.zeros_like(data)
+                arrays = [data, grad, state["square_avg"]]
+                arrays += [state.get("grad_avg"), state.get("momentum_buffer")]
+                for (value, change, square_avg, grad_avg, buffer), (decayed, work) in self.blocks(
+                    arrays, 2
+                ):
+                    if weight_decay:
+                        np.multiply(value, weight_decay, out=decayed)
+                        change = np.add(change, decayed, out=decayed)
+                    square_avg *= alpha
+                    squared = np.multiply(change, 1 - alpha, out=work)
+                    squared *= change
+                    square_avg += squared
+                    if centered:
+                        grad_avg += np.multiply(
+                            np.subtract(change, grad_avg, out=work), 1 - alpha, out=work
+                        )
+                        variance = np.subtract(
+                            square_avg, np.multiply(grad_avg, grad_avg, out=work), out=work
+                        )
+                        avg = np.sqrt(variance, out=work)
+                    else:
+                        avg = np.sqrt(square_avg, out=work)
+                    avg += eps
+                    ratio = np.divide(change, avg, out=work)
+                    if momentum > 0:
+                        buffer *= momentum
+                        buffer += ratio
+                        value -= np.multiply(buffer, lr, out=work)
+                    else:
+                        value -= np.multiply(ratio, lr, out=work)

@@ -60,19 +60,28 @@ class SGD(Optimizer):
             weight_decay = group["weight_decay"]
             nesterov = group["nesterov"]
             for param, data, grad in gradients(group):
-                decayed, work = self.workspace(param, data, 2)
-                if weight_decay:
-                    grad = np.add(grad, np.multiply(data, weight_decay, out=decayed), out=decayed)
+                buffer, first = None, False
                 if momentum:
                     state = self.state.setdefault(id(param), {})
                     buffer = state.get("momentum_buffer")
-                    if buffer is None:
-                        buffer = state["momentum_buffer"] = np.array(grad, dtype=data.dtype)
-                    else:
-                        buffer *= momentum
-                        buffer += np.multiply(grad, 1 - dampening, out=work)
-                    if nesterov:
-                        grad = np.add(grad, np.multiply(buffer, momentum, out=work), out=work)
-                    else:
-                        grad = buffer
-                data -= np.multiply(grad, lr, out=work)
+                    first = buffer is None
+                    if first:
+                        buffer = state["momentum_buffer"] = np.empty_like(data)
+                for (value, change, velocity), (decayed, work) in self.blocks(
+                    [data, grad, buffer], 2
+                ):
+                    if weight_decay:
+                        np.multiply(value, weight_decay, out=decayed)
+                        change = np.add(change, decayed, out=decayed)
+                    if momentum:
+                        if first:
+                            np.copyto(velocity, change)
+                        else:
+                            velocity *= momentum
+                            velocity += np.multiply(change, 1 - dampening, out=work)
+                        if nesterov:
+                            np.multiply(velocity, momentum, out=work)
+                            change = np.add(change, work, out=work)
+                        else:
+                            change = velocity
+                    value -= np.multiply(change, lr, out=work)

@@ -28,3 +28,28 @@ def test_a_step_after_the_first_allocates_no_parameter_sized_array(name):
     finally:
         tracemalloc.stop()
     assert peak < param.data.nbytes // 4
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_an_update_in_blocks_equals_the_update_in_one_piece(name, monkeypatch):
+    """A parameter of several blocks (and rows longer than a block) is updated bitwise as
+    if it were one block."""
+    import nnrun.optim.optimizer as optimizer_module
+
+    results = []
+    for block in (optimizer_module.BLOCK, 10**9):
+        monkeypatch.setattr(optimizer_module, "BLOCK", block)
+        rng = np.random.default_rng(1)
+        params = [
+            Parameter(np.asarray(rng.standard_normal(shape), np.float32))
+            for shape in [(300, 1000), (2, 100_000), ()]
+        ]
+        optimizer = OPTIMIZERS.build(name, params, **EVERY_TERM[name])
+        for step in range(3):
+            for param in params:
+                grad = np.random.default_rng(step).standard_normal(param.shape)
+                param.grad = grad.astype(np.float32)
+            optimizer.step()
+        results.append([param.data for param in params])
+    for blocked, whole in zip(*results, strict=True):
+        np.testing.assert_array_equal(blocked, whole)
