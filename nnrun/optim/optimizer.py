@@ -79,6 +79,7 @@ class Optimizer(ABC):
         and keeps its temporaries in cache, instead of streaming every parameter-sized
         temporary through memory once per operation."""
         first = arrays[0]
+        assert first is not None, "the first array is the parameter's own"
         if first.size <= BLOCK:
             return [(arrays, self._scratch_arrays(first, count))]
         rows = len(first)
@@ -86,7 +87,7 @@ class Optimizer(ABC):
         parts = []
         for start in range(0, rows, step):
             views = [None if a is None else a[start : start + step] for a in arrays]
-            parts.append((views, self._scratch_arrays(views[0], count)))
+            parts.append((views, self._scratch_arrays(first[start : start + step], count)))
         return parts
 
     def _scratch_arrays(self, like: np.ndarray, count: int) -> list[np.ndarray]:
