@@ -1,10 +1,12 @@
-"""Train every example config with its shipped settings and print the gallery numbers.
+"""Train every example config with its shipped settings and record the gallery numbers.
 
-    python bench/gallery.py [--only quickstart cnn_digits ...]
+    python bench/gallery.py [--only quickstart cnn_digits ...] [--write]
 
 Each config runs as `nnrun train CONFIG --out TMP/<name>` in its own process (transfer after
 cnn_digits, whose checkpoint it loads); the table lists epochs, the test metrics from the
-run's summary.json (the best checkpoint's), and the wall time of the whole command.
+run's summary.json (the best checkpoint's), and the wall time of the whole command. With
+`--write` the measurements are merged into docs/gallery.json (with a fingerprint of each
+config's settings), from which `python docs/generate.py` writes the table in docs/gallery.md.
 """
 
 from __future__ import annotations
@@ -18,6 +20,10 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "docs"))
+
+from gallery_table import RESULTS, fingerprint  # noqa: E402
+
 # transfer.yaml loads the weights cnn_digits.yaml produces.
 ORDER = {"cnn_digits": 0, "transfer": 1}
 
@@ -36,10 +42,12 @@ def run(config: Path, out: Path, extra: list[str]) -> tuple[dict, float]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--only", nargs="*", help="config names (default: all)")
+    parser.add_argument("--write", action="store_true", help="merge into docs/gallery.json")
     args = parser.parse_args()
     configs = sorted(ROOT.glob("configs/*.yaml"), key=lambda p: (ORDER.get(p.stem, -1), p.stem))
     if args.only:
         configs = [c for c in configs if c.stem in args.only]
+    results = json.loads(RESULTS.read_text()) if RESULTS.exists() else {}
     print("| config | epochs | test metrics | wall time |")
     print("|---|---|---|---|")
     with tempfile.TemporaryDirectory() as tmp:
@@ -58,6 +66,15 @@ def main() -> None:
                 f"| `{config.name}` | {summary['epochs']} | {metrics} | {seconds:.1f} s |",
                 flush=True,
             )
+            results[config.stem] = {
+                "fingerprint": fingerprint(config),
+                "epochs": summary["epochs"],
+                "test": summary["test"],
+                "seconds": round(seconds, 1),
+            }
+    if args.write:
+        RESULTS.write_text(json.dumps(dict(sorted(results.items())), indent=1) + "\n")
+        print(f"wrote {RESULTS.relative_to(ROOT)}")
 
 
 if __name__ == "__main__":

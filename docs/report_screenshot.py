@@ -1,4 +1,4 @@
-"""Regenerate docs/report.png, the screenshot of a report in the README's "Look inside".
+"""Regenerate docs/report.png, the screenshot of a report in docs/diagnose.md.
 
     python docs/report_screenshot.py
 

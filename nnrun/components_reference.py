@@ -6,6 +6,8 @@ from __future__ import annotations
 import inspect
 from dataclasses import dataclass
 
+import yaml
+
 from nnrun import components  # noqa: F401  (fills the registries)
 from nnrun.config.paths import is_plain, to_plain
 from nnrun.registry import REGISTRIES, Registry, type_name
@@ -45,7 +47,7 @@ def entry(registry: Registry, name: str) -> Entry:
         if parameter.default is parameter.empty:
             default = "required"
         elif is_plain(parameter.default):
-            default = repr(to_plain(parameter.default))
+            default = yaml_text(to_plain(parameter.default))
         else:
             default = "(computed)"
         arguments.append(Argument(key, type_name(parameter.annotation), default))
@@ -57,6 +59,12 @@ def entry(registry: Registry, name: str) -> Entry:
         doc.split("\n\n")[0].replace("\n", " "),
         tuple(arguments),
     )
+
+
+def yaml_text(value: object) -> str:
+    """A value as it is written in a config (`true`, `null`, `[0.9, 0.999]`)."""
+    text = yaml.safe_dump(value, default_flow_style=True, width=10**6)
+    return text.removesuffix("...\n").strip()
 
 
 def kinds() -> list[str]:

@@ -46,16 +46,19 @@ def gain(nonlinearity: str, param: float | None = None) -> float:
 
 @INITIALIZERS.register("zeros")
 def zeros(shape: tuple[int, ...], rng: np.random.Generator) -> np.ndarray:
+    """All zeros."""
     return np.zeros(shape)
 
 
 @INITIALIZERS.register("ones")
 def ones(shape: tuple[int, ...], rng: np.random.Generator) -> np.ndarray:
+    """All ones."""
     return np.ones(shape)
 
 
 @INITIALIZERS.register("constant")
 def constant(shape: tuple[int, ...], rng: np.random.Generator, value: float = 0.0) -> np.ndarray:
+    """Every element `value`."""
     return np.full(shape, float(value))
 
 
@@ -63,6 +66,7 @@ def constant(shape: tuple[int, ...], rng: np.random.Generator, value: float = 0.
 def normal(
     shape: tuple[int, ...], rng: np.random.Generator, mean: float = 0.0, std: float = 1.0
 ) -> np.ndarray:
+    """Normal(mean, std) samples."""
     return rng.normal(mean, std, shape)
 
 
@@ -70,6 +74,7 @@ def normal(
 def uniform(
     shape: tuple[int, ...], rng: np.random.Generator, a: float = 0.0, b: float = 1.0
 ) -> np.ndarray:
+    """Uniform samples from [a, b)."""
     return rng.uniform(a, b, shape)
 
 
@@ -95,6 +100,7 @@ def truncated_normal(
 def xavier_uniform(
     shape: tuple[int, ...], rng: np.random.Generator, gain: float = 1.0
 ) -> np.ndarray:
+    """Glorot uniform: U(−b, b) with b = gain·sqrt(6 / (fan_in + fan_out))."""
     fan_in, fan_out = fans(shape)
     bound = gain * math.sqrt(6.0 / (fan_in + fan_out))
     return rng.uniform(-bound, bound, shape)
@@ -104,6 +110,7 @@ def xavier_uniform(
 def xavier_normal(
     shape: tuple[int, ...], rng: np.random.Generator, gain: float = 1.0
 ) -> np.ndarray:
+    """Glorot normal: std gain·sqrt(2 / (fan_in + fan_out))."""
     fan_in, fan_out = fans(shape)
     return rng.normal(0.0, gain * math.sqrt(2.0 / (fan_in + fan_out)), shape)
 
@@ -122,6 +129,7 @@ def kaiming_uniform(
     mode: Literal["fan_in", "fan_out"] = "fan_in",
     nonlinearity: Literal["relu", "leaky_relu", "linear", "tanh", "sigmoid", "selu"] = "leaky_relu",
 ) -> np.ndarray:
+    """He uniform: U(−b, b) with b = sqrt(3)·gain(nonlinearity, a) / sqrt(fan)."""
     bound = math.sqrt(3.0) * _kaiming_std(shape, a, mode, nonlinearity)
     return rng.uniform(-bound, bound, shape)
 
@@ -134,6 +142,7 @@ def kaiming_normal(
     mode: Literal["fan_in", "fan_out"] = "fan_in",
     nonlinearity: Literal["relu", "leaky_relu", "linear", "tanh", "sigmoid", "selu"] = "leaky_relu",
 ) -> np.ndarray:
+    """He normal: std gain(nonlinearity, a) / sqrt(fan), fan by `mode`."""
     return rng.normal(0.0, _kaiming_std(shape, a, mode, nonlinearity), shape)
 
 

@@ -1,4 +1,5 @@
-"""The README's command examples run as written, in a fresh working directory that holds
+"""The command examples of the README's Quick start, docs/cli.md and docs/sweeps.md run as
+written, in a fresh working directory that holds
 only the shipped `configs/` and `datasets/` (the files they name are in
 `datasets/examples/`). Shell pipes, `&&` and `>` are interpreted here; commands that need
 other programs (pip, Graphviz's dot, a Dask scheduler) are left out. The examples use the
@@ -18,13 +19,17 @@ from tests.extras import need
 
 ROOT = Path(__file__).resolve().parents[1]
 README = (ROOT / "README.md").read_text()
+CLI = (ROOT / "docs" / "cli.md").read_text()
+SWEEPS = (ROOT / "docs" / "sweeps.md").read_text()
 runner = CliRunner()
 SKIP = ("pip", "python", "ruff", "dot")
 
 
-def section(title: str) -> str:
-    start = README.index(f"\n## {title}\n")
-    return README[start : README.index("\n## ", start + 1)]
+def section(text: str, title: str) -> str:
+    """The `## title` section of a Markdown text, up to the next `## ` heading."""
+    start = text.index(f"\n## {title}\n")
+    end = text.find("\n## ", start + 1)
+    return text[start : end if end >= 0 else len(text)]
 
 
 def commands(text: str) -> list[list[list[str]]]:
@@ -89,14 +94,15 @@ def test_command_and_sweep_examples_run_as_written(fresh_clone, monkeypatch):
     for module in ("tensorboardX", "mlflow", "sqlalchemy", "onnx", "matplotlib"):
         need(module)
 
-    # Trials in this process: the README's sweeps, without the process pool's start-up.
+    # Trials in this process: the documented sweeps, without the process pool's start-up.
     monkeypatch.setattr("nnrun.sweep.executors.make_executor", lambda *a, **k: InlineExecutor())
     # Quick start first (its run is what `nnrun export` examples name), then the sweeps
-    # (`nnrun runs outputs/sweeps` in Commands lists them).
-    for steps in commands(section("Quick start")) + commands(section("Sweeps")):
+    # (`nnrun runs outputs/sweeps` in cli.md lists them).
+    for steps in commands(section(README, "Quick start")) + commands(SWEEPS):
         run_line(steps, fresh_clone)
     assert (fresh_clone / "outputs" / "sweeps" / "digits_lr" / "latest" / "best.yaml").is_file()
-    for steps in commands(section("Commands")):
+    # Every command example, up to shell completion (which would install into the shell).
+    for steps in commands(CLI[: CLI.index("\n## Shell completion\n")]):
         run_line(steps, fresh_clone)
     assert (fresh_clone / "labels.jsonl").read_text().count("\n") == 3
     assert (fresh_clone / "probs.csv").read_text().startswith("prob_0")

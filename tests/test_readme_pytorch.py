@@ -1,4 +1,5 @@
-"""The README's PyTorch recipe, run exactly as written, predicts what `nnrun predict` does."""
+"""The PyTorch recipe of docs/interop.md, run exactly as written, predicts what `nnrun predict`
+does."""
 
 from __future__ import annotations
 
@@ -17,14 +18,14 @@ need("safetensors.torch")
 ROOT = Path(__file__).resolve().parents[1]
 
 
-def readme_block(heading: str, language: str) -> str:
-    """The first ```language block after `heading` in README.md."""
-    text = (ROOT / "README.md").read_text()
+def docs_block(page: str, heading: str, language: str) -> str:
+    """The first ```language block after `heading` in docs/`page`."""
+    text = (ROOT / "docs" / page).read_text()
     section = text[text.index(f"\n{heading}\n") :]
     return re.search(rf"```{language}\n(.*?)```", section, re.DOTALL).group(1)
 
 
-def test_readme_pytorch_recipe_matches_nnrun_predict(tmp_path, monkeypatch, capsys):
+def test_documented_pytorch_recipe_matches_nnrun_predict(tmp_path, monkeypatch, capsys):
     monkeypatch.chdir(tmp_path)
     config = (ROOT / "configs" / "quickstart.yaml").read_text()
     assert "normalize: standard" in config  # the recipe's point: the saved statistics
@@ -32,7 +33,7 @@ def test_readme_pytorch_recipe_matches_nnrun_predict(tmp_path, monkeypatch, caps
     runner = CliRunner()
     trained = runner.invoke(app, ["train", "quickstart.yaml", "--set", "train.epochs=3", "-q"])
     assert trained.exit_code == 0, trained.output
-    # The README's inputs: the first 20 digits of the shipped CSV, raw pixel values 0-16.
+    # The recipe's inputs: the first 20 digits of the shipped CSV, raw pixel values 0-16.
     rows = np.loadtxt(ROOT / "datasets" / "digits.csv.gz", delimiter=",", skiprows=1)
     np.save("inputs.npy", rows[:20, :-1])
     run = "outputs/quickstart/latest"
@@ -41,8 +42,9 @@ def test_readme_pytorch_recipe_matches_nnrun_predict(tmp_path, monkeypatch, caps
         assert result.exit_code == 0, result.output
 
     namespace: dict = {}
-    # Running the README text itself is the point: the documented recipe cannot drift.
-    exec(compile(readme_block("### PyTorch", "python"), "README.md", "exec"), namespace)
+    # Running the documented text itself is the point: the recipe cannot drift.
+    recipe = docs_block("interop.md", "## PyTorch", "python")
+    exec(compile(recipe, "docs/interop.md", "exec"), namespace)
 
     np.testing.assert_allclose(namespace["probs"], np.load("probs.npy"), atol=1e-5)
     expected_labels = np.load("labels.npy", allow_pickle=False)
