@@ -31,7 +31,7 @@ def _cross_entropy_grad(logits: np.ndarray, y: np.ndarray) -> np.ndarray:
 
 
 def _sgd(params: list[np.ndarray], grads: list[np.ndarray]) -> None:
-    for param, grad in zip(params, grads):
+    for param, grad in zip(params, grads, strict=True):
         grad *= LR
         param -= grad
 

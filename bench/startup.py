@@ -82,7 +82,9 @@ def main() -> None:
                     results[name].append(values)
     print(f"python -m nnrun.cli --help, median of {args.rounds} alternating rounds:")
     for name, rows in results.items():
-        wall, cpu, imported, shown = (statistics.median(column) for column in zip(*rows))
+        wall, cpu, imported, shown = (
+            statistics.median(column) for column in zip(*rows, strict=True)
+        )
         print(
             f"  {name:14s} wall {wall:5.0f} ms  cpu {cpu:5.0f} ms  |  in-process cpu: "
             f"import nnrun.cli {imported:4.0f} ms, build + print help {shown:4.0f} ms"

@@ -566,8 +566,8 @@ class CheckpointManager:
 
     def periodic_tags(self) -> list[str]:
         """The ``epoch-NNNN`` tags, oldest epoch first."""
-        periodic = [tag for tag in self.tags() if _PERIODIC.match(tag)]
-        return sorted(periodic, key=lambda tag: int(_PERIODIC.match(tag).group(1)))
+        periodic = [(int(m.group(1)), tag) for tag in self.tags() if (m := _PERIODIC.match(tag))]
+        return [tag for _, tag in sorted(periodic)]
 
     def remove(self, tag: str) -> None:
         """Delete checkpoint `tag`: unlink the tag first, so it vanishes atomically; its

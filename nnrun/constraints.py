@@ -168,7 +168,7 @@ def violation(value: Any, annotation: Any) -> str | None:
         return None if not found or None in found else found[0]
     if isinstance(value, (list, tuple)) and origin in (list, tuple) and args:
         members = args if origin is tuple and args[-1] is not Ellipsis else (args[0],) * len(value)
-        for item, member in zip(value, members):
+        for item, member in zip(value, members, strict=True):
             problem = violation(item, member)
             if problem is not None:
                 return f"each item {problem}" if not problem.startswith("each") else problem

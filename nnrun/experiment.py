@@ -212,7 +212,7 @@ def check_monitors(spec: ExperimentSpec, keys: list[str], has_val: bool, schedul
             found=repr(name),
         )
         for at, keys, name in watched
-        if name is not None and name not in logged
+        if name is not None and at is not None and name not in logged
     ]
     if problems:
         raise ConfigError(problems)

@@ -20,7 +20,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import cached_property
-from typing import Any, ClassVar, Literal
+from typing import Any, ClassVar, Literal, cast
 
 import numpy as np
 
@@ -102,7 +102,7 @@ class Metric:
         """Raise ArgumentError if this metric (called `name` in the config), with its
         options, does not apply to `task`."""
         if not self.applies_to(task):
-            fitting = [n for n in METRICS.names() if METRICS.get(n).applies_to(task)]
+            fitting = [n for n in METRICS.names() if metric_class(n).applies_to(task)]
             raise ArgumentError(
                 f"metric {name!r} does not apply to task {task.name!r}; "
                 f"metrics for {task}: {', '.join(fitting)}",
@@ -113,6 +113,11 @@ class Metric:
     def __call__(self, data: Any, task: Task) -> dict[str, float]:
         """Values keyed by suffix: "" for the metric itself, "_class_3" for per-class ones."""
         raise NotImplementedError
+
+
+def metric_class(name: str) -> type[Metric]:
+    """The registered metric class called `name` (every METRICS entry is a Metric)."""
+    return cast("type[Metric]", METRICS.get(name))
 
 
 def _mean_or_nan(values: np.ndarray) -> float:
@@ -212,7 +217,7 @@ def _safe_divide(numerator: Any, denominator: Any) -> np.ndarray:
 
 @METRICS.register("precision")
 class Precision(_PerClassMetric):
-    __doc__ = "Precision TP / (TP + FP). " + _PerClassMetric.__doc__
+    __doc__ = "Precision TP / (TP + FP). " + (_PerClassMetric.__doc__ or "")
 
     def _ratio(self, true_pos, false_pos, false_neg):
         return _safe_divide(true_pos, true_pos + false_pos)
@@ -220,7 +225,7 @@ class Precision(_PerClassMetric):
 
 @METRICS.register("recall")
 class Recall(_PerClassMetric):
-    __doc__ = "Recall TP / (TP + FN). " + _PerClassMetric.__doc__
+    __doc__ = "Recall TP / (TP + FN). " + (_PerClassMetric.__doc__ or "")
 
     def _ratio(self, true_pos, false_pos, false_neg):
         return _safe_divide(true_pos, true_pos + false_neg)
@@ -228,7 +233,7 @@ class Recall(_PerClassMetric):
 
 @METRICS.register("f1", "f1_score")
 class F1(_PerClassMetric):
-    __doc__ = "F1 = 2 TP / (2 TP + FP + FN). " + _PerClassMetric.__doc__
+    __doc__ = "F1 = 2 TP / (2 TP + FP + FN). " + (_PerClassMetric.__doc__ or "")
 
     def _ratio(self, true_pos, false_pos, false_neg):
         return _safe_divide(2 * true_pos, 2 * true_pos + false_pos + false_neg)
@@ -239,7 +244,7 @@ class BalancedAccuracy(Metric):
     """Mean recall over the classes that occur in the targets (scikit-learn's
     ``balanced_accuracy_score``): accuracy that a majority class cannot inflate."""
 
-    def __call__(self, data: LabelData, task: str) -> dict[str, float]:
+    def __call__(self, data: LabelData, task: Task) -> dict[str, float]:
         confusion = data.confusion
         support = confusion.sum(axis=1)
         present = support > 0
@@ -251,7 +256,7 @@ class MatthewsCorrcoef(Metric):
     """Matthews correlation coefficient in its multi-class form (Gorodkin's R_K, as
     scikit-learn computes it): +1 perfect, 0 no better than chance; 0 when undefined."""
 
-    def __call__(self, data: LabelData, task: str) -> dict[str, float]:
+    def __call__(self, data: LabelData, task: Task) -> dict[str, float]:
         confusion = data.confusion.astype(np.float64)
         true_counts, predicted_counts = confusion.sum(axis=1), confusion.sum(axis=0)
         correct, total = np.trace(confusion), confusion.sum()
@@ -269,7 +274,7 @@ class LogLoss(Metric):
 
     mode = "min"
 
-    def __call__(self, data: LabelData, task: str) -> dict[str, float]:
+    def __call__(self, data: LabelData, task: Task) -> dict[str, float]:
         picked = np.take_along_axis(data.log_probabilities, data.targets[:, None], axis=1)
         return {"": _mean_or_nan(-picked[:, 0])}
 
@@ -319,21 +324,21 @@ class _RankingScoreMetric(Metric):
 
     score_fn: ClassVar[Any]
 
-    def __call__(self, data: LabelData, task: str) -> dict[str, float]:
+    def __call__(self, data: LabelData, task: Task) -> dict[str, float]:
         values = [type(self).score_fn(hits, scores) for hits, scores in data.class_scores()]
         return {"": _mean_or_nan(np.asarray(values, dtype=np.float64))}
 
 
 @METRICS.register("auc", "roc_auc")
 class RocAuc(_RankingScoreMetric):
-    __doc__ = "Area under the ROC curve. " + _RankingScoreMetric.__doc__
+    __doc__ = "Area under the ROC curve. " + (_RankingScoreMetric.__doc__ or "")
     score_fn = _roc_auc
 
 
 @METRICS.register("average_precision", "pr_auc")
 class AveragePrecision(_RankingScoreMetric):
     __doc__ = "Average precision (area under the precision-recall curve). " + (
-        _RankingScoreMetric.__doc__
+        _RankingScoreMetric.__doc__ or ""
     )
     score_fn = _average_precision
 
@@ -347,7 +352,7 @@ class ConfusionMatrix(Metric):
 
 
 class _RegressionMetric(Metric):
-    mode = "min"
+    mode: ClassVar[Literal["max", "min"]] = "min"
     labels = frozenset({"value"})
 
 
@@ -400,7 +405,7 @@ class MeanAbsolutePercentageError(_RegressionMetric):
     """Mean of |error| / |target| as a fraction (0.05 = 5 %), as scikit-learn: targets
     of zero count as machine epsilon, so they give huge values rather than infinity."""
 
-    def __call__(self, data: RegressionData, task: str) -> dict[str, float]:
+    def __call__(self, data: RegressionData, task: Task) -> dict[str, float]:
         error = np.abs(data.outputs - data.targets)
         scale = np.maximum(np.abs(data.targets), np.finfo(np.float64).eps)
         return {"": _mean_or_nan((error / scale)[data.mask])}
@@ -496,7 +501,7 @@ def metric_mode(name: str, bound: Sequence[BoundMetric] = ()) -> str:
         if base == "loss" or base.endswith("_loss"):
             return "min"
         if base in METRICS:
-            return METRICS.get(base).mode
+            return metric_class(base).mode
     raise ArgumentError(
         f"cannot tell whether {name!r} should go up or down: it is not 'loss' or a metric "
         f"(metrics: {', '.join(METRICS.names())})",

@@ -31,10 +31,10 @@ from nnrun.constraints import (
 )
 from nnrun.errors import ArgumentError, CheckpointError
 from nnrun.optim.optimizer import Optimizer
+from nnrun.registry import SCHEDULES
 
 Rate = Annotated[float, Above(0)]
 """A decay factor: a number > 0."""
-from nnrun.registry import SCHEDULES
 
 
 class Schedule(ABC):
@@ -95,7 +95,7 @@ class ClosedFormSchedule(Schedule):
 
     def _apply(self) -> None:
         self._last_lr = [self.lr_at(self.last_step, base) for base in self.base_lrs]
-        for group, lr in zip(self.optimizer.param_groups, self._last_lr):
+        for group, lr in zip(self.optimizer.param_groups, self._last_lr, strict=True):
             group["lr"] = lr
 
     def state_dict(self) -> dict[str, Any]:
@@ -373,9 +373,10 @@ class OneCycleSchedule(ClosedFormSchedule):
     def _phase(self, t: int) -> tuple[float, str, str, str, str]:
         """The phase holding step `t` and the fraction of it done."""
         start_step = 0.0
-        for i, (end_step, *names) in enumerate(self.phases):
+        for i, phase in enumerate(self.phases):
+            end_step = phase[0]
             if t <= end_step or i == len(self.phases) - 1:
-                return ((t - start_step) / (end_step - start_step), *names)
+                return ((t - start_step) / (end_step - start_step), *phase[1:])
             start_step = end_step
         raise AssertionError("unreachable: the last phase takes every step")
 
@@ -391,7 +392,7 @@ class OneCycleSchedule(ClosedFormSchedule):
             return
         pct, _, _, start, end = self._phase(min(self.last_step, self.total_steps - 1))
         for group, high, low in zip(
-            self.optimizer.param_groups, self.max_momenta, self.base_momenta
+            self.optimizer.param_groups, self.max_momenta, self.base_momenta, strict=True
         ):
             momenta = {"max": high, "base": low}
             momentum = self.anneal(momenta[start], momenta[end], pct)
@@ -478,7 +479,7 @@ class ReduceOnPlateauSchedule(Schedule):
             self.cooldown_counter -= 1
             self.num_bad_epochs = 0
         if self.num_bad_epochs > self.patience:
-            for group, min_lr in zip(self.optimizer.param_groups, self.min_lrs):
+            for group, min_lr in zip(self.optimizer.param_groups, self.min_lrs, strict=True):
                 old_lr = float(group["lr"])
                 new_lr = max(old_lr * self.factor, min_lr)
                 if old_lr - new_lr > self.eps:
@@ -516,7 +517,7 @@ class ReduceOnPlateauSchedule(Schedule):
         self.num_bad_epochs = int(state["num_bad_epochs"])
         self.cooldown_counter = int(state["cooldown_counter"])
         self._last_lr = [float(lr) for lr in last_lr]
-        for group, lr in zip(self.optimizer.param_groups, self._last_lr):
+        for group, lr in zip(self.optimizer.param_groups, self._last_lr, strict=True):
             group["lr"] = lr
 
 

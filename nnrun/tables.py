@@ -15,7 +15,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from rich.console import RenderableType
+from rich.console import JustifyMethod, RenderableType
 from rich.table import Table
 from rich.text import Text
 
@@ -32,7 +32,7 @@ class Col:
     `min_width`."""
 
     header: str
-    justify: str = "left"
+    justify: JustifyMethod = "left"
     priority: float = math.inf
     wrap: bool = False
     min_width: int = 24
@@ -94,5 +94,6 @@ def fitted_table(
             )
     for row in rows:
         # Plain strings are shown as written, never read as Rich markup (user text).
-        table.add_row(*(Text(row[i]) if isinstance(row[i], str) else row[i] for i in shown))
+        cells = (row[i] for i in shown)
+        table.add_row(*(Text(cell) if isinstance(cell, str) else cell for cell in cells))
     return table

@@ -163,7 +163,7 @@ TASKS: dict[str, Task] = {
     )
 }
 
-TABLE_TASKS = ("classification", "binary", "regression")
+TableTask = Literal["classification", "binary", "regression"]
 """Tasks a table's labels can be read as (`data.task`)."""
 
 

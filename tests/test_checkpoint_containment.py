@@ -105,7 +105,7 @@ def test_a_state_json_of_the_wrong_shape_is_a_checkpoint_error(tmp_path, tree):
         "sha256": hashlib.sha256(data).hexdigest(),
     }
     (directory / "manifest.json").write_text(json.dumps(manifest))
-    with pytest.raises(CheckpointError, match="state.json"):
+    with pytest.raises(CheckpointError, match=r"state\.json"):
         manager.load("last")
 
 

@@ -272,7 +272,10 @@ def test_predict_reads_csv_jsonl_and_npy_from_stdin(iris_run):
         from_csv
     )
     objects = "".join(
-        json.dumps(dict(zip(csv.splitlines()[0].split(","), map(float, row.split(","))))) + "\n"
+        json.dumps(
+            dict(zip(csv.splitlines()[0].split(","), map(float, row.split(",")), strict=True))
+        )
+        + "\n"
         for row in csv.splitlines()[1:]
     )
     assert ok("predict", iris_run, "-", "--format", "jsonl", input=objects).stdout.splitlines() == (

@@ -112,7 +112,7 @@ def test_sizes_are_refused_before_allocating_with_the_memory_needed(tmp_path, ov
 
 def test_check_allocation_names_the_size():
     check_allocation(1000, 8, "small")
-    with pytest.raises(LimitExceeded, match="GiB|TiB"):
+    with pytest.raises(LimitExceeded, match=r"GiB|TiB"):
         check_allocation(10**12, 8, "huge")
 
 

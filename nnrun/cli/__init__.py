@@ -11,9 +11,9 @@ import contextlib
 import os
 import signal
 import sys
-from typing import Annotated
+from collections.abc import Callable
+from typing import Annotated, Any
 
-import click
 import typer
 
 from nnrun import __version__
@@ -59,7 +59,9 @@ PRINTING_COMMANDS = frozenset(
 class _Group(Group):
     """Global flags may follow the command: `nnrun train --debug cfg.yaml`."""
 
-    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+    # Typer hands its groups a `typer.Context`; the base class is typed with click's Context
+    # (vendored inside recent Typer), and click is no dependency of nnrun.
+    def parse_args(self, ctx: typer.Context, args: list[str]) -> list[str]:  # type: ignore[override]
         end = args.index("--") if "--" in args else len(args)
         if "--debug" in args[:end]:
             args = ["--debug", *(a for a in args[:end] if a != "--debug"), *args[end:]]
@@ -111,7 +113,7 @@ def _die_quietly_on_closed_stdout() -> None:
 
 
 # The order of this table is the order of `nnrun --help`.
-COMMANDS = {
+COMMANDS: dict[str, Callable[..., Any]] = {
     "train": train.train,
     "eval": evaluate.evaluate,
     "predict": predict.predict,

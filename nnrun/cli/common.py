@@ -90,7 +90,7 @@ def os_error_text(error: OSError) -> str:
     return f"cannot use {where}: {reason}"
 
 
-def finite_at_least(minimum: float) -> Callable[[float], float]:
+def finite_at_least(minimum: float) -> Callable[[float | None], float | None]:
     """A Typer callback refusing NaN, ±inf and values below `minimum` (a usage error, exit 2);
     click's FloatRange lets NaN through."""
 

@@ -1,6 +1,6 @@
 """`nnrun export`: a trained model as one self-contained ONNX file (preprocessing inside)."""
 
-from enum import Enum
+from enum import StrEnum
 from pathlib import Path
 from typing import Annotated
 
@@ -12,11 +12,11 @@ from nnrun.errors import NnrunError
 from nnrun.markup import safe
 
 
-class Format(str, Enum):
+class Format(StrEnum):
     onnx = "onnx"
 
 
-class Tag(str, Enum):
+class Tag(StrEnum):
     best = "best"
     last = "last"
 

@@ -81,7 +81,8 @@ def sweep(
     best = outcome.rows[0] if outcome.rows and outcome.rows[0].rank == 1 else None
     if best is None:
         console.print(
-            f"[bold red]no trial finished[/]; see the errors in {safe(outcome.sweep_dir / SUMMARY_MD)}",
+            "[bold red]no trial finished[/]; see the errors in "
+            f"{safe(outcome.sweep_dir / SUMMARY_MD)}",
             highlight=False,
         )
         raise typer.Exit(1)

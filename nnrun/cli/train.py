@@ -70,7 +70,7 @@ def train(
     from nnrun import locking
     from nnrun.experiment import build_experiment, resolve
     from nnrun.loggers import LoggingReporter, add_loggers, build_loggers, run_context
-    from nnrun.train.display import make_reporter
+    from nnrun.train.display import ReporterMode, make_reporter
     from nnrun.train.loop import Trainer
     from nnrun.train.session import resume_run, start_run
 
@@ -110,7 +110,7 @@ def train(
         experiment = build_experiment(cfg)
         loggers = build_loggers(experiment.train.loggers)  # before the run directory
         run_dir = start_run(experiment, out)
-    mode = "json" if json_out else "quiet" if quiet else "auto"
+    mode: ReporterMode = "json" if json_out else "quiet" if quiet else "auto"
     reporter = LoggingReporter(
         make_reporter(mode, console), loggers, run_context(experiment, run_dir)
     )

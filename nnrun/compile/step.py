@@ -110,6 +110,7 @@ class Compiled:
         if tape is not None and not recorded and tape.backward(loss):
             return
         if recorded and loss.requires_grad:
+            assert tape is not None and self._recorded is not None  # what `recorded` says
             try:
                 tape.set_order(topological_order(loss))
             except KeyError:
@@ -213,7 +214,8 @@ def compiled_call(
 ) -> Compiled | Eager:
     """`fn` as `mode` (train.compile: "auto", "on"/True, "off"/False) asks: `auto` runs a
     model that cannot be replayed eagerly after one `note`, `on` raises CompileError."""
-    mode = {True: "on", False: "off"}.get(mode, mode)  # type: ignore[call-overload]
+    if isinstance(mode, bool):
+        mode = "on" if mode else "off"
     if mode == "off":
         return Eager(fn)
     return Compiled(fn, key, _refuse if mode == "on" else note, "the model")

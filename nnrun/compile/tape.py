@@ -63,17 +63,26 @@ class OpRecord:
         "refs",
     )
 
-    def __init__(self, cls, parents, refs, attrs, input_attrs, needs, out):
-        self.cls: type[Function] = cls
-        self.parents: tuple[Tensor, ...] = parents
-        self.refs: tuple[Any, ...] = refs  # how each parent was found, for `difference`
-        self.attrs: dict[str, Any] = attrs
-        self.input_attrs: tuple[tuple[str, int], ...] = input_attrs
-        self.needs: tuple[bool, ...] = needs
-        self.out: Tensor = out
+    def __init__(
+        self,
+        cls: type[Function],
+        parents: tuple[Tensor, ...],
+        refs: tuple[Any, ...],
+        attrs: dict[str, Any],
+        input_attrs: tuple[tuple[str, int], ...],
+        needs: tuple[bool, ...],
+        out: Tensor,
+    ) -> None:
+        self.cls = cls
+        self.parents = parents
+        self.refs = refs  # how each parent was found, for `difference`
+        self.attrs = attrs
+        self.input_attrs = input_attrs
+        self.needs = needs
+        self.out = out
         # set by `Tape.prepare`: the instance replays reuse, the attributes with the output
         # buffer, the buffers for input gradients (or None)
-        self.ctx: Function | None = None
+        self.ctx: Function  # (not set until then)
         self.links: dict[str, Any] = {}
         self.call_attrs: dict[str, Any] = attrs
         self.grad_out: tuple[np.ndarray | None, ...] | None = None
@@ -233,7 +242,7 @@ class Tape:
         """Forget the values only the ops used: holding them until the next replay would
         keep a step's worth of activations out of the allocator's reach."""
         for slot in self._intermediates:
-            slot.data = None
+            del slot.data  # the next replay sets it again
 
     def backward(self, root: Tensor) -> bool:
         """Backpropagate from `root` over the recorded program; False if it was not the
@@ -268,8 +277,8 @@ class _BackwardProgram:
         position = {id(t): k for k, t in enumerate(order)}
         made_by = {id(op.out): op for op in self.ops_in(ops, position)}
         incoming = [0] * len(order)
-        for op in made_by.values():
-            for parent, need in zip(op.parents, op.needs, strict=True):
+        for record in made_by.values():
+            for parent, need in zip(record.parents, record.needs, strict=True):
                 if need and id(parent) in position:
                     incoming[position[id(parent)]] += 1
         self.sums = [
@@ -418,14 +427,16 @@ def recording(tape: Tape) -> Iterator[Tape]:
     """Report every op this thread applies in this block to `tape`."""
     with _LOCK:
         _active.append(tape)
-        Function.apply = classmethod(_recording_apply)  # type: ignore[method-assign]
+        # Patching the engine's entry point: a classmethod replaced at run time, which no
+        # static type can say.
+        Function.apply = classmethod(_recording_apply)  # type: ignore[method-assign, assignment]
     try:
         yield tape
     finally:
         with _LOCK:
             _active.remove(tape)
             if not _active:
-                Function.apply = classmethod(_APPLY)  # type: ignore[method-assign]
+                Function.apply = classmethod(_APPLY)  # type: ignore[method-assign, assignment]
 
 
 def _recording_apply(cls: type[Function], *inputs: Tensor, **attrs: Any) -> Tensor:

@@ -191,6 +191,7 @@ class ModelParser:
                     at_key=True,
                 )
         view = GraphView()
+        model: Plan | None
         if "layers" in section and "nodes" in section:
             self.problems.add(path, "give either layers (a chain) or nodes (a graph), not both")
             model = None
@@ -605,6 +606,7 @@ class ModelParser:
         body = {k: v for k, v in definition.items() if k != "params"}
         view = GraphView()
         self.active_blocks.append(kind)
+        plan: Plan | None
         try:
             if "nodes" in body:
                 plan = self._graph(body, where, view, values)
@@ -732,7 +734,7 @@ def _find_cycle(stuck: list[str], edges: dict[str, list[str]]) -> list[str]:
     while True:
         nxt = next(s for s in edges[path[-1]] if s in stuck_set)
         if nxt in path:
-            cycle = path[path.index(nxt) :] + [nxt]
+            cycle = [*path[path.index(nxt) :], nxt]
             return list(reversed(cycle))
         path.append(nxt)
 
@@ -767,18 +769,22 @@ def _instantiate(plan: Plan, values: dict[str, Any], problems: _Problems) -> Mod
         return layer
     if isinstance(plan, RepeatPlan):
         copies = [_instantiate(plan.body, values, problems) for _ in range(plan.count)]
-        return None if None in copies else Sequential(*copies)
+        built = [body for body in copies if body is not None]
+        return Sequential(*built) if len(built) == len(copies) else None
     if isinstance(plan, ChainPlan):
         layers = [_instantiate(entry, values, problems) for entry in plan.entries]
-        if None in layers:
+        chain = [layer for layer in layers if layer is not None]
+        if len(chain) < len(layers):
             return None
-        module: Module = SequentialModel(layers, plan.paths)
+        module: Module = SequentialModel(chain, plan.paths)
     else:
-        owned = {}
-        for node in plan.nodes:
-            if node.layer is not None:
-                owned[node.name] = _instantiate(node.layer, values, problems)
-        if None in owned.values():
+        instances = {
+            node.name: _instantiate(node.layer, values, problems)
+            for node in plan.nodes
+            if node.layer is not None
+        }
+        owned = {name: layer for name, layer in instances.items() if layer is not None}
+        if len(owned) < len(instances):
             return None
         _check_selected_outputs(plan.nodes, owned, problems)
         if problems.items:

@@ -97,7 +97,7 @@ def _base_files(document: Located, file: str) -> list[tuple[str, Location]]:
     if "extends" not in document.data:
         return []
     value = document.data["extends"]
-    entries = [(value, ("extends",))] if isinstance(value, str) else []
+    entries: list[tuple[Any, KeyPath]] = [(value, ("extends",))] if isinstance(value, str) else []
     if isinstance(value, list):
         entries = [(item, ("extends", i)) for i, item in enumerate(value)]
     if not entries or not all(isinstance(item, str) and item for item, _ in entries):

@@ -412,7 +412,7 @@ def _bare_schema(annotation: Any) -> dict[str, Any]:
         tuple: "array",
     }
     target = origin if origin is dict else annotation
-    schema = {"type": simple[target]} if target in simple else {}
+    schema: dict[str, Any] = {"type": simple[target]} if target in simple else {}
     for constraint in ranges:
         schema.update(constraint.schema())
     return schema

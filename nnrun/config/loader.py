@@ -192,6 +192,7 @@ class _TreeBuilder:
             if isinstance(node, SequenceNode):
                 self._check_tag(node, _SEQ_TAG, path)
                 return [self._value(item, (*path, i), True) for i, item in enumerate(node.value)]
+            assert isinstance(node, MappingNode), "YAML composes scalars, sequences, mappings"
             self._check_tag(node, _MAP_TAG, path)
             result = {}
             for key_node, value_node in self._pairs(node, path):

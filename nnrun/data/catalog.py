@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
 from nnrun.data import builtin, synthetic  # noqa: F401  (registers the built-in datasets)
+from nnrun.data.sources import BuiltinDataset
 from nnrun.registry import DATASETS
 
 
@@ -15,7 +16,7 @@ def dataset_table() -> list[dict[str, Any]]:
     """
     rows = []
     for name in DATASETS.names():
-        dataset = DATASETS.get(name)
+        dataset = cast("type[BuiltinDataset]", DATASETS.get(name))
         aliases = DATASETS.aliases_of(name)
         rows.append(
             {

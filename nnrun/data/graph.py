@@ -20,6 +20,7 @@ from nnrun.data.split import split_indices
 from nnrun.data.table import Columns, parse_labels, parse_numbers
 from nnrun.data.tabular import sorted_classes
 from nnrun.errors import DataError
+from nnrun.tasks import get_task
 
 SPLIT_NAMES = ("train", "val", "test")
 
@@ -146,14 +147,14 @@ def build_graph(
         targets[nodes] = encoded[nodes]
         splits[split_name] = Split(inputs, targets)
     info = DataInfo(
-        task="node_classification",
+        task=get_task("node_classification"),
         input_shape=pre.input_shape,
         input_dtype="float32",
         target_shape=(),
         target_dtype="int64",
         num_classes=len(classes),
         feature_names=pre.feature_names,
-        class_names=[str(c) for c in pre.classes],
+        class_names=[str(c) for c in pre.classes or ()],
         name=name,
         sizes={key: len(split) for key, split in splits.items()},
     )

@@ -17,6 +17,10 @@ if TYPE_CHECKING:
 
 Inputs = np.ndarray | dict[str, np.ndarray]
 
+# The training augmentation of a split's inputs: an array transform (data/transforms.py) or,
+# for pairs, that transform applied to each item of the dict (data/pairs.py).
+InputsAugment = Callable[[Any, np.random.Generator], Any]
+
 
 @dataclass
 class Split:
@@ -77,9 +81,7 @@ class DataInfo:
     @classmethod
     def from_json(cls, data: dict[str, Any] | str) -> DataInfo:
         """Inverse of `to_json`; also accepts the JSON text."""
-        if isinstance(data, str):
-            data = json.loads(data)
-        fields = dict(data)
+        fields = dict(json.loads(data) if isinstance(data, str) else data)
         for key in ("input_shape", "target_shape"):
             fields[key] = tuple(fields[key])
         return cls(**fields)
@@ -99,7 +101,7 @@ class DataBundle:
     batch_size: int = 32
     shuffle: bool = True
     drop_last: bool = False
-    augment: Callable[[np.ndarray, np.random.Generator], np.ndarray] | None = None
+    augment: InputsAugment | None = None
 
     def loader(self, split: str, seed: int = 0) -> BatchLoader:
         """Batches of `split`: the training split is shuffled/augmented/drop_last as configured;

@@ -6,9 +6,8 @@ from collections.abc import Iterator
 
 import numpy as np
 
-from nnrun.data.info import Inputs, Split
+from nnrun.data.info import Inputs, InputsAugment, Split
 from nnrun.data.split import STREAM_AUGMENT, STREAM_SHUFFLE, rng_for
-from nnrun.data.transforms import Augment
 
 
 class BatchLoader:
@@ -27,7 +26,7 @@ class BatchLoader:
         shuffle: bool = True,
         drop_last: bool = False,
         seed: int = 0,
-        augment: Augment | None = None,
+        augment: InputsAugment | None = None,
     ):
         if batch_size < 1:
             raise ValueError(f"batch_size must be >= 1, got {batch_size}")

@@ -15,7 +15,7 @@ from typing import Annotated, Any, Literal
 from nnrun.config.sections import Located, Section, build_section, options_of, setting
 from nnrun.constraints import Min, Range
 from nnrun.errors import ConfigError
-from nnrun.tasks import TABLE_TASKS
+from nnrun.tasks import TableTask
 
 
 @dataclass(frozen=True)
@@ -130,7 +130,7 @@ class DataSpec(Section):
         "missing values (empty, NA, NaN, ?): error, drop the row, "
         "or fill with the train-split column mean",
     )
-    task: Literal["auto", *TABLE_TASKS] = setting(
+    task: Literal["auto", TableTask] = setting(
         "auto",
         "override the task; auto = declared by the dataset or inferred "
         "from the targets (strings or <= 32 distinct integers = classification)",

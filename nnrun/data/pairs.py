@@ -12,7 +12,6 @@ from __future__ import annotations
 import dataclasses
 import zlib
 from collections.abc import Callable
-from typing import Any
 
 import numpy as np
 
@@ -21,6 +20,7 @@ from nnrun.data.options import PairsSpec
 from nnrun.data.split import rng_for
 from nnrun.data.transforms import Augment
 from nnrun.errors import ConfigError, DataError, Problem
+from nnrun.tasks import get_task
 
 # Its own random stream, after split.py's generate/split/shuffle/augment streams (1-4), so
 # changing the pairing never changes the split or the batches.
@@ -47,10 +47,12 @@ def draw_pairs(split: Split, per_example: int, margin: float, rng: np.random.Gen
 
     `split` holds inputs (N, *shape) and regression targets (N, 1).
     """
+    inputs = split.inputs
+    assert isinstance(inputs, np.ndarray), "a table's split"
     values = split.targets.reshape(len(split.targets)).astype(np.float64)
     count = len(values)
     if count < 2:
-        return Split({key: split.inputs[:0] for key in PAIR_KEYS}, np.zeros((0, 1), np.float32))
+        return Split({key: inputs[:0] for key in PAIR_KEYS}, np.zeros((0, 1), np.float32))
     first = np.repeat(np.arange(count), per_example)
     # An offset in 1..N-1 picks every other example with equal chance and never the same one.
     second = (first + rng.integers(1, count, size=len(first))) % count
@@ -58,7 +60,7 @@ def draw_pairs(split: Split, per_example: int, margin: float, rng: np.random.Gen
     kept = np.abs(difference) > margin
     first, second, difference = first[kept], second[kept], difference[kept]
     targets = np.where(difference > 0, 1.0, -1.0).astype(np.float32).reshape(-1, 1)
-    return Split({"a": split.inputs[first], "b": split.inputs[second]}, targets)
+    return Split({"a": inputs[first], "b": inputs[second]}, targets)
 
 
 def pair_split(split: Split, options: PairsSpec, seed: int, name: str) -> Split:
@@ -76,7 +78,7 @@ def pair_split(split: Split, options: PairsSpec, seed: int, name: str) -> Split:
 
 
 def make_pairs(
-    splits: dict[str, Split], info: DataInfo, options: dict[str, Any], seed: int
+    splits: dict[str, Split], info: DataInfo, options: PairsSpec, seed: int
 ) -> tuple[dict[str, Split], DataInfo]:
     """Every split paired (see `pair_split`) and the DataInfo of the pairs: task "ranking",
     `input_shape` per item (unchanged), targets (1,) float32, `sizes` in pairs.
@@ -91,7 +93,7 @@ def make_pairs(
     paired = {name: pair_split(split, options, seed, name) for name, split in splits.items()}
     info = dataclasses.replace(
         info,
-        task="ranking",
+        task=get_task("ranking"),
         target_shape=(1,),
         target_dtype="float32",
         sizes={name: len(split) for name, split in paired.items()},

@@ -7,7 +7,7 @@ from typing import Any
 
 from nnrun.data import builtin, synthetic  # noqa: F401  (registers the built-in datasets)
 from nnrun.data.graph import build_graph, read_graph_files
-from nnrun.data.info import DataBundle
+from nnrun.data.info import DataBundle, InputsAugment
 from nnrun.data.options import AugmentSpec, DataSpec, data_spec
 from nnrun.data.pairs import make_pairs, not_pairable, pair_augment
 from nnrun.data.readers import detect_format, read_table, read_text
@@ -38,7 +38,9 @@ def _chosen_source(cfg: DataSpec) -> str:
                 "the data section needs exactly one source" if given else "no data source given",
                 path="data",
                 location=cfg.at.where(),
-                expected="one of data.dataset, data.path, data.train (+ val/test) or data.graph.edges",
+                expected=(
+                    "one of data.dataset, data.path, data.train (+ val/test) or data.graph.edges"
+                ),
                 found=", ".join(f"data.{k}" for k in given) or "none",
             )
         )
@@ -68,6 +70,7 @@ def _chosen_source(cfg: DataSpec) -> str:
 
 def _open_builtin(cfg: DataSpec, seed: int) -> Source:
     name = cfg.dataset
+    assert name is not None, "_chosen_source chose it"
     try:
         dataset = DATASETS.build(name, **cfg.params)
     except ArgumentError as exc:
@@ -106,6 +109,7 @@ def _open_split_files(cfg: DataSpec, base_dir: Path) -> TableSource:
 
 def _open_graph(cfg: DataSpec, base_dir: Path) -> GraphSource:
     graph = cfg.graph
+    assert graph.edges is not None, "_chosen_source chose the graph by its edges"
     if graph.labels is None:
         raise ConfigError(
             Problem(
@@ -145,16 +149,22 @@ def load_data(cfg: DataSpec | dict[str, Any], seed: int, base_dir: Path) -> Data
         )
     seed = cfg.seed if cfg.seed is not None else seed
     kind = _chosen_source(cfg)
+    # The source `kind` names is given (checked by _chosen_source and _open_graph).
     if kind == "dataset":
+        assert cfg.dataset is not None
         source, name = _open_builtin(cfg, seed), DATASETS.canonical(cfg.dataset)
     elif kind == "path":
+        assert cfg.path is not None
         source, name = _open_file(_resolve(base_dir, cfg.path), cfg), cfg.path
     elif kind == "train":
+        assert cfg.train is not None
         source, name = _open_split_files(cfg, base_dir), cfg.train
     else:
-        source, name = _open_graph(cfg, base_dir), cfg.graph.labels
+        source = _open_graph(cfg, base_dir)
+        assert cfg.graph.labels is not None
+        name = cfg.graph.labels
 
-    augment = None
+    augment: InputsAugment | None = None
     if isinstance(source, TableSource):
         splits, info, pre = build_table(source, cfg, seed, name)
         augment = make_augment(cfg.augment, info.input_shape)

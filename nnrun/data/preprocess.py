@@ -185,7 +185,7 @@ class Preprocessor:
 
         `where(row)` names a row for the message (default: "example i").
         """
-        assert self._class_index is not None
+        assert self._class_index is not None and self.classes is not None
         index = np.empty(len(y), np.int64)
         for i, value in enumerate(y.tolist()):
             found = self._class_index.get(class_key(value))
@@ -194,7 +194,8 @@ class Preprocessor:
                 shown = ", ".join(repr(c) for c in self.classes[:12])
                 raise DataError(
                     f"{place}: label {json_label(value)!r} is not one of the "
-                    f"{len(self.classes)} classes ({shown}{', ...' if len(self.classes) > 12 else ''})"
+                    f"{len(self.classes)} classes "
+                    f"({shown}{', ...' if len(self.classes) > 12 else ''})"
                 )
             index[i] = found
         return index
@@ -209,6 +210,7 @@ class Preprocessor:
         if self.task.labels == "binary":
             return index.astype(np.float32).reshape(-1, 1)
         if self.one_hot:
+            assert self.classes is not None  # encode_labels needs them too
             return np.eye(len(self.classes), dtype=np.float32)[index]
         return index
 

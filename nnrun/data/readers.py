@@ -6,8 +6,9 @@ import csv
 import gzip
 import io
 import json
+from collections.abc import Iterable
 from pathlib import Path
-from typing import IO, TYPE_CHECKING
+from typing import IO, TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -123,7 +124,7 @@ def read_csv(path: Path, delimiter: str | None = None, header: bool | str = "aut
         raise DataError(f"{path}: the file has no rows")
     has_header = _looks_like_header(rows) if header == "auto" else bool(header)
     width = len(rows[0])
-    for row, line in zip(rows, lines):
+    for row, line in zip(rows, lines, strict=True):
         if len(row) != width:
             raise DataError(
                 f"{path}, row {line}: expected {width} columns (as in row {lines[0]}), "
@@ -172,11 +173,12 @@ def read_jsonl(path: Path) -> Columns:
 
 
 def _flatten_record(record: object, path: Path, line: int) -> tuple[list[str], list[str]]:
-    items = record.items() if isinstance(record, dict) else None
+    items: Iterable[tuple[Any, Any]] | None = record.items() if isinstance(record, dict) else None
     if items is None:
         if not isinstance(record, list):
             raise DataError(
-                f"{path}, row {line}: expected a JSON object or array, found {type(record).__name__}"
+                f"{path}, row {line}: expected a JSON object or array, "
+                f"found {type(record).__name__}"
             )
         items = ((f"column_{j + 1}", v) for j, v in enumerate(record))
     names: list[str] = []

@@ -22,7 +22,7 @@ from nnrun.registry import DATASETS
 
 def _at_least(name: str, value: float, owner: str, minimum: float = 1) -> None:
     if name == "n_samples":  # each example holds at least two float64 numbers
-        check_allocation(value, 16, f"dataset {owner!r} with n_samples {value:,}")
+        check_allocation(int(value), 16, f"dataset {owner!r} with n_samples {value:,}")
     if value < minimum:
         raise ArgumentError(
             f"dataset {owner!r}: {name} must be >= {minimum}, got {value}",

@@ -12,6 +12,7 @@ from nnrun.data.preprocess import UNKNOWN_TOKEN, Preprocessor, tokenize
 from nnrun.data.sources import TextSource, TokenSource
 from nnrun.data.split import split_indices
 from nnrun.errors import DataError
+from nnrun.tasks import get_task
 
 
 def build_vocab(tokens: list[str], max_vocab: int | None) -> list[str]:
@@ -88,10 +89,11 @@ def build_tokens(
 
 
 def _token_info(pre: Preprocessor, splits: dict[str, Split], name: str) -> DataInfo:
-    targets = splits["train"].targets
+    targets, inputs = splits["train"].targets, splits["train"].inputs
+    assert isinstance(inputs, np.ndarray), "token ids, not a graph"
     return DataInfo(
-        task="sequence",
-        input_shape=tuple(splits["train"].inputs.shape[1:]),
+        task=get_task("sequence"),
+        input_shape=tuple(inputs.shape[1:]),
         input_dtype="int64",
         target_shape=tuple(targets.shape[1:]),
         target_dtype="int64",

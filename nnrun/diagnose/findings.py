@@ -184,12 +184,12 @@ def _gradient_flow(layers: list[dict[str, Any]]) -> list[Finding]:
     found = []
     if vanishing:
         worst = min(vanishing, key=lambda item: item[2])
-        names = ", ".join(_label(e) for e, _, _ in vanishing)
+        labels = ", ".join(_label(e) for e, _, _ in vanishing)
         found.append(
             Finding(
                 "vanishing-gradients",
                 [e["name"] for e, _, _ in vanishing],
-                f"gradients vanish in the early layers {names}: the gradient of "
+                f"gradients vanish in the early layers {labels}: the gradient of "
                 f"{_label(worst[0])} is {_fmt(worst[2])}× that of {_label(worst[1])}, so "
                 "these layers barely learn. Use relu-family activations, a normalization "
                 "layer, residual connections, or an init matched to the activation.",

@@ -85,6 +85,7 @@ def record_step(
     """Run one observed training step on (inputs, targets) and undo it; returns the loss and
     one entry per layer (output statistics, and parameter statistics where it has any)."""
     model, optimizer = exp.model, exp.optimizer
+    assert optimizer is not None, "a model that trains has an optimizer"
     saved_weights = {name: array.copy() for name, array in model.state_dict().items()}
     saved_optimizer = optimizer.state_dict()  # already copies of the state arrays
     saved_rng = copy.deepcopy(random.get_state())

@@ -73,33 +73,35 @@ def write_mha(
 
 
 @converter(MultiheadAttention)
-def multihead_attention(g: OnnxGraph, call: Call) -> str:
+def multihead_attention(g: OnnxGraph, call: Call[MultiheadAttention]) -> str:
     arguments = call.only("query", "key_value")
     query, source = arguments["query"], arguments.get("key_value")
-    lengths = (query.shape[1], (source or query).shape[1])
+    lengths = (query.size(1), (source or query).size(1))
     source_name = None if source is None else source.name
     return write_mha(g, call.layer, query.name, source_name, lengths, call.layer.causal)
 
 
 @converter(ScaledDotProductAttention)
-def scaled_dot_product_attention(g: OnnxGraph, call: Call) -> str:
+def scaled_dot_product_attention(g: OnnxGraph, call: Call[ScaledDotProductAttention]) -> str:
     arguments = call.only("query", "key", "value")
     query = arguments["query"]
     key = arguments.get("key") or query
     value = arguments.get("value") or key
-    causal = (query.shape[-2], key.shape[-2]) if call.layer.causal else None
-    depth, scale = query.shape[-1], call.layer.scale
+    causal = (query.size(-2), key.size(-2)) if call.layer.causal else None
+    depth, scale = query.size(-1), call.layer.scale
     return attend(g, query.name, key.name, value.name, query.rank, depth, causal, scale)
 
 
-def _feed_forward(g: OnnxGraph, block: TransformerEncoderLayer, x: str) -> str:
+def _feed_forward(
+    g: OnnxGraph, block: TransformerEncoderLayer | TransformerDecoderLayer, x: str
+) -> str:
     return write_linear(g, block.linear2, write_linear(g, block.linear1, x, 3), 3)
 
 
 @converter(TransformerEncoderLayer)
-def transformer_encoder_layer(g: OnnxGraph, call: Call) -> str:
+def transformer_encoder_layer(g: OnnxGraph, call: Call[TransformerEncoderLayer]) -> str:
     src = call.only("src")["src"]
-    return write_encoder_layer(g, call.layer, src.name, src.shape[1])
+    return write_encoder_layer(g, call.layer, src.name, src.size(1))
 
 
 def write_encoder_layer(g: OnnxGraph, block: TransformerEncoderLayer, x: str, length: int) -> str:
@@ -117,10 +119,10 @@ def write_encoder_layer(g: OnnxGraph, block: TransformerEncoderLayer, x: str, le
 
 
 @converter(TransformerDecoderLayer)
-def transformer_decoder_layer(g: OnnxGraph, call: Call) -> str:
+def transformer_decoder_layer(g: OnnxGraph, call: Call[TransformerDecoderLayer]) -> str:
     arguments = call.only("tgt", "memory")
     block, tgt, memory = call.layer, arguments["tgt"], arguments["memory"]
-    length, source = tgt.shape[1], memory.shape[1]
+    length, source = tgt.size(1), memory.size(1)
 
     def self_attention(y: str) -> str:
         return write_mha(g, block.self_attn, y, None, (length, length), block.causal)
@@ -142,9 +144,10 @@ def transformer_decoder_layer(g: OnnxGraph, call: Call) -> str:
 
 
 @converter(TransformerEncoder)
-def transformer_encoder(g: OnnxGraph, call: Call) -> str:
+def transformer_encoder(g: OnnxGraph, call: Call[TransformerEncoder]) -> str:
     src = call.only("src")["src"]
     encoder, x = call.layer, src.name
     for block in encoder.layers:
-        x = write_encoder_layer(g, block, x, src.shape[1])
+        assert isinstance(block, TransformerEncoderLayer), "TransformerEncoder builds them"
+        x = write_encoder_layer(g, block, x, src.size(1))
     return layer_norm_node(g, encoder.norm, x) if encoder.use_norm else x

@@ -36,6 +36,7 @@ MIN_OPSET = 17
 def _samples(exp: Experiment) -> tuple[np.ndarray, np.ndarray]:
     """Model inputs at batch sizes 2 and 3 (training examples, repeated if fewer)."""
     inputs = exp.data.splits["train"].inputs
+    assert isinstance(inputs, np.ndarray), "graphs and pairs are refused before"
     rows = np.resize(np.arange(len(inputs)), 3)
     return inputs[rows[:2]], inputs[rows[:3]]
 

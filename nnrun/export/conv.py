@@ -3,13 +3,15 @@ weight layouts unchanged."""
 
 from __future__ import annotations
 
+from typing import Any
+
 from nnrun.export.activation import apply_activation
 from nnrun.export.graph import Call, OnnxGraph
 from nnrun.export.registry import converter
 from nnrun.nn.conv import _ConvNd, _ConvTransposeNd
 
 
-def _write(g: OnnxGraph, op_type: str, call: Call, **attrs: list[int]) -> str:
+def _write(g: OnnxGraph, op_type: str, call: Call, **attrs: Any) -> str:
     """The convolution node (weight, optional bias, the shared geometry), then the layer's
     activation."""
     layer = call.layer
@@ -30,13 +32,13 @@ def _write(g: OnnxGraph, op_type: str, call: Call, **attrs: list[int]) -> str:
 
 
 @converter(_ConvNd)
-def conv(g: OnnxGraph, call: Call) -> str:
-    begins, ends = zip(*call.layer.pairs)
+def conv(g: OnnxGraph, call: Call[_ConvNd]) -> str:
+    begins, ends = zip(*call.layer.pairs, strict=True)
     return _write(g, "Conv", call, pads=[*begins, *ends])
 
 
 @converter(_ConvTransposeNd)
-def conv_transpose(g: OnnxGraph, call: Call) -> str:
+def conv_transpose(g: OnnxGraph, call: Call[_ConvTransposeNd]) -> str:
     layer = call.layer
     pads, extra = [*layer.pads, *layer.pads], list(layer.output_padding)
     return _write(g, "ConvTranspose", call, pads=pads, output_padding=extra)

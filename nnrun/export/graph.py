@@ -11,9 +11,10 @@ from __future__ import annotations
 import inspect
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Generic, TypeVar
 
 import numpy as np
+from numpy.typing import DTypeLike
 from onnx import helper, numpy_helper
 
 from nnrun.autograd.grad_mode import no_grad
@@ -49,18 +50,29 @@ class Value:
     @property
     def shape(self) -> Shape:
         small, large = (_array(s).shape for s in self.samples)
-        return tuple(a if a == b else None for a, b in zip(small, large))
+        return tuple(a if a == b else None for a, b in zip(small, large, strict=True))
 
     @property
     def rank(self) -> int:
         return len(self.shape)
 
+    def size(self, axis: int) -> int:
+        """The length of `axis`, which a converter needs fixed (not the batch axis)."""
+        length = self.shape[axis]
+        if length is None:
+            raise Unexportable(f"axis {axis} of {self.name} changes with the batch size")
+        return length
+
+
+Layer = TypeVar("Layer", bound=Module)
+
 
 @dataclass
-class Call:
-    """One layer call being converted: the layer, its input values and its output's shape."""
+class Call(Generic[Layer]):
+    """One layer call being converted: the layer, its input values and its output's shape
+    (`Call[Linear]`: a converter's annotation names the layer class it is registered for)."""
 
-    layer: Module
+    layer: Layer
     inputs: list[Value]
     kwargs: dict[str, Value]
     output: Value
@@ -84,7 +96,7 @@ class Call:
         return arguments
 
 
-Converter = Callable[["OnnxGraph", Call], str]
+Converter = Callable[["OnnxGraph", Call[Any]], str]
 
 
 class OnnxGraph:
@@ -208,6 +220,6 @@ def layer_name(layer: Module) -> str:
     return getattr(layer, "type_name", None) or type(layer).__name__
 
 
-def dtype_code(dtype: np.dtype) -> int:
+def dtype_code(dtype: DTypeLike) -> int:
     """The ONNX element type of a NumPy dtype."""
     return helper.np_dtype_to_tensor_dtype(np.dtype(dtype))

@@ -24,5 +24,5 @@ def write_linear(g: OnnxGraph, layer: Linear, x: str, rank: int) -> str:
 
 
 @converter(Linear)
-def linear(g: OnnxGraph, call: Call) -> str:
+def linear(g: OnnxGraph, call: Call[Linear]) -> str:
     return write_linear(g, call.layer, call.x.name, call.x.rank)

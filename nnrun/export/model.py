@@ -28,15 +28,15 @@ unexportable(
 
 
 @converter(SequentialModel)
-def chain(g: OnnxGraph, call: Call) -> str:
+def chain(g: OnnxGraph, call: Call[SequentialModel]) -> str:
     x = call.x
-    for layer, path in zip(call.layer.layers, call.layer.paths):
+    for layer, path in zip(call.layer.layers, call.layer.paths, strict=True):
         x = g.call(layer, [x], path=path)
     return x.name
 
 
 @converter(Sequential)
-def repeated(g: OnnxGraph, call: Call) -> str:
+def repeated(g: OnnxGraph, call: Call[Sequential]) -> str:
     x = call.x
     for layer in call.layer:
         x = g.call(layer, [x])
@@ -44,11 +44,11 @@ def repeated(g: OnnxGraph, call: Call) -> str:
 
 
 @converter(GraphModel)
-def graph(g: OnnxGraph, call: Call) -> str:
+def graph(g: OnnxGraph, call: Call[GraphModel]) -> str:
     model = call.layer
     if len(model.output_names) > 1:
         raise Unexportable("models with several outputs cannot be exported")
-    values: dict[str, Value] = dict(zip(model.input_names, call.inputs))
+    values: dict[str, Value] = dict(zip(model.input_names, call.inputs, strict=True))
     values.update(call.kwargs)
     for node in model.nodes:
         layer = model.tensor_nodes.get(node.owner) or model._modules[node.owner]
@@ -65,7 +65,7 @@ def entries(module: Module, path: KeyPath = ()) -> Iterator[tuple[Module, KeyPat
     composite layer carries the entry that made its outermost layer)."""
     yield module, path
     if isinstance(module, SequentialModel):
-        for layer, here in zip(module.layers, module.paths):
+        for layer, here in zip(module.layers, module.paths, strict=True):
             yield from entries(layer, here)
     elif isinstance(module, GraphModel):
         for node in module.nodes:

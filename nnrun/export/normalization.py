@@ -32,14 +32,14 @@ def _affine(g: OnnxGraph, layer: _BatchNorm | GroupNorm, y: str, rank: int) -> s
 
 
 @converter(_BatchNorm)
-def batch_norm(g: OnnxGraph, call: Call) -> str:
+def batch_norm(g: OnnxGraph, call: Call[_BatchNorm]) -> str:
     """Running statistics (eval mode); without tracked statistics nnrun normalizes with the
     batch's own, so the export does too."""
     layer, x = call.layer, call.x
     if not layer.track_running_stats:
         axes = [0, *range(2, x.rank)]
         return _affine(g, layer, normalize(g, x.name, axes, layer.eps), x.rank)
-    channels = layer.num_features
+    channels = x.size(1)
     ones, zeros = np.ones(channels, np.float32), np.zeros(channels, np.float32)
     scale = g.param(layer.weight) if layer.weight is not None else g.const(ones, "bn_scale")
     bias = g.param(layer.bias) if layer.bias is not None else g.const(zeros, "bn_bias")
@@ -48,13 +48,14 @@ def batch_norm(g: OnnxGraph, call: Call) -> str:
 
 
 @converter(LayerNorm)
-def layer_norm(g: OnnxGraph, call: Call) -> str:
+def layer_norm(g: OnnxGraph, call: Call[LayerNorm]) -> str:
     return layer_norm_node(g, call.layer, call.x.name)
 
 
 def layer_norm_node(g: OnnxGraph, layer: LayerNorm, x: str) -> str:
     """LayerNormalization over the layer's normalized_shape (trailing axes)."""
     width = layer.normalized_shape
+    assert width is not None, "set by the model's dry run"
     if layer.weight is not None:
         inputs = [g.param(layer.weight)]
     else:
@@ -65,7 +66,7 @@ def layer_norm_node(g: OnnxGraph, layer: LayerNorm, x: str) -> str:
 
 
 @converter(GroupNorm)
-def group_norm(g: OnnxGraph, call: Call) -> str:
+def group_norm(g: OnnxGraph, call: Call[GroupNorm]) -> str:
     layer, x = call.layer, call.x
     grouped = g.op("Reshape", x.name, g.ints([0, layer.num_groups, -1]))
     y = normalize(g, grouped, [2], layer.eps)

@@ -32,13 +32,13 @@ def _window(layer: _MaxPoolNd | _AvgPoolNd) -> dict[str, Any]:
 
 
 @converter(_MaxPoolNd)
-def max_pool(g: OnnxGraph, call: Call) -> str:
+def max_pool(g: OnnxGraph, call: Call[_MaxPoolNd]) -> str:
     layer = call.layer
     return g.op("MaxPool", call.x.name, dilations=list(layer.dilation), **_window(layer))
 
 
 @converter(_AvgPoolNd)
-def avg_pool(g: OnnxGraph, call: Call) -> str:
+def avg_pool(g: OnnxGraph, call: Call[_AvgPoolNd]) -> str:
     layer = call.layer
     return g.op(
         "AveragePool",
@@ -58,19 +58,19 @@ def averaging_matrix(size: int, out: int) -> np.ndarray:
 
 
 @converter(_AdaptiveAvgPoolNd)
-def adaptive_avg_pool(g: OnnxGraph, call: Call) -> str:
-    x, out_shape = call.x, call.output.shape
+def adaptive_avg_pool(g: OnnxGraph, call: Call[_AdaptiveAvgPoolNd]) -> str:
+    x, out = call.x, call.output
     y = x.name
-    last = x.shape[-1]
-    y = g.op("MatMul", y, g.const(averaging_matrix(last, out_shape[-1]), "pool_cols"))
+    last = x.size(-1)
+    y = g.op("MatMul", y, g.const(averaging_matrix(last, out.size(-1)), "pool_cols"))
     if x.rank == 4:  # rows: (out_h, h) @ (N, C, h, out_w)
-        rows = averaging_matrix(x.shape[2], out_shape[2]).T
+        rows = averaging_matrix(x.size(2), out.size(2)).T
         y = g.op("MatMul", g.const(rows, "pool_rows"), y)
     return y
 
 
 @converter(GlobalAvgPool)
-def global_avg_pool(g: OnnxGraph, call: Call) -> str:
+def global_avg_pool(g: OnnxGraph, call: Call[GlobalAvgPool]) -> str:
     axes = list(range(2, call.x.rank))
     return g.reduce("ReduceMean", call.x.name, axes, keepdims=call.layer.keepdims)
 
@@ -78,7 +78,7 @@ def global_avg_pool(g: OnnxGraph, call: Call) -> str:
 def _pad(g: OnnxGraph, call: Call, mode: str, value: float = 0.0) -> str:
     sample = call.x.samples[0]
     pairs = _pairs(call.layer.widths, sample, call.layer.name)
-    begins, ends = zip(*pairs)
+    begins, ends = zip(*pairs, strict=True)
     pads = g.ints([*begins, *ends], "pads")
     if mode == "constant":
         return g.op("Pad", call.x.name, pads, g.scalar(value), mode=mode)
@@ -86,32 +86,32 @@ def _pad(g: OnnxGraph, call: Call, mode: str, value: float = 0.0) -> str:
 
 
 @converter(ConstantPad)
-def constant_pad(g: OnnxGraph, call: Call) -> str:
+def constant_pad(g: OnnxGraph, call: Call[ConstantPad]) -> str:
     return _pad(g, call, "constant", call.layer.value)
 
 
 @converter(ZeroPad2d)
-def zero_pad(g: OnnxGraph, call: Call) -> str:
+def zero_pad(g: OnnxGraph, call: Call[ZeroPad2d]) -> str:
     return _pad(g, call, "constant")
 
 
 @converter(ReflectionPad)
-def reflection_pad(g: OnnxGraph, call: Call) -> str:
+def reflection_pad(g: OnnxGraph, call: Call[ReflectionPad]) -> str:
     return _pad(g, call, "reflect")
 
 
 @converter(ReplicationPad)
-def replication_pad(g: OnnxGraph, call: Call) -> str:
+def replication_pad(g: OnnxGraph, call: Call[ReplicationPad]) -> str:
     return _pad(g, call, "edge")
 
 
 @converter(Upsample)
-def upsample(g: OnnxGraph, call: Call) -> str:
+def upsample(g: OnnxGraph, call: Call[Upsample]) -> str:
     """Nearest: output position i copies input floor(i·in/out), one Gather per resized axis.
     Linear/bilinear: a product with nnrun's interpolation matrix per axis."""
     y, layer = call.x.name, call.layer
     for axis in range(2, call.x.rank):
-        size, out = call.x.shape[axis], call.output.shape[axis]
+        size, out = call.x.size(axis), call.output.size(axis)
         if layer.mode != "nearest":
             weights = interpolation_matrix(size, out, layer.align_corners)
             if axis == call.x.rank - 1:  # (..., W) @ (W, W')

@@ -47,7 +47,7 @@ def _layer_weights(g: OnnxGraph, rnn: _Recurrent, layer: int, order: list[int]) 
 
 
 @converter(_Recurrent)
-def recurrent(g: OnnxGraph, call: Call) -> str:
+def recurrent(g: OnnxGraph, call: Call[_Recurrent]) -> str:
     rnn = call.layer
     call.only("x")  # variable lengths (a second input) are not exported
     kind = type(rnn)
@@ -64,7 +64,7 @@ def recurrent(g: OnnxGraph, call: Call) -> str:
         attrs["linear_before_reset"] = 1
     # ONNX recurrences are time-major: (T, N, features)
     x = g.transpose(call.x.name, (1, 0, 2)) if rnn.batch_first else call.x.name
-    final = None
+    final: str | None = None
     for layer in range(rnn.num_layers):
         outputs = 3 if kind is LSTM else 2
         y, final, *_ = g.op(
@@ -73,6 +73,7 @@ def recurrent(g: OnnxGraph, call: Call) -> str:
         # Y (T, D, N, H) → (T, N, D·H): directions side by side, as nnrun concatenates them
         x = g.op("Reshape", g.transpose(y, (0, 2, 1, 3)), g.ints([0, 0, -1]))
     if rnn.output == "last":
+        assert final is not None, "num_layers >= 1"
         # Y_h (D, N, H): the forward direction's last step, the backward one's first
         return g.op("Reshape", g.transpose(final, (1, 0, 2)), g.ints([0, -1]))
     return g.transpose(x, (1, 0, 2)) if rnn.batch_first else x

@@ -42,7 +42,8 @@ def _nearest(layer: Module) -> type | None:
 
 def refusal(layer: Module) -> str | None:
     """Why `layer` is marked unexportable, or None."""
-    return UNEXPORTABLE.get(_nearest(layer))
+    cls = _nearest(layer)
+    return None if cls is None else UNEXPORTABLE.get(cls)
 
 
 def find_converter(layer: Module) -> Converter:

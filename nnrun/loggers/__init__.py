@@ -128,7 +128,9 @@ class SweepLoggers:
         specs = base.train.loggers
         names = [spec.type for spec in specs]
         built = build_loggers(specs)  # checks every backend is installed before any trial
-        self.loggers = dict(zip([n for n in names if LOGGERS.get(n) is not MetricsLogger], built))
+        self.loggers = dict(
+            zip([n for n in names if LOGGERS.get(n) is not MetricsLogger], built, strict=True)
+        )
         self.group = RunContext(
             run_dir=Path(sweep_dir),
             name=base.name,

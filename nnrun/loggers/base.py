@@ -79,5 +79,5 @@ class Logger(ABC):
         the trials' run directories already sit under the sweep's)."""
         return None
 
-    def end_group(self, status: str) -> None:
+    def end_group(self, status: str) -> None:  # noqa: B027 - optional hook, no-op by default
         """Close the parent opened by `start_group` (`status`: finished, interrupted, failed)."""

@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import logging
 import time
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
@@ -160,6 +161,7 @@ class MlflowLogger(Logger):
 def flatten(config: Any, prefix: str = "") -> dict[str, str]:
     """A nested config as dotted keys (``optimizer.lr``, ``model.layers.0.units``) with
     values as text, the way MLflow stores params."""
+    items: Iterable[tuple[Any, Any]]
     if isinstance(config, dict) and config:
         items = config.items()
     elif isinstance(config, list) and config:

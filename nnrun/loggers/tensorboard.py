@@ -69,7 +69,9 @@ def _summary_writer() -> Any:
         from tensorboardX import SummaryWriter
 
         return SummaryWriter
-    sys.modules["torch"] = None  # type: ignore[assignment]  (makes `import torch` fail)
+    # None in sys.modules makes `import torch` fail (the import system's documented
+    # convention; typeshed types the values as modules only).
+    sys.modules["torch"] = None  # type: ignore[assignment]
     try:
         from tensorboardX import SummaryWriter
     finally:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Annotated, Any, ClassVar, Literal
 
 import numpy as np
@@ -26,6 +27,9 @@ class Loss:
     data's `Task`'s business) and `inputs` (the call's arguments, in order).
     """
 
+    # Each loss defines its own call: its `inputs`, in that order, to a loss Tensor.
+    __call__: Callable[..., Tensor]
+    reduction: str  # a `Reduction`, or one a loss adds (kl_div's "batchmean")
     name: ClassVar[str]
     output: ClassVar[Output]
     inputs: ClassVar[tuple[str, ...]] = ("prediction", "target")

@@ -37,7 +37,8 @@ class KLDiv(Loss):
         log_target: bool = False,
         reduction: Literal["mean", "batchmean", "sum", "none"] = "mean",
     ):
-        super().__init__(reduction)
+        super().__init__()
+        self.reduction = reduction
         self.log_target = log_target
 
     def check_targets(self, prediction_shape: tuple[int, ...], target: np.ndarray) -> None:

@@ -2,21 +2,18 @@
 
 from __future__ import annotations
 
-from typing import Annotated
-
-from nnrun.constraints import NonNegative, Range
-
-Beta = Annotated[float, Range(0, 1, open_high=True)]
-"""A moment's decay rate: [0, 1)."""
-
 import math
 from collections.abc import Iterable
-from typing import Any
+from typing import Annotated, Any
 
 import numpy as np
 
+from nnrun.constraints import NonNegative, Range
 from nnrun.optim.optimizer import Optimizer, gradients
 from nnrun.registry import OPTIMIZERS
+
+Beta = Annotated[float, Range(0, 1, open_high=True)]
+"""A moment's decay rate: [0, 1)."""
 
 
 @OPTIMIZERS.register("adam")

@@ -79,6 +79,7 @@ class Optimizer(ABC):
         and keeps its temporaries in cache, instead of streaming every parameter-sized
         temporary through memory once per operation."""
         first = arrays[0]
+        assert first is not None, "the first array is the parameter's own"
         if first.size <= BLOCK:
             return [(arrays, self._scratch_arrays(first, count))]
         rows = len(first)
@@ -86,7 +87,7 @@ class Optimizer(ABC):
         parts = []
         for start in range(0, rows, step):
             views = [None if a is None else a[start : start + step] for a in arrays]
-            parts.append((views, self._scratch_arrays(views[0], count)))
+            parts.append((views, self._scratch_arrays(first[start : start + step], count)))
         return parts
 
     def _scratch_arrays(self, like: np.ndarray, count: int) -> list[np.ndarray]:
@@ -156,14 +157,15 @@ class Optimizer(ABC):
         self, groups: list[dict[str, Any]], rules: list[dict[str, Any]]
     ) -> list[dict[str, Any]]:
         owner = type(self).__name__
-        named = [entry for group in groups for entry in _named_entries(group["params"])]
+        entries = [entry for group in groups for entry in _named_entries(group["params"])]
+        named = [(name, param) for name, param in entries if name is not None]
         if len(groups) != 1 or set(groups[0]) != {"params"}:
             raise ArgumentError(
                 f"{owner}: `param_groups` patterns cannot be combined with torch-style "
                 "group dicts; pass the model's named parameters instead",
                 key="param_groups",
             )
-        if any(name is None for name, _ in named):
+        if len(named) < len(entries):
             raise ArgumentError(
                 f"{owner}: `param_groups` patterns need parameter names; pass "
                 "`model.named_parameters()`",
@@ -173,13 +175,13 @@ class Optimizer(ABC):
         buckets: list[list[tuple[str, Any]]] = [[] for _ in rules]
         rest = []
         for name, param in named:
-            for bucket, pats in zip(buckets, patterns):
+            for bucket, pats in zip(buckets, patterns, strict=True):
                 if any(fnmatch.fnmatchcase(name, pat) for pat in pats):
                     bucket.append((name, param))
                     break
             else:
                 rest.append((name, param))
-        for i, (bucket, pats) in enumerate(zip(buckets, patterns)):
+        for i, (bucket, pats) in enumerate(zip(buckets, patterns, strict=True)):
             if not bucket:
                 sample = ", ".join(name for name, _ in named[:6])
                 raise ArgumentError(
@@ -192,7 +194,7 @@ class Optimizer(ABC):
                 )
         options = [{k: v for k, v in rule.items() if k != "match"} for rule in rules]
         out = [{"params": rest}] if rest else []
-        out += [{"params": bucket, **opts} for bucket, opts in zip(buckets, options)]
+        out += [{"params": bucket, **opts} for bucket, opts in zip(buckets, options, strict=True)]
         return out
 
     def _check_rule(self, index: int, rule: Any) -> list[str]:
@@ -280,7 +282,7 @@ class Optimizer(ABC):
             )
         by_key: dict[str, Any] = {}
         keys = iter(self._state_keys())
-        for index, (group, saved) in enumerate(zip(self.param_groups, saved_groups)):
+        for index, (group, saved) in enumerate(zip(self.param_groups, saved_groups, strict=True)):
             mine = [str(next(keys)) for _ in group["params"]]
             theirs = [str(key) for key in saved["params"]]
             if mine != theirs:
@@ -290,11 +292,11 @@ class Optimizer(ABC):
                     f"{len(theirs)} parameter(s), the model {len(mine)}"
                     + (f"; differing: {', '.join(missing[:5])}" if missing else " (order differs)")
                 )
-            by_key.update(zip(mine, group["params"]))
+            by_key.update(zip(mine, group["params"], strict=True))
         for key in state_dict["state"]:
             if str(key) not in by_key:
                 raise CheckpointError(f"{owner} state holds unknown parameter {key!r}")
-        for group, saved in zip(self.param_groups, saved_groups):
+        for group, saved in zip(self.param_groups, saved_groups, strict=True):
             options = {k: v for k, v in saved.items() if k != "params"}
             candidate = {**group, **options}
             self._validate_group(candidate)

@@ -121,7 +121,8 @@ def page(title: str, subtitle: str, sections: list[Section]) -> str:
     return (
         "<!DOCTYPE html>\n"
         '<html lang="en"><head><meta charset="utf-8">'
-        '<meta name="viewport" content="width=device-width, initial-scale=1"><link rel="icon" href="data:,">'
+        '<meta name="viewport" content="width=device-width, initial-scale=1">'
+        '<link rel="icon" href="data:,">'
         f"<title>{escape(title)}</title><style>{CSS}</style></head>"
         f'<body><header><h1>{escape(title)}</h1><div class="muted">{subtitle}</div>'
         f"<nav>{nav}</nav></header>{body}"

@@ -42,7 +42,8 @@ def summary_section(
     status = summary.get("status", "running or crashed (no summary.json)")
     best = summary.get("best") or {}
     cards = [
-        f'<div class="card">status<b><span class="status {escape(status)}">{escape(status)}</span></b></div>'
+        f'<div class="card">status<b><span class="status {escape(status)}">'
+        f"{escape(status)}</span></b></div>"
     ]
     if best.get("metric"):
         epoch = f" (epoch {best['epoch']})" if best.get("epoch") is not None else ""
@@ -54,7 +55,8 @@ def summary_section(
         cards.append(f'<div class="card">{escape(key)}<b>{format_value(value)}</b></div>')
     if summary.get("epochs") is not None:
         cards.append(
-            f'<div class="card">epochs<b>{summary["epochs"]} / {summary.get("max_epochs", "?")}</b></div>'
+            f'<div class="card">epochs<b>{summary["epochs"]} / '
+            f"{summary.get('max_epochs', '?')}</b></div>"
         )
     if summary.get("wall_time") is not None:
         cards.append(f'<div class="card">wall time<b>{summary["wall_time"]:.1f} s</b></div>')
@@ -82,9 +84,11 @@ def curves_section(run_dir: Path, summary: dict[str, Any]) -> Section:
     except NnrunError as error:
         return Section("curves", "Training curves", _note(str(error)))
     columns: list[str] = []
-    for split in by_split.values():
+    for split_columns in by_split.values():
         columns += [
-            c for c in split if c not in ("epoch", "step", "lr", "seconds") and c not in columns
+            c
+            for c in split_columns
+            if c not in ("epoch", "step", "lr", "seconds") and c not in columns
         ]
     best_epoch = (summary.get("best") or {}).get("epoch")
     charts = []
@@ -163,7 +167,7 @@ def confusion_section(opened: Any) -> Section:
         return Section("confusion", "Confusion matrix", _note("the run has no test or val split"))
     batch = exp.train.eval_batch_size or exp.data.batch_size
     metrics, outputs, targets = evaluate_split(exp, split, batch)
-    if outputs is None:
+    if outputs is None or targets is None:
         return Section(
             "confusion", "Confusion matrix", _note("the model's outputs are not class scores")
         )
@@ -217,7 +221,9 @@ def diagnostics_section(records: list[dict[str, Any]]) -> Section:
         bounds[statistic.key] = (min(values), max(values)) if values else None
     rows = []
     for name in names:
-        entries = [next((e for e in r["layers"] if e["name"] == name), {}) for r in records]
+        entries: list[dict[str, Any]] = [
+            next((e for e in r["layers"] if e["name"] == name), {}) for r in records
+        ]
         last = entries[-1]
         kind = last.get("type", "") + (f"→{last['activation']}" if last.get("activation") else "")
         cells = [f'<b>{escape(name)}</b><br><span class="muted">{escape(kind)}</span>']
@@ -225,7 +231,10 @@ def diagnostics_section(records: list[dict[str, Any]]) -> Section:
             values = [e.get(statistic.key) for e in entries]
             cells.append(sparkline(values, statistic.log, bounds[statistic.key]))
         rows.append(cells)
-    span = f"epochs {records[0]['epoch']}–{records[-1]['epoch']}, steps {records[0]['step']}–{records[-1]['step']}"
+    span = (
+        f"epochs {records[0]['epoch']}–{records[-1]['epoch']}, "
+        f"steps {records[0]['step']}–{records[-1]['step']}"
+    )
     body = (
         findings_html(run_findings(records))
         + _note(

@@ -8,6 +8,7 @@ import math
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from html import escape
+from typing import TypeGuard
 
 PALETTE = ("#2563eb", "#dc2626", "#16a34a", "#9333ea", "#ea580c", "#0891b2", "#4b5563")
 
@@ -46,7 +47,7 @@ def tick_labels(ticks: list[float], log: bool) -> list[str]:
     return [f"{t:.{decimals}f}" for t in ticks]
 
 
-def _finite(value: float | None) -> bool:
+def _finite(value: float | None) -> TypeGuard[float]:
     return value is not None and math.isfinite(value)
 
 
@@ -149,7 +150,7 @@ def _frame(x_axis: Axis, y_axis: Axis, title: str, x_label: str, y_label: str) -
             f'height="{HEIGHT - TOP - BOTTOM}" class="plot"/>'
         ),
     ]
-    for tick, text in zip(y_axis.ticks, tick_labels(y_axis.ticks, y_axis.log)):
+    for tick, text in zip(y_axis.ticks, tick_labels(y_axis.ticks, y_axis.log), strict=True):
         y = y_axis(tick)
         parts.append(
             f'<line x1="{LEFT}" x2="{WIDTH - RIGHT}" y1="{y:.1f}" y2="{y:.1f}" class="grid"/>'
@@ -157,7 +158,7 @@ def _frame(x_axis: Axis, y_axis: Axis, title: str, x_label: str, y_label: str) -
         parts.append(
             f'<text x="{LEFT - 4}" y="{y + 3:.1f}" class="tick" text-anchor="end">{text}</text>'
         )
-    for tick, text in zip(x_axis.ticks, tick_labels(x_axis.ticks, x_axis.log)):
+    for tick, text in zip(x_axis.ticks, tick_labels(x_axis.ticks, x_axis.log), strict=True):
         x = x_axis(tick)
         parts.append(
             f'<text x="{x:.1f}" y="{HEIGHT - BOTTOM + 14}" class="tick" text-anchor="middle">'
@@ -213,7 +214,7 @@ def line_chart(
     for s in series:
         points = [
             (x_axis(x), y_axis(y))
-            for x, y in zip(s.xs, s.ys)
+            for x, y in zip(s.xs, s.ys, strict=True)
             if _finite(y) and (y > 0 or not y_axis.log)
         ]
         if not points:
@@ -275,7 +276,7 @@ def scatter_chart(
             f'<text x="{x_axis(index):.1f}" y="{HEIGHT - BOTTOM + 14}" class="tick" '
             f'text-anchor="middle">{escape(name)}</text>'
         )
-    for p, x in zip(points, xs):
+    for p, x in zip(points, xs, strict=True):
         if not _finite(p.y) or (x_axis.log and x <= 0):
             continue
         dot = (
@@ -325,7 +326,8 @@ def heatmap(matrix: list[list[int]], names: list[str], title: str) -> str:
     width, height = left + cell * size + 10, top + cell * size + 34
     parts = [f'<text x="{left}" y="14" class="title">{escape(title)}</text>']
     parts.append(
-        f'<text x="{left + cell * size / 2}" y="30" class="label" text-anchor="middle">predicted</text>'
+        f'<text x="{left + cell * size / 2}" y="30" class="label" text-anchor="middle">'
+        "predicted</text>"
     )
     parts.append(
         f'<text x="14" y="{top + cell * size / 2}" class="label" text-anchor="middle" '
@@ -348,7 +350,8 @@ def heatmap(matrix: list[list[int]], names: list[str], title: str) -> str:
             x, y = left + j * cell, top + i * cell
             parts.append(
                 f'<rect x="{x}" y="{y}" width="{cell}" height="{cell}" fill="{shade}" class="cell">'
-                f"<title>true {escape(names[i])}, predicted {escape(names[j])}: {count}</title></rect>"
+                f"<title>true {escape(names[i])}, predicted {escape(names[j])}: {count}</title>"
+                "</rect>"
             )
             if cell >= 20 and count:
                 ink = ' style="fill:#fff"' if i == j and share > 0.5 else ""
@@ -357,7 +360,8 @@ def heatmap(matrix: list[list[int]], names: list[str], title: str) -> str:
                     f'text-anchor="middle">{count}</text>'
                 )
         parts.append(
-            f'<text x="{left - 4}" y="{top + i * cell + cell / 2 + 4}" class="tick" text-anchor="end">{escape(names[i])}</text>'
+            f'<text x="{left - 4}" y="{top + i * cell + cell / 2 + 4}" class="tick" '
+            f'text-anchor="end">{escape(names[i])}</text>'
         )
     for j, name in enumerate(names):
         parts.append(
@@ -415,9 +419,11 @@ def graph_diagram(nodes: list[GraphNode], edges: list[tuple[str, str]]) -> str:
         kind_class = "node input" if node.kind == "input" else "node"
         params = f" · {node.params:,} params" if node.params else ""
         parts.append(
-            f'<g class="{kind_class}"><rect x="{x:.1f}" y="{y:.1f}" width="{box_w}" height="{box_h}" rx="6"/>'
+            f'<g class="{kind_class}">'
+            f'<rect x="{x:.1f}" y="{y:.1f}" width="{box_w}" height="{box_h}" rx="6"/>'
             f'<text x="{x + 8:.1f}" y="{y + 17:.1f}" class="node-name">{escape(node.name)}</text>'
-            f'<text x="{x + 8:.1f}" y="{y + 32:.1f}" class="tick">{escape(node.kind)}{escape(params)}</text>'
+            f'<text x="{x + 8:.1f}" y="{y + 32:.1f}" class="tick">'
+            f"{escape(node.kind)}{escape(params)}</text>"
             f'<text x="{x + 8:.1f}" y="{y + 46:.1f}" class="tick">{escape(node.shape)}</text></g>'
         )
     return _svg(parts, int(width), int(height), label="model graph")

@@ -198,7 +198,8 @@ def _parameters(spec, events, best_trial, links) -> Section:
             Point(
                 e["params"].get(param.key),
                 e["metric"],
-                f"trial {e['trial']}: {param.key}={e['params'].get(param.key)}, {spec.metric} {format_value(e['metric'])}",
+                f"trial {e['trial']}: {param.key}={e['params'].get(param.key)}, "
+                f"{spec.metric} {format_value(e['metric'])}",
                 links.get(e["trial"]),
                 e["trial"] == best_trial,
             )

@@ -285,10 +285,10 @@ class Effect:
 def parameter_effects(spec: SweepSpec, rows: list[PointRow], bins: int = 4) -> list[Effect]:
     """Per varying parameter: categorical → mean metric per value; numeric → Spearman
     correlation and mean metric per value (few values) or per quantile bin."""
-    scored = [row for row in rows if row.mean is not None]
+    scored = [(row, row.mean) for row in rows if row.mean is not None]
     effects = []
     for key in spec.varying:
-        pairs = [(row.params[key], row.mean) for row in scored if key in row.params]
+        pairs = [(row.params[key], mean) for row, mean in scored if key in row.params]
         if not pairs:
             continue
         numeric = all(isinstance(v, (int, float)) and not isinstance(v, bool) for v, _ in pairs)
@@ -377,7 +377,7 @@ def plot_sweep(spec: SweepSpec, rows: list[PointRow], path: Path) -> Path | None
     lines = math.ceil(len(keys) / columns)
     figure, axes = plt.subplots(lines, columns, figsize=(4.2 * columns, 3.4 * lines), squeeze=False)
     params = {p.key: p for p in spec.params}
-    for axis, key in zip(axes.flat, keys):
+    for axis, key in zip(axes.flat, keys, strict=False):
         values = [row.params[key] for row, _ in finished]
         numeric = all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in values)
         labels = list(dict.fromkeys(_short(v) for v in values))

@@ -27,7 +27,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from nnrun import locking
 from nnrun.config.paths import format_path
@@ -47,6 +47,9 @@ from nnrun.sweep.space import (
 from nnrun.sweep.spec import SWEEP_SPEC, SweepSpec, check_base, check_metric, load_sweep
 from nnrun.sweep.trial import STOP_FILE
 from nnrun.train.rundir import create_run_dir, resolve_run, update_latest
+
+if TYPE_CHECKING:
+    from nnrun.sweep.bayes import BayesSearch  # imports optuna: only when a sweep needs it
 
 SWEEP_FILE = "sweep.yaml"
 META_FILE = "sweep.json"
@@ -114,7 +117,7 @@ def open_sweep(
                     found=str(sweep_file),
                 )
             )
-        if given is not None and given != spec.text:  # no trial ran yet: take the new file
+        if sweep_file is not None and given != spec.text:  # no trial ran yet: take the new file
             spec = load_sweep(sweep_file)
             check_sweep(spec)
             locking.acquire(sweep_dir, "sweep")
@@ -306,7 +309,7 @@ class SweepRunner:
         self.latest = latest_events(self.ledger.read())
         self.pending: deque[Trial] = deque()
         self.running: dict[str, Running] = {}
-        self.bayes = None
+        self.bayes: BayesSearch | None = None
         self.points: dict[int, PointResults] = {}
         self.next_point = 0
         self.metric_checked = False
@@ -320,6 +323,7 @@ class SweepRunner:
         if spec.method == "grid":
             points = grid_points(list(spec.params), spec.run_cap)
         else:
+            assert spec.run_cap is not None, "random requires it (checked by the sweep spec)"
             points = random_points(list(spec.params), spec.run_cap, spec.seed)
         for index, params in enumerate(points):
             for trial in make_trials(index, params, spec.repeats, spec.seed):
@@ -331,7 +335,8 @@ class SweepRunner:
         from nnrun.sweep.bayes import BayesSearch
 
         spec = self.spec
-        self.bayes = BayesSearch(spec)
+        assert spec.run_cap is not None, "bayes requires it (checked by the sweep spec)"
+        bayes = self.bayes = BayesSearch(spec)
         by_point: dict[int, dict[int, dict[str, Any]]] = {}
         for event in self.latest.values():
             by_point.setdefault(event["point"], {})[event["repeat"]] = event
@@ -345,10 +350,10 @@ class SweepRunner:
             if len(results.ended) == spec.repeats:
                 status, value = results.outcome()
                 curve = next(iter(events.values())).get("curve") or []
-                self.bayes.restore(params, status, value, curve)
+                bayes.restore(params, status, value, curve)
             else:  # interrupted or failed repeats: the same point again, told when done
-                self.bayes.enqueue(params)
-                self.bayes.ask(point)
+                bayes.enqueue(params)
+                bayes.ask(point)
                 self.points[point] = results
                 for trial in make_trials(point, params, spec.repeats, spec.seed):
                     if trial.repeat not in results.ended:
@@ -357,7 +362,8 @@ class SweepRunner:
         return spec.run_cap * spec.repeats
 
     def _next_trial(self) -> Trial | None:
-        if not self.pending and self.bayes is not None and self.next_point < self.spec.run_cap:
+        cap = self.spec.run_cap or 0  # set whenever there is a Bayes search
+        if not self.pending and self.bayes is not None and self.next_point < cap:
             point, self.next_point = self.next_point, self.next_point + 1
             params = self.bayes.ask(point)
             self.points[point] = PointResults(params)
@@ -473,7 +479,7 @@ class SweepRunner:
     def _result(self, entry: Running) -> dict[str, Any]:
         try:
             return entry.future.result()
-        except Exception as error:  # noqa: BLE001  (the worker died: killed, out of memory)
+        except Exception as error:  # the worker died: killed, out of memory
             return {
                 "status": "failed",
                 "error": f"worker failed: {type(error).__name__}: {error}",

@@ -117,7 +117,7 @@ def grid_points(params: list[Param], limit: int | None = None) -> list[dict[str,
     `limit` costs `limit` points, not the product."""
     keys = [p.key for p in params]
     combos = itertools.islice(itertools.product(*(p.grid() for p in params)), limit)
-    return [dict(zip(keys, combo)) for combo in combos]
+    return [dict(zip(keys, combo, strict=True)) for combo in combos]
 
 
 def grid_size(params: list[Param]) -> int:

@@ -93,7 +93,7 @@ def run_trial(payload: dict[str, Any]) -> dict[str, Any]:
                 result["error"] = f"stopped by the sweep after epoch {reporter.pruned_after}"
         except NnrunError as error:
             result.update(error=f"{type(error).__name__}: {error}", epochs=len(reporter.curve))
-        except Exception as error:  # noqa: BLE001  (a bug in one trial must not stop the sweep)
+        except Exception as error:  # a bug in one trial must not stop the sweep
             log.write(traceback.format_exc())
             result.update(error=f"{type(error).__name__}: {error}", epochs=len(reporter.curve))
     result["curve"] = reporter.curve

@@ -11,7 +11,7 @@ from __future__ import annotations
 import time
 from typing import Any
 
-from rich.console import Console, Group
+from rich.console import Console, Group, JustifyMethod
 from rich.live import Live
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
@@ -110,7 +110,8 @@ class RichView:
         self._consider_best(event)
         if event["status"] == "failed":
             self.console.print(
-                f"[bold red]failed[/] {safe(event['trial'])}: {safe(_first_line(event.get('error')))}",
+                f"[bold red]failed[/] {safe(event['trial'])}: "
+                f"{safe(_first_line(event.get('error')))}",
                 highlight=False,
             )
 
@@ -124,14 +125,15 @@ class RichView:
 
     def _render(self) -> Group:
         table = Table(box=None, padding=(0, 1), header_style="bold")
-        for name, justify in (
+        columns: tuple[tuple[str, JustifyMethod], ...] = (
             ("trial", "left"),
             ("parameters", "left"),
             ("status", "left"),
             ("epoch", "right"),
             (self.spec.metric, "right"),
             ("time", "right"),
-        ):
+        )
+        for name, justify in columns:
             table.add_column(safe(name), justify=justify)
         running = [r for r in self.rows.values() if r["status"] == "running"]
         ended = [r for r in self.rows.values() if r["status"] != "running"][-RECENT_ROWS:]

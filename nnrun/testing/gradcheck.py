@@ -95,9 +95,11 @@ def gradcheck_report(
     out.backward(projection.astype(out.dtype))
 
     results = []
-    for tensor, label in zip(checked, labels):
+    for tensor, label in zip(checked, labels, strict=True):
         analytic_grad = np.zeros(tensor.shape) if tensor.grad is None else tensor.grad
         data = tensor.data
+        analytic: np.ndarray
+        numeric: np.ndarray
         if data.size <= FULL_JACOBIAN_LIMIT:
             numeric_grad = np.zeros(data.shape)
             flat = data.reshape(-1)

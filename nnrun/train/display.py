@@ -35,6 +35,7 @@ from rich.progress import (
     Progress,
     ProgressColumn,
     Task,
+    TaskID,
     TextColumn,
 )
 from rich.table import Column, Table
@@ -370,6 +371,8 @@ class RichReporter:
     from its own thread at most `refresh_per_second` times a second."""
 
     shows_batch_metrics = True  # the loop computes a running accuracy only for this view
+    _epoch_task: TaskID  # the two progress bars, added by start()
+    _batch_task: TaskID
 
     def __init__(self, console: Console, refresh_per_second: float = 5):
         self.console = console
@@ -385,7 +388,6 @@ class RichReporter:
             refresh_per_second=refresh_per_second,
         )
         self.info: RunInfo | None = None
-        self._epoch_task = self._batch_task = None
         self._columns: list[str] | None = None
         self._epoch_samples = 0
         self._session_start = 0.0
@@ -406,9 +408,13 @@ class RichReporter:
         self._session_start = time.monotonic()
         self.progress.start()
 
+    def _started(self) -> RunInfo:
+        assert self.info is not None, "start() comes first"
+        return self.info
+
     def _run_eta(self) -> float | None:
         """Seconds left in the run, from this session's pace (resumed epochs excluded)."""
-        info = self.info
+        info = self._started()
         elapsed = time.monotonic() - self._session_start
         batch_task = self.progress.tasks[self._batch_task]
         epochs_left = info.epochs - info.resumed_from_epoch - self._epochs_this_session
@@ -422,10 +428,12 @@ class RichReporter:
 
     def epoch_start(self, epoch: int) -> None:
         self._epoch_samples = 0
-        self.progress.update(self._epoch_task, description=f"epoch {epoch}/{self.info.epochs}")
+        self.progress.update(
+            self._epoch_task, description=f"epoch {epoch}/{self._started().epochs}"
+        )
         self.progress.reset(
             self._batch_task,
-            total=self.info.batches_per_epoch,
+            total=self._started().batches_per_epoch,
             start=True,
             loss=None,
             metrics={},
@@ -449,7 +457,7 @@ class RichReporter:
             self._columns = list(values)
             self.progress.console.print(self._table(header=True))
         table = self._table(header=False)
-        cells = [f"{row.epoch}/{self.info.epochs}"]
+        cells: list[str | Text] = [f"{row.epoch}/{self._started().epochs}"]
         cells += [format_value(values.get(key)) for key in self._columns]
         cells += [format_lr(row.lr), format_duration(row.seconds)]
         if row.best:
@@ -468,10 +476,10 @@ class RichReporter:
 
         Headers take two lines, the split above the first column of its group
         (``train`` over ``loss``), to keep 4 value columns within 80 characters."""
-        epoch_width = max(5, 2 * len(str(self.info.epochs)) + 1)
+        epoch_width = max(5, 2 * len(str(self._started().epochs)) + 1)
         columns = [Column("\nepoch", width=epoch_width, justify="right")]
         previous_split = None
-        for key in self._columns:
+        for key in self._columns or ():
             split, _, name = key.partition("_")
             title = f"{split if split != previous_split else ''}\n{name}"
             previous_split = split

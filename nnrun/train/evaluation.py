@@ -36,9 +36,9 @@ def evaluate_run(
         label, prefix = str(data_path), DATA_PREFIX
         # The run's own splits were checked when the experiment was built; a new file too,
         # once, against the outputs of its first examples.
-        inputs, targets = sample_batch(part)
-        outputs = predict_outputs(exp, inputs, batch_size=0)
-        check_data_targets(exp.loss, {"eval": part}, outputs, len(targets), label)
+        first_inputs, first_targets = sample_batch(part)
+        first_outputs = predict_outputs(exp, first_inputs, batch_size=0)
+        check_data_targets(exp.loss, {"eval": part}, first_outputs, len(first_targets), label)
     else:
         if split not in exp.data.splits:
             raise DataError(
@@ -54,7 +54,7 @@ def evaluate_run(
         "examples": len(part),
         "metrics": {f"{prefix}_{key}": value for key, value in metrics.items()},
     }
-    if info.task.has_classes and outputs is not None:
+    if info.task.has_classes and outputs is not None and targets is not None:
         matrix = confusion_matrix(outputs, targets, info.task, info.num_classes)
         result["confusion_matrix"] = matrix.tolist()
         names = opened.preprocessor.classes or [str(i) for i in range(len(matrix))]

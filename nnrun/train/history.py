@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 import yaml
-from rich.console import Console
+from rich.console import Console, RenderableType
 from rich.text import Text
 
 from nnrun.config.resolve import load_resolved_dict
@@ -207,7 +207,7 @@ def render_runs_table(records: list[RunRecord], console: Console) -> None:
         console.print("no runs found")
         return
     styles = {"finished": "green", "stopped": "green", "running": "cyan", "failed": "red"}
-    rows = []
+    rows: list[list[RenderableType]] = []
     for record in records:
         best = (
             f"{record.best_metric} {format_value(record.best_value)}" if record.best_metric else "-"
@@ -274,7 +274,7 @@ def read_metrics(run_dir: Path) -> dict[str, dict[str, list]]:
             raise DataError(
                 f"{path}, row {row_number}: expected {len(header)} cells, found {len(cells)}"
             )
-        row = dict(zip(header, cells))
+        row = dict(zip(header, cells, strict=True))
         columns = by_split.setdefault(
             row["split"], {key: [] for key in header if key not in _TEXT_COLUMNS}
         )

@@ -8,7 +8,7 @@ import math
 import signal
 import time
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -28,6 +28,8 @@ from nnrun.experiment import Experiment, as_input, loss_arguments
 from nnrun.fileio import write_json_atomic
 from nnrun.metrics import compute_metrics, metric_mode
 from nnrun.optim.clip import clip_grad_norm, clip_grad_value
+from nnrun.optim.optimizer import Optimizer
+from nnrun.schedules import ReduceOnPlateauSchedule
 from nnrun.tasks import Task
 from nnrun.train.display import EpochRow, Reporter, RunInfo
 from nnrun.train.rundir import MetricsLogger, complete_lines
@@ -82,6 +84,8 @@ def restore_state(exp: Experiment, checkpoint: Checkpoint) -> Progress:
         if not isinstance(state, dict):
             raise TypeError("it holds no training state")
         exp.model.load_state_dict(checkpoint.weights)
+        if exp.optimizer is None:
+            raise TypeError("the model has no parameters to train")
         exp.optimizer.load_state_dict(state["optimizer"])
         if exp.schedule is not None and state.get("schedule") is not None:
             exp.schedule.load_state_dict(state["schedule"])
@@ -135,7 +139,7 @@ class EpochAccumulator:
             return
         if self.keep_outputs:  # too big to keep: fold what we have into running means
             self.keep_outputs = False
-            for kept_out, kept_target in zip(self.outputs, self.targets):
+            for kept_out, kept_target in zip(self.outputs, self.targets, strict=True):
                 self._fold(kept_out, kept_target, specs, task, num_classes)
             self.outputs, self.targets = [], []
         self._fold(outputs, targets, specs, task, num_classes)
@@ -201,7 +205,10 @@ class Trainer:
         reporter: Reporter,
         resume: Checkpoint | None = None,
     ):
+        if experiment.optimizer is None:  # start_run refuses such a model first
+            raise ValueError("a Trainer needs a model with parameters to train")
         self.exp = experiment
+        self.optimizer: Optimizer = experiment.optimizer
         self.run_dir = Path(run_dir)
         self.reporter = reporter
         train = experiment.train
@@ -251,7 +258,7 @@ class Trainer:
         arrays, meta = self.exp.data.preprocessor.state()
         self.progress.partial = partial.to_state() if partial is not None else {}
         return {
-            "optimizer": self.exp.optimizer.state_dict(),
+            "optimizer": self.optimizer.state_dict(),
             "schedule": self.exp.schedule.state_dict() if self.exp.schedule else None,
             "rng": random.get_state(),
             "progress": self.progress.to_state(),
@@ -292,10 +299,9 @@ class Trainer:
 
         previous = {}
         for sig in (signal.SIGINT, signal.SIGTERM):
-            try:
+            # Not the main thread (e.g. a sweep worker thread): no handler to install.
+            with suppress(ValueError):
                 previous[sig] = signal.signal(sig, handler)
-            except ValueError:  # not the main thread (e.g. a sweep worker thread)
-                pass
         try:
             yield
         finally:
@@ -362,7 +368,7 @@ class Trainer:
         params = [p for p in exp.model.parameters() if p.requires_grad]
         clip_norm, clip_value = exp.train.clip_grad_norm, exp.train.clip_grad_value
         on_nan = exp.train.on_nan
-        step_schedule = exp.schedule is not None and exp.schedule.interval == "step"
+        step_schedule = exp.schedule if exp.schedule and exp.schedule.interval == "step" else None
         live = getattr(self.reporter, "shows_batch_metrics", False)
         correct = counted = 0
         for index, (inputs, targets) in enumerate(self.train_loader.batches(progress.epoch)):
@@ -381,7 +387,7 @@ class Trainer:
                     )
                 progress.skipped_batches += 1
                 progress.batch = index + 1
-                exp.optimizer.zero_grad()
+                self.optimizer.zero_grad()
                 self.reporter.message(
                     f"non-finite loss at epoch {epoch}, batch {index + 1}: batch skipped", "yellow"
                 )
@@ -392,10 +398,10 @@ class Trainer:
                 clip_grad_norm(params, clip_norm)
             if clip_value is not None:
                 clip_grad_value(params, clip_value)
-            exp.optimizer.step()
-            exp.optimizer.zero_grad()
-            if step_schedule:
-                exp.schedule.step()
+            self.optimizer.step()
+            self.optimizer.zero_grad()
+            if step_schedule is not None:
+                step_schedule.step()
             progress.step += 1
             progress.batch = index + 1
             if self.diagnostics:
@@ -430,12 +436,10 @@ class Trainer:
             **acc.metrics(exp.metrics, self.info.task, self.info.num_classes),
         }
         val = self.evaluate("val") if "val" in exp.data.splits else {}
-        lr = float(exp.optimizer.param_groups[0]["lr"])
+        lr = float(self.optimizer.param_groups[0]["lr"])
         if exp.schedule is not None and exp.schedule.interval == "epoch":
-            if getattr(exp.schedule, "needs_metric", False):
-                exp.schedule.step(
-                    self._lookup(getattr(exp.schedule, "monitor", "val_loss"), train, val)
-                )
+            if isinstance(exp.schedule, ReduceOnPlateauSchedule):  # stepped with the metric
+                exp.schedule.step(self._lookup(exp.schedule.monitor, train, val))
             else:
                 exp.schedule.step()
         progress.epoch, progress.batch, progress.partial = epoch, 0, {}
@@ -640,7 +644,7 @@ def predict_outputs(exp: Experiment, inputs: Any, batch_size: int) -> Any:
         for start in range(0, len(inputs), batch_size):
             chunks.append(_numpy_outputs(forward(inputs[start : start + batch_size])))
     if chunks and isinstance(chunks[0], tuple):
-        return tuple(np.concatenate(parts) for parts in zip(*chunks))
+        return tuple(np.concatenate(parts) for parts in zip(*chunks, strict=True))
     return np.concatenate(chunks) if chunks else np.empty((0,))
 
 
@@ -650,7 +654,7 @@ def evaluate_split(
     batch_size: int,
     data_split: Any = None,
     forward: Compiled | Eager | None = None,
-) -> tuple[dict[str, float], Any, np.ndarray]:
+) -> tuple[dict[str, float], np.ndarray | None, np.ndarray | None]:
     """(loss and metrics, outputs, targets) of one split in eval mode; `forward` is a
     `replayed` model_forward kept across calls (the trainer's, evaluating every epoch)."""
     part = data_split if data_split is not None else exp.data.splits[split]
@@ -672,6 +676,6 @@ def evaluate_split(
             )
     model.train()
     results = {"loss": acc.loss, **acc.metrics(exp.metrics, info.task, info.num_classes)}
-    outputs = np.concatenate(acc.outputs) if acc.outputs else None
-    targets = np.concatenate(acc.targets) if acc.targets else None
-    return results, outputs, targets
+    kept_outputs = np.concatenate(acc.outputs) if acc.outputs else None
+    kept_targets = np.concatenate(acc.targets) if acc.targets else None
+    return results, kept_outputs, kept_targets

@@ -98,7 +98,7 @@ def _spans_decades(values: list[float], decades: float = 2) -> bool:
 def _finite_points(columns: dict[str, list], name: str) -> tuple[list[int], list[float]]:
     pairs = [
         (epoch, value)
-        for epoch, value in zip(columns.get("epoch", []), columns.get(name, []))
+        for epoch, value in zip(columns.get("epoch", []), columns.get(name, []), strict=False)
         if value is not None and math.isfinite(value)
     ]
     return [p[0] for p in pairs], [p[1] for p in pairs]
@@ -162,7 +162,7 @@ def write_png(curves: list[Curve], out: Path, title: str) -> Path:
     figure = Figure(figsize=(4.2 * ncols, 3.2 * nrows), layout="constrained")
     FigureCanvasAgg(figure)
     axes = figure.subplots(nrows, ncols, squeeze=False).ravel()
-    for axis, curve in zip(axes, curves):
+    for axis, curve in zip(axes, curves, strict=False):
         for split, (epochs, values) in curve.series.items():
             marker = "o" if len(epochs) <= 30 else None
             axis.plot(epochs, values, label=split, marker=marker, markersize=3)
@@ -274,9 +274,9 @@ def _chart(curve: Curve, width: int, height: int) -> Text:
                 round((epoch - first) / (last - first) * dots_x) if last > first else dots_x // 2,
                 round((scaled_high - scale(value)) / (scaled_high - scaled_low) * dots_y),
             )
-            for epoch, value in zip(epochs, values)
+            for epoch, value in zip(epochs, values, strict=True)
         ]
-        for (x0, y0), (x1, y1) in zip(points, points[1:] or points):
+        for (x0, y0), (x1, y1) in zip(points, points[1:] or points, strict=False):
             steps = max(abs(x1 - x0), abs(y1 - y0), 1)
             for step in range(steps + 1):
                 if not _drawn(line, step, steps):

@@ -113,7 +113,9 @@ def write_predictions(values: np.ndarray, columns: list[str], out: Path | None) 
         return None
     if out is not None and out.suffix == ".jsonl":
         with open(out, "w") as handle:
-            handle.writelines(json.dumps(dict(zip(columns, row))) + "\n" for row in rows.tolist())
+            handle.writelines(
+                json.dumps(dict(zip(columns, row, strict=True))) + "\n" for row in rows.tolist()
+            )
         return None
     if out is not None and out.suffix not in (".csv", ""):
         raise DataError(f"--out {out}: use a .csv, .npy or .jsonl file")

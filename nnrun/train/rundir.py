@@ -121,7 +121,9 @@ def _pointer_target(path: Path) -> str:
 
 
 def _run_order(run_dir: Path) -> tuple[str, int]:
-    stamp, suffix = _RUN_NAME.match(run_dir.name).groups()
+    match = _RUN_NAME.match(run_dir.name)
+    assert match is not None, "only run directories are ordered"
+    stamp, suffix = match.groups()
     return stamp, int(suffix or 0)
 
 
@@ -174,7 +176,7 @@ class MetricsLogger:
         if unknown:
             raise ValueError(f"metrics {unknown} are not columns of {self.csv_path}")
         values = [epoch, step, split, loss, *(metrics.get(k) for k in self.columns), lr, seconds]
-        row = {key: _plain(value) for key, value in zip(self.header, values)}
+        row = {key: _plain(value) for key, value in zip(self.header, values, strict=True)}
         cells = [_csv_cell(value) for value in row.values()]
         append_line(self.csv_path, _csv_line(cells))
         append_line(self.jsonl_path, dumps(row) + "\n")

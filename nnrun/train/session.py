@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import shlex
 import sys
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -164,7 +165,7 @@ def resume_run(
     overrides: list[str],
     force: bool,
     seed: int | None,
-    loggers: list[str] = (),
+    loggers: Sequence[str] = (),
 ) -> tuple[Experiment, Path, Checkpoint | None]:
     """The experiment and `last` checkpoint of a run to continue.
 
@@ -192,7 +193,7 @@ def _resume(
     overrides: list[str],
     force: bool,
     seed: int | None,
-    loggers: list[str],
+    loggers: Sequence[str],
 ) -> tuple[Experiment, Path, Checkpoint | None]:
     from nnrun.loggers import add_loggers
 
@@ -295,8 +296,8 @@ def open_run(target: Path, data: DataBundle | None = None) -> OpenedRun:
     if is_checkpoint:
         checkpoint = load_checkpoint(target)
         folder = checkpoint.path if checkpoint.path.is_dir() else checkpoint.path.parent
-        run_dir = folder.resolve().parent.parent
-        run_dir = run_dir if (run_dir / CONFIG_FILE).exists() else None
+        parent_run = folder.resolve().parent.parent
+        run_dir = parent_run if (parent_run / CONFIG_FILE).exists() else None
     else:
         run_dir = resolve_run(target)
         checkpoint = load_checkpoint(run_dir)

@@ -114,6 +114,7 @@ def render_model_summary(exp: Experiment, console: Console) -> None:
     per_example = activations / max(len(sample), 1)
     batch = exp.data.batch_size
     split = exp.data.splits["train"]
+    per_batch: float
     if split.is_graph:
         per_batch = activations * itemsize
         batch_text = "the whole graph"
@@ -224,7 +225,7 @@ def _traces(exp: Experiment) -> dict[int, dict[str, TraceRecord]]:
     try:
         with no_grad():
             model(as_input(sample_batch(exp.data.splits["train"])[0]))
-        return {id(m): {r.label: r for r in m.trace} for m in traced}
+        return {id(m): {r.label: r for r in m.trace or ()} for m in traced}
     finally:
         for module in traced:
             module.trace = None
@@ -257,7 +258,7 @@ def render_graph(
             label = f"{node.name}\\n{node.op}\\n{node.shape}{extra}"
             lines.append(f'  "{node.name}" [label="{label}"];')
         lines += [f'  "{s}" -> "{t}";' for s, t in edges]
-        text = "\n".join(lines + ["}"]) + "\n"
+        text = "\n".join([*lines, "}"]) + "\n"
     elif fmt == "mermaid":
         ids = {node.name: f"n{i}" for i, node in enumerate(nodes)}
         lines = ["flowchart TD"]

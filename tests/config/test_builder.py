@@ -107,7 +107,7 @@ model:
   output: out
 """,
     )
-    assert any("cycle" in p and "a -> b" in p or "b -> a" in p for p in found)
+    assert any(("cycle" in p and "a -> b" in p) or "b -> a" in p for p in found)
 
 
 def test_dangling_reference_is_located_with_a_suggestion(write):

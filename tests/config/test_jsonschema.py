@@ -156,8 +156,16 @@ def test_component_list_options_list_the_registered_components(validator):
 
 @pytest.mark.parametrize(
     ("value", "valid"),
-    [(True, True), (False, True), (None, True), ({"every": 5}, True), ({}, True)]
-    + [({"every": 0}, False), ({"evry": 5}, False), ("yes", False)],
+    [
+        (True, True),
+        (False, True),
+        (None, True),
+        ({"every": 5}, True),
+        ({}, True),
+        ({"every": 0}, False),
+        ({"evry": 5}, False),
+        ("yes", False),
+    ],
 )
 def test_a_switch_with_settings_takes_a_boolean_or_its_mapping(validator, value, valid):
     assert validator.is_valid({"train": {"diagnose": value}}) == valid

@@ -114,7 +114,7 @@ def test_huge_integer_is_a_config_error():
 
 
 def test_deep_nesting_is_a_config_error():
-    with pytest.raises(ConfigError, match="nested too deeply|invalid YAML"):
+    with pytest.raises(ConfigError, match=r"nested too deeply|invalid YAML"):
         parse_text("[" * 1500, "f.yaml")
 
 

@@ -23,7 +23,7 @@ GOOD = [f"{i % 5}.5,{i % 3}.25,{i % 2}" for i in range(20)]
 
 @pytest.mark.parametrize("cell", ["inf", "-inf", "Infinity", "1e39"])
 def test_infinite_or_float32_overflowing_features_name_file_row_and_column(tmp_path, cell):
-    path = table(tmp_path, GOOD[:5] + [f"1.0,{cell},1"] + GOOD[5:])
+    path = table(tmp_path, [*GOOD[:5], f"1.0,{cell},1", *GOOD[5:]])
     with pytest.raises(DataError) as error:
         load_data({"path": str(path), "target": "label"}, 0, tmp_path)
     message = str(error.value)

@@ -100,5 +100,5 @@ def test_shift_and_flip_move_pixels():
 
 
 def test_augment_shift_on_flat_inputs_is_an_error():
-    with pytest.raises(DataError, match="set data.reshape"):
+    with pytest.raises(DataError, match=r"set data\.reshape"):
         load_data({"dataset": "digits", "augment": {"shift": 1}}, 0, Path("."))

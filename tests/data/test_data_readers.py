@@ -80,7 +80,7 @@ def test_missing_file_is_a_data_error(tmp_path):
 
 def test_unknown_extension_asks_for_format(write, tmp_path):
     write("d.dat", "1,2\n")
-    with pytest.raises(DataError, match="data.format"):
+    with pytest.raises(DataError, match=r"data\.format"):
         load({"path": "d.dat"}, tmp_path)
 
 

@@ -41,16 +41,19 @@ def test_pairs_stay_within_their_split_and_are_labelled_by_target_order(table):
     paired = load(table, pairs={"per_example": 5})
     owner, target_of = {}, {}
     for name, split in single.splits.items():
-        for key, y in zip(row_keys(split.inputs), split.targets[:, 0]):
+        for key, y in zip(row_keys(split.inputs), split.targets[:, 0], strict=True):
             owner[key], target_of[key] = name, float(y)
     assert set(paired.splits) == {"train", "val", "test"}
     for name, split in paired.splits.items():
         keys_a, keys_b = row_keys(split.inputs["a"]), row_keys(split.inputs["b"])
         assert {owner[k] for k in keys_a + keys_b} == {name}
-        expected = [1.0 if target_of[a] > target_of[b] else -1.0 for a, b in zip(keys_a, keys_b)]
+        expected = [
+            1.0 if target_of[a] > target_of[b] else -1.0
+            for a, b in zip(keys_a, keys_b, strict=True)
+        ]
         np.testing.assert_array_equal(split.targets[:, 0], expected)
         assert split.targets.dtype == np.float32 and split.targets.shape == (len(keys_a), 1)
-        assert all(a != b for a, b in zip(keys_a, keys_b))
+        assert all(a != b for a, b in zip(keys_a, keys_b, strict=True))
         assert 0 < len(split) <= 5 * len(single.splits[name])
 
 
@@ -124,7 +127,7 @@ def test_margin_leaving_no_pair_is_a_data_error(table):
 def test_pairs_option_defaults_and_off_state():
     assert data_spec({}).pairs is None
     assert data_spec({"pairs": {}}).pairs == PairsSpec(per_example=4, margin=0.0)
-    with pytest.raises(ConfigError, match="data.pairs.size"):
+    with pytest.raises(ConfigError, match=r"data\.pairs\.size"):
         data_spec({"pairs": {"size": 3}})
 
 
@@ -137,7 +140,7 @@ def test_classification_data_cannot_be_paired():
 
 
 def test_non_table_data_cannot_be_paired():
-    with pytest.raises(ConfigError, match="data.pairs"):
+    with pytest.raises(ConfigError, match=r"data\.pairs"):
         load_data({"dataset": "copy", "pairs": {}}, 0, Path("."))
 
 
@@ -164,7 +167,7 @@ def test_loader_batches_both_items_and_augments_each(table):
 def test_predict_refuses_ranking_models_clearly(table, write):
     bundle = load(table, pairs={})
     new = write("new.csv", "id,noise\n1,2\n")
-    with pytest.raises(DataError, match="trained on pairs .* nnrun predict reads single"):
+    with pytest.raises(DataError, match=r"trained on pairs .* nnrun predict reads single"):
         read_inputs(new, bundle.info, bundle.preprocessor)
 
 

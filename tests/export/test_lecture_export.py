@@ -85,5 +85,5 @@ def test_layers_returning_several_outputs_are_refused(tmp_path):
           output: out
         """,
     )
-    with pytest.raises(ExportError, match="nodes.att.*several outputs"):
+    with pytest.raises(ExportError, match=r"nodes\.att.*several outputs"):
         export_model(exp, exp.data.preprocessor)

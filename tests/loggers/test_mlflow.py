@@ -53,7 +53,9 @@ def test_params_metrics_tags_and_best_checkpoint_are_logged(tiny, tmp_path, stor
         for column, values in columns.items():
             if column in ("epoch", "step", "lr", "seconds"):
                 continue
-            expected = [(e, v) for e, v in zip(columns["epoch"], values) if not math.isnan(v)]
+            expected = [
+                (e, v) for e, v in zip(columns["epoch"], values, strict=True) if not math.isnan(v)
+            ]
             assert history(store, run.info.run_id, f"{split}_{column}") == pytest.approx(expected)
     assert [step for step, _ in history(store, run.info.run_id, "lr")] == [1, 2, 3]
     summary = json.loads((run_dir / "summary.json").read_text())

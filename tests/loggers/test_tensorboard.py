@@ -33,7 +33,7 @@ def csv_values(run: Path) -> dict[str, dict[int, float]]:
             if column in ("epoch", "step"):
                 continue
             tag = column if column in ("lr", "seconds") else f"{split}_{column}"
-            for epoch, value in zip(columns["epoch"], cells):
+            for epoch, value in zip(columns["epoch"], cells, strict=True):
                 if not math.isnan(value):
                     values.setdefault(tag, {})[epoch] = value
     return values

@@ -192,7 +192,7 @@ def _compare(ours_fn, theirs_fn, inputs, target, seed=0):
     theirs.backward(torch.from_numpy(upstream))
     assert ours.dtype == np.float64
     np.testing.assert_allclose(ours.data, theirs.detach().numpy(), rtol=1e-10, atol=1e-12)
-    for mine, reference in zip(ours_inputs, torch_inputs):
+    for mine, reference in zip(ours_inputs, torch_inputs, strict=True):
         np.testing.assert_allclose(mine.grad, reference.grad.numpy(), rtol=1e-9, atol=1e-12)
 
 

@@ -71,6 +71,6 @@ LAYER_SAMPLES: dict[str, list[LayerSample]] = {
 }
 
 GRADCHECK_SKIP: dict[str, str] = {
-    "constant": "a constant has no gradient (frozen); tests/config/test_graph_expressions.py checks that "
-    "gradients flow through it to the other inputs of an expression",
+    "constant": "a constant has no gradient (frozen); tests/config/test_graph_expressions.py "
+    "checks that gradients flow through it to the other inputs of an expression",
 }

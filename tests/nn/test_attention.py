@@ -85,7 +85,7 @@ def test_functional_sdpa_matches_torch_with_bool_and_float_masks():
         theirs = torch.nn.functional.scaled_dot_product_attention(
             *theirs_in, attn_mask=torch.from_numpy(mask)
         )
-        compare(ours, theirs, list(zip(ours_in, theirs_in)))
+        compare(ours, theirs, list(zip(ours_in, theirs_in, strict=True)))
 
 
 def test_sdpa_layer_is_causal_and_hides_padded_keys():

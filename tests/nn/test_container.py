@@ -107,5 +107,5 @@ def test_module_dict_registers_children_by_key():
     assert list(heads.state_dict()) == ["a.weight", "a.bias", "b.weight"]
     del heads["a"]
     assert list(heads.keys()) == ["b"]
-    with pytest.raises(KeyError, match="without '.'"):
+    with pytest.raises(KeyError, match=r"without '\.'"):
         heads["x.y"] = ReLU()

@@ -82,7 +82,7 @@ def test_global_pools_reduce_each_graph():
 
 
 def test_bad_edge_index_is_reported():
-    with pytest.raises(ShapeError, match="valid ids 0..2"):
+    with pytest.raises(ShapeError, match=r"valid ids 0\.\.2"):
         GCNConv(out_channels=2)(X, np.array([[0, 3], [1, 0]]))
     with pytest.raises(ShapeError, match=r"shape \(2, E\)"):
         GATConv(out_channels=2)(X, np.array([0, 1, 2]))

@@ -24,10 +24,10 @@ def backward_both(ours, theirs):
     """Backpropagate the same random cotangents through both sets of outputs."""
     grads = [RNG.normal(size=o.shape) for o in ours]
     total = ours[0] * grads[0]
-    for out, grad in zip(ours[1:], grads[1:]):
+    for out, grad in zip(ours[1:], grads[1:], strict=True):
         total = total.sum() + (out * grad).sum()
     total.sum().backward()
-    sum((t * torch.from_numpy(g)).sum() for t, g in zip(theirs, grads)).backward()
+    sum((t * torch.from_numpy(g)).sum() for t, g in zip(theirs, grads, strict=True)).backward()
 
 
 @pytest.mark.parametrize("kind", ["rnn", "lstm", "gru"])
@@ -60,7 +60,7 @@ def test_initial_and_final_states_match_torch(kind, bidirectional, layers, packe
         out = torch.nn.utils.rnn.pad_packed_sequence(out, batch_first=True, total_length=4)[0]
     theirs = (out, *state) if kind == "lstm" else (out, state)
     assert ours.result_names == ("output", "h_n", "c_n")[: len(theirs)]
-    for mine, reference_out in zip(outs, theirs):
+    for mine, reference_out in zip(outs, theirs, strict=True):
         np.testing.assert_allclose(mine.data, reference_out.detach().numpy(), atol=1e-12)
     backward_both(outs, theirs)
     pairs = [(lx, tx), (lh, th)] + ([(lc, tc)] if kind == "lstm" else [])
@@ -104,7 +104,7 @@ def test_attention_weights_match_torch_need_weights(average, causal):
         need_weights=True,
         average_attn_weights=average,
     )
-    for mine, reference_out in zip(outs, theirs):
+    for mine, reference_out in zip(outs, theirs, strict=True):
         np.testing.assert_allclose(mine.data, reference_out.detach().numpy(), atol=1e-12)
     backward_both(outs, theirs)
     np.testing.assert_allclose(lx.grad, tx.grad.numpy(), atol=1e-12)
@@ -207,7 +207,7 @@ def test_gcn_edge_weights_follow_pyg_normalization():
     # dense: A[t, s] sums the weights of s → t; a node's self loop keeps its weight, else 1
     adjacency = np.zeros((4, 4))
     loops = np.ones(4)
-    for (s, t), w in zip(edges.T, weights):
+    for (s, t), w in zip(edges.T, weights, strict=True):
         if s == t:
             loops[s] = w
         else:

@@ -114,7 +114,7 @@ def test_freeze_by_pattern_stops_gradients_and_unknown_pattern_lists_names():
     net = Net()
     assert net.freeze(["head.*"]) == ["head.weight", "head.bias"]
     assert not net.head.weight.requires_grad and net.encoder[0].weight.requires_grad
-    with pytest.raises(CheckpointError, match="matches no parameter.*scale"):
+    with pytest.raises(CheckpointError, match=r"matches no parameter.*scale"):
         net.freeze("decoder")
 
 

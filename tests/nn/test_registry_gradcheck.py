@@ -68,7 +68,7 @@ def _build(name: str, sample: LayerSample):
 
     def call(*tensors):
         random.seed(1)  # the same dropout masks on every evaluation
-        named = dict(zip(sample.named, tensors[count:]))
+        named = dict(zip(sample.named, tensors[count:], strict=True))
         out = layer(*tensors[:count], **named, **sample.call_kwargs)
         return sample.select(out) if sample.select else out
 

@@ -44,7 +44,7 @@ def compare(ours, theirs, ours_in, theirs_in):
     ours.backward(grad)
     theirs.backward(torch.from_numpy(grad))
     np.testing.assert_allclose(ours.data, theirs.detach().numpy(), atol=1e-9)
-    for mine, reference in zip(ours_in, theirs_in):
+    for mine, reference in zip(ours_in, theirs_in, strict=True):
         np.testing.assert_allclose(mine.grad, reference.grad.numpy(), atol=1e-9)
 
 

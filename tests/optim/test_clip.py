@@ -60,14 +60,14 @@ RECORDED = [
 def test_clip_grad_norm_matches_recorded_torch_values(norm_type, total, clipped):
     params = make_params()
     assert clip_grad_norm(params, 2.0, norm_type) == pytest.approx(total, rel=1e-14)
-    for param, want in zip(params, clipped):
+    for param, want in zip(params, clipped, strict=True):
         np.testing.assert_allclose(param.grad, want, rtol=1e-14)
 
 
 def test_clip_grad_norm_leaves_small_gradients_alone():
     params = make_params()
     assert clip_grad_norm(params, 10.0) == pytest.approx(6.041522986797286, rel=1e-14)
-    for param, value in zip(params, VALUES):
+    for param, value in zip(params, VALUES, strict=True):
         np.testing.assert_array_equal(param.grad, value)
 
 
@@ -75,7 +75,7 @@ def test_clip_grad_norm_scales_in_place_and_keeps_float32():
     params = make_params(np.float32)
     grads = [param.grad for param in params]
     clip_grad_norm(params, 1.0)
-    assert all(p.grad is g and g.dtype == np.float32 for p, g in zip(params, grads))
+    assert all(p.grad is g and g.dtype == np.float32 for p, g in zip(params, grads, strict=True))
     total = np.sqrt(sum(float(np.sum(g.astype(np.float64) ** 2)) for g in grads))
     assert total == pytest.approx(1.0, rel=1e-5)
 

@@ -75,7 +75,7 @@ def test_resume_from_state_dict_continues_bitwise_identical(name):
     second.load_state_dict(saved)
     run_steps(second, params, 2, first_step=1)
 
-    for (_, a), (_, b) in zip(straight, params):
+    for (_, a), (_, b) in zip(straight, params, strict=True):
         assert a.data.dtype == b.data.dtype == np.float32
         np.testing.assert_array_equal(a.data, b.data)
 
@@ -119,7 +119,7 @@ def test_loading_restores_hyper_parameters_set_by_a_schedule():
 def test_loading_a_state_for_other_parameters_is_a_checkpoint_error():
     optimizer = OPTIMIZERS.build("adam", make_model())
     other = [("encoder.weight", param) for _, param in make_model()[:1]]
-    with pytest.raises(CheckpointError, match="encoder.weight|fc.weight"):
+    with pytest.raises(CheckpointError, match=r"encoder\.weight|fc\.weight"):
         OPTIMIZERS.build("adam", other).load_state_dict(optimizer.state_dict())
 
 

@@ -76,7 +76,7 @@ def test_pattern_matching_nothing_is_an_error_naming_the_pattern():
 
 
 def test_pattern_shadowed_by_an_earlier_entry_is_an_error():
-    with pytest.raises(ArgumentError, match="layers.0.bias"):
+    with pytest.raises(ArgumentError, match=r"layers\.0\.bias"):
         SGD(
             named_model(),
             param_groups=[{"match": "*.bias", "lr": 0.1}, {"match": "layers.0.bias", "lr": 0.2}],
@@ -84,7 +84,7 @@ def test_pattern_shadowed_by_an_earlier_entry_is_an_error():
 
 
 def test_unknown_option_in_an_entry_lists_the_accepted_ones():
-    with pytest.raises(ArgumentError, match="unknown option 'decay'.*weight_decay") as info:
+    with pytest.raises(ArgumentError, match=r"unknown option 'decay'.*weight_decay") as info:
         SGD(named_model(), param_groups=[{"match": "*.bias", "decay": 0.0}])
     assert info.value.key == "param_groups"
 

@@ -149,7 +149,7 @@ def make_param(values, dtype=np.float64, requires_grad=True):
 def test_three_steps_match_recorded_torch_values(name, options, expected):
     param = make_param(START)
     optimizer = OPTIMIZERS.build(name, [param], **options)
-    for grad, want in zip(GRADS, expected):
+    for grad, want in zip(GRADS, expected, strict=True):
         param.grad = np.array(grad)
         optimizer.step()
         np.testing.assert_allclose(param.data, want, rtol=1e-12, atol=1e-15)
@@ -167,7 +167,7 @@ def test_sgd_first_momentum_step_uses_the_gradient_itself():
 
 def _grid(**options):
     keys = list(options)
-    return [dict(zip(keys, values)) for values in itertools.product(*options.values())]
+    return [dict(zip(keys, values, strict=True)) for values in itertools.product(*options.values())]
 
 
 LIVE_CASES = (
@@ -235,13 +235,13 @@ def test_twenty_random_steps_match_live_torch(name, options):
     optimizer = OPTIMIZERS.build(name, ours, **options)
     reference = torch_classes[name](theirs, **options)
     for _ in range(20):
-        for mine, other in zip(ours, theirs):
+        for mine, other in zip(ours, theirs, strict=True):
             grad = rng.normal(size=mine.data.shape)
             mine.grad = grad.copy()
             other.grad = torch.tensor(grad)
         optimizer.step()
         reference.step()
-    for mine, other in zip(ours, theirs):
+    for mine, other in zip(ours, theirs, strict=True):
         np.testing.assert_allclose(mine.data, other.detach().numpy(), rtol=1e-10, atol=1e-13)
 
 

@@ -92,7 +92,7 @@ def test_resume_runs_only_interrupted_failed_and_missing_trials(write_sweep, tmp
     ledger = out / LEDGER_FILE
     events = read_ledger(ledger)
     # keep: 0000 finished, 0001 failed, 0002 running (killed), and a torn line; 0003 never ran
-    kept = events[:4] + [events[4]]
+    kept = [*events[:4], events[4]]
     kept[3] = {**kept[3], "status": "failed", "error": "boom"}
     ledger.write_text("".join(json.dumps(e) + "\n" for e in kept) + '{"trial": "00')
     latest, executor, printed = run_inline(None, out)

@@ -98,7 +98,7 @@ def test_json_reporter_writes_only_json_objects_to_stdout():
     run_fake_training(JsonReporter(out, err_console=err))
     records = [json.loads(line) for line in out.file.getvalue().splitlines()]
     assert len(records) == 4
-    for row, record in zip(ROWS, records[:3]):
+    for row, record in zip(ROWS, records[:3], strict=True):
         assert record["event"] == "epoch"
         assert record["epoch"] == row.epoch
         assert record["train_loss"] == row.train_loss

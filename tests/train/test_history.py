@@ -182,5 +182,5 @@ def test_read_metrics_reports_the_row_and_column_of_a_bad_cell(tmp_path):
 
 
 def test_read_metrics_without_a_log_is_an_argument_error(tmp_path):
-    with pytest.raises(ArgumentError, match="no metrics.csv"):
+    with pytest.raises(ArgumentError, match=r"no metrics\.csv"):
         read_metrics(tmp_path)

@@ -86,7 +86,7 @@ def test_corrupt_run_json_is_named_not_a_traceback(small_config, tmp_path):
     run = train(small_config, tmp_path / "run", "train.epochs=1")
     for text in ("\x00\x01garbage", '{"base_dir": 5}', "[]"):
         (run / "run.json").write_text(text)
-        with pytest.raises(CheckpointError, match="run.json"):
+        with pytest.raises(CheckpointError, match=r"run\.json"):
             resume_run(run, None, [], force=False, seed=None)
 
 
