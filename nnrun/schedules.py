@@ -4,7 +4,7 @@ Every schedule takes the injected `optimizer`, `epochs` (of the run) and `steps_
 (batches per epoch), then its own options. It sets the lr for the first step when built,
 as torch does, and the trainer calls `step()` every `interval` ("step": after each batch;
 "epoch": after each epoch). `reduce_on_plateau` is stepped with the monitored metric:
-`step(value)` (its `needs_metric` is True and `monitor` names the metric).
+`step(value)` (`monitor` names the metric).
 
     schedule:
       name: cosine
@@ -41,11 +41,10 @@ class Schedule(ABC):
     """Base of every schedule: the optimizer, the run's length and the last lrs set.
 
     `interval` says when the trainer calls `step()` ("step": after each batch, "epoch": after
-    each epoch); `needs_metric` schedules are stepped as `step(metric_value)`.
+    each epoch); `ReduceOnPlateauSchedule` is stepped as `step(metric_value)`.
     """
 
     interval: ClassVar[Literal["step", "epoch"]] = "epoch"
-    needs_metric: ClassVar[bool] = False
 
     def __init__(self, optimizer: Optimizer, epochs: int, steps_per_epoch: int):
         owner = type(self).__name__
@@ -426,7 +425,6 @@ class ReduceOnPlateauSchedule(Schedule):
     epoch as `step(metric_value)`."""
 
     interval = "epoch"
-    needs_metric = True
 
     def __init__(
         self,
