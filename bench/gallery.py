@@ -24,6 +24,8 @@ sys.path.insert(0, str(ROOT / "docs"))
 
 from gallery_table import RESULTS, fingerprint  # noqa: E402
 
+from nnrun.fileio import dumps, write_text_atomic  # noqa: E402
+
 # transfer.yaml loads the weights cnn_digits.yaml produces.
 ORDER = {"cnn_digits": 0, "transfer": 1}
 
@@ -73,7 +75,9 @@ def main() -> None:
                 "seconds": round(seconds, 1),
             }
     if args.write:
-        RESULTS.write_text(json.dumps(dict(sorted(results.items())), indent=1) + "\n")
+        # Strict JSON (a diverged run's NaN becomes null), replaced whole: a kill mid-write
+        # leaves the old measurements.
+        write_text_atomic(RESULTS, dumps(dict(sorted(results.items())), indent=1) + "\n")
         print(f"wrote {RESULTS.relative_to(ROOT)}")
 
 
