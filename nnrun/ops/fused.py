@@ -16,7 +16,9 @@ class Linear(Function):
     `relu=True` applies max(y, 0) in place: one array and one pass fewer than a separate
     ReLU op, on the hot path of every MLP. Inputs of more than two dimensions run as one
     2-D GEMM on x reshaped to (rows, in), forward and backward (a stacked matmul over the
-    leading dimensions took twice as long). Takes `out=` arrays both ways (see Function).
+    leading dimensions took twice as long). The products are `np.dot`: the same GEMM as
+    `np.matmul` on 2-D operands (bitwise), called with ~0.5 µs less overhead, which is
+    a tenth of a small layer's step. Takes `out=` arrays both ways (see Function).
     """
 
     forward_out = backward_out = True
@@ -29,9 +31,12 @@ class Linear(Function):
         relu: bool = False,
         out: np.ndarray | None = None,
     ) -> np.ndarray:
-        rows = _rows(x)
+        rows = x if x.ndim == 2 else x.reshape(-1, x.shape[-1])
         self.x_shape, self.rows, self.weight, self.relu = x.shape, rows, weight, relu
-        value: np.ndarray = np.matmul(rows, weight.T, out=None if out is None else _rows(out))
+        if out is None:
+            value: np.ndarray = np.dot(rows, weight.T)
+        else:
+            value = np.dot(rows, weight.T, out=_rows(out))
         if bias is not None:
             value += bias
         if relu:
@@ -39,7 +44,7 @@ class Linear(Function):
             self.out = value
         if out is not None:
             return out
-        return value.reshape(*x.shape[:-1], value.shape[-1]) if x.ndim != 2 else value
+        return value if x.ndim == 2 else value.reshape(*x.shape[:-1], value.shape[-1])
 
     def backward(self, grad: np.ndarray, out: Grads = ()) -> Grads:
         needs = self.needs_input_grad
@@ -49,11 +54,13 @@ class Linear(Function):
             grad = grad * (self.out > 0)
         grad_x = None
         if needs[0]:
-            grad_x = np.matmul(grad, self.weight, out=None if out_x is None else _rows(out_x))
-            if out_x is not None:
+            if out_x is None:
+                grad_x = np.dot(grad, self.weight)
+                if len(self.x_shape) != 2:
+                    grad_x = grad_x.reshape(self.x_shape)
+            else:
+                np.dot(grad, self.weight, out=_rows(out_x))
                 grad_x = out_x
-            elif len(self.x_shape) != 2:
-                grad_x = grad_x.reshape(self.x_shape)
         grad_w = None
         if needs[1]:
             rows = self.rows
@@ -61,8 +68,10 @@ class Linear(Function):
             # runs ~5x slower as a K=1 product (same values: one term per entry).
             if len(rows) == 1:
                 grad_w = outer(grad[0], rows[0], out=out_weight)
+            elif out_weight is None:
+                grad_w = np.dot(grad.T, rows)
             else:
-                grad_w = np.matmul(grad.T, rows, out=out_weight)
+                grad_w = np.dot(grad.T, rows, out=out_weight)
         if len(needs) == 2:
             return grad_x, grad_w
         return grad_x, grad_w, np.add.reduce(grad, axis=0, out=out_bias) if needs[2] else None

@@ -8,7 +8,7 @@ from typing import Any
 import numpy as np
 
 from nnrun.constraints import NonNegative
-from nnrun.optim.optimizer import Optimizer, gradients
+from nnrun.optim.optimizer import Optimizer
 from nnrun.registry import OPTIMIZERS
 
 
@@ -42,24 +42,24 @@ class Adagrad(Optimizer):
         }
         super().__init__(params, defaults, param_groups)
 
+    def _state_arrays(
+        self, state: dict[str, Any], data: np.ndarray, group: dict[str, Any]
+    ) -> list[np.ndarray | None]:
+        if "step" not in state:
+            state.update(step=0, sum=np.full_like(data, group["initial_accumulator_value"]))
+        return [state["sum"]]
+
     def step(self) -> None:
         for group in self.param_groups:
             lr = group["lr"]
             lr_decay = group["lr_decay"]
             weight_decay = group["weight_decay"]
             eps = group["eps"]
-            for param, data, grad in gradients(group):
-                state = self.state.get(id(param))
-                if state is None:
-                    state = self.state[id(param)] = {
-                        "step": 0,
-                        "sum": np.full_like(data, group["initial_accumulator_value"]),
-                    }
+            for binding, blocks in self.bound(group, 2):
+                state = binding.state
                 state["step"] = step = state["step"] + 1
                 clr = lr / (1 + (step - 1) * lr_decay)
-                for (value, change, accumulator), (decayed, work) in self.blocks(
-                    [data, grad, state["sum"]], 2
-                ):
+                for change, (value, accumulator), (decayed, work) in blocks:
                     if weight_decay:
                         np.multiply(value, weight_decay, out=decayed)
                         change = np.add(change, decayed, out=decayed)

@@ -9,7 +9,7 @@ from typing import Annotated, Any
 import numpy as np
 
 from nnrun.constraints import NonNegative, Range
-from nnrun.optim.optimizer import Optimizer, gradients
+from nnrun.optim.optimizer import Optimizer
 from nnrun.registry import OPTIMIZERS
 
 Beta = Annotated[float, Range(0, 1, open_high=True)]
@@ -48,6 +48,18 @@ class Adam(Optimizer):
         }
         super().__init__(params, defaults, param_groups)
 
+    def _state_arrays(
+        self, state: dict[str, Any], data: np.ndarray, group: dict[str, Any]
+    ) -> list[np.ndarray | None]:
+        if "step" not in state:
+            state.update(step=0, exp_avg=np.zeros_like(data), exp_avg_sq=np.zeros_like(data))
+        if group["amsgrad"] and "max_exp_avg_sq" not in state:
+            state["max_exp_avg_sq"] = np.zeros_like(data)
+        return [state["exp_avg"], state["exp_avg_sq"], state.get("max_exp_avg_sq")]
+
+    def _layout(self, group: dict[str, Any]) -> tuple:
+        return (group["amsgrad"],)
+
     def step(self) -> None:
         for group in self.param_groups:
             lr = group["lr"]
@@ -56,24 +68,12 @@ class Adam(Optimizer):
             weight_decay = group["weight_decay"]
             amsgrad = group["amsgrad"]
             decoupled = self.decoupled_weight_decay
-            for param, data, grad in gradients(group):
-                state = self.state.get(id(param))
-                if state is None:
-                    state = self.state[id(param)] = {
-                        "step": 0,
-                        "exp_avg": np.zeros_like(data),
-                        "exp_avg_sq": np.zeros_like(data),
-                    }
-                if amsgrad and "max_exp_avg_sq" not in state:
-                    state["max_exp_avg_sq"] = np.zeros_like(data)
+            for binding, blocks in self.bound(group, 2):
+                state = binding.state
                 state["step"] = step = state["step"] + 1
                 step_size = lr / (1 - beta1**step)
                 correction = math.sqrt(1 - beta2**step)
-                moments = [state["exp_avg"], state["exp_avg_sq"], state.get("max_exp_avg_sq")]
-                for (value, change, exp_avg, exp_avg_sq, max_exp_avg_sq), (
-                    work,
-                    update,
-                ) in self.blocks([data, grad, *moments], 2):
+                for change, (value, exp_avg, exp_avg_sq, max_exp_avg_sq), (work, update) in blocks:
                     if weight_decay:
                         if decoupled:
                             value *= 1 - lr * weight_decay

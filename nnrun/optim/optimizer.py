@@ -59,6 +59,7 @@ class Optimizer(ABC):
         self.state: dict[int, dict[str, Any]] = {}
         self._scratch: dict[np.dtype, np.ndarray] = {}  # one buffer, reused by every update
         self._scratch_views: dict[tuple, list[np.ndarray]] = {}
+        self._bindings: dict[int, Binding] = {}  # id(param) -> its arrays cut into blocks
         self._names: dict[int, str | None] = {}
         owner = type(self).__name__
         self._hints = {k: p.annotation for k, p in accepted_parameters(type(self)).items()}
@@ -72,23 +73,85 @@ class Optimizer(ABC):
 
     def blocks(
         self, arrays: list[np.ndarray | None], count: int
-    ) -> list[tuple[list[Any], list[np.ndarray]]]:
+    ) -> list[tuple[slice | None, list[Any], list[np.ndarray]]]:
         """Same-shaped `arrays` (None entries stay None) as views of successive row blocks of
-        about BLOCK elements, each with `count` scratch arrays of the block's shape and the
-        first array's dtype. An update run block by block reads and writes each array once
-        and keeps its temporaries in cache, instead of streaming every parameter-sized
-        temporary through memory once per operation."""
+        about BLOCK elements, each with its rows (None: the whole array, in one block) and
+        `count` scratch arrays of the block's shape and the first array's dtype. An update
+        run block by block reads and writes each array once and keeps its temporaries in
+        cache, instead of streaming every parameter-sized temporary through memory once per
+        operation."""
         first = arrays[0]
         assert first is not None, "the first array is the parameter's own"
         if first.size <= BLOCK:
-            return [(arrays, self._scratch_arrays(first, count))]
+            return [(None, arrays, self._scratch_arrays(first, count))]
         rows = len(first)
         step = max(1, BLOCK * rows // first.size)
         parts = []
         for start in range(0, rows, step):
-            views = [None if a is None else a[start : start + step] for a in arrays]
-            parts.append((views, self._scratch_arrays(first[start : start + step], count)))
+            block = slice(start, start + step)
+            views = [None if a is None else a[block] for a in arrays]
+            parts.append((block, views, self._scratch_arrays(first[block], count)))
         return parts
+
+    def bound(self, group: dict[str, Any], count: int) -> Iterator[tuple[Binding, list[Any]]]:
+        """For each trainable parameter of `group` that has a gradient: its `Binding` (its
+        state, created on its first update) and the update's blocks, each
+        `(gradient, [data, *state arrays], [count scratch arrays])` (see `blocks`).
+        The gradient is negated (into an array kept for it) when the group maximizes.
+
+        The blocks are cut once per parameter and reused while its data, its state and the
+        group's `_layout` stay the same, so a step costs the updates' NumPy calls and little
+        Python around them."""
+        layout = self._layout(group)
+        maximize = group["maximize"]
+        states, bindings = self.state, self._bindings
+        for param in group["params"]:
+            grad = param.grad
+            if grad is None or not param.requires_grad:
+                continue
+            key = id(param)
+            binding = bindings.get(key)
+            if (
+                binding is None
+                or binding.data is not param.data
+                or binding.state is not states.get(key)
+                or binding.layout != layout
+            ):
+                binding = bindings[key] = self._bind(param, group, layout, count)
+            if maximize:
+                grad = np.negative(grad, out=binding.negated)
+            if binding.whole is not None:
+                yield binding, [(grad, *binding.whole)]
+            else:
+                yield (
+                    binding,
+                    [(grad[rows], arrays, scratch) for rows, arrays, scratch in binding.parts],
+                )
+            binding.fresh = False
+
+    def _bind(self, param: Any, group: dict[str, Any], layout: tuple, count: int) -> Binding:
+        data = param.data
+        state = self.state.setdefault(id(param), {})
+        entries = len(state)
+        arrays = [data, *self._state_arrays(state, data, group)]
+        binding = Binding(data, state, layout, self.blocks(arrays, count))
+        binding.fresh = len(state) > entries
+        if group["maximize"]:
+            binding.negated = np.empty(data.shape, param.grad.dtype)
+        return binding
+
+    def _state_arrays(
+        self, state: dict[str, Any], data: np.ndarray, group: dict[str, Any]
+    ) -> list[np.ndarray | None]:
+        """The arrays of a parameter's `state` its update reads and writes, in the order the
+        update takes them (None for one the group's options leave out), created in `state`
+        when missing."""
+        return []
+
+    def _layout(self, group: dict[str, Any]) -> tuple:
+        """The options of `group` that decide which state arrays an update uses: a change
+        re-binds the parameters (see `bound`)."""
+        return ()
 
     def _scratch_arrays(self, like: np.ndarray, count: int) -> list[np.ndarray]:
         key = (like.shape, like.dtype, count)
@@ -310,15 +373,23 @@ class Optimizer(ABC):
             }
 
 
-def gradients(group: dict[str, Any]) -> Iterator[tuple[Any, np.ndarray, np.ndarray]]:
-    """`(param, data, grad)` for each trainable parameter of `group` that has a gradient;
-    grad is negated when the group maximizes."""
-    maximize = group["maximize"]
-    for param in group["params"]:
-        grad = param.grad
-        if grad is None or not param.requires_grad:
-            continue
-        yield param, param.data, -grad if maximize else grad
+class Binding:
+    """A parameter's arrays for `Optimizer.bound`: its data, its state, the group layout
+    they were cut for, and the blocks (`whole` when there is one: its arrays and scratch)."""
+
+    __slots__ = ("data", "fresh", "layout", "negated", "parts", "state", "whole")
+
+    def __init__(
+        self,
+        data: np.ndarray,
+        state: dict[str, Any],
+        layout: tuple,
+        parts: list[tuple[slice | None, list[Any], list[np.ndarray]]],
+    ):
+        self.data, self.state, self.layout, self.parts = data, state, layout, parts
+        self.whole = parts[0][1:] if len(parts) == 1 else None
+        self.fresh = False  # whether the state arrays were created for this update
+        self.negated: np.ndarray | None = None
 
 
 def _as_groups(params: Iterable[Any], owner: str) -> list[dict[str, Any]]:

@@ -8,7 +8,7 @@ from typing import Any
 import numpy as np
 
 from nnrun.constraints import NonNegative
-from nnrun.optim.optimizer import Optimizer, gradients
+from nnrun.optim.optimizer import Optimizer
 from nnrun.registry import OPTIMIZERS
 
 
@@ -44,6 +44,20 @@ class RMSprop(Optimizer):
         }
         super().__init__(params, defaults, param_groups)
 
+    def _state_arrays(
+        self, state: dict[str, Any], data: np.ndarray, group: dict[str, Any]
+    ) -> list[np.ndarray | None]:
+        if "step" not in state:
+            state.update(step=0, square_avg=np.zeros_like(data))
+        if group["centered"] and "grad_avg" not in state:
+            state["grad_avg"] = np.zeros_like(data)
+        if group["momentum"] > 0 and "momentum_buffer" not in state:
+            state["momentum_buffer"] = np.zeros_like(data)
+        return [state["square_avg"], state.get("grad_avg"), state.get("momentum_buffer")]
+
+    def _layout(self, group: dict[str, Any]) -> tuple:
+        return (group["centered"], group["momentum"] > 0)
+
     def step(self) -> None:
         for group in self.param_groups:
             lr = group["lr"]
@@ -52,23 +66,9 @@ class RMSprop(Optimizer):
             weight_decay = group["weight_decay"]
             momentum = group["momentum"]
             centered = group["centered"]
-            for param, data, grad in gradients(group):
-                state = self.state.get(id(param))
-                if state is None:
-                    state = self.state[id(param)] = {
-                        "step": 0,
-                        "square_avg": np.zeros_like(data),
-                    }
-                state["step"] += 1
-                if centered and "grad_avg" not in state:
-                    state["grad_avg"] = np.zeros_like(data)
-                if momentum > 0 and "momentum_buffer" not in state:
-                    state["momentum_buffer"] = np.zeros_like(data)
-                arrays = [data, grad, state["square_avg"]]
-                arrays += [state.get("grad_avg"), state.get("momentum_buffer")]
-                for (value, change, square_avg, grad_avg, buffer), (decayed, work) in self.blocks(
-                    arrays, 2
-                ):
+            for binding, blocks in self.bound(group, 2):
+                binding.state["step"] += 1
+                for change, (value, square_avg, grad_avg, buffer), (decayed, work) in blocks:
                     if weight_decay:
                         np.multiply(value, weight_decay, out=decayed)
                         change = np.add(change, decayed, out=decayed)

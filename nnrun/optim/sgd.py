@@ -9,7 +9,7 @@ import numpy as np
 
 from nnrun.constraints import NonNegative
 from nnrun.errors import ArgumentError
-from nnrun.optim.optimizer import Optimizer, gradients
+from nnrun.optim.optimizer import Optimizer
 from nnrun.registry import OPTIMIZERS
 
 
@@ -52,6 +52,18 @@ class SGD(Optimizer):
                 found=f"momentum {group['momentum']}, dampening {group['dampening']}",
             )
 
+    def _state_arrays(
+        self, state: dict[str, Any], data: np.ndarray, group: dict[str, Any]
+    ) -> list[np.ndarray | None]:
+        if not group["momentum"]:
+            return [None]
+        if "momentum_buffer" not in state:  # filled by the first update (`Binding.fresh`)
+            state["momentum_buffer"] = np.empty_like(data)
+        return [state["momentum_buffer"]]
+
+    def _layout(self, group: dict[str, Any]) -> tuple:
+        return (bool(group["momentum"]),)
+
     def step(self) -> None:
         for group in self.param_groups:
             lr = group["lr"]
@@ -59,17 +71,9 @@ class SGD(Optimizer):
             dampening = group["dampening"]
             weight_decay = group["weight_decay"]
             nesterov = group["nesterov"]
-            for param, data, grad in gradients(group):
-                buffer, first = None, False
-                if momentum:
-                    state = self.state.setdefault(id(param), {})
-                    buffer = state.get("momentum_buffer")
-                    first = buffer is None
-                    if first:
-                        buffer = state["momentum_buffer"] = np.empty_like(data)
-                for (value, change, velocity), (decayed, work) in self.blocks(
-                    [data, grad, buffer], 2
-                ):
+            for binding, blocks in self.bound(group, 2):
+                first = binding.fresh
+                for change, (value, velocity), (decayed, work) in blocks:
                     if weight_decay:
                         np.multiply(value, weight_decay, out=decayed)
                         change = np.add(change, decayed, out=decayed)
