@@ -43,12 +43,8 @@ def _flatten(value: Any, arrays: list[np.ndarray]) -> Any:
 
 def _array_shapes(args: tuple) -> tuple | None:
     """The shapes and dtypes of `args` if all are ndarrays, else None."""
-    shapes = []
-    for arg in args:
-        if type(arg) is not np.ndarray:
-            return None
-        shapes.append((arg.shape, arg.dtype))
-    return tuple(shapes)
+    shapes = tuple([(arg.shape, arg.dtype) for arg in args if type(arg) is np.ndarray])
+    return shapes if len(shapes) == len(args) else None
 
 
 def _warn(message: str) -> None:
@@ -70,6 +66,9 @@ class Compiled:
         self.noted = False
         self.last: Tape | None = None  # the tape of the last call, if it replayed or recorded
         self._recorded: tuple[Any, Tape] | None = None
+        # the signature of the last replay and its plan: a training loop repeats one
+        # signature, and comparing tuples is cheaper than hashing shapes and dtypes
+        self._repeat: tuple[Any, Tape | None] = (None, None)
 
     def __call__(self, *args: Any) -> Any:
         if self._recorded is not None:
@@ -82,12 +81,14 @@ class Compiled:
             else:
                 arrays = list(args)
             signature = (shapes, self.key(), GradMode.enabled)
-            plan = self.plans.get(signature)
+            last, plan = self._repeat
+            if signature != last:
+                plan = self.plans.get(signature)
         except (Unreplayable, TypeError) as reason:  # TypeError: an unhashable key
             self._fall_back(None, str(reason))
             return self.fn(*args)
         if isinstance(plan, Tape):
-            self.last = plan
+            self.last, self._repeat = plan, (signature, plan)
             return plan.replay(arrays)
         if plan is EAGER:
             self.last = None

@@ -99,6 +99,7 @@ class Tape:
         self.result: Any = None
         self.order: list[Tensor] | None = None
         self._program: _BackwardProgram | None = None
+        self._forward: list[tuple] = []  # per op, what `replay` reads (see `prepare`)
         self._intermediates: list[Tensor] = []
         self.releases = False  # whether replays release intermediates (see `prepare`)
         self._slots: dict[int, tuple[Tensor, Any]] = {}
@@ -217,6 +218,11 @@ class Tape:
             op.call_attrs = op.attrs
             if op.cls.forward_out and private:
                 op.call_attrs = {**op.attrs, "out": np.empty(value.shape, value.dtype)}
+        # everything a replay reads, in one tuple per op (the replay is overhead-bound)
+        self._forward = [
+            (op.ctx, op.links, op.ctx.forward, op.parents, op.call_attrs, op.input_attrs, op.out)
+            for op in self.ops
+        ]
         if self.order is not None:
             self._program = _BackwardProgram(self.ops, self.order, self.releases)
 
@@ -224,14 +230,12 @@ class Tape:
         """Run the recorded ops on new input arrays; return the result's slots."""
         for slot, array in zip(self.inputs, arrays, strict=True):
             slot.data = array
-        for op in self.ops:
-            ctx = op.ctx
+        for ctx, links, forward, parents, attrs, input_attrs, out in self._forward:
             if ctx.freed:  # released by the last backward: restore what `apply` sets
-                ctx.__dict__.update(op.links)
-            attrs = op.call_attrs
-            if op.input_attrs:
-                attrs = {**attrs, **{key: arrays[i] for key, i in op.input_attrs}}
-            op.out.data = ctx.forward(*map(_DATA, op.parents), **attrs)
+                ctx.__dict__.update(links)
+            if input_attrs:
+                attrs = {**attrs, **{key: arrays[i] for key, i in input_attrs}}
+            out.data = forward(*map(_DATA, parents), **attrs)
         if self.order is None and self.releases:  # forward only: nothing reads them
             for op in self.ops:
                 _release(op.ctx)
