@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import functools
+import math
 
 import numpy as np
 
 from nnrun.autograd.function import Function, Grads
-from nnrun.ops.kernels import outer, relu_
+from nnrun.ops.kernels import outer, zeros_like
 
 
 class Linear(Function):
@@ -39,8 +40,8 @@ class Linear(Function):
             value = np.dot(rows, weight.T, out=_rows(out))
         if bias is not None:
             value += bias
-        if relu:
-            relu_(value)
+        if relu:  # value is C-contiguous (from np.dot): the SIMD loop of kernels.relu_
+            np.maximum(value, _zeros(value.shape, value.dtype), out=value)
             self.out = value
         if out is not None:
             return out
@@ -78,6 +79,27 @@ class Linear(Function):
         if len(needs) == 2:
             return grad_x, grad_w
         return grad_x, grad_w, np.add.reduce(grad, axis=0, out=out_bias) if needs[2] else None
+
+
+@functools.lru_cache(maxsize=64)
+def _zeros(shape: tuple[int, ...], dtype: np.dtype) -> np.ndarray:
+    """`kernels.zeros_like` of this shape, found without its look-ups (one per layer and
+    step on the hot path of every ReLU MLP)."""
+    return zeros_like(np.empty(shape, dtype))
+
+
+_FSUM = 1024  # up to this many values, math.fsum of a list beats a float64 np.add.reduce
+
+
+def _sum64(values: np.ndarray) -> float:
+    """The sum of `values` accumulated in float64 or better: a few are summed exactly (fsum,
+    ~2x faster than NumPy's reduction through a cast), many pairwise in float64."""
+    if values.size <= _FSUM:
+        try:
+            return math.fsum(values.ravel().tolist())
+        except (ValueError, OverflowError):  # inf - inf, or beyond float64: NumPy's nan/inf
+            pass
+    return float(np.add.reduce(values, axis=None, dtype=np.float64))
 
 
 def _rows(array: np.ndarray) -> np.ndarray:
@@ -202,8 +224,7 @@ class CrossEntropy(Function):
         self.loss_shape = shape
         if self.reduction == "none":
             return losses.reshape(shape).astype(dtype, copy=False)
-        total = np.add.reduce(losses, dtype=np.float64) / self.denominator
-        return np.asarray(total, dtype=dtype)
+        return np.asarray(_sum64(losses) / self.denominator, dtype=dtype)
 
     backward_out = True
 
