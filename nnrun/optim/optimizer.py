@@ -20,7 +20,9 @@ The first entry whose pattern matches a dotted name wins; the rest use the defau
 from __future__ import annotations
 
 import fnmatch
+import operator
 import typing
+import weakref
 from abc import ABC, abstractmethod
 from collections.abc import Iterable, Iterator
 from typing import Any
@@ -60,6 +62,8 @@ class Optimizer(ABC):
         self._scratch: dict[np.dtype, np.ndarray] = {}  # one buffer, reused by every update
         self._scratch_views: dict[tuple, list[np.ndarray]] = {}
         self._bindings: dict[int, Binding] = {}  # id(param) -> its arrays cut into blocks
+        self._plans: dict[int, _GroupPlan] = {}  # id(group) -> its kept updates (see `bound`)
+        self._last_grads: dict[int, list[Any]] = {}  # id(group) -> weak references
         self._names: dict[int, str | None] = {}
         owner = type(self).__name__
         self._hints = {k: p.annotation for k, p in accepted_parameters(type(self)).items()}
@@ -100,11 +104,43 @@ class Optimizer(ABC):
         The gradient is negated (into an array kept for it) when the group maximizes.
 
         The blocks are cut once per parameter and reused while its data, its state and the
-        group's `_layout` stay the same, so a step costs the updates' NumPy calls and little
-        Python around them."""
+        group's `_layout` stay the same. When a step finds the very gradient arrays of the
+        step before (a compiled step writes into the same buffers every time), the whole
+        list is kept and later steps only check that nothing changed: the update then costs
+        its NumPy calls and little Python around them. Eager gradients, new every step,
+        are never held beyond the step."""
         layout = self._layout(group)
+        params = group["params"]
+        current = [value for param in params for value in (param.grad, param.data)]
+        trainable = [param.requires_grad for param in params]
+        plan = self._plans.get(id(group))
+        if (
+            plan is None
+            or plan.layout != layout
+            or plan.states is not self.state
+            or plan.trainable != trainable
+            or not all(map(operator.is_, plan.arrays, current))
+        ):
+            plan = self._plan(group, count, layout, current, trainable)
         maximize = group["maximize"]
+        for binding, grad, blocks in plan.updates:
+            if maximize:
+                np.negative(grad, out=binding.negated)
+            yield binding, blocks
+            binding.fresh = False
+
+    def _plan(
+        self,
+        group: dict[str, Any],
+        count: int,
+        layout: tuple,
+        current: list[np.ndarray | None],
+        trainable: list[bool],
+    ) -> _GroupPlan:
+        """The updates of `group` for these gradients; kept (see `bound`) if the gradients
+        are those of the last plan made."""
         states, bindings = self.state, self._bindings
+        updates = []
         for param in group["params"]:
             grad = param.grad
             if grad is None or not param.requires_grad:
@@ -118,16 +154,23 @@ class Optimizer(ABC):
                 or binding.layout != layout
             ):
                 binding = bindings[key] = self._bind(param, group, layout, count)
-            if maximize:
-                grad = np.negative(grad, out=binding.negated)
+            change = binding.negated if group["maximize"] else grad
             if binding.whole is not None:
-                yield binding, [(grad, *binding.whole)]
+                blocks = [(change, *binding.whole)]
             else:
-                yield (
-                    binding,
-                    [(grad[rows], arrays, scratch) for rows, arrays, scratch in binding.parts],
-                )
-            binding.fresh = False
+                parts = binding.parts
+                blocks = [(change[rows], arrays, scratch) for rows, arrays, scratch in parts]
+            updates.append((binding, grad, blocks))
+        plan = _GroupPlan(layout, states, trainable, updates)
+        grads = current[::2]
+        last = self._last_grads.get(id(group), [])
+        if len(last) == len(grads) and all(map(_alive_as, last, grads)):
+            plan.arrays = current  # the same gradients twice: keep the plan
+            self._plans[id(group)] = plan
+        else:
+            self._plans.pop(id(group), None)
+            self._last_grads[id(group)] = [None if g is None else weakref.ref(g) for g in grads]
+        return plan
 
     def _bind(self, param: Any, group: dict[str, Any], layout: tuple, count: int) -> Binding:
         data = param.data
@@ -371,6 +414,27 @@ class Optimizer(ABC):
                 name: _restore_value(value, param, f"{key}.{name}", owner)
                 for name, value in saved_state.items()
             }
+
+
+class _GroupPlan:
+    """The updates of one parameter group for one set of gradient arrays (`bound`)."""
+
+    __slots__ = ("arrays", "layout", "states", "trainable", "updates")
+
+    def __init__(
+        self,
+        layout: tuple,
+        states: dict[int, dict[str, Any]],
+        trainable: list[bool],
+        updates: list[tuple[Binding, np.ndarray, list[Any]]],
+    ):
+        self.layout, self.states, self.trainable, self.updates = layout, states, trainable, updates
+        self.arrays: list[np.ndarray | None] = []  # each parameter's grad and data, once kept
+
+
+def _alive_as(reference: weakref.ref | None, grad: np.ndarray | None) -> bool:
+    """Whether a weak reference to an earlier gradient still points at `grad`."""
+    return grad is None if reference is None else reference() is grad
 
 
 class Binding:
