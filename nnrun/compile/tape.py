@@ -289,11 +289,13 @@ class _BackwardProgram:
             np.empty_like(t.data) if n > 1 else None for t, n in zip(order, incoming, strict=True)
         ]
         self.leaves = [t for t in order if id(t) not in made_by]
-        self.steps: list[tuple[int, Any, Any]] = []
+        # per value from the root down: (position, leaf or op record, the op's bound
+        # backward and its `out=` arrays, where each input gradient goes); None for a leaf
+        self.steps: list[tuple[int, Any, Any, Any, Any]] = []
         for k in range(len(order) - 1, -1, -1):
             op = made_by.get(id(order[k]))
             if op is None:
-                self.steps.append((k, order[k], None))
+                self.steps.append((k, order[k], None, None, None))
                 continue
             routes = [
                 (i, position[id(parent)], parent)
@@ -306,7 +308,15 @@ class _BackwardProgram:
                     if incoming[j] == 1:
                         buffers[i] = np.empty(parent.data.shape, parent.data.dtype)
                 op.grad_out = tuple(buffers)
-            self.steps.append((k, op, tuple((i, j, parent, buffers[i]) for i, j, parent in routes)))
+            self.steps.append(
+                (
+                    k,
+                    op,
+                    op.ctx.backward,
+                    op.grad_out,
+                    tuple((i, j, parent, buffers[i]) for i, j, parent in routes),
+                )
+            )
         root_op = made_by.get(id(self.root))
         self.root_ctx = None if release or root_op is None else root_op.ctx
         self.grads: list[Any] = [None] * len(order)
@@ -324,7 +334,7 @@ class _BackwardProgram:
                 return
         grads, owned, sums = self.grads, self.owned, self.sums
         grads[-1], owned[-1] = self.root_grad, False
-        for k, op, routes in self.steps:
+        for k, op, backward, grad_out, routes in self.steps:
             grad = grads[k]
             if grad is None:
                 continue
@@ -332,10 +342,9 @@ class _BackwardProgram:
             if routes is None:  # a leaf: every path into it has been summed
                 op.grad = grad if owned[k] else grad.copy()
                 continue
-            ctx = op.ctx
-            input_grads = ctx.backward(grad, out=op.grad_out) if op.grad_out else ctx.backward(grad)
+            input_grads = backward(grad, out=grad_out) if grad_out else backward(grad)
             if type(input_grads) is not tuple or len(input_grads) != len(op.parents):
-                raise arity_error(ctx, input_grads)
+                raise arity_error(op.ctx, input_grads)
             previous = grad
             for i, j, parent, buffer in routes:
                 parent_grad = input_grads[i]
@@ -350,7 +359,7 @@ class _BackwardProgram:
                 previous = parent_grad
                 data = parent.data
                 if parent_grad.shape != data.shape or parent_grad.dtype != data.dtype:
-                    parent_grad = conform(ctx, i, parent_grad, data)
+                    parent_grad = conform(op.ctx, i, parent_grad, data)
                     mine = True
                 current = grads[j]
                 if current is None:
@@ -360,7 +369,7 @@ class _BackwardProgram:
                 else:
                     grads[j], owned[j] = np.add(current, parent_grad, out=sums[j]), True
             if self.release:
-                _release(ctx)
+                _release(op.ctx)
         if self.root_ctx is not None:  # a second backward from the root is refused, as eagerly
             self.root_ctx.freed = True
 

@@ -14,6 +14,8 @@ from nnrun.nn.dropout import Dropout
 from nnrun.nn.linear import Linear
 from nnrun.nn.module import Module, input_tensor
 from nnrun.optim.sgd import SGD
+from nnrun.registry import OPTIMIZERS
+from tests.optim.samples import EVERY_TERM, NAMES
 
 
 class SignGate(Module):
@@ -46,11 +48,11 @@ def eager_step(model, optimizer):
     return step
 
 
-def run_both(model, data, **kwargs):
+def run_both(model, data, optimizer=lambda params: SGD(params, lr=0.1), **kwargs):
     """Train a copy eagerly and one compiled from the same generator state; compare."""
     twin = copy.deepcopy(model)
-    eager = eager_step(model, SGD(model.parameters(), lr=0.1))
-    step = compile_step(twin, functional.cross_entropy, SGD(twin.parameters(), lr=0.1), **kwargs)
+    eager = eager_step(model, optimizer(model.parameters()))
+    step = compile_step(twin, functional.cross_entropy, optimizer(twin.parameters()), **kwargs)
     random.seed(0)
     eager_losses = [eager(x, y) for x, y in data]
     random.seed(0)
@@ -64,6 +66,16 @@ def test_each_input_shape_gets_its_own_plan_and_replays_bitwise():
     step = run_both(mlp(Dropout(0.3)), batches([8, 8, 8, 3, 8, 3, 3, 8]))
     plans = step.compiled.plans
     assert sorted(type(plan).__name__ for plan in plans.values()) == ["Tape", "Tape"]
+
+
+@pytest.mark.parametrize("maximize", [False, True])
+@pytest.mark.parametrize("name", NAMES)
+def test_every_optimizer_updates_bitwise_as_eagerly_when_bound_to_the_plan_buffers(name, maximize):
+    def optimizer(params):
+        return OPTIMIZERS.build(name, list(params), **EVERY_TERM[name], maximize=maximize)
+
+    step = run_both(mlp(), batches([8] * 6 + [3] * 3 + [8] * 3), optimizer)
+    assert step.compiled.replaying
 
 
 def test_data_dependent_control_flow_runs_eagerly_after_one_note():

@@ -53,3 +53,33 @@ def test_an_update_in_blocks_equals_the_update_in_one_piece(name, monkeypatch):
         results.append([param.data for param in params])
     for blocked, whole in zip(*results, strict=True):
         np.testing.assert_array_equal(blocked, whole)
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_an_update_kept_for_reused_gradient_arrays_follows_replaced_data_and_state(name):
+    """Gradients written into the same arrays every step (as a compiled step does) update
+    bitwise as fresh gradient arrays do, also after the parameter's data or the optimizer's
+    state is replaced."""
+    rng = np.random.default_rng(2)
+    shapes = [(300, 1000), (7,)]  # several blocks, and one
+    start = [rng.standard_normal(shape).astype(np.float32) for shape in shapes]
+    reused = [Parameter(array.copy()) for array in start]
+    fresh = [Parameter(array.copy()) for array in start]
+    kept = OPTIMIZERS.build(name, reused, **EVERY_TERM[name])
+    other = OPTIMIZERS.build(name, fresh, **EVERY_TERM[name])
+    buffers = [np.empty(shape, np.float32) for shape in shapes]
+    for step in range(9):
+        if step == 4:  # new data arrays (as Module.to does)
+            for param in reused + fresh:
+                param.data = param.data.copy()
+        if step == 6:  # state restored from a checkpoint
+            kept.load_state_dict(other.state_dict())
+        for param, twin, buffer in zip(reused, fresh, buffers, strict=True):
+            buffer[...] = rng.standard_normal(buffer.shape)
+            param.grad, twin.grad = buffer, buffer.copy()
+        kept.step()
+        other.step()
+        kept.zero_grad()
+        other.zero_grad()
+        for param, twin in zip(reused, fresh, strict=True):
+            np.testing.assert_array_equal(param.data, twin.data)
