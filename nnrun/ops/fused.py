@@ -78,7 +78,7 @@ class Linear(Function):
                 grad_w = np.dot(grad.T, rows, out=out_weight)
         if len(needs) == 2:
             return grad_x, grad_w
-        return grad_x, grad_w, np.add.reduce(grad, axis=0, out=out_bias) if needs[2] else None
+        return grad_x, grad_w, _column_sums(grad, out_bias) if needs[2] else None
 
 
 @functools.lru_cache(maxsize=64)
@@ -86,6 +86,27 @@ def _zeros(shape: tuple[int, ...], dtype: np.dtype) -> np.ndarray:
     """`kernels.zeros_like` of this shape, found without its look-ups (one per layer and
     step on the hot path of every ReLU MLP)."""
     return zeros_like(np.empty(shape, dtype))
+
+
+@functools.lru_cache(maxsize=64)
+def _ones(n: int, dtype: np.dtype) -> np.ndarray:
+    ones = np.ones(n, dtype)
+    ones.flags.writeable = False
+    return ones
+
+
+def _column_sums(a: np.ndarray, out: np.ndarray | None) -> np.ndarray:
+    """a (n, m) summed over its rows → (m,) (into `out` if given): a product with ones,
+    which OpenBLAS runs 3-4x faster than np.add.reduce(a, axis=0) (the bias gradient of
+    every dense layer; the terms are summed in another order)."""
+    ones = _ones(len(a), a.dtype)
+    if out is not None and out.dtype == a.dtype:
+        return np.dot(ones, a, out=out)
+    sums: np.ndarray = np.dot(ones, a)
+    if out is None:
+        return sums
+    np.copyto(out, sums)  # another dtype: cast as the engine casts a returned gradient
+    return out
 
 
 _FSUM = 1024  # up to this many values, math.fsum of a list beats a float64 np.add.reduce
