@@ -95,6 +95,12 @@ def _ones(n: int, dtype: np.dtype) -> np.ndarray:
     return ones
 
 
+def _row_sums(a: np.ndarray) -> np.ndarray:
+    """a (n, m) summed along its rows → (n, 1), as a product with ones (`_column_sums`)."""
+    sums: np.ndarray = np.dot(a, _ones(a.shape[1], a.dtype))
+    return sums[:, None]
+
+
 def _column_sums(a: np.ndarray, out: np.ndarray | None) -> np.ndarray:
     """a (n, m) summed over its rows → (m,) (into `out` if given): a product with ones,
     which OpenBLAS runs 3-4x faster than np.add.reduce(a, axis=0) (the bias gradient of
@@ -188,7 +194,7 @@ class CrossEntropy(Function):
         # ufunc reductions called directly: what .max()/.sum() run, without their wrappers
         shifted = z - np.maximum.reduce(z, axis=1, keepdims=True)
         exp = np.exp(shifted)
-        total = np.add.reduce(exp, axis=1, keepdims=True)
+        total = _row_sums(exp)
         log_total = np.log(total)
         # exp/total is the softmax: the backward divides, into the array it returns
         self.exp, self.total = exp, total

@@ -90,7 +90,7 @@ class Optimizer(ABC):
             return [(None, arrays, self._scratch_arrays(first, count))]
         rows = len(first)
         step = max(1, BLOCK * rows // first.size)
-        parts = []
+        parts: list[tuple[slice | None, list[Any], list[np.ndarray]]] = []
         for start in range(0, rows, step):
             block = slice(start, start + step)
             views = [None if a is None else a[block] for a in arrays]
@@ -109,7 +109,7 @@ class Optimizer(ABC):
         list is kept and later steps only check that nothing changed: the update then costs
         its NumPy calls and little Python around them. Eager gradients, new every step,
         are never held beyond the step."""
-        layout = self._layout(group)
+        layout = (group["maximize"], *self._layout(group))
         params = group["params"]
         current = [value for param in params for value in (param.grad, param.data)]
         trainable = [param.requires_grad for param in params]
@@ -154,7 +154,7 @@ class Optimizer(ABC):
                 or binding.layout != layout
             ):
                 binding = bindings[key] = self._bind(param, group, layout, count)
-            change = binding.negated if group["maximize"] else grad
+            change = grad if binding.negated is None else binding.negated
             if binding.whole is not None:
                 blocks = [(change, *binding.whole)]
             else:

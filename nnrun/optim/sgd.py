@@ -71,6 +71,7 @@ class SGD(Optimizer):
             dampening = group["dampening"]
             weight_decay = group["weight_decay"]
             nesterov = group["nesterov"]
+            rate = None
             for binding, blocks in self.bound(group, 2):
                 first = binding.fresh
                 for change, (value, velocity), (decayed, work) in blocks:
@@ -88,4 +89,8 @@ class SGD(Optimizer):
                             change = np.add(change, work, out=work)
                         else:
                             change = velocity
-                    value -= np.multiply(change, lr, out=work)
+                    if rate is None or change.dtype is not rate.dtype:
+                        # lr as a 0-d array of the gradient's dtype: NumPy multiplies by it
+                        # ~0.3 µs faster than by a Python float, which it casts the same way
+                        rate = np.asarray(lr, change.dtype)
+                    value -= np.multiply(change, rate, out=work)
