@@ -23,6 +23,7 @@ control flow that depends on the data) show up as a difference and the caller st
 
 from __future__ import annotations
 
+import itertools
 import operator
 import threading
 from collections.abc import Callable, Iterator
@@ -36,6 +37,7 @@ from nnrun.autograd.function import Function
 from nnrun.autograd.tensor import Tensor
 
 _DATA = operator.attrgetter("data")
+_GRAD = operator.attrgetter("grad")
 _LARGE = 1 << 20  # bytes of intermediate values above which replays release them
 _APPLY = Function.apply.__func__  # type: ignore[attr-defined]
 _LOCK = threading.Lock()
@@ -290,12 +292,15 @@ class _BackwardProgram:
         ]
         self.leaves = [t for t in order if id(t) not in made_by]
         # per value from the root down: (position, leaf or op record, the op's bound
-        # backward and its `out=` arrays, where each input gradient goes); None for a leaf
+        # backward and its `out=` arrays, where each input gradient goes: (input, position,
+        # slot, `out=` array, whether the slot is a leaf of this path alone, which gets its
+        # .grad right there)); None for a leaf (of several paths: when all are summed)
         self.steps: list[tuple[int, Any, Any, Any, Any]] = []
         for k in range(len(order) - 1, -1, -1):
             op = made_by.get(id(order[k]))
             if op is None:
-                self.steps.append((k, order[k], None, None, None))
+                if incoming[k] > 1:  # a leaf of one path gets its .grad from the route
+                    self.steps.append((k, order[k], None, None, None))
                 continue
             routes = [
                 (i, position[id(parent)], parent)
@@ -314,7 +319,10 @@ class _BackwardProgram:
                     op,
                     op.ctx.backward,
                     op.grad_out,
-                    tuple((i, j, parent, buffers[i]) for i, j, parent in routes),
+                    tuple(
+                        (i, j, parent, buffers[i], id(parent) not in made_by and incoming[j] == 1)
+                        for i, j, parent in routes
+                    ),
                 )
             )
         root_op = made_by.get(id(self.root))
@@ -328,10 +336,9 @@ class _BackwardProgram:
         return [op for op in ops if op.out.requires_grad and id(op.out) in position]
 
     def run(self) -> None:
-        for leaf in self.leaves:
-            if leaf.grad is not None:
-                run_backward(self.order, self.root, np.ones_like(self.root.data))
-                return
+        if any(map(operator.is_not, map(_GRAD, self.leaves), itertools.repeat(None))):
+            run_backward(self.order, self.root, np.ones_like(self.root.data))
+            return
         grads, owned, sums = self.grads, self.owned, self.sums
         grads[-1], owned[-1] = self.root_grad, False
         for k, op, backward, grad_out, routes in self.steps:
@@ -346,13 +353,16 @@ class _BackwardProgram:
             if type(input_grads) is not tuple or len(input_grads) != len(op.parents):
                 raise arity_error(op.ctx, input_grads)
             previous = grad
-            for i, j, parent, buffer in routes:
+            for i, j, parent, buffer, leaf in routes:
                 parent_grad = input_grads[i]
                 if parent_grad is None:
                     continue
                 if parent_grad is buffer:  # written where asked: the right shape, owned
-                    grads[j] = previous = buffer
-                    owned[j] = True
+                    previous = buffer
+                    if leaf:
+                        parent.grad = buffer
+                    else:
+                        grads[j], owned[j] = buffer, True
                     continue
                 # An array returned for the output's gradient or for two inputs is shared.
                 mine = parent_grad is not grad and parent_grad is not previous
@@ -361,6 +371,11 @@ class _BackwardProgram:
                 if parent_grad.shape != data.shape or parent_grad.dtype != data.dtype:
                     parent_grad = conform(op.ctx, i, parent_grad, data)
                     mine = True
+                if leaf:
+                    parent.grad = (
+                        parent_grad if mine and parent_grad.base is None else parent_grad.copy()
+                    )
+                    continue
                 current = grads[j]
                 if current is None:
                     grads[j], owned[j] = parent_grad, mine and parent_grad.base is None
