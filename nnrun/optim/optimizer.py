@@ -34,6 +34,9 @@ from nnrun.errors import ArgumentError, CheckpointError
 from nnrun.registry import accepted_parameters, check_type
 
 StateKey = str | int
+_GRAD = operator.attrgetter("grad")
+_DATA = operator.attrgetter("data")
+_REQUIRES_GRAD = operator.attrgetter("requires_grad")
 BLOCK = 1 << 16
 """Elements per block of an update (`Optimizer.blocks`): a block's arrays and temporaries
 stay in a core's L2 cache between the passes of the update."""
@@ -111,17 +114,17 @@ class Optimizer(ABC):
         are never held beyond the step."""
         layout = (group["maximize"], *self._layout(group))
         params = group["params"]
-        current = [value for param in params for value in (param.grad, param.data)]
-        trainable = [param.requires_grad for param in params]
+        trainable = list(map(_REQUIRES_GRAD, params))
         plan = self._plans.get(id(group))
         if (
             plan is None
             or plan.layout != layout
             or plan.states is not self.state
-            or plan.trainable != trainable
-            or not all(map(operator.is_, plan.arrays, current))
+            or plan.trainable != trainable  # (also when parameters were added)
+            or not all(map(operator.is_, plan.grads, map(_GRAD, params)))
+            or not all(map(operator.is_, plan.datas, map(_DATA, params)))
         ):
-            plan = self._plan(group, count, layout, current, trainable)
+            plan = self._plan(group, count, layout, trainable)
         maximize = group["maximize"]
         for binding, grad, blocks in plan.updates:
             if maximize:
@@ -134,7 +137,6 @@ class Optimizer(ABC):
         group: dict[str, Any],
         count: int,
         layout: tuple,
-        current: list[np.ndarray | None],
         trainable: list[bool],
     ) -> _GroupPlan:
         """The updates of `group` for these gradients; kept (see `bound`) if the gradients
@@ -162,10 +164,11 @@ class Optimizer(ABC):
                 blocks = [(change[rows], arrays, scratch) for rows, arrays, scratch in parts]
             updates.append((binding, grad, blocks))
         plan = _GroupPlan(layout, states, trainable, updates)
-        grads = current[::2]
+        grads = list(map(_GRAD, group["params"]))
         last = self._last_grads.get(id(group), [])
         if len(last) == len(grads) and all(map(_alive_as, last, grads)):
-            plan.arrays = current  # the same gradients twice: keep the plan
+            # the same gradients twice: keep the plan
+            plan.grads, plan.datas = grads, list(map(_DATA, group["params"]))
             self._plans[id(group)] = plan
         else:
             self._plans.pop(id(group), None)
@@ -419,7 +422,7 @@ class Optimizer(ABC):
 class _GroupPlan:
     """The updates of one parameter group for one set of gradient arrays (`bound`)."""
 
-    __slots__ = ("arrays", "layout", "states", "trainable", "updates")
+    __slots__ = ("datas", "grads", "layout", "states", "trainable", "updates")
 
     def __init__(
         self,
@@ -429,7 +432,9 @@ class _GroupPlan:
         updates: list[tuple[Binding, np.ndarray, list[Any]]],
     ):
         self.layout, self.states, self.trainable, self.updates = layout, states, trainable, updates
-        self.arrays: list[np.ndarray | None] = []  # each parameter's grad and data, once kept
+        # each parameter's grad and data, once kept
+        self.grads: list[np.ndarray | None] = []
+        self.datas: list[np.ndarray] = []
 
 
 def _alive_as(reference: weakref.ref | None, grad: np.ndarray | None) -> bool:
