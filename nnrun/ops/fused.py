@@ -49,7 +49,7 @@ class Linear(Function):
 
     def backward(self, grad: np.ndarray, out: Grads = ()) -> Grads:
         needs = self.needs_input_grad
-        out_x, out_weight, out_bias = (*out, None, None, None)[:3]
+        out_x, out_weight, out_bias = out if len(out) == 3 else (*out, None, None, None)[:3]
         grad = _rows(grad)
         if self.relu:
             # sign(out) is 1 where out > 0, else 0 (out = max(y, 0)): the mask as floats in
