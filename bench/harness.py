@@ -6,9 +6,10 @@ every measurement is a child process with its thread count set explicitly (--thr
 
 Each step is timed twice: wall clock, and the CPU time of the measuring thread. On a shared
 machine the wall time of the same step swings 2-5x between runs (the process waits for a
-core); the CPU time does not. With one thread, OpenBLAS and PyTorch (`set_num_threads(1)`)
-compute in the calling thread, so its CPU time is the step's whole cost: `time_steps` checks
-that by the share of the process's CPU time the thread used (1.000 on every workload of
+core); the CPU time leaves the waiting out (not the slowdown from caches or a core shared
+with other work). With one thread, OpenBLAS and PyTorch (`set_num_threads(1)`) compute in
+the calling thread, so its CPU time is the step's whole cost: `time_steps` checks that by
+the share of the process's CPU time the thread used (100.0% on every workload of
 bench/steps.py). With more threads the helpers' work is missing from it, so the scripts show
 CPU columns only with --threads 1.
 """
@@ -104,8 +105,8 @@ def share_note(shares: list[float]) -> str:
     """The line that says what the CPU columns measure and how much of each process's CPU
     time the measuring thread used (clock granularity can put the share a hair above 1)."""
     return (
-        "CPU = user+system CPU time of the measuring thread "
-        f"(≥ {min(min(shares), 1.0):.1%} of its process's CPU time while timing)"
+        "CPU = user+system CPU time of the measuring thread (its lowest share of its "
+        f"process's CPU time while timing: {min(min(shares), 1.0):.1%})"
     )
 
 
