@@ -67,10 +67,11 @@ def start_sweep(base_config: Path, tmp_path: Path) -> tuple[subprocess.Popen, Pa
     """Start a two-worker sweep and return once two trials are training, with the sweep's
     child processes (both workers and the resource tracker).
 
-    Not earlier: while a trial is submitted (its `running` event written, its worker still
-    being spawned, for seconds on a loaded machine) a signal finds the sweep between two
-    steps; two trials with epochs logged leave it in its polling loop, 200 epochs each from
-    the end."""
+    Not earlier: a signal while a trial is being submitted (its `running` event written,
+    its worker not yet spawned) leaves that trial `running` in the ledger, and on a loaded
+    machine two `running` events and two children (one being the resource tracker) can be
+    seen in that window. Two trials with epochs logged leave the sweep in its polling loop,
+    ~200 epochs from any trial's end."""
     sweep = tmp_path / "sweep.yaml"
     sweep.write_text(SWEEP.format(base=base_config.name))
     out = tmp_path / "out"
