@@ -9,6 +9,7 @@ import numpy as np
 
 from nnrun import random
 from nnrun.autograd.function import Function, Grads
+from nnrun.ops.buffers import first, fits
 
 
 def keep_multiplier(shape: tuple[int, ...], p: float, dtype: Any) -> np.ndarray:
@@ -22,12 +23,20 @@ def keep_multiplier(shape: tuple[int, ...], p: float, dtype: Any) -> np.ndarray:
 
 class Dropout(Function):
     """x · keep/(1 − p) with a fresh mask of `mask_shape` (broadcast against x, e.g.
-    (N, C, 1, 1) to drop whole channels)."""
+    (N, C, 1, 1) to drop whole channels). Takes `out=` arrays both ways (see Function)."""
 
-    def forward(self, x: np.ndarray, p: float, mask_shape: tuple[int, ...]) -> np.ndarray:
+    forward_out = backward_out = True
+
+    def forward(
+        self,
+        x: np.ndarray,
+        p: float,
+        mask_shape: tuple[int, ...],
+        out: np.ndarray | None = None,
+    ) -> np.ndarray:
         self.mask = keep_multiplier(mask_shape, p, x.dtype)
-        out: np.ndarray = x * self.mask
-        return out
+        value: np.ndarray = np.multiply(x, self.mask, out=out)
+        return value
 
-    def backward(self, grad: np.ndarray) -> Grads:
-        return (grad * self.mask,)
+    def backward(self, grad: np.ndarray, out: Grads = ()) -> Grads:
+        return (np.multiply(grad, self.mask, out=fits(first(out), grad, self.mask)),)
