@@ -12,7 +12,7 @@ import math
 import numpy as np
 
 from nnrun.autograd.function import Function, Grads
-from nnrun.ops.buffers import first, fits
+from nnrun.ops.buffers import clip, first, fits, target
 
 # Cephes ndtr.c rational approximations (S. L. Moshier, public domain), the ones SciPy and
 # many libms use: erf(x) = x·T(x²)/U(x²) on |x| <= 1 and erfc(x) = exp(−x²)·P(x)/Q(x) on
@@ -117,7 +117,7 @@ class Gelu(Function):
             self.cdf = 0.5 * (1 + self.tanh)
         else:
             self.cdf = 0.5 * (1 + erf(x * _SQRT_HALF))
-        value: np.ndarray = np.multiply(x, self.cdf, out=out)
+        value: np.ndarray = np.multiply(x, self.cdf, out=target(out, x))
         return value
 
     def backward(self, grad: np.ndarray, out: Grads = ()) -> Grads:
@@ -139,7 +139,7 @@ class Silu(Function):
     def forward(self, x: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
         self.x = x
         self.sigmoid = 0.5 * (np.tanh(0.5 * x) + 1)  # no overflow for large |x|
-        value: np.ndarray = np.multiply(x, self.sigmoid, out=out)
+        value: np.ndarray = np.multiply(x, self.sigmoid, out=target(out, x))
         return value
 
     def backward(self, grad: np.ndarray, out: Grads = ()) -> Grads:
@@ -170,7 +170,7 @@ class Softsign(Function):
 
     def forward(self, x: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
         self.denominator = 1 + np.abs(x)
-        value: np.ndarray = np.divide(x, self.denominator, out=out)
+        value: np.ndarray = np.divide(x, self.denominator, out=target(out, x))
         return value
 
     def backward(self, grad: np.ndarray, out: Grads = ()) -> Grads:
@@ -188,7 +188,7 @@ class Hardtanh(Function):
         self, x: np.ndarray, min_val: float, max_val: float, out: np.ndarray | None = None
     ) -> np.ndarray:
         self.inside = (x > min_val) & (x < max_val)
-        value: np.ndarray = np.clip(x, min_val, max_val, out=out)
+        value: np.ndarray = clip(x, min_val, max_val, target(out, x))
         return value
 
     def backward(self, grad: np.ndarray, out: Grads = ()) -> Grads:
@@ -202,7 +202,7 @@ class HardSigmoid(Function):
 
     def forward(self, x: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
         self.inside = (x > -3) & (x < 3)
-        value: np.ndarray = np.clip(x / 6 + 0.5, 0, 1, out=out)
+        value: np.ndarray = clip(x / 6 + 0.5, 0, 1, target(out, x))
         return value
 
     def backward(self, grad: np.ndarray, out: Grads = ()) -> Grads:
@@ -219,7 +219,7 @@ class SignSte(Function):
 
     def forward(self, x: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
         self.inside = np.abs(x) <= 1
-        value: np.ndarray = np.sign(x, out=out)
+        value: np.ndarray = np.sign(x, out=target(out, x))
         return value
 
     def backward(self, grad: np.ndarray, out: Grads = ()) -> Grads:
@@ -263,7 +263,7 @@ class Gaussian(Function):
 
     def forward(self, x: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
         self.x = x
-        self.out = np.exp(-x * x, out=out)
+        self.out = np.exp(-x * x, out=target(out, x))
         return self.out
 
     def backward(self, grad: np.ndarray, out: Grads = ()) -> Grads:
@@ -294,7 +294,7 @@ class Mish(Function):
         # softplus as max(x, 0) + log1p(e^−|x|): no overflow for large |x|.
         self.x = x
         self.tanh = np.tanh(np.maximum(x, 0) + np.log1p(np.exp(-np.abs(x))))
-        value: np.ndarray = np.multiply(x, self.tanh, out=out)
+        value: np.ndarray = np.multiply(x, self.tanh, out=target(out, x))
         return value
 
     def backward(self, grad: np.ndarray, out: Grads = ()) -> Grads:

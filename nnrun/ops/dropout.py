@@ -9,7 +9,7 @@ import numpy as np
 
 from nnrun import random
 from nnrun.autograd.function import Function, Grads
-from nnrun.ops.buffers import first, fits
+from nnrun.ops.buffers import first, fits, target
 
 
 def keep_multiplier(shape: tuple[int, ...], p: float, dtype: Any) -> np.ndarray:
@@ -35,7 +35,7 @@ class Dropout(Function):
         out: np.ndarray | None = None,
     ) -> np.ndarray:
         self.mask = keep_multiplier(mask_shape, p, x.dtype)
-        value: np.ndarray = np.multiply(x, self.mask, out=out)
+        value: np.ndarray = np.multiply(x, self.mask, out=target(out, x, self.mask))
         return value
 
     def backward(self, grad: np.ndarray, out: Grads = ()) -> Grads:

@@ -8,7 +8,7 @@ import numpy as np
 
 from nnrun.autograd.function import Function, Grads
 from nnrun.ops.activations import erf as erf_array
-from nnrun.ops.buffers import first, fits, target
+from nnrun.ops.buffers import clip, first, fits, target
 
 # Ops that set `forward_out`/`backward_out` write values and gradients into the arrays a
 # compiled step hands them (see Function); the same ufunc calls with out=None allocate.
@@ -18,7 +18,7 @@ class Add(Function):
     forward_out = True
 
     def forward(self, a: np.ndarray, b: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
-        value: np.ndarray = np.add(a, b, out=out)
+        value: np.ndarray = np.add(a, b, out=target(out, a, b))
         return value
 
     def backward(self, grad: np.ndarray) -> Grads:
@@ -29,7 +29,7 @@ class Sub(Function):
     forward_out = backward_out = True
 
     def forward(self, a: np.ndarray, b: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
-        value: np.ndarray = np.subtract(a, b, out=out)
+        value: np.ndarray = np.subtract(a, b, out=target(out, a, b))
         return value
 
     def backward(self, grad: np.ndarray, out: Grads = (None, None)) -> Grads:
@@ -42,7 +42,7 @@ class Mul(Function):
 
     def forward(self, a: np.ndarray, b: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
         self.a, self.b = a, b
-        value: np.ndarray = np.multiply(a, b, out=out)
+        value: np.ndarray = np.multiply(a, b, out=target(out, a, b))
         return value
 
     def backward(self, grad: np.ndarray, out: Grads = (None, None)) -> Grads:
@@ -60,7 +60,7 @@ class Div(Function):
 
     def forward(self, a: np.ndarray, b: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
         self.b = b
-        self.out = np.divide(a, b, out=out)
+        self.out = np.divide(a, b, out=target(out, a, b))
         return self.out
 
     def backward(self, grad: np.ndarray, out: Grads = (None, None)) -> Grads:
@@ -76,7 +76,7 @@ class Neg(Function):
     forward_out = backward_out = True
 
     def forward(self, a: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
-        value: np.ndarray = np.negative(a, out=out)
+        value: np.ndarray = np.negative(a, out=target(out, a))
         return value
 
     def backward(self, grad: np.ndarray, out: Grads = ()) -> Grads:
@@ -123,7 +123,7 @@ class Exp(Function):
     out: np.ndarray
 
     def forward(self, x: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
-        self.out = np.exp(x, out=out)
+        self.out = np.exp(x, out=target(out, x))
         return self.out
 
     def backward(self, grad: np.ndarray, out: Grads = ()) -> Grads:
@@ -135,7 +135,7 @@ class Log(Function):
 
     def forward(self, x: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
         self.x = x
-        value: np.ndarray = np.log(x, out=out)
+        value: np.ndarray = np.log(x, out=target(out, x))
         return value
 
     def backward(self, grad: np.ndarray, out: Grads = ()) -> Grads:
@@ -147,7 +147,7 @@ class Sqrt(Function):
     out: np.ndarray
 
     def forward(self, x: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
-        self.out = np.sqrt(x, out=out)
+        self.out = np.sqrt(x, out=target(out, x))
         return self.out
 
     def backward(self, grad: np.ndarray, out: Grads = ()) -> Grads:
@@ -163,7 +163,7 @@ class Abs(Function):
 
     def forward(self, x: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
         self.x = x
-        value: np.ndarray = np.abs(x, out=out)
+        value: np.ndarray = np.abs(x, out=target(out, x))
         return value
 
     def backward(self, grad: np.ndarray, out: Grads = ()) -> Grads:
@@ -191,7 +191,7 @@ class Clip(Function):
         self, x: np.ndarray, low: float | None, high: float | None, out: np.ndarray | None = None
     ) -> np.ndarray:
         self.x, self.low, self.high = x, low, high
-        value: np.ndarray = np.clip(x, low, high, out=out)
+        value: np.ndarray = clip(x, low, high, target(out, x))
         return value
 
     def backward(self, grad: np.ndarray, out: Grads = ()) -> Grads:
@@ -210,7 +210,7 @@ class Tanh(Function):
     out: np.ndarray
 
     def forward(self, x: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
-        self.out = np.tanh(x, out=out)
+        self.out = np.tanh(x, out=target(out, x))
         return self.out
 
     def backward(self, grad: np.ndarray, out: Grads = ()) -> Grads:
@@ -223,7 +223,7 @@ class Sigmoid(Function):
 
     def forward(self, x: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
         # tanh form: no overflow for large |x|, one transcendental call.
-        value: np.ndarray = np.multiply(x, 0.5, out=target(out))
+        value: np.ndarray = np.multiply(x, 0.5, out=target(out, x))
         np.tanh(value, out=value)
         value += 1
         value *= 0.5
@@ -242,7 +242,7 @@ class Relu(Function):
     out: np.ndarray
 
     def forward(self, x: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
-        self.out = np.maximum(x, 0, out=out)
+        self.out = np.maximum(x, 0, out=target(out, x))
         return self.out
 
     def backward(self, grad: np.ndarray, out: Grads = ()) -> Grads:
@@ -254,7 +254,7 @@ class Sin(Function):
 
     def forward(self, x: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
         self.x = x
-        value: np.ndarray = np.sin(x, out=out)
+        value: np.ndarray = np.sin(x, out=target(out, x))
         return value
 
     def backward(self, grad: np.ndarray, out: Grads = ()) -> Grads:
@@ -267,7 +267,7 @@ class Cos(Function):
 
     def forward(self, x: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
         self.x = x
-        value: np.ndarray = np.cos(x, out=out)
+        value: np.ndarray = np.cos(x, out=target(out, x))
         return value
 
     def backward(self, grad: np.ndarray, out: Grads = ()) -> Grads:
@@ -297,7 +297,7 @@ class Maximum(Function):
 
     def forward(self, a: np.ndarray, b: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
         self.a, self.b = a, b
-        value: np.ndarray = np.maximum(a, b, out=out)
+        value: np.ndarray = np.maximum(a, b, out=target(out, a, b))
         return value
 
     def backward(self, grad: np.ndarray) -> Grads:
@@ -311,7 +311,7 @@ class Minimum(Function):
 
     def forward(self, a: np.ndarray, b: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
         self.a, self.b = a, b
-        value: np.ndarray = np.minimum(a, b, out=out)
+        value: np.ndarray = np.minimum(a, b, out=target(out, a, b))
         return value
 
     def backward(self, grad: np.ndarray) -> Grads:
