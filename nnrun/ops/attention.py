@@ -25,12 +25,10 @@ def _packed_heads(x: np.ndarray, heads: int) -> np.ndarray:
     return x.reshape(n, length, 3, heads, width // (3 * heads)).transpose(2, 0, 3, 1, 4)
 
 
-def _merged(shape: tuple[int, ...], dtype: np.dtype, out: np.ndarray | None) -> np.ndarray:
-    """The (N, L, heads·d) array a result of `shape` (N, heads, L, d) is written into:
-    `out` when handed one of that dtype, else a new one."""
+def _merged(shape: tuple[int, ...], dtype: np.dtype) -> np.ndarray:
+    """A new (N, L, heads·d) array for a result of `shape` (N, heads, L, d), which matmul
+    writes through `_heads`: the heads are merged as they are written, with no copy."""
     n, heads, length, d = shape
-    if out is not None and out.dtype == dtype:
-        return out
     return np.empty((n, length, heads * d), dtype)
 
 
@@ -47,10 +45,12 @@ class Attention(Function):
     `bias` float added to the scores; `causal` hides keys after the query (top-left aligned,
     as torch); `scale` (default 1/√d); `dropout` the drop probability of the attention
     weights (the mask is drawn in forward from nnrun's generator). A query that sees no key
-    gets a zero output (torch gives NaN). Takes `out=` arrays both ways (see Function).
-    """
+    gets a zero output (torch gives NaN).
 
-    forward_out = backward_out = True
+    It takes no `out=` arrays: in the transformer step, preallocated arrays for its values
+    and gradients (with dropout's) made the replay measurably slower than arrays from the
+    allocator, which come back warm in cache.
+    """
 
     def forward(
         self,
@@ -61,7 +61,6 @@ class Attention(Function):
         causal: bool = False,
         scale: float | None = None,
         dropout: float = 0.0,
-        out: np.ndarray | None = None,
     ) -> np.ndarray:
         self.packed = len(arrays) == 1
         self.heads = heads
@@ -90,11 +89,10 @@ class Attention(Function):
         self.q, self.k, self.v = q, k, v
         self.probs, self.weights, self.dropout = probs, weights, multiplier
         if not self.split:
-            value: np.ndarray = np.matmul(weights, v, out=out)
+            value: np.ndarray = weights @ v
             return value
-        shape = (*weights.shape[:-1], v.shape[-1])
-        merged = _merged(shape, np.result_type(weights, v), out)
-        np.matmul(weights, v, out=_heads(merged, heads))  # heads merged as they are written
+        merged = _merged((*weights.shape[:-1], v.shape[-1]), np.result_type(weights, v))
+        np.matmul(weights, v, out=_heads(merged, heads))
         return merged
 
     @staticmethod
@@ -110,7 +108,7 @@ class Attention(Function):
         scores /= total
         return scores
 
-    def backward(self, grad: np.ndarray, out: Grads = ()) -> Grads:
+    def backward(self, grad: np.ndarray) -> Grads:
         if self.split:
             grad = _heads(grad, self.heads)
         needs = self.needs_input_grad
@@ -130,30 +128,20 @@ class Attention(Function):
         if self.packed:
             # written straight into the (N, L, 3E) layout of the packed input
             shape = (*grad_scores.shape[:-1], 3 * self.q.shape[-1])
-            packed = _merged(shape, grad.dtype, out[0] if out else None)
+            packed = _merged(shape, grad.dtype)
             for (left, right), into in zip(
                 products, _packed_heads(packed, self.heads), strict=True
             ):
                 np.matmul(left, right, out=into)
             return (packed,)
-        buffers = out or (None,) * len(needs)
         grads: list[np.ndarray | None] = []
-        for (left, right), need, buffer in zip(products, needs, buffers, strict=True):
+        for (left, right), need in zip(products, needs, strict=True):
             if not need:
                 grads.append(None)
             elif self.split:
-                shape = (*left.shape[:-1], right.shape[-1])
-                merged = _merged(shape, np.result_type(left, right), buffer)
+                merged = _merged((*left.shape[:-1], right.shape[-1]), np.result_type(left, right))
                 np.matmul(left, right, out=_heads(merged, self.heads))
                 grads.append(merged)
             else:
-                grads.append(np.matmul(left, right, out=_same(buffer, left, right)))
+                grads.append(left @ right)
         return tuple(grads)
-
-
-def _same(buffer: np.ndarray | None, left: np.ndarray, right: np.ndarray) -> np.ndarray | None:
-    """`buffer` if `left @ right` has exactly its shape and dtype, else None."""
-    if buffer is None or np.result_type(left, right) != buffer.dtype:
-        return None
-    shape = np.broadcast_shapes(left.shape[:-2], right.shape[:-2])
-    return buffer if buffer.shape == (*shape, left.shape[-2], right.shape[-1]) else None

@@ -9,7 +9,6 @@ import numpy as np
 
 from nnrun import random
 from nnrun.autograd.function import Function, Grads
-from nnrun.ops.buffers import first, fits, target
 
 
 def keep_multiplier(shape: tuple[int, ...], p: float, dtype: Any) -> np.ndarray:
@@ -23,20 +22,12 @@ def keep_multiplier(shape: tuple[int, ...], p: float, dtype: Any) -> np.ndarray:
 
 class Dropout(Function):
     """x · keep/(1 − p) with a fresh mask of `mask_shape` (broadcast against x, e.g.
-    (N, C, 1, 1) to drop whole channels). Takes `out=` arrays both ways (see Function)."""
+    (N, C, 1, 1) to drop whole channels)."""
 
-    forward_out = backward_out = True
-
-    def forward(
-        self,
-        x: np.ndarray,
-        p: float,
-        mask_shape: tuple[int, ...],
-        out: np.ndarray | None = None,
-    ) -> np.ndarray:
+    def forward(self, x: np.ndarray, p: float, mask_shape: tuple[int, ...]) -> np.ndarray:
         self.mask = keep_multiplier(mask_shape, p, x.dtype)
-        value: np.ndarray = np.multiply(x, self.mask, out=target(out, x, self.mask))
-        return value
+        out: np.ndarray = x * self.mask
+        return out
 
-    def backward(self, grad: np.ndarray, out: Grads = ()) -> Grads:
-        return (np.multiply(grad, self.mask, out=fits(first(out), grad, self.mask)),)
+    def backward(self, grad: np.ndarray) -> Grads:
+        return (grad * self.mask,)
