@@ -11,7 +11,8 @@ from nnrun.ops.activations import erf as erf_array
 from nnrun.ops.buffers import clip, first, fits, target
 
 # Ops that set `forward_out`/`backward_out` write values and gradients into the arrays a
-# compiled step hands them (see Function); the same ufunc calls with out=None allocate.
+# compiled step hands them (see Function and ops/buffers.py); otherwise the same ufunc
+# calls allocate.
 
 
 class Add(Function):
