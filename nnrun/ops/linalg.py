@@ -8,6 +8,7 @@ import numpy as np
 
 from nnrun.autograd.engine import reduce_to_shape
 from nnrun.autograd.function import Function, Grads
+from nnrun.ops.buffers import contiguous
 
 
 class MatMul(Function):
@@ -18,7 +19,10 @@ class MatMul(Function):
 
     def forward(self, a: np.ndarray, b: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
         self.a, self.b = a, b
-        value: np.ndarray = np.matmul(a, b, out=out)
+        # A stacked product lays its batch dimensions out as its operands' (see ops/buffers)
+        stacked = a.ndim > 2 or b.ndim > 2
+        into = None if stacked and not contiguous(a, b) else out
+        value: np.ndarray = np.matmul(a, b, out=into)
         return value
 
     def backward(self, grad: np.ndarray, out: Grads = (None, None)) -> Grads:

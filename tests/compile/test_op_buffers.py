@@ -126,3 +126,26 @@ def test_ops_on_transposed_values_replay_bitwise():
     model = Transposed()
     model(data[0][0])
     run_both(model, data)
+
+
+class Stacked(Module):
+    """A product stacked over two batch dimensions of transposed values: NumPy lays those
+    out as its operands' are, so a sum over all its elements adds them in another order than
+    over a C-contiguous buffer; the product may use the buffer only for C-contiguous
+    operands."""
+
+    def __init__(self):
+        super().__init__()
+        self.mix = Linear(6)
+        self.head = Linear(3)
+
+    def forward(self, x):
+        hidden = self.mix(x)  # (N, 12, 6)
+        blocks = hidden.reshape(len(x), 3, 4, 6).transpose(1, 0, 2, 3)  # (3, N, 4, 6)
+        scores = functional.matmul(blocks, blocks.swapaxes(-1, -2))
+        return self.head(hidden.mean(axis=1) + scores.sum() * 0.01)
+
+
+def test_a_stacked_product_of_transposed_values_replays_bitwise():
+    data = sequences([4] * 8, length=12)
+    run_both(built(Stacked(), data[0][0]), data)
