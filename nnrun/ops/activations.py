@@ -192,7 +192,7 @@ class Hardtanh(Function):
         return value
 
     def backward(self, grad: np.ndarray, out: Grads = ()) -> Grads:
-        return (np.multiply(grad, self.inside, out=fits(first(out), grad)),)
+        return (np.multiply(grad, self.inside, out=fits(first(out), grad, self.inside)),)
 
 
 class HardSigmoid(Function):
@@ -206,7 +206,7 @@ class HardSigmoid(Function):
         return value
 
     def backward(self, grad: np.ndarray, out: Grads = ()) -> Grads:
-        kept: np.ndarray = np.multiply(grad, self.inside, out=fits(first(out), grad))
+        kept: np.ndarray = np.multiply(grad, self.inside, out=fits(first(out), grad, self.inside))
         kept /= 6
         return (kept,)
 
@@ -223,7 +223,7 @@ class SignSte(Function):
         return value
 
     def backward(self, grad: np.ndarray, out: Grads = ()) -> Grads:
-        return (np.multiply(grad, self.inside, out=fits(first(out), grad)),)
+        return (np.multiply(grad, self.inside, out=fits(first(out), grad, self.inside)),)
 
 
 # Below this |πx| the quotients lose digits to cancellation; the Taylor series below are

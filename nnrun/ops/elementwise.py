@@ -203,7 +203,7 @@ class Clip(Function):
             inside = x >= self.low
         else:
             inside = (x >= self.low) & (x <= self.high)
-        return (np.multiply(grad, inside, out=fits(first(out), grad)),)
+        return (np.multiply(grad, inside, out=fits(first(out), grad, inside)),)
 
 
 class Tanh(Function):
@@ -247,7 +247,8 @@ class Relu(Function):
         return self.out
 
     def backward(self, grad: np.ndarray, out: Grads = ()) -> Grads:
-        return (np.multiply(grad, self.out > 0, out=fits(first(out), grad)),)
+        kept = self.out > 0
+        return (np.multiply(grad, kept, out=fits(first(out), grad, kept)),)
 
 
 class Sin(Function):
