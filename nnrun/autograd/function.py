@@ -22,8 +22,10 @@ never accumulates into it in place (see `engine.accumulate`).
 A compiled step (`nnrun.compile`) keeps one instance per recorded op and calls `forward`
 and `backward` on it every step, so `forward` must set everything `backward` reads. An op
 may also take preallocated arrays, reused from step to step: with `forward_out` set,
-`forward(..., out=array)` writes its value into `out` (a C-contiguous array of the value's
-shape and dtype) and returns `out`; with `backward_out` set, `backward(grad, out=arrays)`
+`forward(..., out=array)` may write its value into `out` (a C-contiguous array of the
+value's shape and dtype) and return `out`, or return a new array where writing into `out`
+would change the value (a result NumPy lays out like non-contiguous operands, whose later
+sums then add in another order: see `nnrun.ops.buffers`); with `backward_out` set, `backward(grad, out=arrays)`
 gets one array or None per input and may write that input's gradient into it (C-contiguous,
 the input's shape and dtype) and return it. Ops that do not opt in are replayed the same
 way, allocating as they do eagerly.
