@@ -4,7 +4,8 @@
 
 Each framework runs in its own process (inside one process PyTorch's and OpenBLAS's thread
 pools contend and flatter the ratio), alternating A B C A B C ...; the table gives the median
-ms per training step over all rounds and the ratios of the medians. A step is forward +
+ms per training step over all rounds and the ratios of the medians, wall clock and (with
+--threads 1) CPU time of the measuring thread (bench/harness.py). A step is forward +
 softmax cross-entropy + backward + SGD update, float32.
 """
 
@@ -18,7 +19,7 @@ import subprocess
 import sys
 import time
 
-from harness import blas_kernel, machine_env, time_steps
+from harness import blas_kernel, cpu_shown, machine_env, share_note, time_steps
 
 MODELS = {"large": ([784, 256, 128, 10], 128), "small": ([64, 32, 10], 32)}
 
@@ -157,7 +158,8 @@ def worker(framework: str, model: str, steps: int, threads: int) -> None:
         torch.set_num_threads(threads)
     sizes, batch = MODELS[model]
     make = {"nnrun": nnrun_step, "numpy": numpy_step, "torch": torch_step}[framework]
-    result = {"times": time_steps(make(sizes, batch), 10, steps)}
+    times = time_steps(make(sizes, batch), 10, steps)
+    result = {"wall": times.wall, "cpu": times.cpu, "share": times.thread_share}
     if framework == "nnrun" and model == "small":
         result["overhead_us"] = op_overhead()
     print(json.dumps(result))
@@ -183,8 +185,10 @@ def main() -> None:
     except ImportError:
         have_torch = False
     frameworks = ["nnrun", "numpy"] + (["torch"] if have_torch else [])
-    times: dict[tuple[str, str], list[float]] = {}
+    kinds = ("wall", "cpu") if cpu_shown(args.threads) else ("wall",)
+    times: dict[tuple[str, str, str], list[float]] = {}
     overhead: list[float] = []
+    shares: list[float] = []
     for _ in range(args.rounds):
         for model in MODELS:
             for framework in frameworks:
@@ -207,7 +211,9 @@ def main() -> None:
                     check=True,
                 )
                 result = json.loads(out.stdout)
-                times.setdefault((model, framework), []).extend(result["times"])
+                for kind in kinds:
+                    times.setdefault((kind, model, framework), []).extend(result[kind])
+                shares.append(result["share"])
                 overhead.extend([result["overhead_us"]] if "overhead_us" in result else [])
 
     print(f"BLAS/torch threads: {args.threads}; rounds: {args.rounds} x {args.steps} steps")
@@ -216,17 +222,19 @@ def main() -> None:
         f"per-op overhead (forward+backward, 1-element tensor): "
         f"{statistics.median(overhead):.2f} µs"
     )
-    header = f"{'model':<26}" + "".join(f"{f + ' ms':>12}" for f in frameworks)
-    header += f"{'vs numpy':>10}" + (f"{'vs torch':>10}" if have_torch else "")
-    print(header)
-    for model, (sizes, batch) in MODELS.items():
-        medians = {f: statistics.median(times[(model, f)]) for f in frameworks}
-        label = f"{'-'.join(map(str, sizes))} b{batch}"
-        row = f"{label:<26}" + "".join(f"{medians[f]:>12.3f}" for f in frameworks)
-        row += f"{medians['nnrun'] / medians['numpy']:>10.2f}"
-        if have_torch:
-            row += f"{medians['nnrun'] / medians['torch']:>10.2f}"
-        print(row)
+    for kind in kinds:
+        print(f"{'wall clock' if kind == 'wall' else share_note(shares)}:")
+        header = f"{'model':<26}" + "".join(f"{f + ' ms':>12}" for f in frameworks)
+        header += f"{'vs numpy':>10}" + (f"{'vs torch':>10}" if have_torch else "")
+        print(header)
+        for model, (sizes, batch) in MODELS.items():
+            medians = {f: statistics.median(times[(kind, model, f)]) for f in frameworks}
+            label = f"{'-'.join(map(str, sizes))} b{batch}"
+            row = f"{label:<26}" + "".join(f"{medians[f]:>12.3f}" for f in frameworks)
+            row += f"{medians['nnrun'] / medians['numpy']:>10.2f}"
+            if have_torch:
+                row += f"{medians['nnrun'] / medians['torch']:>10.2f}"
+            print(row)
 
 
 if __name__ == "__main__":

@@ -14,9 +14,12 @@ cross-entropy, backward and an SGD update in float32 (nnrun through its layers, 
 optimizers; the NumPy floor is hand-written, bench/floors.py).
 
 Every measurement is its own process, rounds alternate frameworks and workloads, and the
-table gives the median and min–max over rounds of each process's median ms per step. The
-processes get the machine's own BLAS kernel: OPENBLAS_CORETYPE and OPENBLAS_L2_SIZE are
-removed from their environment (only theirs), and the kernel in use is printed.
+table gives the median and min–max over rounds of each process's median ms per step, wall
+clock, and the ratios of those medians. With `--threads 1` a second table gives the same for
+the CPU time of the measuring thread (bench/harness.py), which other processes on a shared
+machine disturb far less than the wall clock. The processes get the machine's own BLAS
+kernel: OPENBLAS_CORETYPE and OPENBLAS_L2_SIZE are removed from their environment (only
+theirs), and the kernel in use is printed.
 """
 
 from __future__ import annotations
@@ -31,7 +34,7 @@ import sys
 from collections.abc import Callable
 
 import numpy as np
-from harness import blas_kernel, machine_env, time_steps
+from harness import blas_kernel, cpu_shown, machine_env, share_note, time_steps
 
 FRAMEWORKS = ("compiled", "eager", "torch", "numpy", "before")
 WORKLOADS = {
@@ -210,7 +213,9 @@ def worker(framework: str, workload: str, threads: int, warmup: int, steps: int)
     else:
         baseline_compiles = framework == "before" and hasattr(nnrun, "compile_step")
         step = nnrun_step(workload, framework == "compiled" or baseline_compiles)
-    print(json.dumps(statistics.median(time_steps(step, warmup, steps))))
+    times = time_steps(step, warmup, steps)
+    medians = {"wall": statistics.median(times.wall), "cpu": statistics.median(times.cpu)}
+    print(json.dumps({**medians, "share": times.thread_share}))
 
 
 def run(args: list[str], env: dict[str, str]) -> object:
@@ -225,12 +230,23 @@ def cell(values: list[float]) -> str:
     return f"{statistics.median(values):.3f} ({min(values):.3f}–{max(values):.3f})"
 
 
-def ratio(results: dict, workload: str, a: str, b: str) -> str:
-    if not results[workload][a] or not results[workload][b]:
+def ratio(row: dict[str, list[float]], a: str, b: str) -> str:
+    if not row[a] or not row[b]:
         return "—"
-    return (
-        f"{statistics.median(results[workload][a]) / statistics.median(results[workload][b]):.2f}"
-    )
+    return f"{statistics.median(row[a]) / statistics.median(row[b]):.2f}"
+
+
+def table(results: dict, frameworks: tuple[str, ...], ratios: list[tuple[str, str]]) -> None:
+    """One markdown table: a row per workload, median (min–max) per framework, ratios."""
+    header = f"| workload | {' | '.join(frameworks)} | "
+    header += " | ".join(f"{a}/{b}" for a, b in ratios) + " |"
+    print(header)
+    print("|" + "---|" * (header.count("|") - 1))
+    for workload, row in results.items():
+        cells = [f"{workload} {WORKLOADS[workload]}"]
+        cells += [cell(row[f]) for f in frameworks]
+        cells += [ratio(row, a, b) for a, b in ratios]
+        print(f"| {' | '.join(cells)} |")
 
 
 def main() -> None:
@@ -253,7 +269,9 @@ def main() -> None:
     if args.baseline:
         envs["before"] = {**env, "PYTHONPATH": os.path.abspath(args.baseline)}
     workloads = args.only.split(",")
-    results = {w: {f: [] for f in frameworks} for w in workloads}
+    kinds = ("wall", "cpu")
+    results = {kind: {w: {f: [] for f in frameworks} for w in workloads} for kind in kinds}
+    shares = []
     timing = ["--threads", str(args.threads), "--steps", str(args.steps)]
     timing += ["--warmup", str(args.warmup)]
     for _ in range(args.rounds):
@@ -262,23 +280,21 @@ def main() -> None:
                 options = ["--worker", framework, "--workload", workload, *timing]
                 value = run(options, envs[framework])
                 if value is not None:
-                    results[workload][framework].append(value)
+                    for kind in kinds:
+                        results[kind][workload][framework].append(value[kind])
+                    shares.append(value["share"])
     print(f"BLAS: {blas_kernel(env)}")
-    print(
-        f"threads {args.threads}; {args.rounds} rounds x {args.steps} steps; "
-        "ms per step, median (min–max over rounds)"
-    )
     ratios = [("compiled", "torch"), ("compiled", "numpy"), ("eager", "torch")]
     ratios += [("before", "numpy")] if args.baseline else []
-    header = f"| workload | {' | '.join(frameworks)} | "
-    header += " | ".join(f"{a}/{b}" for a, b in ratios) + " |"
-    print(header)
-    print("|" + "---|" * (header.count("|") - 1))
-    for workload in workloads:
-        row = [f"{workload} {WORKLOADS[workload]}"]
-        row += [cell(results[workload][f]) for f in frameworks]
-        row += [ratio(results, workload, a, b) for a, b in ratios]
-        print(f"| {' | '.join(row)} |")
+    print(
+        f"threads {args.threads}; {args.rounds} rounds x {args.steps} steps; "
+        "wall-clock ms per step, median (min–max over rounds)"
+    )
+    table(results["wall"], frameworks, ratios)
+    if cpu_shown(args.threads):
+        print(f"\n{share_note(shares)}")
+        print("CPU ms per step, median (min–max over rounds)")
+        table(results["cpu"], frameworks, ratios)
 
 
 if __name__ == "__main__":

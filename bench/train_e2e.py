@@ -5,8 +5,10 @@ epochs; per-epoch validation and a checkpoint per epoch; test evaluation at the 
     python bench/train_e2e.py [--rounds 5] [--threads 1] [--epochs 30]
 
 Each run is a fresh process (imports and data loading included), alternating nnrun and
-PyTorch; the table gives the median wall time of the processes and of their training loops
-(from summary.json for nnrun, timed inside the script for PyTorch), and the ratios.
+PyTorch; the table gives the medians over rounds of the processes' wall time, of their CPU
+time (user+system, all threads: what other processes on a shared machine disturb least),
+and of the wall time of their training loops (from summary.json for nnrun, timed inside the
+script for PyTorch), and the ratios.
 """
 
 from __future__ import annotations
@@ -14,13 +16,11 @@ from __future__ import annotations
 import argparse
 import json
 import statistics
-import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
 
-from harness import blas_kernel, machine_env
+from harness import blas_kernel, machine_env, run_timed
 
 ROOT = Path(__file__).resolve().parents[1]
 CONFIG = ROOT / "configs" / "digits_mlp.yaml"
@@ -88,10 +88,10 @@ print(json.dumps({"loop_seconds": time.perf_counter() - start_loop, "test_accura
 """
 
 
-def run_nnrun(epochs: int, env: dict, work: Path) -> tuple[float, float, float]:
+def run_nnrun(epochs: int, env: dict, work: Path) -> tuple[float, float, float, float]:
+    """(process wall s, process CPU s, training loop wall s, test accuracy)."""
     out = Path(tempfile.mkdtemp(dir=work))
-    start = time.perf_counter()
-    subprocess.run(
+    _, wall, cpu = run_timed(
         [
             sys.executable,
             "-m",
@@ -106,21 +106,20 @@ def run_nnrun(epochs: int, env: dict, work: Path) -> tuple[float, float, float]:
             "--set",
             "train.early_stopping=null",
         ],
-        env=env,
-        check=True,
-        capture_output=True,
+        env,
     )
-    wall = time.perf_counter() - start
     summary = json.loads((out / "run" / "summary.json").read_text())
-    return wall, summary["wall_time"], summary["test"]["test_accuracy"]
+    return wall, cpu, summary["wall_time"], summary["test"]["test_accuracy"]
 
 
-def run_torch(epochs: int, threads: int, env: dict, work: Path) -> tuple[float, float, float]:
+def run_torch(
+    epochs: int, threads: int, env: dict, work: Path
+) -> tuple[float, float, float, float]:
+    """(process wall s, process CPU s, training loop wall s, test accuracy)."""
     out = Path(tempfile.mkdtemp(dir=work))
     script = work / "torch_train.py"
     script.write_text(TORCH_SCRIPT)
-    start = time.perf_counter()
-    done = subprocess.run(
+    stdout, wall, cpu = run_timed(
         [
             sys.executable,
             str(script),
@@ -129,14 +128,10 @@ def run_torch(epochs: int, threads: int, env: dict, work: Path) -> tuple[float, 
             str(out),
             str(ROOT / "datasets" / "digits.csv.gz"),
         ],
-        env=env,
-        check=True,
-        capture_output=True,
-        text=True,
+        env,
     )
-    wall = time.perf_counter() - start
-    result = json.loads(done.stdout.strip().splitlines()[-1])
-    return wall, result["loop_seconds"], result["test_accuracy"]
+    result = json.loads(stdout.strip().splitlines()[-1])
+    return wall, cpu, result["loop_seconds"], result["test_accuracy"]
 
 
 def main() -> None:
@@ -146,7 +141,7 @@ def main() -> None:
     parser.add_argument("--epochs", type=int, default=30)
     args = parser.parse_args()
     env = machine_env(args.threads)
-    results: dict[str, list[tuple[float, float, float]]] = {"nnrun": [], "torch": []}
+    results: dict[str, list[tuple[float, float, float, float]]] = {"nnrun": [], "torch": []}
     with tempfile.TemporaryDirectory() as tmp:
         work = Path(tmp)
         for _ in range(args.rounds):
@@ -157,13 +152,14 @@ def main() -> None:
         f"{args.rounds} rounds (median)"
     )
     print(f"BLAS: {blas_kernel(env)}")
-    print(f"{'':10}{'process s':>12}{'train loop s':>14}{'test acc':>10}")
-    med = {k: [statistics.median(r[i] for r in v) for i in range(3)] for k, v in results.items()}
-    for name, (wall, loop, acc) in med.items():
-        print(f"{name:10}{wall:>12.2f}{loop:>14.2f}{acc:>10.4f}")
+    print("process: wall s and CPU s (user+system, all threads); train loop: wall s")
+    print(f"{'':10}{'process wall':>14}{'process CPU':>13}{'loop wall':>11}{'test acc':>10}")
+    med = {k: [statistics.median(r[i] for r in v) for i in range(4)] for k, v in results.items()}
+    for name, (wall, cpu, loop, acc) in med.items():
+        print(f"{name:10}{wall:>14.2f}{cpu:>13.2f}{loop:>11.2f}{acc:>10.4f}")
     print(
-        f"{'ratio':10}{med['nnrun'][0] / med['torch'][0]:>12.2f}"
-        f"{med['nnrun'][1] / med['torch'][1]:>14.2f}"
+        f"{'ratio':10}{med['nnrun'][0] / med['torch'][0]:>14.2f}"
+        f"{med['nnrun'][1] / med['torch'][1]:>13.2f}{med['nnrun'][2] / med['torch'][2]:>11.2f}"
     )
 
 

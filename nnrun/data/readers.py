@@ -224,7 +224,9 @@ def read_npz(path: Path, target: str | int | None) -> dict[str, Table]:
                 f"{path}: found {x_key or y_key!r} but no matching "
                 f"{'targets' if x_key else 'inputs'} array; arrays: {', '.join(arrays)}"
             )
-        parts[part] = table_from_arrays(arrays[x_key], arrays[y_key], f"{path}[{x_key}]")
+        parts[part] = table_from_arrays(
+            arrays[x_key], arrays[y_key], f"{path}[{x_key}]", target_name=y_key
+        )
     if not parts:
         raise DataError(
             f"{path}: expected arrays named {INPUT_KEYS[0]!r}/{INPUT_KEYS[1]!r} (inputs) and "
@@ -235,7 +237,9 @@ def read_npz(path: Path, target: str | int | None) -> dict[str, Table]:
     return parts
 
 
-def table_from_arrays(x: np.ndarray, y: np.ndarray, source: str) -> Table:
+def table_from_arrays(
+    x: np.ndarray, y: np.ndarray, source: str, target_name: str = "target"
+) -> Table:
     if len(x) == 0:
         raise DataError(f"{source}: the array has no rows (0 examples)")
     if x.dtype.kind not in "biuf":
@@ -251,7 +255,7 @@ def table_from_arrays(x: np.ndarray, y: np.ndarray, source: str) -> Table:
         y = y[:, 0]
     y = y.astype(np.float64) if y.dtype.kind in "biuf" else y.astype(str)
     names = [f"feature_{j}" for j in range(int(np.prod(x.shape[1:], dtype=int)))]
-    return Table(x.astype(np.float64), y, names, source)
+    return Table(x.astype(np.float64), y, names, source, target_name=target_name)
 
 
 def read_npy(path: Path, target: str | int | None) -> Table:
@@ -273,7 +277,7 @@ def read_npy(path: Path, target: str | int | None) -> Table:
         )
     index %= array.shape[1]
     features = np.delete(array, index, axis=1)
-    return table_from_arrays(features, array[:, index], str(path))
+    return table_from_arrays(features, array[:, index], str(path), f"column {index}")
 
 
 def read_npy_folder(path: Path) -> Table:

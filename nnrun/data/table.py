@@ -31,7 +31,8 @@ class Table:
 
     `x` (N, ...) float64 with NaN marking missing values; `y` (N,) labels as read (strings,
     or float64 with NaN when missing) or (N, K) float targets; `lines` are 1-based file lines
-    (None for arrays, whose rows are named "example i").
+    (None for arrays, whose rows are named "example i"); `target_name` is how messages name
+    the target (its column or array).
     """
 
     x: np.ndarray
@@ -39,6 +40,7 @@ class Table:
     feature_names: list[str]
     source: str
     lines: np.ndarray | None = None
+    target_name: str = "target"
 
     def where(self, row: int) -> str:
         """How a user finds row `row` (0-based) in the source."""
@@ -48,7 +50,9 @@ class Table:
 
     def take(self, index: np.ndarray) -> Table:
         lines = None if self.lines is None else self.lines[index]
-        return Table(self.x[index], self.y[index], self.feature_names, self.source, lines)
+        return Table(
+            self.x[index], self.y[index], self.feature_names, self.source, lines, self.target_name
+        )
 
     def check_finite(self) -> None:
         """Refuse ±inf and values beyond float32 range (nnrun trains in float32) in the
@@ -58,8 +62,12 @@ class Table:
             found = beyond_float32(values)
             if found is not None:
                 row, column, message = found
-                name = self.feature_names[column] if kind == "feature" else "target"
+                name = self.feature_names[column] if kind == "feature" else self.target(column)
                 raise DataError(f"{self.where(row)}, {kind} {name!r}: {message}")
+
+    def target(self, column: int = 0) -> str:
+        """The name of target column `column` (of (N, K) targets; 0 for (N,) ones)."""
+        return self.target_name if self.y.ndim == 1 else f"{self.target_name}[{column}]"
 
     def missing_rows(self) -> np.ndarray:
         """(N,) bool: rows with a missing feature or label."""
@@ -180,4 +188,4 @@ def table_from_columns(
     feature_names = [names[j] for j in feature_index]
     x = parse_numbers(columns.cells[:, feature_index], feature_names, feature_index, columns)
     y = parse_labels(columns.cells[:, target_index])
-    return Table(x, y, feature_names, columns.source, columns.lines)
+    return Table(x, y, feature_names, columns.source, columns.lines, names[target_index])

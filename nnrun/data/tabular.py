@@ -33,7 +33,9 @@ def handle_missing(table: Table, on_missing: str) -> Table:
         return kept
     row = int(np.flatnonzero(bad)[0])
     if bad_label[row]:
-        what = "the target is missing"
+        flat = table.y[row].reshape(-1)
+        column = int(np.flatnonzero(np.isnan(flat))[0]) if flat.dtype.kind == "f" else 0
+        what = f"the target {table.target(column)!r} is missing"
     else:
         flat = table.x[row].reshape(-1)
         column = int(np.flatnonzero(np.isnan(flat))[0])

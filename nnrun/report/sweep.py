@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from nnrun.errors import NnrunError
-from nnrun.fileio import read_json_object, read_text_file
+from nnrun.fileio import read_text_file
 from nnrun.report.html import Section, page, table
 from nnrun.report.svg import PALETTE, Point, Series, line_chart, scatter_chart
 from nnrun.train.display import format_value
@@ -94,18 +94,8 @@ def build_sweep_report(sweep_dir: Path, out_dir: Path) -> str:
     ]
     finished = sum(e["status"] == "finished" for e in events)
     subtitle = f"{escape(str(sweep_dir))} · {finished} of {len(events)} trials finished"
-    return page(f"nnrun sweep {_sweep_name(spec, sweep_dir)}", subtitle, sections)
-
-
-def _sweep_name(spec: Any, sweep_dir: Path) -> str:
-    """The sweep's name; the saved copy is called sweep.yaml, so a name taken from the file
-    name comes from the original sweep file (recorded in sweep.json)."""
-    from nnrun.sweep.runner import META_FILE, SWEEP_FILE
-
-    meta = sweep_dir / META_FILE
-    if spec.name == Path(SWEEP_FILE).stem and meta.is_file():
-        return Path(str(read_json_object(meta, "sweep metadata").get("source", SWEEP_FILE))).stem
-    return spec.name
+    # reopen_sweep names a sweep without `name:` after its original file, not the copy
+    return page(f"nnrun sweep {spec.name}", subtitle, sections)
 
 
 def _best_trial(spec: Any, events: list[dict[str, Any]]) -> str | None:

@@ -384,10 +384,17 @@ class SweepRunner:
             interrupted = True
             for entry in self.running.values():
                 (entry.run_dir / STOP_FILE).touch()
-                command = self.latest[entry.trial.id].get("command")
-                self._record(entry.trial, "interrupted", command=command)
+            # The ledger, not `running`, says what is in flight: the signal may come between
+            # a trial's `running` event and its worker's start, or between its worker's end
+            # and the event that records it.
+            in_flight = [e for e in self.latest.values() if e["status"] == "running"]
+            for event in in_flight:
+                fields = {k: v for k, v in event.items() if k != "time"}
+                self.latest[event["trial"]] = self.ledger.append(
+                    {**fields, "status": "interrupted"}
+                )
             raise SweepInterrupted(
-                f"sweep interrupted; {len(self.running)} trial(s) in flight were stopped and "
+                f"sweep interrupted; {len(in_flight)} trial(s) in flight were stopped and "
                 f"will run again. Resume with:\n  nnrun sweep --resume {self.sweep_dir}",
                 exit_code=128 + received[0] if received else 130,
             ) from None

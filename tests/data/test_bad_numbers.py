@@ -31,11 +31,22 @@ def test_infinite_or_float32_overflowing_features_name_file_row_and_column(tmp_p
     assert "infinite" in message or "float32" in message
 
 
-def test_infinite_regression_targets_are_refused(tmp_path):
-    rows = [f"{i}.0,{i}.5,{i * 1.5}" for i in range(20)] + ["1.0,2.0,inf"]
-    path = table(tmp_path, rows, "a,b,y")
-    with pytest.raises(DataError, match="target"):
-        load_data({"path": str(path), "target": "y", "task": "regression"}, 0, tmp_path)
+@pytest.mark.parametrize("target", ["price", 1, None])  # by name, by index, the default
+def test_infinite_regression_targets_name_file_row_and_target_column(tmp_path, target):
+    rows = [f"{i}.0,{i * 1.5}" for i in range(20)] + ["1.0,inf"]
+    path = table(tmp_path, rows, "a,price")
+    with pytest.raises(DataError) as error:
+        load_data({"path": str(path), "target": target, "task": "regression"}, 0, tmp_path)
+    assert "t.csv, row 22, target 'price': inf is infinite" in str(error.value)
+
+
+def test_infinite_targets_of_an_array_name_the_array_and_column(tmp_path):
+    path = tmp_path / "d.npz"
+    targets = np.zeros((10, 2))
+    targets[4, 1] = np.inf
+    np.savez(path, x=np.ones((10, 3)), prices=targets)
+    with pytest.raises(DataError, match=r"example 5, target 'prices\[1\]': inf is infinite"):
+        load_data({"path": str(path), "target": "prices", "task": "regression"}, 0, tmp_path)
 
 
 def test_single_class_classification_data_is_refused(tmp_path):

@@ -100,7 +100,7 @@ def test_missing_values_dropped_or_filled_with_train_mean(write, tmp_path):
 
 def test_missing_label_cannot_be_filled(write, tmp_path):
     write("d.csv", "a,y\n1,0\n2,\n3,1\n")
-    with pytest.raises(DataError, match=r"row 3: the target is missing"):
+    with pytest.raises(DataError, match=r"row 3: the target 'y' is missing"):
         load_data({"path": "d.csv", "on_missing": "fill"}, 0, tmp_path)
 
 

@@ -164,6 +164,9 @@ def test_a_healthy_mlp_has_no_finding(tmp_path, overrides):
     assert summary["test"]["test_accuracy"] > 0.9
 
 
+@pytest.mark.filterwarnings(  # the run diverges on purpose: NumPy reports inf and NaN
+    "ignore:overflow encountered:RuntimeWarning", "ignore:invalid value encountered:RuntimeWarning"
+)
 def test_a_diverging_run_records_where_non_finite_values_start(tmp_path):
     from nnrun.train.loop import NonFiniteLoss
 

@@ -90,6 +90,11 @@ def test_sweep_report_has_every_section_and_links_each_trials_report(sweep_repor
     assert 'class="sortable"' in sweep_report.read_text()
 
 
+def test_sweep_report_is_titled_with_the_original_sweep_files_name(sweep_report):
+    # the sweep directory keeps a copy called sweep.yaml; the sweep was started from lr.yaml
+    assert "<title>nnrun sweep lr</title>" in sweep_report.read_text()
+
+
 def test_log_sampled_parameters_get_a_log_axis(sweep_report):
     html = sweep_report.read_text()
     assert "val_accuracy vs optimizer.lr (log x)" in html

@@ -7,7 +7,9 @@ import csv
 import io
 import json
 import shlex
+from concurrent.futures import Future
 from pathlib import Path
+from typing import Any
 
 import pytest
 import yaml
@@ -17,11 +19,11 @@ from typer.testing import CliRunner
 from nnrun.sweep.executors import DaskExecutor, ProcessExecutor
 from nnrun.sweep.ledger import LEDGER_FILE, read_ledger
 from nnrun.sweep.report import aggregate, write_summaries
-from nnrun.sweep.runner import SweepRunner, open_sweep
+from nnrun.sweep.runner import SweepInterrupted, SweepRunner, open_sweep
 from nnrun.sweep.trial import STOP_FILE, run_trial
 from nnrun.sweep.view import PlainView
 from tests.extras import need
-from tests.sweep.conftest import run_inline
+from tests.sweep.conftest import InlineExecutor, run_inline
 
 GRID = """\
 method: grid
@@ -157,3 +159,32 @@ def test_dask_executor_on_a_local_cluster(write_sweep, tmp_path):
     need("distributed")
     latest = run_with(DaskExecutor(2), write_sweep(GRID + "run_cap: 2\n"), tmp_path / "sweep")
     assert statuses(latest) == {"0000-r0": "finished", "0001-r0": "finished"}
+
+
+class _InterruptedAtSecondStart(InlineExecutor):
+    """Ctrl-C arrives while the second trial's worker is being started."""
+
+    def submit(self, payload: dict[str, Any]) -> Future:
+        if self.submitted:
+            raise KeyboardInterrupt
+        return super().submit(payload)
+
+    def close(self, abort: bool = False) -> None:
+        pass
+
+
+def test_a_signal_while_a_trial_starts_records_it_interrupted_not_running(write_sweep, tmp_path):
+    out = tmp_path / "sweep"
+    with pytest.raises(SweepInterrupted, match="1 trial"):
+        run_inline(write_sweep(GRID), out, _InterruptedAtSecondStart())
+    events = read_ledger(out / LEDGER_FILE)
+    assert [(e["trial"], e["status"]) for e in events] == [
+        ("0000-r0", "running"),
+        ("0000-r0", "finished"),
+        ("0001-r0", "running"),
+        ("0001-r0", "interrupted"),
+    ]
+    assert events[-1]["command"] == events[-2]["command"]
+    latest, executor, _ = run_inline(None, out)
+    assert executor.submitted == ["0001-r0", "0002-r0", "0003-r0"]
+    assert set(statuses(latest).values()) == {"finished"}

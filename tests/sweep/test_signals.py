@@ -49,7 +49,29 @@ def alive(pid: int) -> bool:
     return stat.rsplit(")", 1)[1].split()[0] != "Z"
 
 
+def spawned_worker(pid: int) -> bool:
+    """A process-pool worker, not multiprocessing's resource tracker (also a child)."""
+    try:
+        return b"spawn_main" in Path(f"/proc/{pid}/cmdline").read_bytes()
+    except OSError:
+        return False
+
+
+def training(out: Path, trial: str) -> bool:
+    """Whether `trial` has logged an epoch: its worker is past start-up, in the loop."""
+    metrics = out / "trials" / trial / "metrics.jsonl"
+    return metrics.is_file() and metrics.read_text().count("\n") >= 1
+
+
 def start_sweep(base_config: Path, tmp_path: Path) -> tuple[subprocess.Popen, Path, list[int]]:
+    """Start a two-worker sweep and return once two trials are training, with the sweep's
+    child processes (both workers and the resource tracker).
+
+    Not earlier: a signal while a trial is being submitted (its `running` event written,
+    its worker not yet spawned) leaves that trial `running` in the ledger, and on a loaded
+    machine two `running` events and two children (one being the resource tracker) can be
+    seen in that window. Two trials with epochs logged leave the sweep in its polling loop,
+    ~200 epochs from any trial's end."""
     sweep = tmp_path / "sweep.yaml"
     sweep.write_text(SWEEP.format(base=base_config.name))
     out = tmp_path / "out"
@@ -60,18 +82,20 @@ def start_sweep(base_config: Path, tmp_path: Path) -> tuple[subprocess.Popen, Pa
         stderr=subprocess.STDOUT,
         text=True,
     )
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:  # two trials running: both workers exist
-        events = read_ledger(out / "ledger.jsonl")
-        workers = [p for p in children(process.pid) if alive(p)]
-        if sum(e["status"] == "running" for e in events) >= 2 and len(workers) >= 2:
-            return process, out, workers
+    deadline = time.monotonic() + 180
+    while time.monotonic() < deadline and process.poll() is None:
+        last = {e["trial"]: e["status"] for e in read_ledger(out / "ledger.jsonl")}
+        running = [trial for trial, status in last.items() if status == "running"]
+        processes = [p for p in children(process.pid) if alive(p)]
+        workers = [p for p in processes if spawned_worker(p)]
+        if len(workers) >= 2 and sum(training(out, trial) for trial in running) >= 2:
+            return process, out, processes
         time.sleep(0.1)
     process.kill()
     pytest.fail("the sweep did not start two trials in time: " + process.communicate()[0])
 
 
-def wait_gone(pids: list[int], seconds: float = 10) -> list[int]:
+def wait_gone(pids: list[int], seconds: float = 60) -> list[int]:
     deadline = time.monotonic() + seconds
     while time.monotonic() < deadline and any(alive(p) for p in pids):
         time.sleep(0.1)
@@ -79,22 +103,22 @@ def wait_gone(pids: list[int], seconds: float = 10) -> list[int]:
 
 
 def test_workers_exit_promptly_when_the_sweep_is_killed(base_config, tmp_path):
-    process, _, workers = start_sweep(base_config, tmp_path)
+    process, _, processes = start_sweep(base_config, tmp_path)
     process.kill()
     process.wait()
-    left = wait_gone([p for p in workers if p != process.pid])
+    left = wait_gone(processes)
     for pid in left:
         os.kill(pid, signal.SIGKILL)
     assert not left, f"workers {left} outlived the killed sweep"
 
 
 def test_sigterm_stops_the_sweep_like_ctrl_c(base_config, tmp_path):
-    process, out, workers = start_sweep(base_config, tmp_path)
+    process, out, processes = start_sweep(base_config, tmp_path)
     process.send_signal(signal.SIGTERM)
-    output = process.communicate(timeout=30)[0]
+    output = process.communicate(timeout=120)[0]
     assert process.returncode == 143, output
     assert "Traceback" not in output and "nnrun sweep --resume" in output
-    assert not wait_gone(workers)
+    assert not wait_gone(processes)
     last = {e["trial"]: e["status"] for e in read_ledger(out / "ledger.jsonl")}
     assert "running" not in last.values() and "interrupted" in last.values()
 
