@@ -12,6 +12,7 @@ import math
 import numpy as np
 
 from nnrun.autograd.function import Function, Grads
+from nnrun.ops.buffers import clip, first, fits, target
 
 # Cephes ndtr.c rational approximations (S. L. Moshier, public domain), the ones SciPy and
 # many libms use: erf(x) = x·T(x²)/U(x²) on |x| <= 1 and erfc(x) = exp(−x²)·P(x)/Q(x) on
@@ -107,37 +108,44 @@ class Gelu(Function):
     """x·Φ(x) with Φ the standard normal CDF; `approximate="tanh"` uses
     Φ(x) ≈ (1 + tanh(√(2/π)(x + 0.044715x³)))/2, as torch."""
 
-    def forward(self, x: np.ndarray, approximate: str) -> np.ndarray:
+    forward_out = backward_out = True
+
+    def forward(self, x: np.ndarray, approximate: str, out: np.ndarray | None = None) -> np.ndarray:
         self.x, self.approximate = x, approximate
         if approximate == "tanh":
             self.tanh = np.tanh(_SQRT_2_OVER_PI * (x + _GELU_CUBIC * x * x * x))
             self.cdf = 0.5 * (1 + self.tanh)
         else:
             self.cdf = 0.5 * (1 + erf(x * _SQRT_HALF))
-        out: np.ndarray = x * self.cdf
-        return out
+        value: np.ndarray = np.multiply(x, self.cdf, out=target(out, x))
+        return value
 
-    def backward(self, grad: np.ndarray) -> Grads:
+    def backward(self, grad: np.ndarray, out: Grads = ()) -> Grads:
         x = self.x
         if self.approximate == "tanh":
             inner_slope = _SQRT_2_OVER_PI * (1 + 3 * _GELU_CUBIC * x * x)
             density = 0.5 * (1 - self.tanh * self.tanh) * inner_slope
         else:
             density = _INV_SQRT_2PI * np.exp(-0.5 * x * x)
-        return (grad * (self.cdf + x * density),)
+        slope = self.cdf + x * density
+        return (np.multiply(grad, slope, out=fits(first(out), grad, slope)),)
 
 
 class Silu(Function):
     """x·sigmoid(x) (swish)."""
 
-    def forward(self, x: np.ndarray) -> np.ndarray:
+    forward_out = backward_out = True
+
+    def forward(self, x: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
         self.x = x
         self.sigmoid = 0.5 * (np.tanh(0.5 * x) + 1)  # no overflow for large |x|
-        return x * self.sigmoid
+        value: np.ndarray = np.multiply(x, self.sigmoid, out=target(out, x))
+        return value
 
-    def backward(self, grad: np.ndarray) -> Grads:
+    def backward(self, grad: np.ndarray, out: Grads = ()) -> Grads:
         s = self.sigmoid
-        return (grad * (s * (1 + self.x * (1 - s))),)
+        slope = s * (1 + self.x * (1 - s))
+        return (np.multiply(grad, slope, out=fits(first(out), grad, slope)),)
 
 
 class Softplus(Function):
@@ -158,50 +166,64 @@ class Softplus(Function):
 class Softsign(Function):
     """x / (1 + |x|)."""
 
-    def forward(self, x: np.ndarray) -> np.ndarray:
-        self.denominator = 1 + np.abs(x)
-        out: np.ndarray = x / self.denominator
-        return out
+    forward_out = backward_out = True
 
-    def backward(self, grad: np.ndarray) -> Grads:
-        return (grad / (self.denominator * self.denominator),)
+    def forward(self, x: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
+        self.denominator = 1 + np.abs(x)
+        value: np.ndarray = np.divide(x, self.denominator, out=target(out, x))
+        return value
+
+    def backward(self, grad: np.ndarray, out: Grads = ()) -> Grads:
+        square = self.denominator * self.denominator
+        return (np.divide(grad, square, out=fits(first(out), grad, square)),)
 
 
 class Hardtanh(Function):
     """clip(x, min_val, max_val); the gradient is 1 strictly inside, 0 at and beyond the
     bounds (torch's hardtanh_backward)."""
 
-    def forward(self, x: np.ndarray, min_val: float, max_val: float) -> np.ndarray:
-        self.inside = (x > min_val) & (x < max_val)
-        out: np.ndarray = np.clip(x, min_val, max_val)
-        return out
+    forward_out = backward_out = True
 
-    def backward(self, grad: np.ndarray) -> Grads:
-        return (grad * self.inside,)
+    def forward(
+        self, x: np.ndarray, min_val: float, max_val: float, out: np.ndarray | None = None
+    ) -> np.ndarray:
+        self.inside = (x > min_val) & (x < max_val)
+        value: np.ndarray = clip(x, min_val, max_val, target(out, x))
+        return value
+
+    def backward(self, grad: np.ndarray, out: Grads = ()) -> Grads:
+        return (np.multiply(grad, self.inside, out=fits(first(out), grad, self.inside)),)
 
 
 class HardSigmoid(Function):
     """relu6(x + 3)/6: 0 below −3, 1 above 3, linear between (torch.nn.Hardsigmoid)."""
 
-    def forward(self, x: np.ndarray) -> np.ndarray:
-        self.inside = (x > -3) & (x < 3)
-        return np.clip(x / 6 + 0.5, 0, 1)
+    forward_out = backward_out = True
 
-    def backward(self, grad: np.ndarray) -> Grads:
-        return (grad * self.inside / 6,)
+    def forward(self, x: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
+        self.inside = (x > -3) & (x < 3)
+        value: np.ndarray = clip(x / 6 + 0.5, 0, 1, target(out, x))
+        return value
+
+    def backward(self, grad: np.ndarray, out: Grads = ()) -> Grads:
+        kept: np.ndarray = np.multiply(grad, self.inside, out=fits(first(out), grad, self.inside))
+        kept /= 6
+        return (kept,)
 
 
 class SignSte(Function):
     """Forward sign(x); backward the straight-through estimator: the gradient passes
     unchanged where |x| <= 1 and is 0 elsewhere (the gradient of hardtanh)."""
 
-    def forward(self, x: np.ndarray) -> np.ndarray:
-        self.inside = np.abs(x) <= 1
-        out: np.ndarray = np.sign(x)
-        return out
+    forward_out = backward_out = True
 
-    def backward(self, grad: np.ndarray) -> Grads:
-        return (grad * self.inside,)
+    def forward(self, x: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
+        self.inside = np.abs(x) <= 1
+        value: np.ndarray = np.sign(x, out=target(out, x))
+        return value
+
+    def backward(self, grad: np.ndarray, out: Grads = ()) -> Grads:
+        return (np.multiply(grad, self.inside, out=fits(first(out), grad, self.inside)),)
 
 
 # Below this |πx| the quotients lose digits to cancellation; the Taylor series below are
@@ -237,13 +259,16 @@ class Gaussian(Function):
 
     out: np.ndarray
 
-    def forward(self, x: np.ndarray) -> np.ndarray:
+    forward_out = backward_out = True
+
+    def forward(self, x: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
         self.x = x
-        self.out = np.exp(-x * x)
+        self.out = np.exp(-x * x, out=target(out, x))
         return self.out
 
-    def backward(self, grad: np.ndarray) -> Grads:
-        return (grad * (-2 * self.x * self.out),)
+    def backward(self, grad: np.ndarray, out: Grads = ()) -> Grads:
+        slope = -2 * self.x * self.out
+        return (np.multiply(grad, slope, out=fits(first(out), grad, slope)),)
 
 
 class Polynomial(Function):
@@ -263,13 +288,16 @@ class Polynomial(Function):
 class Mish(Function):
     """x·tanh(softplus(x)) (Misra 2019, torch.nn.Mish); d/dx = tanh(sp) + x·sigmoid(x)·sech²(sp)."""
 
-    def forward(self, x: np.ndarray) -> np.ndarray:
+    forward_out = backward_out = True
+
+    def forward(self, x: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
         # softplus as max(x, 0) + log1p(e^−|x|): no overflow for large |x|.
         self.x = x
         self.tanh = np.tanh(np.maximum(x, 0) + np.log1p(np.exp(-np.abs(x))))
-        out: np.ndarray = x * self.tanh
-        return out
+        value: np.ndarray = np.multiply(x, self.tanh, out=target(out, x))
+        return value
 
-    def backward(self, grad: np.ndarray) -> Grads:
+    def backward(self, grad: np.ndarray, out: Grads = ()) -> Grads:
         sigmoid = 0.5 * (np.tanh(0.5 * self.x) + 1)
-        return (grad * (self.tanh + self.x * sigmoid * (1 - self.tanh * self.tanh)),)
+        slope = self.tanh + self.x * sigmoid * (1 - self.tanh * self.tanh)
+        return (np.multiply(grad, slope, out=fits(first(out), grad, slope)),)

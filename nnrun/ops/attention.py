@@ -12,16 +12,24 @@ from nnrun.autograd.function import Function, Grads
 from nnrun.ops.dropout import keep_multiplier
 
 
-def _split_heads(x: np.ndarray, heads: int) -> np.ndarray:
-    """(N, L, heads·d) → contiguous (N, heads, L, d)."""
+def _heads(x: np.ndarray, heads: int) -> np.ndarray:
+    """(N, L, heads·d) as a (N, heads, L, d) view. Each (L, d) matrix has unit column
+    stride, so matmul runs BLAS on it (or into it) with no copy."""
     n, length, width = x.shape
-    return np.ascontiguousarray(x.reshape(n, length, heads, width // heads).transpose(0, 2, 1, 3))
+    return x.reshape(n, length, heads, width // heads).transpose(0, 2, 1, 3)
 
 
-def _merge_heads(x: np.ndarray) -> np.ndarray:
-    """(N, heads, L, d) → (N, L, heads·d)."""
-    n, heads, length, d = x.shape
-    return x.transpose(0, 2, 1, 3).reshape(n, length, heads * d)
+def _packed_heads(x: np.ndarray, heads: int) -> np.ndarray:
+    """(N, L, 3·heads·d) holding q, k, v side by side as a (3, N, heads, L, d) view."""
+    n, length, width = x.shape
+    return x.reshape(n, length, 3, heads, width // (3 * heads)).transpose(2, 0, 3, 1, 4)
+
+
+def _merged(shape: tuple[int, ...], dtype: np.dtype) -> np.ndarray:
+    """A new (N, L, heads·d) array for a result of `shape` (N, heads, L, d), which matmul
+    writes through `_heads`: the heads are merged as they are written, with no copy."""
+    n, heads, length, d = shape
+    return np.empty((n, length, heads * d), dtype)
 
 
 class Attention(Function):
@@ -38,6 +46,10 @@ class Attention(Function):
     as torch); `scale` (default 1/√d); `dropout` the drop probability of the attention
     weights (the mask is drawn in forward from nnrun's generator). A query that sees no key
     gets a zero output (torch gives NaN).
+
+    It takes no `out=` arrays: in the transformer step, preallocated arrays for its values
+    and gradients (with dropout's) made the replay measurably slower than arrays from the
+    allocator, which come back warm in cache.
     """
 
     def forward(
@@ -51,12 +63,11 @@ class Attention(Function):
         dropout: float = 0.0,
     ) -> np.ndarray:
         self.packed = len(arrays) == 1
+        self.heads = heads
         if self.packed:
-            n, length, width = arrays[0].shape
-            split = arrays[0].reshape(n, length, 3, heads, width // (3 * heads))
-            q, k, v = np.ascontiguousarray(split.transpose(2, 0, 3, 1, 4))
+            q, k, v = _packed_heads(arrays[0], heads)
         elif heads > 1:
-            q, k, v = (_split_heads(a, heads) for a in arrays)
+            q, k, v = (_heads(a, heads) for a in arrays)
         else:
             q, k, v = arrays
         self.split = self.packed or heads > 1
@@ -75,10 +86,14 @@ class Attention(Function):
         probs = self._softmax(scores, guard=hidden is not None or bias is not None)
         multiplier = keep_multiplier(probs.shape, dropout, q.dtype) if dropout > 0 else None
         weights = probs if multiplier is None else probs * multiplier
-        out = weights @ v
         self.q, self.k, self.v = q, k, v
         self.probs, self.weights, self.dropout = probs, weights, multiplier
-        return _merge_heads(out) if self.split else out
+        if not self.split:
+            value: np.ndarray = weights @ v
+            return value
+        merged = _merged((*weights.shape[:-1], v.shape[-1]), np.result_type(weights, v))
+        np.matmul(weights, v, out=_heads(merged, heads))
+        return merged
 
     @staticmethod
     def _softmax(scores: np.ndarray, guard: bool) -> np.ndarray:
@@ -95,26 +110,38 @@ class Attention(Function):
 
     def backward(self, grad: np.ndarray) -> Grads:
         if self.split:
-            grad = _split_heads(grad, self.q.shape[1])
-        grad_v = np.swapaxes(self.weights, -1, -2) @ grad
+            grad = _heads(grad, self.heads)
+        needs = self.needs_input_grad
+        probs = self.probs
         grad_probs = grad @ np.swapaxes(self.v, -1, -2)
         if self.dropout is not None:
             grad_probs *= self.dropout
-        probs = self.probs
         grad_scores = grad_probs
         grad_scores -= (grad_probs * probs).sum(axis=-1, keepdims=True)
         grad_scores *= probs
         grad_scores *= self.scale
-        grad_q = grad_scores @ self.k
-        grad_k = np.swapaxes(grad_scores, -1, -2) @ self.q
-        if self.packed:
-            stacked = np.stack((grad_q, grad_k, grad_v))  # (3, N, heads, L, d)
-            n, length = stacked.shape[1], stacked.shape[3]
-            return (stacked.transpose(1, 3, 0, 2, 4).reshape(n, length, -1),)
-        if self.split:
-            grads = (_merge_heads(grad_q), _merge_heads(grad_k), _merge_heads(grad_v))
-        else:
-            grads = (grad_q, grad_k, grad_v)
-        return tuple(
-            g if need else None for g, need in zip(grads, self.needs_input_grad, strict=True)
+        products = (  # (left, right) of the q, k and v gradients
+            (grad_scores, self.k),
+            (np.swapaxes(grad_scores, -1, -2), self.q),
+            (np.swapaxes(self.weights, -1, -2), grad),
         )
+        if self.packed:
+            # written straight into the (N, L, 3E) layout of the packed input
+            shape = (*grad_scores.shape[:-1], 3 * self.q.shape[-1])
+            packed = _merged(shape, grad.dtype)
+            for (left, right), into in zip(
+                products, _packed_heads(packed, self.heads), strict=True
+            ):
+                np.matmul(left, right, out=into)
+            return (packed,)
+        grads: list[np.ndarray | None] = []
+        for (left, right), need in zip(products, needs, strict=True):
+            if not need:
+                grads.append(None)
+            elif self.split:
+                merged = _merged((*left.shape[:-1], right.shape[-1]), np.result_type(left, right))
+                np.matmul(left, right, out=_heads(merged, self.heads))
+                grads.append(merged)
+            else:
+                grads.append(left @ right)
+        return tuple(grads)

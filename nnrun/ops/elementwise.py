@@ -8,57 +8,80 @@ import numpy as np
 
 from nnrun.autograd.function import Function, Grads
 from nnrun.ops.activations import erf as erf_array
+from nnrun.ops.buffers import clip, first, fits, target
+
+# Ops that set `forward_out`/`backward_out` write values and gradients into the arrays a
+# compiled step hands them (see Function and ops/buffers.py); otherwise the same ufunc
+# calls allocate.
 
 
 class Add(Function):
-    def forward(self, a: np.ndarray, b: np.ndarray) -> np.ndarray:
-        out: np.ndarray = a + b
-        return out
+    forward_out = True
+
+    def forward(self, a: np.ndarray, b: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
+        value: np.ndarray = np.add(a, b, out=target(out, a, b))
+        return value
 
     def backward(self, grad: np.ndarray) -> Grads:
         return grad, grad
 
 
 class Sub(Function):
-    def forward(self, a: np.ndarray, b: np.ndarray) -> np.ndarray:
-        out: np.ndarray = a - b
-        return out
+    forward_out = backward_out = True
 
-    def backward(self, grad: np.ndarray) -> Grads:
-        return grad, (-grad if self.needs_input_grad[1] else None)
+    def forward(self, a: np.ndarray, b: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
+        value: np.ndarray = np.subtract(a, b, out=target(out, a, b))
+        return value
+
+    def backward(self, grad: np.ndarray, out: Grads = (None, None)) -> Grads:
+        need_b = self.needs_input_grad[1]
+        return grad, (np.negative(grad, out=fits(out[1], grad)) if need_b else None)
 
 
 class Mul(Function):
-    def forward(self, a: np.ndarray, b: np.ndarray) -> np.ndarray:
-        self.a, self.b = a, b
-        out: np.ndarray = a * b
-        return out
+    forward_out = backward_out = True
 
-    def backward(self, grad: np.ndarray) -> Grads:
+    def forward(self, a: np.ndarray, b: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
+        self.a, self.b = a, b
+        value: np.ndarray = np.multiply(a, b, out=target(out, a, b))
+        return value
+
+    def backward(self, grad: np.ndarray, out: Grads = (None, None)) -> Grads:
         need_a, need_b = self.needs_input_grad
-        return (grad * self.b if need_a else None, grad * self.a if need_b else None)
+        a, b = self.a, self.b
+        return (
+            np.multiply(grad, b, out=fits(out[0], grad, b)) if need_a else None,
+            np.multiply(grad, a, out=fits(out[1], grad, a)) if need_b else None,
+        )
 
 
 class Div(Function):
+    forward_out = backward_out = True
     out: np.ndarray
 
-    def forward(self, a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    def forward(self, a: np.ndarray, b: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
         self.b = b
-        self.out = a / b
+        self.out = np.divide(a, b, out=target(out, a, b))
         return self.out
 
-    def backward(self, grad: np.ndarray) -> Grads:
+    def backward(self, grad: np.ndarray, out: Grads = (None, None)) -> Grads:
         need_a, need_b = self.needs_input_grad
-        grad_a = grad / self.b
-        return (grad_a if need_a else None, -grad_a * self.out if need_b else None)
+        grad_a = np.divide(grad, self.b, out=fits(out[0] if need_a else None, grad, self.b))
+        if not need_b:
+            return grad_a, None
+        grad_b = np.negative(grad_a, out=fits(out[1], grad_a, self.out))
+        return (grad_a if need_a else None, np.multiply(grad_b, self.out, out=grad_b))
 
 
 class Neg(Function):
-    def forward(self, a: np.ndarray) -> np.ndarray:
-        return -a
+    forward_out = backward_out = True
 
-    def backward(self, grad: np.ndarray) -> Grads:
-        return (-grad,)
+    def forward(self, a: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
+        value: np.ndarray = np.negative(a, out=target(out, a))
+        return value
+
+    def backward(self, grad: np.ndarray, out: Grads = ()) -> Grads:
+        return (np.negative(grad, out=fits(first(out), grad)),)
 
 
 class PowScalar(Function):
@@ -97,47 +120,56 @@ class Pow(Function):
 
 
 class Exp(Function):
+    forward_out = backward_out = True
     out: np.ndarray
 
-    def forward(self, x: np.ndarray) -> np.ndarray:
-        self.out = np.exp(x)
+    def forward(self, x: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
+        self.out = np.exp(x, out=target(out, x))
         return self.out
 
-    def backward(self, grad: np.ndarray) -> Grads:
-        return (grad * self.out,)
+    def backward(self, grad: np.ndarray, out: Grads = ()) -> Grads:
+        return (np.multiply(grad, self.out, out=fits(first(out), grad, self.out)),)
 
 
 class Log(Function):
-    def forward(self, x: np.ndarray) -> np.ndarray:
-        self.x = x
-        out: np.ndarray = np.log(x)
-        return out
+    forward_out = backward_out = True
 
-    def backward(self, grad: np.ndarray) -> Grads:
-        return (grad / self.x,)
+    def forward(self, x: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
+        self.x = x
+        value: np.ndarray = np.log(x, out=target(out, x))
+        return value
+
+    def backward(self, grad: np.ndarray, out: Grads = ()) -> Grads:
+        return (np.divide(grad, self.x, out=fits(first(out), grad, self.x)),)
 
 
 class Sqrt(Function):
+    forward_out = backward_out = True
     out: np.ndarray
 
-    def forward(self, x: np.ndarray) -> np.ndarray:
-        self.out = np.sqrt(x)
+    def forward(self, x: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
+        self.out = np.sqrt(x, out=target(out, x))
         return self.out
 
-    def backward(self, grad: np.ndarray) -> Grads:
-        return (grad * 0.5 / self.out,)
+    def backward(self, grad: np.ndarray, out: Grads = ()) -> Grads:
+        scaled: np.ndarray = np.multiply(grad, 0.5, out=fits(first(out), grad, self.out))
+        scaled /= self.out
+        return (scaled,)
 
 
 class Abs(Function):
     """|x|; the gradient at 0 is 0, as in PyTorch."""
 
-    def forward(self, x: np.ndarray) -> np.ndarray:
-        self.x = x
-        out: np.ndarray = np.abs(x)
-        return out
+    forward_out = backward_out = True
 
-    def backward(self, grad: np.ndarray) -> Grads:
-        return (grad * np.sign(self.x),)
+    def forward(self, x: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
+        self.x = x
+        value: np.ndarray = np.abs(x, out=target(out, x))
+        return value
+
+    def backward(self, grad: np.ndarray, out: Grads = ()) -> Grads:
+        sign = np.sign(self.x)
+        return (np.multiply(grad, sign, out=fits(first(out), grad, sign)),)
 
 
 class Sign(Function):
@@ -154,12 +186,16 @@ class Sign(Function):
 class Clip(Function):
     """clip(x, low, high); the gradient passes where low <= x <= high (torch.clamp)."""
 
-    def forward(self, x: np.ndarray, low: float | None, high: float | None) -> np.ndarray:
-        self.x, self.low, self.high = x, low, high
-        out: np.ndarray = np.clip(x, low, high)
-        return out
+    forward_out = backward_out = True
 
-    def backward(self, grad: np.ndarray) -> Grads:
+    def forward(
+        self, x: np.ndarray, low: float | None, high: float | None, out: np.ndarray | None = None
+    ) -> np.ndarray:
+        self.x, self.low, self.high = x, low, high
+        value: np.ndarray = clip(x, low, high, target(out, x))
+        return value
+
+    def backward(self, grad: np.ndarray, out: Grads = ()) -> Grads:
         x = self.x
         if self.low is None:
             inside = x <= self.high
@@ -167,59 +203,79 @@ class Clip(Function):
             inside = x >= self.low
         else:
             inside = (x >= self.low) & (x <= self.high)
-        return (grad * inside,)
+        return (np.multiply(grad, inside, out=fits(first(out), grad, inside)),)
 
 
 class Tanh(Function):
+    forward_out = backward_out = True
     out: np.ndarray
 
-    def forward(self, x: np.ndarray) -> np.ndarray:
-        self.out = np.tanh(x)
+    def forward(self, x: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
+        self.out = np.tanh(x, out=target(out, x))
         return self.out
 
-    def backward(self, grad: np.ndarray) -> Grads:
-        return (grad * (1 - self.out * self.out),)
+    def backward(self, grad: np.ndarray, out: Grads = ()) -> Grads:
+        slope = 1 - self.out * self.out
+        return (np.multiply(grad, slope, out=fits(first(out), grad, slope)),)
 
 
 class Sigmoid(Function):
-    def forward(self, x: np.ndarray) -> np.ndarray:
-        # tanh form: no overflow for large |x|, one transcendental call.
-        self.out = 0.5 * (np.tanh(0.5 * x) + 1)
-        return self.out
+    forward_out = backward_out = True
 
-    def backward(self, grad: np.ndarray) -> Grads:
-        return (grad * self.out * (1 - self.out),)
+    def forward(self, x: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
+        # tanh form: no overflow for large |x|, one transcendental call.
+        value: np.ndarray = np.multiply(x, 0.5, out=target(out, x))
+        np.tanh(value, out=value)
+        value += 1
+        value *= 0.5
+        self.out = value
+        return value
+
+    def backward(self, grad: np.ndarray, out: Grads = ()) -> Grads:
+        value = self.out
+        scaled = np.multiply(grad, value, out=fits(first(out), grad, value))
+        scaled *= 1 - value
+        return (scaled,)
 
 
 class Relu(Function):
+    forward_out = backward_out = True
     out: np.ndarray
 
-    def forward(self, x: np.ndarray) -> np.ndarray:
-        self.out = np.maximum(x, 0)
+    def forward(self, x: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
+        self.out = np.maximum(x, 0, out=target(out, x))
         return self.out
 
-    def backward(self, grad: np.ndarray) -> Grads:
-        return (grad * (self.out > 0),)
+    def backward(self, grad: np.ndarray, out: Grads = ()) -> Grads:
+        kept = self.out > 0
+        return (np.multiply(grad, kept, out=fits(first(out), grad, kept)),)
 
 
 class Sin(Function):
-    def forward(self, x: np.ndarray) -> np.ndarray:
-        self.x = x
-        out: np.ndarray = np.sin(x)
-        return out
+    forward_out = backward_out = True
 
-    def backward(self, grad: np.ndarray) -> Grads:
-        return (grad * np.cos(self.x),)
+    def forward(self, x: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
+        self.x = x
+        value: np.ndarray = np.sin(x, out=target(out, x))
+        return value
+
+    def backward(self, grad: np.ndarray, out: Grads = ()) -> Grads:
+        slope = np.cos(self.x)
+        return (np.multiply(grad, slope, out=fits(first(out), grad, slope)),)
 
 
 class Cos(Function):
-    def forward(self, x: np.ndarray) -> np.ndarray:
-        self.x = x
-        out: np.ndarray = np.cos(x)
-        return out
+    forward_out = backward_out = True
 
-    def backward(self, grad: np.ndarray) -> Grads:
-        return (-grad * np.sin(self.x),)
+    def forward(self, x: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
+        self.x = x
+        value: np.ndarray = np.cos(x, out=target(out, x))
+        return value
+
+    def backward(self, grad: np.ndarray, out: Grads = ()) -> Grads:
+        slope = np.sin(self.x)
+        negated = np.negative(grad, out=fits(first(out), grad, slope))
+        return (np.multiply(negated, slope, out=negated),)
 
 
 _TWO_OVER_SQRT_PI = 2 / math.sqrt(math.pi)
@@ -239,10 +295,12 @@ class Erf(Function):
 class Maximum(Function):
     """Elementwise max; ties split the gradient evenly (as torch.maximum)."""
 
-    def forward(self, a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    forward_out = True
+
+    def forward(self, a: np.ndarray, b: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
         self.a, self.b = a, b
-        out: np.ndarray = np.maximum(a, b)
-        return out
+        value: np.ndarray = np.maximum(a, b, out=target(out, a, b))
+        return value
 
     def backward(self, grad: np.ndarray) -> Grads:
         share_a = (self.a > self.b) + 0.5 * (self.a == self.b)
@@ -251,10 +309,12 @@ class Maximum(Function):
 
 
 class Minimum(Function):
-    def forward(self, a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    forward_out = True
+
+    def forward(self, a: np.ndarray, b: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
         self.a, self.b = a, b
-        out: np.ndarray = np.minimum(a, b)
-        return out
+        value: np.ndarray = np.minimum(a, b, out=target(out, a, b))
+        return value
 
     def backward(self, grad: np.ndarray) -> Grads:
         share_a = (self.a < self.b) + 0.5 * (self.a == self.b)

@@ -8,21 +8,31 @@ import numpy as np
 
 from nnrun.autograd.engine import reduce_to_shape
 from nnrun.autograd.function import Function, Grads
+from nnrun.ops.buffers import contiguous
 
 
 class MatMul(Function):
-    """a @ b with np.matmul's rules: 1-D operands are promoted, batch dims broadcast."""
+    """a @ b with np.matmul's rules: 1-D operands are promoted, batch dims broadcast. Takes
+    `out=` arrays forward, and backward for 2-D operands (see Function)."""
 
-    def forward(self, a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    forward_out = backward_out = True
+
+    def forward(self, a: np.ndarray, b: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
         self.a, self.b = a, b
-        out: np.ndarray = np.matmul(a, b)
-        return out
+        # A stacked product lays its batch dimensions out as its operands' (see ops/buffers)
+        stacked = a.ndim > 2 or b.ndim > 2
+        into = None if stacked and not contiguous(a, b) else out
+        value: np.ndarray = np.matmul(a, b, out=into)
+        return value
 
-    def backward(self, grad: np.ndarray) -> Grads:
+    def backward(self, grad: np.ndarray, out: Grads = (None, None)) -> Grads:
         a, b = self.a, self.b
         need_a, need_b = self.needs_input_grad
         if a.ndim == 2 and b.ndim == 2:
-            return (grad @ b.T if need_a else None, a.T @ grad if need_b else None)
+            return (
+                np.matmul(grad, b.T, out=_product(out[0], grad, b)) if need_a else None,
+                np.matmul(a.T, grad, out=_product(out[1], a, grad)) if need_b else None,
+            )
         if a.ndim == 1 and b.ndim == 1:
             return (grad * b if need_a else None, grad * a if need_b else None)
         a2 = a[None, :] if a.ndim == 1 else a
@@ -38,6 +48,12 @@ class MatMul(Function):
         if need_b:
             grad_b = reduce_to_shape(np.swapaxes(a2, -1, -2) @ grad2, b2.shape).reshape(b.shape)
         return grad_a, grad_b
+
+
+def _product(buffer: np.ndarray | None, left: np.ndarray, right: np.ndarray) -> np.ndarray | None:
+    """`buffer` for a 2-D product of `left` and `right` when it has the product's dtype
+    (its shape is the input's, which the product has), else None."""
+    return buffer if buffer is not None and np.result_type(left, right) == buffer.dtype else None
 
 
 def _tensordot_axes(axes: Any, a_ndim: int) -> tuple[list[int], list[int]]:

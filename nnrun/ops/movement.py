@@ -7,6 +7,7 @@ from typing import Any
 import numpy as np
 
 from nnrun.autograd.function import Function, Grads
+from nnrun.ops.buffers import contiguous, first
 
 
 def plain_index(index: Any) -> Any:
@@ -63,15 +64,18 @@ class GetItem(Function):
     """x[index] for ints, slices, None, Ellipsis, integer arrays and boolean masks.
 
     Integer-array indices may repeat an element; its gradient then accumulates (np.add.at).
+    The backward scatters into an `out=` array when handed one (see Function).
     """
+
+    backward_out = True
 
     def forward(self, x: np.ndarray, index: Any) -> np.ndarray:
         self.shape, self.dtype, self.index = x.shape, x.dtype, index
         out: np.ndarray = x[index]
         return out
 
-    def backward(self, grad: np.ndarray) -> Grads:
-        full = np.zeros(self.shape, dtype=self.dtype)
+    def backward(self, grad: np.ndarray, out: Grads = ()) -> Grads:
+        full = _zeros(first(out), self.shape, self.dtype)
         if _is_advanced(self.index):
             np.add.at(full, self.index, grad)
         else:
@@ -80,15 +84,18 @@ class GetItem(Function):
 
 
 class Take(Function):
-    """np.take(x, indices, axis): gather along one axis; repeated indices accumulate."""
+    """np.take(x, indices, axis): gather along one axis; repeated indices accumulate. The
+    backward scatters into an `out=` array when handed one (see Function)."""
+
+    backward_out = True
 
     def forward(self, x: np.ndarray, indices: np.ndarray, axis: int) -> np.ndarray:
         self.shape, self.dtype = x.shape, x.dtype
         self.indices, self.axis = indices, axis % x.ndim
         return np.take(x, indices, axis=self.axis)
 
-    def backward(self, grad: np.ndarray) -> Grads:
-        full = np.zeros(self.shape, dtype=self.dtype)
+    def backward(self, grad: np.ndarray, out: Grads = ()) -> Grads:
+        full = _zeros(first(out), self.shape, self.dtype)
         moved = np.moveaxis(full, self.axis, 0)
         index_ndim = np.ndim(self.indices)
         grad_moved = np.moveaxis(
@@ -98,21 +105,43 @@ class Take(Function):
         return (full,)
 
 
+def _zeros(buffer: np.ndarray | None, shape: tuple[int, ...], dtype: np.dtype) -> np.ndarray:
+    """A zeroed gradient of `shape`: the buffer handed to the backward, or a new array."""
+    if buffer is None:
+        return np.zeros(shape, dtype=dtype)
+    buffer.fill(0)
+    return buffer
+
+
+def _joined(out: np.ndarray | None, arrays: tuple[np.ndarray, ...]) -> np.ndarray | None:
+    """`out` for np.concatenate/np.stack of C-contiguous arrays (a new result would then be
+    C-contiguous too; it follows its inputs' layout otherwise)."""
+    return out if out is not None and contiguous(*arrays) else None
+
+
 class Concatenate(Function):
-    def forward(self, *arrays: np.ndarray, axis: int) -> np.ndarray:
+    """np.concatenate; takes an `out=` array forward (see Function)."""
+
+    forward_out = True
+
+    def forward(self, *arrays: np.ndarray, axis: int, out: np.ndarray | None = None) -> np.ndarray:
         self.axis = axis
         self.splits = np.cumsum([a.shape[axis] for a in arrays])[:-1]
-        return np.concatenate(arrays, axis=axis)
+        return np.concatenate(arrays, axis=axis, out=_joined(out, arrays))
 
     def backward(self, grad: np.ndarray) -> Grads:
         return tuple(np.split(grad, self.splits, axis=self.axis))
 
 
 class Stack(Function):
-    def forward(self, *arrays: np.ndarray, axis: int) -> np.ndarray:
-        out = np.stack(arrays, axis=axis)
-        self.axis = axis % out.ndim
-        return out
+    """np.stack; takes an `out=` array forward (see Function)."""
+
+    forward_out = True
+
+    def forward(self, *arrays: np.ndarray, axis: int, out: np.ndarray | None = None) -> np.ndarray:
+        value = np.stack(arrays, axis=axis, out=_joined(out, arrays))
+        self.axis = axis % value.ndim
+        return value
 
     def backward(self, grad: np.ndarray) -> Grads:
         return tuple(np.moveaxis(grad, self.axis, 0))

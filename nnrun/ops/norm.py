@@ -14,6 +14,7 @@ import math
 import numpy as np
 
 from nnrun.autograd.function import Function, Grads
+from nnrun.ops.buffers import Target, contiguous, fits, target
 
 
 def moments(x: np.ndarray, axes: tuple[int, ...]) -> tuple[np.ndarray, np.ndarray]:
@@ -58,7 +59,7 @@ def update_running(
 
 
 class Normalize(Function):
-    """Normalize x, then scale and shift.
+    """Normalize x, then scale and shift. Takes `out=` arrays both ways (see Function).
 
     Inputs: x, then weight if `affine[0]`, then bias if `affine[1]`. With `batch_stats` the
     statistics are those of x over `axes` (train-mode batch norm, layer norm, group norm)
@@ -67,6 +68,8 @@ class Normalize(Function):
     are constants broadcast against the view (eval-mode batch norm). `eps` is added to the
     variance.
     """
+
+    forward_out = backward_out = True
 
     def forward(
         self,
@@ -80,6 +83,7 @@ class Normalize(Function):
         eps: float,
         running: tuple[np.ndarray, np.ndarray, np.ndarray, float | None] | None = None,
         stats: tuple[np.ndarray, np.ndarray] | None = None,
+        out: np.ndarray | None = None,
     ) -> np.ndarray:
         x_view = x.reshape(view)
         if batch_stats:
@@ -96,41 +100,70 @@ class Normalize(Function):
             mean, var = (s.reshape(shape).astype(x.dtype, copy=False) for s in stats)  # type: ignore[union-attr]
         invstd = 1.0 / np.sqrt(var + np.asarray(eps, dtype=var.dtype))
         invstd = invstd.astype(x.dtype, copy=False)
-        xhat = ((x_view - mean.astype(x.dtype, copy=False)) * invstd).reshape(x.shape)
+        xhat = np.subtract(x_view, mean.astype(x.dtype, copy=False))
+        xhat *= invstd
+        xhat = xhat.reshape(x.shape)
         self.xhat, self.invstd, self.view, self.axes = xhat, invstd, view, axes
         self.param_shape, self.affine, self.batch_stats = param_shape, affine, batch_stats
         weight = params[0].reshape(param_shape) if affine[0] else None
         self.weight, self.param_sizes = weight, [p.shape for p in params]
-        out: np.ndarray = xhat * weight if weight is not None else xhat.copy()
+        if weight is not None:
+            value: np.ndarray = np.multiply(xhat, weight, out=target(out, xhat, weight))
+        elif out is not None:
+            value = out
+            np.copyto(value, xhat)
+        else:
+            value = xhat.copy()
         if affine[1]:
-            out += params[-1].reshape(param_shape)
-        return out
+            value += params[-1].reshape(param_shape)
+        return value
 
-    def _param_grad(self, values: np.ndarray, shape: tuple[int, ...]) -> np.ndarray:
+    def _param_grad(
+        self, values: np.ndarray, shape: tuple[int, ...], buffer: np.ndarray | None
+    ) -> np.ndarray:
+        """`values` summed over the axes the parameter broadcasts along, as `shape`; into
+        `buffer` when it has the values' dtype and they are C-contiguous (see buffers)."""
         reduce = tuple(i for i, n in enumerate(self.param_shape) if n == 1)
-        out: np.ndarray = values.sum(axis=reduce).reshape(shape)
-        return out
+        if buffer is None or buffer.dtype != values.dtype or not contiguous(values):
+            total: np.ndarray = np.add.reduce(values, axis=reduce).reshape(shape)
+            return total
+        kept = tuple(n for i, n in enumerate(values.shape) if i not in reduce)
+        np.add.reduce(values, axis=reduce, out=buffer.reshape(kept))
+        return buffer
 
-    def backward(self, grad: np.ndarray) -> Grads:
+    def backward(self, grad: np.ndarray, out: Grads = ()) -> Grads:
         needs = self.needs_input_grad
+        buffers = [*out] if out else [None] * len(needs)
         grads: list[np.ndarray | None] = []
         if needs[0]:
             grad_xhat = grad * self.weight if self.weight is not None else grad
             grad_view = grad_xhat.reshape(self.view)
+            invstd = self.invstd
+            into = fits(buffers[0], grad_xhat, invstd)
             if self.batch_stats:
                 xhat = self.xhat.reshape(self.view)
-                grad_view = grad_view - grad_view.mean(axis=self.axes, keepdims=True)
-                grad_view -= xhat * (grad_xhat.reshape(self.view) * xhat).mean(
-                    axis=self.axes, keepdims=True
-                )
-            grads.append((grad_view * self.invstd).reshape(grad.shape))
+                mean = grad_view.mean(axis=self.axes, keepdims=True)
+                centered = np.subtract(grad_view, mean, out=_view(into, self.view))
+                product = grad_view * xhat
+                slope = product.mean(axis=self.axes, keepdims=True)
+                centered -= np.multiply(xhat, slope, out=product)
+                centered *= invstd
+            else:
+                centered = np.multiply(grad_view, invstd, out=_view(into, self.view))
+            grads.append(into if isinstance(into, np.ndarray) else centered.reshape(grad.shape))
         else:
             grads.append(None)
         if self.affine[0]:
-            needed = needs[1]
+            shape = self.param_sizes[0]
             grads.append(
-                self._param_grad(grad * self.xhat, self.param_sizes[0]) if needed else None
+                self._param_grad(grad * self.xhat, shape, buffers[1]) if needs[1] else None
             )
         if self.affine[1]:
-            grads.append(self._param_grad(grad, self.param_sizes[-1]) if needs[-1] else None)
+            shape = self.param_sizes[-1]
+            grads.append(self._param_grad(grad, shape, buffers[-1]) if needs[-1] else None)
         return tuple(grads)
+
+
+def _view(into: Target, shape: tuple[int, ...]) -> Target:
+    """A ufunc's `out=` for a result of `shape`: the buffer reshaped, or `...`."""
+    return into.reshape(shape) if isinstance(into, np.ndarray) else into

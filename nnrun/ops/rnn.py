@@ -26,10 +26,23 @@ from nnrun.autograd.function import Function, Grads
 def sum_blocks(blocks: np.ndarray, out: np.ndarray) -> np.ndarray:
     """Σ_k blocks[k] into `out` ((G, N, H) → (N, H)); chained adds beat np.sum(axis=0) ~3x
     at these sizes."""
+    if len(blocks) == 1:
+        np.copyto(out, blocks[0])
+        return out
     np.add(blocks[0], blocks[1], out=out)
     for block in blocks[2:]:
         out += block
     return out
+
+
+def _owned(buffer: np.ndarray | None, dtype: np.dtype) -> np.ndarray | None:
+    """A gradient buffer the op may write into: one of the gradients' dtype."""
+    return buffer if buffer is not None and buffer.dtype == dtype else None
+
+
+def _fresh(buffer: np.ndarray | None, shape: tuple[int, ...], dtype: np.dtype) -> np.ndarray:
+    """`buffer` (a gradient's preallocated array) or a new C-contiguous array."""
+    return buffer if buffer is not None else np.empty(shape, dtype)
 
 
 class Recurrence(Function):
@@ -40,9 +53,11 @@ class Recurrence(Function):
     layouts, then the `initial` states (N, H): h0 (and c0 for the LSTM; default zeros).
     Output (N, T, H): the hidden state of every step (zero on masked steps); with `final`,
     (N, T + S, H) whose last S rows are the final states (h_n, and c_n for the LSTM).
-    Attributes: `reverse` walks time backwards; `mask` (N, T) bool or None.
+    Attributes: `reverse` walks time backwards; `mask` (N, T) bool or None. Takes `out=`
+    arrays both ways (see Function).
     """
 
+    forward_out = backward_out = True
     sigmoid_gates: tuple[int, ...] = ()
     grad_initial: list[np.ndarray]  # set by backward_steps: the initial states' gradients
 
@@ -56,6 +71,7 @@ class Recurrence(Function):
         mask: np.ndarray | None = None,
         initial: int = 0,
         final: bool = False,
+        out: np.ndarray | None = None,
     ) -> np.ndarray:
         biases, self.initial = rest[: len(rest) - initial], rest[len(rest) - initial :]
         bias_ih, bias_hh = biases if biases else (None, None)
@@ -101,16 +117,19 @@ class Recurrence(Function):
         self.start(bias_hh)
         for slot, step in enumerate(self.steps, 1):
             self.step(step, slot)
-        outputs = self.in_time_order(self.states[1:]).transpose(1, 0, 2)
+        finals = self.final_states() if final else []
+        self.final_count = len(finals)
         # batch-major and contiguous for the layers that follow
-        # keep is an array whenever mask is
-        outputs = outputs.copy() if mask is None else outputs * self.keep.transpose(1, 0, 2)  # type: ignore[union-attr]
-        self.final_count = 0
-        if final:
-            finals = self.final_states()
-            self.final_count = len(finals)
-            outputs = np.concatenate([outputs, np.stack(finals, axis=1)], axis=1)
-        return outputs
+        if out is None:
+            out = np.empty((n, t + len(finals), hidden), dtype)
+        outputs = self.in_time_order(self.states[1:]).transpose(1, 0, 2)
+        if mask is None:
+            np.copyto(out[:, :t], outputs)
+        else:  # keep is an array whenever mask is
+            np.multiply(outputs, self.keep.transpose(1, 0, 2), out=out[:, :t])  # type: ignore[union-attr]
+        for index, state in enumerate(finals):
+            out[:, t + index] = state
+        return out
 
     def final_states(self) -> list[np.ndarray]:
         """The states after the last step (masked steps carry them): h_n [, c_n]."""
@@ -136,7 +155,7 @@ class Recurrence(Function):
         if self.frozen is not None:
             np.copyto(new, old, where=self.frozen[step])
 
-    def backward(self, grad: np.ndarray) -> Grads:
+    def backward(self, grad: np.ndarray, out: Grads = ()) -> Grads:
         if self.final_count:
             steps = grad.shape[1] - self.final_count
             self.grad_final = [grad[:, steps + i] for i in range(self.final_count)]
@@ -153,28 +172,42 @@ class Recurrence(Function):
         needs = self.needs_input_grad
         x_gates = grad_x_gates.reshape(count, t * n, hidden)
         h_gates = grad_h_gates.reshape(count, t * n, hidden)
+        dtype = grad.dtype
+        buffers = [_owned(buffer, dtype) for buffer in out] if out else [None] * len(needs)
         grads: list[np.ndarray | None] = [None] * len(needs)
         if needs[0]:
-            per_gate = np.empty((count, t * n, features), grad.dtype)
+            per_gate = np.empty((count, t * n, features), dtype)
             weight_ih = self.weight_ih.reshape(count, hidden, features)
-            grad_x = np.matmul(x_gates, weight_ih, out=per_gate).sum(axis=0)
-            grads[0] = grad_x.reshape(t, n, features).transpose(1, 0, 2)
+            np.matmul(x_gates, weight_ih, out=per_gate)
+            # batch-major and C-contiguous, as the input (and any buffer for it) is laid out
+            grad_x = _fresh(buffers[0], (n, t, features), dtype)
+            blocks = per_gate.reshape(count, t, n, features)
+            sum_blocks(blocks, out=grad_x.transpose(1, 0, 2))
+            grads[0] = grad_x
         if needs[1] or (self.has_bias and needs[3]):
             # (G, H, I [+ 1]): the ones column of x_time makes the last column d bias_ih
             projection = np.matmul(x_gates.transpose(0, 2, 1), self.x_time.reshape(t * n, -1))
             if needs[1]:
-                grads[1] = projection[..., :features].reshape(count * hidden, features)
+                grad_ih = _fresh(buffers[1], (count * hidden, features), dtype)
+                np.copyto(grad_ih.reshape(count, hidden, features), projection[..., :features])
+                grads[1] = grad_ih
             if self.has_bias and needs[3]:
-                grads[3] = projection[..., features].reshape(count * hidden).copy()
+                grad_bias = _fresh(buffers[3], (count * hidden,), dtype)
+                np.copyto(grad_bias.reshape(count, hidden), projection[..., features])
+                grads[3] = grad_bias
         if needs[2]:
             # h_prev of each step in time order: the state before it in walking order.
             previous = self.in_time_order(self.states[:-1]).reshape(t * n, hidden)
-            grad_w = np.matmul(h_gates.transpose(0, 2, 1), previous)
-            grads[2] = grad_w.reshape(count * hidden, hidden)
+            grad_hh = _fresh(buffers[2], (count * hidden, hidden), dtype)
+            np.matmul(h_gates.transpose(0, 2, 1), previous, out=grad_hh.reshape(count, hidden, -1))
+            grads[2] = grad_hh
         if self.has_bias and needs[4]:
-            shared = grad_h_gates is grad_x_gates and grads[3] is not None
-            # shared implies grads[3] is an array
-            grads[4] = grads[3].copy() if shared else h_gates.sum(axis=1).reshape(-1)  # type: ignore[union-attr]
+            grad_bias = _fresh(buffers[4], (count * hidden,), dtype)
+            if grad_h_gates is grad_x_gates and grads[3] is not None:
+                np.copyto(grad_bias, grads[3])
+            else:
+                np.add.reduce(h_gates, axis=1, out=grad_bias.reshape(count, hidden))
+            grads[4] = grad_bias
         first = 3 + 2 * self.has_bias  # the initial states' gradients: the walk's end
         for i, grad_initial in enumerate(self.grad_initial[: len(self.initial)]):
             grads[first + i] = grad_initial if needs[first + i] else None
