@@ -7,6 +7,9 @@ memory layout of the activations: "batch innermost" (C, H, W, N) for batches of
 BATCH_INNER_MIN or more, so every copy, col2im add and pooling slice runs its inner loop over
 N contiguous values; "channel-major" (C, N, H, W) for small batches. NumPy ufuncs keep the
 layout (order "K"), so gradients come back in it and reshape to (O, P) for free.
+Without groups, the bias is the GEMM's last weight column against a row of ones below the
+patches, and `Conv` keeps the patches for the weight and bias gradients (one GEMM gives both)
+while training; inference gathers them once and drops them.
 1-d convolutions run as 2-d with H = 1.
 """
 
@@ -78,10 +81,17 @@ def pad_to(x: np.ndarray, padding: tuple[Pair, Pair], order: Order) -> np.ndarra
 
 
 def im2col(
-    xp: np.ndarray, kernel: Pair, stride: Pair, dilation: Pair, out_hw: Pair, order: Order
+    xp: np.ndarray,
+    kernel: Pair,
+    stride: Pair,
+    dilation: Pair,
+    out_hw: Pair,
+    order: Order,
+    ones_row: bool = False,
 ) -> np.ndarray:
     """The (C·kh·kw, P) patch matrix of padded xp (N, C, Hp, Wp), positions in `order`: one
-    copy out of a strided window view."""
+    copy out of a strided window view. With `ones_row`, a last row of ones below it (a bias
+    as the weights' last column then rides in the GEMM)."""
     n, c = xp.shape[:2]
     sn, sc, sh, sw = xp.strides
     windows = as_strided(
@@ -91,8 +101,11 @@ def im2col(
         writeable=False,
     )
     windows = windows.transpose(0, 1, 2, *(3 + a for a in _position_axes(order)))
-    cols = np.empty((c * kernel[0] * kernel[1], windows[0, 0, 0].size), xp.dtype)
-    np.copyto(cols.reshape(windows.shape), windows)
+    taps = c * kernel[0] * kernel[1]
+    cols = np.empty((taps + ones_row, windows[0, 0, 0].size), xp.dtype)
+    np.copyto(cols[:taps].reshape(windows.shape), windows)
+    if ones_row:
+        cols[taps] = 1
     return cols
 
 
@@ -195,14 +208,24 @@ class Conv(Function):
             output_size(x.shape[2], kh, stride[0], padding[0], dilation[0]),
             output_size(x.shape[3], kw, stride[1], padding[1], dilation[1]),
         )
-        cols = im2col(xp, (kh, kw), stride, dilation, out_hw, order)
+        # Without groups the bias is the weights' last column against a row of ones: one
+        # pass over the output fewer, and its gradient comes out of the weight gradient's GEMM.
+        self.bias_in_gemm = bias is not None and groups == 1
+        cols = im2col(xp, (kh, kw), stride, dilation, out_hw, order, self.bias_in_gemm)
         weight2 = weight4.reshape(out_channels, -1)
-        out = grouped_matmul(weight2, cols, groups)
-        if bias is not None:
-            out += bias[:, None]
+        if self.bias_in_gemm:
+            out = matmul_short(np.concatenate((weight2, bias[:, None]), axis=1), cols)
+        else:
+            out = grouped_matmul(weight2, cols, groups)
+            if bias is not None:
+                out += bias[:, None]
         if relu:
             relu_(out)
-        self.xp, self.weight2, self.out, self.relu = xp, weight2, out, relu
+        # The parameters' gradients reuse the patches (as torch's slow conv keeps `finput`):
+        # gathering them again rewrote the whole patch matrix, ~5% of a small CNN's step.
+        needs = self.needs_input_grad
+        self.cols = cols if needs[1] or (self.bias_in_gemm and needs[2]) else None
+        self.weight2, self.out, self.relu = weight2, out, relu
         self.geometry = (xp.shape, padding, (kh, kw), stride, dilation, out_hw, groups, order)
         self.x_shape, self.weight_shape = x.shape, weight.shape
         result = from_rows(out, (x.shape[0], out_channels, *out_hw), order)
@@ -215,10 +238,15 @@ class Conv(Function):
         if self.relu:
             grad_rows = grad_rows * (self.out > 0)
         grad_x = grad_w = grad_b = None
-        if needs[1]:  # the patches are gathered again rather than kept from forward
-            cols = im2col(self.xp, kernel, stride, dilation, out_hw, order)
-            grad_w = grouped_outer(grad_rows, cols, groups).reshape(self.weight_shape)
-        if len(needs) == 3 and needs[2]:
+        bias_grad = len(needs) == 3 and needs[2]
+        if needs[1] or (bias_grad and self.bias_in_gemm):
+            product = grouped_outer(grad_rows, self.cols, groups)
+            if self.bias_in_gemm:
+                grad_b = product[:, -1].copy() if bias_grad else None
+                product = product[:, :-1]
+            if needs[1]:
+                grad_w = product.reshape(self.weight_shape)
+        if bias_grad and grad_b is None:
             grad_b = row_sums(grad_rows)
         if needs[0]:
             cols_grad = grouped_matmul(

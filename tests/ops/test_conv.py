@@ -77,6 +77,11 @@ CASES = [
         [_r(16, 4, 5, 4), _r(4, 2, 3, 2, seed=1), _r(4, seed=2) + 2],
     ),
     (
+        "conv-bias-in-gemm-batch-inner",
+        lambda x, w, b: Conv.apply(x, w, b, relu=True, **{**CONV, "groups": 1}),
+        [_r(16, 4, 5, 4), _r(3, 4, 3, 2, seed=1), _r(3, seed=2) + 1],
+    ),
+    (
         "conv-transpose-batch-inner",
         lambda x, w, b: ConvTranspose.apply(x, w, b, **TRANSPOSED),
         [_r(16, 4, 3, 2), _r(4, 3, 3, 2, seed=1), _r(6, seed=2)],
@@ -125,6 +130,22 @@ def test_float32_in_gives_float32_out_and_gradients(fn, inputs):
     assert out.dtype == np.float32
     out.backward(np.ones(out.shape, dtype=np.float32))
     assert all(t.grad.dtype == np.float32 for t in tensors)
+
+
+@pytest.mark.parametrize("batch", [2, BATCH_INNER_MIN])
+def test_conv_bias_gradient_without_the_weight_gradient_sums_the_output_gradient(batch):
+    """A frozen weight with a trainable bias: the bias (a GEMM column without groups) still
+    gets the sum of the output gradient over every position."""
+    x = nnrun.Tensor(_r(batch, 3, 5, 5), dtype=np.float64)
+    weight = nnrun.Tensor(_r(4, 3, 3, 3, seed=1), dtype=np.float64)
+    bias = nnrun.Tensor(_r(4, seed=2), dtype=np.float64, requires_grad=True)
+    out = Conv.apply(
+        x, weight, bias, stride=(1, 1), padding=((1, 1), (1, 1)), dilation=(1, 1), groups=1
+    )
+    upstream = _r(*out.shape, seed=3)
+    out.backward(upstream)
+    assert weight.grad is None
+    np.testing.assert_allclose(bias.grad, upstream.sum(axis=(0, 2, 3)), rtol=1e-12)
 
 
 def test_transposed_conv_is_the_adjoint_of_conv():
