@@ -153,7 +153,8 @@ def check_sweep(spec: SweepSpec) -> None:
 
 
 def _write_sweep_files(spec: SweepSpec, sweep_dir: Path, sweep_file: Path) -> None:
-    write_text_atomic(sweep_dir / SWEEP_FILE, spec.text)
+    # sweep.yaml last: its presence is what marks a sweep directory, so a kill between the
+    # two writes leaves a directory the same command starts afresh, never a half sweep.
     write_json_atomic(
         sweep_dir / META_FILE,
         {
@@ -163,6 +164,7 @@ def _write_sweep_files(spec: SweepSpec, sweep_dir: Path, sweep_file: Path) -> No
             "created": datetime.now().isoformat(timespec="seconds"),
         },
     )
+    write_text_atomic(sweep_dir / SWEEP_FILE, spec.text)
 
 
 def find_sweep(target: Path) -> Path:

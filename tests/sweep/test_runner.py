@@ -188,3 +188,32 @@ def test_a_signal_while_a_trial_starts_records_it_interrupted_not_running(write_
     latest, executor, _ = run_inline(None, out)
     assert executor.submitted == ["0001-r0", "0002-r0", "0003-r0"]
     assert set(statuses(latest).values()) == {"finished"}
+
+
+def test_a_sweep_killed_between_writing_its_two_files_starts_again_with_the_same_out(
+    write_sweep, tmp_path, monkeypatch
+):
+    from nnrun import locking
+    from nnrun.sweep import runner
+
+    sweep, out = write_sweep(GRID), tmp_path / "sweep"
+    written: list[Path] = []
+
+    def killed_after_one_file(write):
+        def first_only(path, *args, **kwargs):
+            if written:
+                raise KeyboardInterrupt  # the kill
+            written.append(path)
+            return write(path, *args, **kwargs)
+
+        return first_only
+
+    for name in ("write_text_atomic", "write_json_atomic"):
+        monkeypatch.setattr(runner, name, killed_after_one_file(getattr(runner, name)))
+    with pytest.raises(KeyboardInterrupt):
+        open_sweep(sweep, out=out)
+    locking.release(out)  # the killed process's lock goes with it
+    monkeypatch.undo()
+    latest, executor, _ = run_inline(sweep, out)
+    assert len(executor.submitted) == 4
+    assert set(statuses(latest).values()) == {"finished"}
