@@ -235,8 +235,9 @@ class Conv(Function):
         needs = self.needs_input_grad
         padded_shape, padding, kernel, stride, dilation, out_hw, groups, order = self.geometry
         grad_rows = to_rows(as_2d(grad), order)
-        if self.relu:
-            grad_rows = grad_rows * (self.out > 0)
+        if self.relu:  # grad * (out > 0), the mask cast first (as fused.Linear: ~20% faster)
+            mask = (self.out > 0).astype(grad_rows.dtype)
+            grad_rows = np.multiply(grad_rows, mask, out=mask)
         grad_x = grad_w = grad_b = None
         bias_grad = len(needs) == 3 and needs[2]
         if needs[1] or (bias_grad and self.bias_in_gemm):

@@ -51,6 +51,8 @@ def test_conv2d_matches_torch(kwargs, shape):
         {"kernel_size": 2, "padding": "same", "dilation": 3},
     ],
 )
+# torch notes that it pads a copy of the input for 'same' with an even kernel: its concern
+@pytest.mark.filterwarnings("ignore:Using padding='same':UserWarning")
 def test_conv1d_matches_torch(kwargs):
     torch = need("torch")
     compare_with_torch(Conv1d(6, **kwargs), torch.nn.Conv1d(3, 6, **kwargs), _x(2, 3, 9))
