@@ -20,14 +20,18 @@ def _uniform(rng: np.random.Generator, fan_in: int, shape: tuple[int, ...]) -> n
     return rng.uniform(-bound, bound, shape).astype(np.float32)
 
 
-def _cross_entropy_grad(logits: np.ndarray, y: np.ndarray) -> np.ndarray:
-    """d(mean cross-entropy)/d logits."""
+def _cross_entropy(logits: np.ndarray, y: np.ndarray) -> tuple[float, np.ndarray]:
+    """The mean cross-entropy (a step reports its loss, as nnrun's and PyTorch's do) and its
+    gradient with respect to the logits."""
     shifted = logits - logits.max(axis=1, keepdims=True)
+    rows = np.arange(len(y))
     probs = np.exp(shifted)
-    probs /= probs.sum(axis=1, keepdims=True)
-    probs[np.arange(len(y)), y] -= 1
+    sums = probs.sum(axis=1, keepdims=True)
+    loss = float((np.log(sums[:, 0]) - shifted[rows, y]).mean())
+    probs /= sums
+    probs[rows, y] -= 1
     probs /= len(y)
-    return probs
+    return loss, probs
 
 
 def _sgd(params: list[np.ndarray], grads: list[np.ndarray]) -> None:
@@ -36,13 +40,13 @@ def _sgd(params: list[np.ndarray], grads: list[np.ndarray]) -> None:
         param -= grad
 
 
-def mlp_step(sizes: list[int], x: np.ndarray, y: np.ndarray) -> Callable[[], None]:
+def mlp_step(sizes: list[int], x: np.ndarray, y: np.ndarray) -> Callable[[], float]:
     rng = np.random.default_rng(0)
     weights = [
         [_uniform(rng, a, (b, a)), _uniform(rng, a, (b,))] for a, b in itertools.pairwise(sizes)
     ]
 
-    def step() -> None:
+    def step() -> float:
         activations = [x]
         h = x
         for i, (w, b) in enumerate(weights):
@@ -51,7 +55,7 @@ def mlp_step(sizes: list[int], x: np.ndarray, y: np.ndarray) -> Callable[[], Non
             if i < len(weights) - 1:
                 np.maximum(h, 0, out=h)
             activations.append(h)
-        grad = _cross_entropy_grad(h, y)
+        loss, grad = _cross_entropy(h, y)
         for i in range(len(weights) - 1, -1, -1):
             w, b = weights[i]
             a = activations[i]
@@ -61,6 +65,7 @@ def mlp_step(sizes: list[int], x: np.ndarray, y: np.ndarray) -> Callable[[], Non
                 grad = grad @ w
                 grad *= a > 0
             _sgd([w, b], [grad_w, grad_b])
+        return loss
 
     return step
 
@@ -91,7 +96,7 @@ def _pool(a: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return out, blocks == out[:, :, :, None, :, None]
 
 
-def cnn_step(x: np.ndarray, y: np.ndarray) -> Callable[[], None]:
+def cnn_step(x: np.ndarray, y: np.ndarray) -> Callable[[], float]:
     """conv3x3(16)+relu+pool, conv3x3(32)+relu+pool, linear(10), as bench/cnn.py."""
     rng = np.random.default_rng(0)
     n = len(x)
@@ -108,13 +113,13 @@ def cnn_step(x: np.ndarray, y: np.ndarray) -> Callable[[], None]:
         np.maximum(out, 0, out=out)
         return out.reshape(len(w), *a.shape[1:]), cols
 
-    def step() -> None:
+    def step() -> float:
         a1, cols1 = conv(x_cn, w1, b1)
         p1, mask1 = _pool(a1)
         a2, cols2 = conv(p1, w2, b2)
         p2, mask2 = _pool(a2)
         flat = p2.transpose(1, 0, 2, 3).reshape(n, -1)
-        grad = _cross_entropy_grad(flat @ wl.T + bl, y)
+        loss, grad = _cross_entropy(flat @ wl.T + bl, y)
         grad_wl, grad_bl = grad.T @ flat, grad.sum(axis=0)
         grad_p2 = (grad @ wl).reshape(n, 32, 7, 7).transpose(1, 0, 2, 3)
         grad_a2 = (mask2 * grad_p2[:, :, :, None, :, None]).reshape(a2.shape)
@@ -127,6 +132,7 @@ def cnn_step(x: np.ndarray, y: np.ndarray) -> Callable[[], None]:
         rows1 = grad_a1.reshape(16, -1)
         grad_w1, grad_b1 = rows1 @ cols1.T, rows1.sum(axis=1)
         _sgd(params, [grad_w1, grad_b1, grad_w2, grad_b2, grad_wl, grad_bl])
+        return loss
 
     return step
 
@@ -135,7 +141,7 @@ def _sigmoid(x: np.ndarray) -> np.ndarray:
     return 0.5 * np.tanh(0.5 * x) + 0.5
 
 
-def lstm_step(x: np.ndarray, y: np.ndarray, hidden: int) -> Callable[[], None]:
+def lstm_step(x: np.ndarray, y: np.ndarray, hidden: int) -> Callable[[], float]:
     """LSTM over x (N, T, I), last state → linear(10), as bench/lstm.py."""
     rng = np.random.default_rng(0)
     n, t, features = x.shape
@@ -148,7 +154,7 @@ def lstm_step(x: np.ndarray, y: np.ndarray, hidden: int) -> Callable[[], None]:
     x_flat = np.ascontiguousarray(x.transpose(1, 0, 2)).reshape(t * n, features)
     params = [w_ih, w_hh, bias, wl, bl]
 
-    def step() -> None:
+    def step() -> float:
         gates = (x_flat @ w_ih.T + bias).reshape(t, n, 4 * hidden)
         states = np.zeros((t + 1, n, hidden), np.float32)
         cells = np.zeros((t + 1, n, hidden), np.float32)
@@ -162,7 +168,7 @@ def lstm_step(x: np.ndarray, y: np.ndarray, hidden: int) -> Callable[[], None]:
             cells[s + 1] = f * cells[s] + i * c
             states[s + 1] = o * np.tanh(cells[s + 1])
         last = states[t]
-        grad = _cross_entropy_grad(last @ wl.T + bl, y)
+        loss, grad = _cross_entropy(last @ wl.T + bl, y)
         grad_wl, grad_bl = grad.T @ last, grad.sum(axis=0)
         grad_h, grad_c = grad @ wl, np.zeros((n, hidden), np.float32)
         grad_gates = np.empty_like(gates)
@@ -181,6 +187,7 @@ def lstm_step(x: np.ndarray, y: np.ndarray, hidden: int) -> Callable[[], None]:
         grad_w_ih = rows.T @ x_flat
         grad_w_hh = rows.T @ states[:-1].reshape(t * n, hidden)
         _sgd(params, [grad_w_ih, grad_w_hh, rows.sum(axis=0), grad_wl, grad_bl])
+        return loss
 
     return step
 
@@ -200,7 +207,7 @@ def _layer_norm_grad(grad: np.ndarray, xhat: np.ndarray, invstd: np.ndarray) -> 
 
 def transformer_step(
     x: np.ndarray, y: np.ndarray, heads: int, feedforward: int, p: float
-) -> Callable[[], None]:
+) -> Callable[[], float]:
     """Post-norm encoder layer (self-attention, feed-forward, dropout p; layer norms without
     affine parameters) → mean over time → linear(10), as bench/transformer.py."""
     rng = np.random.default_rng(0)
@@ -219,7 +226,7 @@ def transformer_step(
     def dropout(shape: tuple[int, ...]) -> np.ndarray:
         return (rng.random(shape, dtype=np.float32) >= p) * keep_scale
 
-    def step() -> None:
+    def step() -> float:
         qkv = (x2 @ w_in.T + b_in).reshape(n, length, 3, heads, d).transpose(2, 0, 3, 1, 4)
         q, k, v = qkv
         probs = q @ k.transpose(0, 1, 3, 2)
@@ -239,7 +246,7 @@ def transformer_step(
         mask2 = dropout((n * length, width))
         h2, invstd2 = _layer_norm(h1 + (hidden_kept @ w2.T + b2) * mask2)
         pooled = h2.reshape(n, length, width).mean(axis=1)
-        grad = _cross_entropy_grad(pooled @ wl.T + bl, y)
+        loss, grad = _cross_entropy(pooled @ wl.T + bl, y)
         grads = {"wl": grad.T @ pooled, "bl": grad.sum(axis=0)}
         grad_h2 = np.repeat((grad @ wl) / length, length, axis=0)
         grad_r2 = _layer_norm_grad(grad_h2, h2, invstd2)
@@ -263,5 +270,6 @@ def transformer_step(
         grads["w_in"], grads["b_in"] = grad_qkv.T @ x2, grad_qkv.sum(axis=0)
         order = ["w_in", "b_in", "w_out", "b_out", "w1", "b1", "w2", "b2", "wl", "bl"]
         _sgd(params, [grads[name] for name in order])
+        return loss
 
     return step
