@@ -25,10 +25,10 @@ may also take preallocated arrays, reused from step to step: with `forward_out` 
 `forward(..., out=array)` may write its value into `out` (a C-contiguous array of the
 value's shape and dtype) and return `out`, or return a new array where writing into `out`
 would change the value (a result NumPy lays out like non-contiguous operands, whose later
-sums then add in another order: see `nnrun.ops.buffers`); with `backward_out` set, `backward(grad, out=arrays)`
-gets one array or None per input and may write that input's gradient into it (C-contiguous,
-the input's shape and dtype) and return it. Ops that do not opt in are replayed the same
-way, allocating as they do eagerly.
+sums then add in another order: see `nnrun.ops.buffers`); with `backward_out` set,
+`backward(grad, out=arrays)` gets one array or None per input and may write that input's
+gradient into it (C-contiguous, the input's shape and dtype) and return it. Ops that do
+not opt in are replayed the same way, allocating as they do eagerly.
 """
 
 from __future__ import annotations

@@ -213,7 +213,7 @@ class Conv(Function):
         self.bias_in_gemm = bias is not None and groups == 1
         cols = im2col(xp, (kh, kw), stride, dilation, out_hw, order, self.bias_in_gemm)
         weight2 = weight4.reshape(out_channels, -1)
-        if self.bias_in_gemm:
+        if bias is not None and self.bias_in_gemm:
             out = matmul_short(np.concatenate((weight2, bias[:, None]), axis=1), cols)
         else:
             out = grouped_matmul(weight2, cols, groups)
@@ -241,6 +241,7 @@ class Conv(Function):
         grad_x = grad_w = grad_b = None
         bias_grad = len(needs) == 3 and needs[2]
         if needs[1] or (bias_grad and self.bias_in_gemm):
+            assert self.cols is not None, "forward keeps the patches when a parameter needs them"
             product = grouped_outer(grad_rows, self.cols, groups)
             if self.bias_in_gemm:
                 grad_b = product[:, -1].copy() if bias_grad else None
