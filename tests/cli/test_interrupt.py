@@ -39,4 +39,9 @@ def test_ctrl_c_during_start_up_and_training_exits_130_quietly(tiny, tmp_path, d
     process.send_signal(signal.SIGINT)
     output = process.communicate(timeout=60)[0]
     assert "Traceback" not in output and "KeyboardInterrupt" not in output, output
-    assert process.returncode in (130, 0), output  # 0: it had already finished
+    if "finished after" in output:
+        # The command had ended; a Ctrl-C in the interpreter's last instants may end the
+        # process by the signal itself, which a shell reports as 130 just the same.
+        assert process.returncode in (130, 0, -signal.SIGINT), output
+    else:
+        assert process.returncode == 130, output
